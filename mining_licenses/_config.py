@@ -1,0 +1,46 @@
+"""Settings read from the environment, in one place and only at call time.
+
+Nothing here runs at import: every function reads ``os.environ`` when it is
+called, so a notebook that sets a variable after importing the package is
+honoured and tests need not patch module state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+import platformdirs
+
+ENV_API_KEY: Final = "SECTORS_API_KEY"
+ENV_BASE_URL: Final = "SECTORS_BASE_URL"
+ENV_DATA_DIR: Final = "MINING_LICENSES_DATA"
+DEFAULT_BASE_URL: Final = "https://api.sectors.app"
+APP_NAME: Final = "mining-licenses"
+
+
+def api_key(explicit: str | None = None) -> str | None:
+    """Return the API key: ``explicit`` if given, else ``SECTORS_API_KEY``, else None."""
+    if explicit:
+        return explicit
+    return os.environ.get(ENV_API_KEY) or None
+
+
+def base_url(explicit: str | None = None) -> str:
+    """Return the API base URL: ``explicit``, else ``SECTORS_BASE_URL``, else the public one."""
+    return (explicit or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+
+
+def store_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the snapshot store folder (not created here).
+
+    ``explicit`` if given, else ``MINING_LICENSES_DATA``, else the per-user data
+    directory (``~/.local/share/mining-licenses`` on Linux).
+    """
+    if explicit is not None:
+        return Path(explicit).expanduser()
+    env = os.environ.get(ENV_DATA_DIR)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))

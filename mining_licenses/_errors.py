@@ -1,0 +1,79 @@
+"""Exceptions and warnings raised by mining_licenses.
+
+Every error the package raises derives from :class:`MiningLicensesError`, and
+every warning from :class:`MiningLicensesWarning`, so callers can catch the
+package's own conditions without catching everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MiningLicensesError(Exception):
+    """Base class of every error raised by mining_licenses."""
+
+
+class ConfigurationError(MiningLicensesError, ValueError):
+    """A parameter, filter or setting has a value the package cannot use."""
+
+
+class SchemaError(MiningLicensesError, ValueError):
+    """Records or a frame do not match the canonical schema.
+
+    Attributes
+    ----------
+    problems
+        One dict per problem with the keys ``position``, ``wiup_code``,
+        ``field``, ``value`` and ``reason`` (where they apply).
+    """
+
+    def __init__(self, message: str, problems: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[dict[str, Any]] = problems or []
+
+
+class ApiError(MiningLicensesError):
+    """The API answered with a status the client does not treat as data.
+
+    Attributes
+    ----------
+    status_code
+        The HTTP status code, or ``None`` when no response was received.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class AuthenticationError(ApiError):
+    """The API refused the key (401/403), or no key was given."""
+
+
+class BudgetExceededError(MiningLicensesError):
+    """A sweep would spend more credits than the budget allows."""
+
+
+class IncompleteSweepError(MiningLicensesError):
+    """A sweep could not collect every license the API says exists."""
+
+
+class SnapshotError(MiningLicensesError):
+    """A snapshot file is missing, unreadable, corrupt or not GeoParquet."""
+
+
+class MissingDependencyError(MiningLicensesError, ImportError):
+    """An optional dependency (an extra) is needed but not installed."""
+
+
+class MiningLicensesWarning(UserWarning):
+    """Base class of every warning issued by mining_licenses."""
+
+
+class SyntheticDataWarning(MiningLicensesWarning):
+    """The data being used is the synthetic bundled sample, not the registry."""
+
+
+class DataQualityWarning(MiningLicensesWarning):
+    """Records were kept but carry quality issues worth a look."""
