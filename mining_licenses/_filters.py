@@ -83,9 +83,7 @@ def validate_filters(filters: Mapping[str, object]) -> dict[str, FilterValue]:
     return clean
 
 
-def filter_expression(
-    filters: Mapping[str, FilterValue], *, as_of: dt.date
-) -> pl.Expr:
+def filter_expression(filters: Mapping[str, FilterValue], *, as_of: dt.date) -> pl.Expr:
     """Return one polars predicate for validated ``filters`` over a canonical frame.
 
     ``company`` matches ``company_slug`` or ``company_key`` (the API matches the

@@ -1,0 +1,343 @@
+"""API records -> the canonical polars frame.
+
+Every record becomes exactly one row, in input order, whatever it contains:
+a value that cannot be typed is kept where the frame has room for it and the
+row gets an issue code (see :data:`mining_licenses.schema.ISSUE_CODES`).
+Typing, spelling and checks are polars expressions over whole columns; the
+only per-record Python is pulling values out of the dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+import polars as pl
+
+from mining_licenses import gazetteer
+from mining_licenses import schema as s
+from mining_licenses._errors import SchemaError
+
+logger = logging.getLogger(__name__)
+
+_TEXT_FIELDS: Final = tuple(f for f in s.API_FIELDS if f != s.LOCATION)
+_RAW: Final = "__raw_"  # prefix of the raw (text) columns kept until the end
+_POINT_TYPE: Final = r'(?i)"type"\s*:\s*"point"'
+_NUMBER: Final = r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
+_COORDINATES: Final = rf'"coordinates"\s*:\s*\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*[,\]]'
+_ISO_DATE: Final = r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$"
+_LEGAL_FORMS: Final = r"\b(?:pt|tbk|persero|perseroan terbatas)\b"
+#: Issue codes that describe the data rather than break the schema:
+#: ``strict=True`` reports them in the frame but does not raise for them.
+ADVISORY_ISSUES: Final = (s.ISSUE_LOCATION_UNRESOLVED, s.ISSUE_DUPLICATE_RECORD)
+
+
+def _raw(field: str) -> str:
+    return f"{_RAW}{field}"
+
+
+def _as_text(value: Any) -> str | None:
+    """Text of a scalar the way JSON writes it (the slow path only)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _raw_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    """All API fields as text columns, one row per record, in input order."""
+    text_schema = {_raw(f): pl.String() for f in _TEXT_FIELDS}
+    renamed = {f: _raw(f) for f in _TEXT_FIELDS}
+    try:  # fast path: polars reads the dicts and writes numbers/booleans as text
+        frame = pl.from_dicts(
+            records, schema={f: pl.String() for f in _TEXT_FIELDS}, strict=False
+        ).rename(renamed)
+    except Exception:
+        logger.debug("records hold nested values; extracting field by field")
+        frame = pl.DataFrame(
+            {_raw(f): [_as_text(r.get(f)) for r in records] for f in _TEXT_FIELDS},
+            schema=text_schema,
+        )
+    locations = [r.get(s.LOCATION) for r in records]
+    location_text = [v if isinstance(v, str) else None for v in locations]
+    location_json = [
+        None if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in locations
+    ]
+    return frame.with_columns(
+        pl.Series(_raw("location_text"), location_text, dtype=pl.String()),
+        pl.Series(_raw("location_json"), location_json, dtype=pl.String()),
+    )
+
+
+def _clean_text(column: str) -> pl.Expr:
+    """Trimmed text, with empty strings read as missing."""
+    text = pl.col(column).str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def _canonical(field: str) -> pl.Expr:
+    """Canonical spelling of a categorical field; unknown values kept verbatim."""
+    raw = _clean_text(_raw(field))
+    keys = list(s.ALIASES[field])
+    values = list(s.ALIASES[field].values())
+    return s.value_key_expr(raw).replace_strict(keys, values, default=None).fill_null(raw)
+
+
+def _is_unknown(field: str) -> pl.Expr:
+    raw = _clean_text(_raw(field))
+    known = s.value_key_expr(raw).is_in(list(s.ALIASES[field]))
+    return raw.is_not_null() & ~known
+
+
+def _date(field: str) -> pl.Expr:
+    iso = _clean_text(_raw(field)).str.extract(_ISO_DATE, 1)
+    return iso.str.to_date("%Y-%m-%d", strict=False)
+
+
+def company_key_expr(name: pl.Expr, slug: pl.Expr) -> pl.Expr:
+    """Return the company grouping key: the slug where present, else a slug of the name.
+
+    The name is lower-cased, punctuation and the legal forms ``PT``, ``Tbk`` and
+    ``(Persero)`` are dropped and words are joined with ``-``, so ``PT. ABC``,
+    ``PT ABC``, ``Pt Abc`` and ``PT ABC Tbk`` share the key ``abc``, the shape of
+    the API's slugs (``jasa-tambang-nusantara``).
+    """
+    words = (
+        name.str.to_lowercase()
+        .str.replace_all(r"&", " and ")
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.replace_all(_LEGAL_FORMS, " ")
+        .str.strip_chars()
+        .str.replace_all(r"\s+", "-")
+    )
+    from_name = pl.when(words.str.len_chars() > 0).then(words)
+    clean_slug = slug.str.strip_chars().str.to_lowercase()
+    return pl.when(clean_slug.str.len_chars() > 0).then(clean_slug).otherwise(from_name)
+
+
+def _typed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Typed columns, plus the checks each needs, as expressions over the raw text."""
+    lon_min, lat_min, lon_max, lat_max = s.INDONESIA_BOUNDS
+    area = _clean_text(_raw(s.AREA_HA)).cast(pl.Float64, strict=False)
+    point_json = pl.col(_raw("location_json"))
+    is_point = point_json.str.contains(_POINT_TYPE)
+    x = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 1).cast(pl.Float64))
+    y = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 2).cast(pl.Float64))
+    typed = frame.with_columns(
+        *(
+            _clean_text(_raw(f)).alias(f)
+            for f in (
+                s.WIUP_CODE,
+                s.LICENSE_NUMBER,
+                s.COMPANY_NAME,
+                s.COMPANY_SLUG,
+                s.CITY,
+                s.GENERATION,
+            )
+        ),
+        *(_canonical(f).alias(f) for f in s.CATEGORICAL_COLUMNS),
+        _date(s.EFFECTIVE_DATE).alias(s.EFFECTIVE_DATE),
+        _date(s.EXPIRY_DATE).alias(s.EXPIRY_DATE),
+        area.alias(s.AREA_HA),
+        x.alias("__x"),
+        y.alias("__y"),
+    ).with_columns(
+        (
+            pl.col("__x").is_between(lon_min, lon_max) & pl.col("__y").is_between(lat_min, lat_max)
+        ).alias("__in_bounds"),
+        (
+            pl.col("__y").is_between(lon_min, lon_max) & pl.col("__x").is_between(lat_min, lat_max)
+        ).alias("__swapped"),
+    )
+    return typed.with_columns(
+        company_key_expr(pl.col(s.COMPANY_NAME), pl.col(s.COMPANY_SLUG)).alias(s.COMPANY_KEY),
+        # a rejected point is kept as its GeoJSON text, so nothing the API sent is lost
+        pl.coalesce(
+            _clean_text(_raw("location_text")),
+            pl.when(~pl.col("__in_bounds").fill_null(value=False)).then(point_json),
+        ).alias(s.LOCATION_TEXT),
+    )
+
+
+def _placed(frame: pl.DataFrame) -> pl.DataFrame:
+    """Longitude/latitude from the API's point, else from the gazetteer."""
+    api_point = pl.col("__in_bounds").fill_null(value=False)
+    # the names to try, in order: the location text (when it is a name), then the city
+    names = pl.concat_str(
+        [_clean_text(_raw("location_text")), pl.col(s.CITY)], separator=", ", ignore_nulls=True
+    )
+    found = gazetteer.locate(frame.select(names.alias("n")).to_series(), frame[s.PROVINCE])
+    from_regency = found["longitude"].is_not_null()
+    return frame.with_columns(
+        pl.when(api_point).then(pl.col("__x")).otherwise(found["longitude"]).alias(s.LONGITUDE),
+        pl.when(api_point).then(pl.col("__y")).otherwise(found["latitude"]).alias(s.LATITUDE),
+        pl.when(api_point)
+        .then(pl.lit(s.GEOMETRY_FROM_API))
+        .when(pl.lit(from_regency))
+        .then(pl.lit(s.GEOMETRY_FROM_REGENCY))
+        .alias(s.GEOMETRY_SOURCE),
+    )
+
+
+def _issues() -> pl.Expr:
+    """Build the ``issues`` list: one code per failed check, in a fixed order."""
+
+    def flag(condition: pl.Expr, code: str) -> pl.Expr:
+        return pl.when(condition.fill_null(value=False)).then(pl.lit(code))
+
+    checks = [flag(pl.col("__not_object"), s.ISSUE_NOT_AN_OBJECT)]
+    checks.extend(
+        flag(_clean_text(_raw(field)).is_null(), s.field_issue(s.ISSUE_MISSING, field))
+        for field in s.REQUIRED_FIELDS
+    )
+    checks.append(
+        flag(
+            pl.col(s.WIUP_CODE).is_not_null() & ~pl.col(s.WIUP_CODE).str.contains(r"^\d{16}$"),
+            s.ISSUE_WIUP_CODE_FORMAT,
+        )
+    )
+    checks.extend(
+        flag(_is_unknown(field), s.field_issue(s.ISSUE_UNKNOWN_VALUE, field))
+        for field in s.CATEGORICAL_COLUMNS
+    )
+    checks.extend(
+        flag(
+            _clean_text(_raw(field)).is_not_null() & pl.col(field).is_null(),
+            s.field_issue(s.ISSUE_INVALID_DATE, field),
+        )
+        for field in (s.EFFECTIVE_DATE, s.EXPIRY_DATE)
+    )
+    area = pl.col(s.AREA_HA)
+    checks += [
+        flag(pl.col(s.EXPIRY_DATE) < pl.col(s.EFFECTIVE_DATE), s.ISSUE_EXPIRY_BEFORE_EFFECTIVE),
+        flag(
+            _clean_text(_raw(s.AREA_HA)).is_not_null() & (area.is_null() | ~area.is_finite()),
+            s.field_issue(s.ISSUE_NOT_A_NUMBER, s.AREA_HA),
+        ),
+        flag(area <= 0, s.ISSUE_AREA_NOT_POSITIVE),
+        flag(
+            pl.col(_raw("location_json")).is_not_null() & pl.col("__x").is_null(),
+            s.ISSUE_LOCATION_MALFORMED,
+        ),
+        flag(pl.col("__swapped"), s.ISSUE_COORDS_SWAPPED),
+        flag(
+            pl.col("__x").is_not_null() & ~pl.col("__in_bounds") & ~pl.col("__swapped"),
+            s.ISSUE_COORDS_OUT_OF_BOUNDS,
+        ),
+        flag(pl.col(s.GEOMETRY_SOURCE).is_null(), s.ISSUE_LOCATION_UNRESOLVED),
+        flag(
+            pl.col(s.WIUP_CODE).is_not_null() & pl.col(s.WIUP_CODE).is_duplicated(),
+            s.ISSUE_DUPLICATE_RECORD,
+        ),
+    ]
+    return pl.concat_list(checks).list.drop_nulls().alias(s.ISSUES)
+
+
+def _problems(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """One dict per (record, non-advisory issue), for :class:`SchemaError`."""
+    exploded = (
+        frame.with_row_index("position")
+        .select("position", s.WIUP_CODE, s.ISSUES, *(_raw(f) for f in _TEXT_FIELDS))
+        .explode(s.ISSUES)
+        .filter(pl.col(s.ISSUES).is_not_null() & ~pl.col(s.ISSUES).is_in(ADVISORY_ISSUES))
+    )
+    problems = []
+    for row in exploded.iter_rows(named=True):  # only the bad rows, to build a message
+        code, _, field = row[s.ISSUES].partition(":")
+        problems.append(
+            {
+                "position": row["position"],
+                s.WIUP_CODE: row[s.WIUP_CODE],
+                "field": field or None,
+                "value": row.get(_raw(field)) if field else None,
+                "reason": s.ISSUE_CODES.get(f"{code}:<field>" if field else code, code),
+            }
+        )
+    return problems
+
+
+def _schema_error(problems: list[dict[str, Any]], records: int) -> SchemaError:
+    shown = 20
+    lines = [
+        f"  record {p['position']} (wiup_code={p[s.WIUP_CODE]!r})"
+        + (f", field {p['field']}={p['value']!r}" if p["field"] else "")
+        + f": {p['reason']}"
+        for p in problems[:shown]
+    ]
+    bad = len({p["position"] for p in problems})
+    more = f"\n  ... and {len(problems) - shown} more" if len(problems) > shown else ""
+    msg = (
+        f"{bad} of {records} records do not fit the schema (strict=True):\n"
+        + "\n".join(lines)
+        + more
+        + "\nPass strict=False to keep them with issue codes in the 'issues' column."
+    )
+    return SchemaError(msg, problems)
+
+
+def normalize_records(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    strict: bool = False,
+    fetched_at: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Turn API records (dicts, as the API sent them) into the canonical frame.
+
+    Parameters
+    ----------
+    records
+        The ``results`` of one or more API pages. Unknown extra fields are
+        ignored; anything else odd is kept and flagged in ``issues``.
+    strict
+        Raise one :class:`SchemaError` listing every bad record (position,
+        ``wiup_code``, field, value, reason) instead of flagging them.
+        Advisory codes (an unresolved location, a repeated ``wiup_code``) never raise.
+    fetched_at
+        When the records were fetched (timezone-aware; naive is read as UTC).
+        Defaults to now.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per record, in input order, with :data:`schema.COLUMNS`.
+
+    Examples
+    --------
+    >>> frame = normalize_records([{
+    ...     "wiup_code": "3411003442014022", "license_number": "503/1573/IUP-OP/2015",
+    ...     "license_type": "IUP", "province": "Kalimantan Timur", "city": "Paser",
+    ...     "license_effective_date": "2015-10-02", "license_expiry_date": "2025-10-02",
+    ...     "activity": "Operasi Produksi", "licensed_area_ha": 1500.5,
+    ...     "location": {"type": "Point", "coordinates": [116.123, -1.456]},
+    ...     "commodity_type": "Coal", "company_name": "PT Jasa Tambang Nusantara",
+    ...     "cnc": "CnC", "generation": None, "company_slug": None}])
+    >>> frame.select("cnc", "company_key", "geometry_source", "issues").row(0)
+    ('CNC', 'jasa-tambang-nusantara', 'api_point', [])
+    """
+    rows = list(records)
+    not_object = [not isinstance(r, Mapping) for r in rows]
+    dicts = [dict(r) if isinstance(r, Mapping) else {} for r in rows]
+    when = fetched_at or dt.datetime.now(dt.UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+
+    frame = _raw_frame(dicts).with_columns(
+        pl.Series("__not_object", not_object, dtype=pl.Boolean())
+    )
+    frame = _placed(_typed(frame)).with_columns(
+        _issues(), pl.lit(when).cast(s.COLUMNS[s.FETCHED_AT]).alias(s.FETCHED_AT)
+    )
+    if strict:
+        problems = _problems(frame)
+        if problems:
+            raise _schema_error(problems, len(rows))
+    flagged = frame.select(pl.col(s.ISSUES).list.len() > 0).to_series().sum()
+    if flagged:
+        logger.info("%d of %d records carry quality issues", flagged, len(rows))
+    return frame.select(pl.col(c).cast(t) for c, t in s.COLUMNS.items())

@@ -1,0 +1,90 @@
+"""to_geodataframe / to_polars: vectorised, EPSG:4326, lossless both ways."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import polars as pl
+import pytest
+import shapely
+from mining_licenses import schema as s
+from mining_licenses._errors import SchemaError
+from mining_licenses.geo import points_from_frame, to_geodataframe, to_polars
+from polars.testing import assert_frame_equal
+
+
+def canonical_rows() -> pl.DataFrame:
+    """Every canonical dtype, with nulls, empty lists and number-like strings."""
+    rows = {
+        s.WIUP_CODE: ["0011003442014022", "3411003442014022", None],
+        s.LICENSE_NUMBER: ["503/1573/IUP-OP/2015", "007", None],
+        s.LICENSE_TYPE: ["IUP", "KK", None],
+        s.COMPANY_NAME: ["PT A", "PT B", None],
+        s.COMPANY_SLUG: [None, "b", None],
+        s.COMPANY_KEY: ["a", "b", None],
+        s.COMMODITY: ["Coal", "Lithium", None],
+        s.ACTIVITY: ["Eksplorasi", "Operasi Produksi", None],
+        s.PROVINCE: ["Kalimantan Timur", "Papua Selatan", None],
+        s.CITY: ["Paser", "1234", None],
+        s.EFFECTIVE_DATE: [dt.date(2016, 2, 29), dt.date(1995, 1, 1), None],
+        s.EXPIRY_DATE: [dt.date(2026, 2, 28), None, None],
+        s.AREA_HA: [1500.5, 0.0, None],
+        s.CNC: ["CNC", "non-CNC", None],
+        s.GENERATION: [None, "GEN I", None],
+        s.LOCATION_TEXT: [None, "Kabupaten Merauke, Kota X", None],
+        s.LONGITUDE: [116.123, 140.4, None],
+        s.LATITUDE: [-1.456, -8.5, None],
+        s.GEOMETRY_SOURCE: ["api_point", "regency", None],
+        s.ISSUES: [[], ["unknown_value:commodity_type", "missing:x"], ["record_not_an_object"]],
+        s.FETCHED_AT: [dt.datetime(2026, 8, 1, 12, tzinfo=dt.UTC)] * 3,
+    }
+    return pl.DataFrame(rows, schema=s.POLARS_SCHEMA)
+
+
+def test_geodataframe_has_points_in_epsg4326_and_keeps_unplaced_rows() -> None:
+    gdf = to_geodataframe(canonical_rows())
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    assert gdf.crs.to_epsg() == 4326
+    assert len(gdf) == 3
+    assert gdf.geometry.iloc[0].equals(shapely.Point(116.123, -1.456))
+    assert gdf.geometry.iloc[2] is None
+    assert list(gdf.columns) == [*s.COLUMNS, "geometry"]
+
+
+def test_round_trip_is_lossless() -> None:
+    frame = canonical_rows()
+    back = to_polars(to_geodataframe(frame))
+    assert_frame_equal(back, frame)
+    assert back.schema == s.POLARS_SCHEMA
+
+
+def test_round_trip_after_filtering_in_pandas() -> None:
+    gdf = to_geodataframe(canonical_rows())
+    subset = gdf[gdf[s.LICENSE_TYPE] == "KK"]
+    back = to_polars(subset)
+    assert_frame_equal(back, canonical_rows().slice(1, 1))
+
+
+def test_geometry_is_authoritative() -> None:
+    gdf = to_geodataframe(canonical_rows())
+    gdf.loc[0, "geometry"] = shapely.Point(117.0, -2.0)
+    back = to_polars(gdf)
+    assert back.row(0, named=True)[s.LONGITUDE] == 117.0
+    assert back.row(0, named=True)[s.LATITUDE] == -2.0
+
+
+def test_reprojected_and_non_point_geometries_come_back_as_wgs84_points() -> None:
+    gdf = to_geodataframe(canonical_rows()).to_crs(3857)
+    back = to_polars(gdf)
+    assert back[s.LONGITUDE][0] == pytest.approx(116.123)
+    assert back[s.LATITUDE][1] == pytest.approx(-8.5)
+    buffered = to_geodataframe(canonical_rows())
+    buffered["geometry"] = shapely.buffer(buffered.geometry.to_numpy(), 0.01)
+    back = to_polars(buffered)
+    assert back[s.LONGITUDE][0] == pytest.approx(116.123, abs=0.02)
+
+
+def test_points_need_coordinate_columns() -> None:
+    with pytest.raises(SchemaError, match="longitude or latitude"):
+        points_from_frame(pl.DataFrame({"a": [1]}))
