@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mining_licenses import schema
+from mining_licenses.gazetteer import ATTRIBUTION
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "data" / "gazetteer"
@@ -399,13 +400,6 @@ regency). These were corrected:
 Every other value is as in the source.
 """
 
-
-#: The credit line the package shows (also ``mining_licenses.gazetteer.ATTRIBUTION``).
-ATTRIBUTION = (
-    "Administrative codes, names and points: Ministry of Home Affairs (Kemendagri) "
-    "code list as compiled in D1msky/nusantara-shipping (MIT licence; data/provinces.php, "
-    "data/regencies.php, last updated 2026-02-23), with corrections by mining-licenses."
-)
 
 PROVINCE_COLUMNS = ("province", "code", "latitude", "longitude")
 REGENCY_COLUMNS = ("code", "province", "name", "kind", "bare_name", "latitude", "longitude")
