@@ -36,10 +36,10 @@ def to_polars_frame(df: Any, *, function: str) -> tuple[pl.DataFrame, bool]:
     """Return ``df`` as a polars frame, and whether it was a GeoDataFrame."""
     if isinstance(df, pl.DataFrame):
         return df, False
-    import geopandas as gpd  # noqa: PLC0415  (only when a GeoDataFrame may be passed)
+    import geopandas as gpd
 
     if isinstance(df, gpd.GeoDataFrame):
-        from mining_licenses.geo import to_polars  # noqa: PLC0415  (geo imports geopandas)
+        from mining_licenses.geo import to_polars
 
         return to_polars(df), True
     msg = (

@@ -228,7 +228,7 @@ def expiring_soon(
         .sort([s.EXPIRY_DATE, s.WIUP_CODE], nulls_last=True, maintain_order=True)
     )
     if is_geo:
-        from mining_licenses.geo import to_geodataframe  # noqa: PLC0415
+        from mining_licenses.geo import to_geodataframe
 
         return to_geodataframe(out)
     return out
