@@ -378,7 +378,7 @@ class Replica:
     # ------------------------------------------------------------- serving
     def _canonical(self) -> pl.DataFrame:
         if self._frame is None:
-            from mining_licenses.normalize import normalize_records  # noqa: PLC0415
+            from mining_licenses.normalize import normalize_records
 
             self._frame = normalize_records(self._records).with_row_index(_ROW)
         return self._frame

@@ -1,0 +1,294 @@
+"""The sweep engine: pages fetched concurrently, journaled, counted, and unioned.
+
+:class:`Run` holds what one public call shares (counters, journals, the
+progress bar, the credit cap); :func:`fetch_pages` fetches a batch of
+``(query, offset)`` pages with a bounded number in flight; :func:`sweep` walks
+one or more queries from their first page to their last; :class:`Union`
+deduplicates records and counts distinct licenses.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from mining_licenses import _api
+from mining_licenses import schema as s
+from mining_licenses._errors import BudgetExceededError
+from mining_licenses._filters import FilterValue
+from mining_licenses._journal import Journal
+from mining_licenses._progress import SweepProgress
+from mining_licenses._transport import Tally, Transport
+
+logger = logging.getLogger(__name__)
+
+#: How many times a sweep extends itself when pages report a growing total.
+MAX_GROWTH_ROUNDS: Final = 3
+
+
+@dataclass(frozen=True)
+class Query:
+    """One sweep's identity: validated filters, ``order_by`` and page size."""
+
+    filters: tuple[tuple[str, FilterValue], ...]
+    order_by: str
+    limit: int
+
+    def params(self, offset: int) -> dict[str, str]:
+        """Return the query parameters of the page at ``offset``."""
+        params = _api.encode_filters(dict(self.filters))
+        params[_api.ORDER_BY] = self.order_by
+        params[_api.LIMIT] = str(self.limit)
+        params[_api.OFFSET] = str(offset)
+        return params
+
+    def pages_for(self, total: int) -> int:
+        """Return the pages a sweep of ``total`` records takes (an empty result is one)."""
+        return max(1, math.ceil(total / self.limit))
+
+    def offsets(self, total: int) -> range:
+        """Return every page offset of a sweep of ``total`` records."""
+        return range(0, self.pages_for(total) * self.limit, self.limit)
+
+    def with_(self, *, order_by: str | None = None, **filters: FilterValue) -> Query:
+        """Return a copy with another ``order_by`` and/or more filters."""
+        merged = dict(self.filters) | filters
+        ordered = tuple((k, merged[k]) for k in s.FILTERS if k in merged)
+        return Query(ordered, order_by or self.order_by, self.limit)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results as the API sent it.
+
+    Attributes
+    ----------
+    offset, limit
+        Where the page starts and its size as requested.
+    records
+        The page's ``results``: plain dicts, exactly as received.
+    total_count
+        The ``pagination.total_count`` this page reported.
+    from_journal
+        True when it was read back from the resume journal (no credit spent).
+    """
+
+    offset: int
+    limit: int
+    records: list[dict[str, Any]] = field(repr=False)
+    total_count: int
+    from_journal: bool = False
+
+
+@dataclass
+class Run:
+    """What the pages of one public call share."""
+
+    transport: Transport
+    tally: Tally
+    progress: SweepProgress
+    max_in_flight: int
+    journal_root: Path | None
+    journal_max_age: float
+    base_url: str
+    budget: int | None = None
+    journals: dict[Query, Journal] = field(default_factory=dict)
+    cached: dict[Query, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    from_journal: int = 0
+
+    def journal(self, query: Query) -> Journal | None:
+        """Return the journal of ``query`` (loaded once), or None when not journaling."""
+        if self.journal_root is None:
+            return None
+        if query not in self.journals:
+            identity = {
+                "base_url": self.base_url,
+                "endpoint": _api.ENDPOINT_PATH,
+                "filters": dict(query.filters),
+                "order_by": query.order_by,
+                "limit": query.limit,
+            }
+            journal = Journal(self.journal_root, identity, max_age=self.journal_max_age)
+            self.journals[query] = journal
+            self.cached[query] = journal.load()
+        return self.journals[query]
+
+    def is_cached(self, query: Query, offset: int) -> bool:
+        """Return True when the page is in the journal."""
+        return self.journal(query) is not None and offset in self.cached[query]
+
+    def credits_left(self) -> float:
+        """Return the credits the budget still allows (infinite without a budget)."""
+        return math.inf if self.budget is None else self.budget - self.tally.credits
+
+
+def _page(offset: int, limit: int, body: Mapping[str, Any], *, from_journal: bool) -> Page:
+    return Page(
+        offset=offset,
+        limit=limit,
+        records=list(body[_api.RESULTS]),
+        total_count=int(body[_api.PAGINATION][_api.TOTAL_COUNT]),
+        from_journal=from_journal,
+    )
+
+
+def _fetch_one(run: Run, query: Query, offset: int, cancel: threading.Event) -> Page:
+    body = run.transport.get_page(query.params(offset), tally=run.tally, cancel=cancel)
+    journal = run.journal(query)
+    if journal is not None:
+        journal.save(offset, body)
+    logger.debug("page offset=%d: %d records", offset, len(body[_api.RESULTS]))
+    return _page(offset, query.limit, body, from_journal=False)
+
+
+def fetch_pages(run: Run, tasks: Iterable[tuple[Query, int]]) -> Iterator[tuple[Query, Page]]:
+    """Yield the pages of ``tasks`` as they arrive: journaled ones first, for free.
+
+    At most ``run.max_in_flight`` requests are in flight. If one page fails
+    for good, or the caller stops iterating, no new request is started and
+    the requests in flight finish (and are journaled: they were paid for).
+    """
+    to_fetch: list[tuple[Query, int]] = []
+    for query, offset in tasks:
+        if run.is_cached(query, offset):
+            run.from_journal += 1
+            page = _page(offset, query.limit, run.cached[query][offset], from_journal=True)
+            run.progress.advance(records=len(page.records), credits=run.tally.credits)
+            yield query, page
+        else:
+            to_fetch.append((query, offset))
+    if not to_fetch:
+        return
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(
+        max_workers=min(run.max_in_flight, len(to_fetch)), thread_name_prefix="mining-licenses"
+    )
+    try:
+        pending: dict[Future[Page], Query] = {
+            pool.submit(_fetch_one, run, query, offset, cancel): query for query, offset in to_fetch
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                query = pending.pop(future)
+                page = future.result()
+                run.progress.advance(records=len(page.records), credits=run.tally.credits)
+                yield query, page
+    finally:
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_cost(run: Run, cost: int, *, what: str, hard: bool) -> bool:
+    """Return True when ``cost`` credits fit the budget; else raise (``hard``) or warn."""
+    if cost <= run.credits_left():
+        return True
+    msg = (
+        f"{what} needs {cost} more credit(s) but the budget of {run.budget} leaves "
+        f"{max(run.credits_left(), 0):g} ({run.tally.credits} spent so far)."
+    )
+    if hard:
+        raise BudgetExceededError(msg + " Raise budget=..., or narrow the filters.")
+    logger.warning("%s Skipped.", msg)
+    return False
+
+
+def sweep(
+    run: Run,
+    queries: list[Query],
+    *,
+    what: str,
+    hard: bool,
+    cap: float = math.inf,
+    keep_going: Callable[[Query, Page], bool] | None = None,
+) -> dict[Query, dict[int, Page]] | None:
+    """Fetch every page of ``queries``: first pages, then the rest concurrently.
+
+    ``keep_going(query, first_page)`` picks the queries worth sweeping past
+    their first page. Each batch is checked against the budget and ``cap``
+    (credits) before it is sent: over it, a ``hard`` sweep raises
+    :class:`BudgetExceededError`, a soft one returns None. Pages that report a
+    larger total than planned extend the sweep (the data grew meanwhile).
+    """
+    spent_at_start = run.tally.credits
+    pages: dict[Query, dict[int, Page]] = {q: {} for q in queries}
+
+    def affordable(tasks: list[tuple[Query, int]]) -> bool:
+        cost = sum(not run.is_cached(q, o) for q, o in tasks)
+        if cost > cap - (run.tally.credits - spent_at_start):
+            logger.warning("%s needs %d credit(s), over its cap of %g; skipped.", what, cost, cap)
+            return False
+        return check_cost(run, cost, what=what, hard=hard)
+
+    firsts = [(q, 0) for q in queries]
+    if not affordable(firsts):
+        return None
+    run.progress.plan(len(firsts))
+    for query, page in fetch_pages(run, firsts):
+        pages[query][0] = page
+    chosen = [q for q in queries if keep_going is None or keep_going(q, pages[q][0])]
+    for _ in range(MAX_GROWTH_ROUNDS + 1):
+        totals = {q: max(p.total_count for p in pages[q].values()) for q in chosen}
+        rest = [(q, o) for q in chosen for o in q.offsets(totals[q]) if o not in pages[q]]
+        if not rest:
+            break
+        if not affordable(rest):
+            break  # a soft sweep keeps what it has; the caller counts what is missing
+        run.progress.plan(len(rest))
+        for query, page in fetch_pages(run, rest):
+            pages[query][page.offset] = page
+    return pages
+
+
+@dataclass
+class Union:
+    """Records collected so far: exact duplicates dropped, licenses counted."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+    _seen: set[str] = field(default_factory=set)
+    _licenses: set[str] = field(default_factory=set)
+    _by_province: dict[str | None, set[str]] = field(default_factory=dict)
+
+    def add(self, records: Iterable[Mapping[str, Any]], *, count_duplicates: bool = True) -> int:
+        """Add records; return how many new distinct licenses they brought.
+
+        Exact duplicates are dropped; they are counted in ``duplicates`` when
+        ``count_duplicates`` (the main sweep; a repair overlaps on purpose).
+        """
+        before = self.distinct
+        for record in records:
+            fingerprint = _api.record_fingerprint(record)
+            if fingerprint in self._seen:
+                self.duplicates += count_duplicates
+                continue
+            self._seen.add(fingerprint)
+            self.records.append(dict(record))
+            key = _api.license_key(record)
+            self._licenses.add(key)
+            province = record.get(s.PROVINCE)
+            name = province if isinstance(province, str) else None
+            self._by_province.setdefault(name, set()).add(key)
+        return self.distinct - before
+
+    def add_pages(self, pages: Mapping[int, Page], *, count_duplicates: bool = True) -> int:
+        """Add pages in offset order; return the new distinct licenses."""
+        return sum(
+            self.add(pages[offset].records, count_duplicates=count_duplicates)
+            for offset in sorted(pages)
+        )
+
+    @property
+    def distinct(self) -> int:
+        """Distinct licenses among the records."""
+        return len(self._licenses)
+
+    def distinct_in(self, province: str) -> int:
+        """Distinct licenses among records whose ``province`` is exactly ``province``."""
+        return len(self._by_province.get(province, ()))
