@@ -77,3 +77,7 @@ class SyntheticDataWarning(MiningLicensesWarning):
 
 class DataQualityWarning(MiningLicensesWarning):
     """Records were kept but carry quality issues worth a look."""
+
+
+class IncompleteSweepWarning(MiningLicensesWarning):
+    """A sweep returned fewer licenses than the API's ``total_count``."""

@@ -11,13 +11,23 @@ import datetime as dt
 import logging
 import os
 import warnings
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import urlsplit
 
 import polars as pl
 
+from mining_licenses import _config
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, SyntheticDataWarning
+from mining_licenses._api import is_loopback
+from mining_licenses._errors import (
+    ConfigurationError,
+    IncompleteSweepWarning,
+    SyntheticDataWarning,
+)
 from mining_licenses._filters import apply_filters, validate_filters
+from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.normalize import normalize_records
 
@@ -71,6 +81,143 @@ def sample_frame() -> pl.DataFrame:
     return normalize_records(sample.generate_records(), fetched_at=sample.SAMPLE_FETCHED_AT)
 
 
+@dataclass(frozen=True, repr=False)
+class Pull:
+    """A pull from the API: the canonical frame and how it was collected.
+
+    Attributes
+    ----------
+    frame
+        The canonical polars frame (one row per distinct record).
+    sweep
+        The client's :class:`~mining_licenses.client.SweepResult` (pages,
+        credits, completeness), without the key.
+    source
+        ``"api"``, or ``"replica"`` when the base URL is a loopback address.
+    snapshot
+        Where the snapshot was written, or None.
+    """
+
+    frame: pl.DataFrame
+    sweep: SweepResult
+    source: str
+    snapshot: Path | None = None
+
+    def __repr__(self) -> str:
+        return f"Pull({self.frame.height} rows, {self.sweep!r}, snapshot={self.snapshot})"
+
+
+def pull(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    write: bool = True,
+    budget: int | None = None,
+    strict: bool = False,
+    max_in_flight: int = 4,
+    allow_insecure: bool = False,
+    progress: bool = True,
+    **filters: Any,
+) -> Pull:
+    """Sweep the API (verified complete, resumable) and normalise the records.
+
+    Parameters are those of :func:`fetch_licenses`; the result keeps the
+    sweep's provenance next to the frame.
+    """
+    clean: dict[str, Any] = validate_filters(filters)
+    with SectorsClient(
+        api_key,
+        base_url=base_url,
+        max_in_flight=max_in_flight,
+        allow_insecure=allow_insecure,
+        progress=progress,
+    ) as client:
+        sweep = client.fetch_all(budget=budget, strict=strict, keep_journal=True, **clean)
+        frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)
+        source = "replica" if is_loopback(urlsplit(client.base_url).hostname or "") else "api"
+        snapshot = _write_pull_snapshot(frame, sweep, source, store) if write else None
+        client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
+    return Pull(frame=frame, sweep=sweep, source=source, snapshot=snapshot)
+
+
+def fetch_licenses(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    write: bool = True,
+    budget: int | None = None,
+    strict: bool = False,
+    max_in_flight: int = 4,
+    allow_insecure: bool = False,
+    progress: bool = True,
+    **filters: Any,
+) -> pl.DataFrame:
+    """Pull every matching license from the API into the canonical polars frame.
+
+    Always asks the API (see :func:`load_licenses` to reuse snapshots). The
+    sweep runs pages concurrently, retries what is free to retry, resumes an
+    interrupted sweep without buying its pages again, and checks that the
+    distinct licenses add up to the API's ``total_count``.
+
+    Parameters
+    ----------
+    api_key
+        Defaults to ``SECTORS_API_KEY``; never logged or written anywhere.
+    base_url
+        Defaults to ``SECTORS_BASE_URL`` or ``https://api.sectors.app``.
+    store
+        Snapshot folder for ``write=True``.
+    write
+        Write a snapshot of the pull (the default).
+    budget
+        Most credits to spend; a sweep estimated above it is refused after its
+        first page (one credit).
+    strict
+        Raise :class:`IncompleteSweepError` if the sweep cannot be completed;
+        otherwise an incomplete pull is returned with a warning.
+    max_in_flight
+        Pages requested at once.
+    allow_insecure
+        Allow a plain ``http://`` base URL that is not loopback.
+    progress
+        Show a progress bar (terminal or Jupyter).
+    **filters
+        The API's filters (see :func:`load_licenses`).
+
+    Examples
+    --------
+    >>> frame = fetch_licenses(commodity_type="Nickel", budget=20)  # doctest: +SKIP
+    """
+    return pull(
+        api_key=api_key,
+        base_url=base_url,
+        store=store,
+        write=write,
+        budget=budget,
+        strict=strict,
+        max_in_flight=max_in_flight,
+        allow_insecure=allow_insecure,
+        progress=progress,
+        **filters,
+    ).frame
+
+
+def _write_pull_snapshot(
+    frame: pl.DataFrame, sweep: SweepResult, source: str, store: str | os.PathLike[str] | None
+) -> Path | None:
+    if not sweep.complete:
+        warnings.warn(
+            f"The sweep is incomplete: {sweep.missing} of {sweep.total_count} licenses are "
+            "missing after repair. The frame holds what was collected.",
+            IncompleteSweepWarning,
+            stacklevel=4,
+        )
+    del frame, source, store
+    return None
+
+
 def _finish(
     frame: pl.DataFrame, filters: dict[str, Any], as_: OutputKind
 ) -> pl.DataFrame | gpd.GeoDataFrame:
@@ -97,7 +244,8 @@ def load_licenses(
         ``"auto"``: the newest fitting snapshot if fresh enough, else a pull
         from the API when a key is available, else the bundled synthetic
         sample (with a :class:`SyntheticDataWarning`). ``"api"``,
-        ``"snapshot"`` and ``"sample"`` force one path.
+        ``"snapshot"`` and ``"sample"`` force one path (``"api"`` with no key
+        raises :class:`AuthenticationError`).
     api_key
         Sectors API key; defaults to ``SECTORS_API_KEY``. Never logged or stored.
     base_url
@@ -134,9 +282,15 @@ def load_licenses(
     """
     _check_choice("source", source, SOURCES)
     _check_choice("as_", as_, OUTPUT_KINDS)
-    clean = validate_filters(filters)  # fail on a bad filter before any I/O
-    del api_key, base_url, store, max_age, progress  # used by the API and snapshot paths
-    if source in ("api", "snapshot"):
-        msg = f"source={source!r} is not available yet in this version; use 'sample' or 'auto'."
+    clean: dict[str, Any] = validate_filters(filters)  # fail on a bad filter before any I/O
+    del max_age  # used by the snapshot path
+    if source == "sample":
+        return _finish(sample_frame(), clean, as_)
+    if source == "snapshot":
+        msg = "source='snapshot' is not available yet in this version; use 'sample' or 'api'."
         raise ConfigurationError(msg)
+    key = _config.api_key(api_key)
+    if source == "api" or key:
+        pulled = pull(api_key=key, base_url=base_url, store=store, progress=progress, **clean).frame
+        return pulled if as_ == "polars" else to_geodataframe(pulled)
     return _finish(sample_frame(), clean, as_)
