@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import polars as pl
@@ -69,35 +69,53 @@ def _raw_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
     location_json = [
         None if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in locations
     ]
-    return frame.with_columns(
+    frame = frame.with_columns(
         pl.Series(_raw("location_text"), location_text, dtype=pl.String()),
         pl.Series(_raw("location_json"), location_json, dtype=pl.String()),
     )
+    return frame.with_columns(_clean_text(c) for c in frame.columns)
 
 
 def _clean_text(column: str) -> pl.Expr:
     """Trimmed text, with empty strings read as missing."""
     text = pl.col(column).str.strip_chars()
-    return pl.when(text.str.len_chars() > 0).then(text)
+    return pl.when(text.str.len_chars() > 0).then(text).alias(column)
 
 
-def _canonical(field: str) -> pl.Expr:
-    """Canonical spelling of a categorical field; unknown values kept verbatim."""
-    raw = _clean_text(_raw(field))
-    keys = list(s.ALIASES[field])
-    values = list(s.ALIASES[field].values())
-    return s.value_key_expr(raw).replace_strict(keys, values, default=None).fill_null(raw)
+def _per_value(
+    frame: pl.DataFrame, column: str, transform: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType
+) -> pl.Series:
+    """Apply ``transform`` once per distinct value of ``column`` and map it back.
+
+    Registries repeat a few thousand spellings, dates and names over many rows:
+    parsing each distinct value once and mapping with a hash lookup is several
+    times faster than running regexes and parsers over every row.
+    """
+    raw = frame[column]
+    distinct = raw.unique().drop_nulls()
+    done = distinct.to_frame().select(transform(pl.col(column))).to_series()
+    return raw.replace_strict(distinct, done, default=None, return_dtype=dtype)
 
 
-def _is_unknown(field: str) -> pl.Expr:
-    raw = _clean_text(_raw(field))
-    known = s.value_key_expr(raw).is_in(list(s.ALIASES[field]))
-    return raw.is_not_null() & ~known
+def _canonical_key(field: str) -> Callable[[pl.Expr], pl.Expr]:
+    keys, values = list(s.ALIASES[field]), list(s.ALIASES[field].values())
+    return lambda raw: s.value_key_expr(raw).replace_strict(keys, values, default=None)
 
 
-def _date(field: str) -> pl.Expr:
-    iso = _clean_text(_raw(field)).str.extract(_ISO_DATE, 1)
-    return iso.str.to_date("%Y-%m-%d", strict=False)
+def _iso_date(raw: pl.Expr) -> pl.Expr:
+    return raw.str.extract(_ISO_DATE, 1).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _name_key(name: pl.Expr) -> pl.Expr:
+    words = (
+        name.str.to_lowercase()
+        .str.replace_all(r"&", " and ")
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.replace_all(_LEGAL_FORMS, " ")
+        .str.strip_chars()
+        .str.replace_all(r"\s+", "-")
+    )
+    return pl.when(words.str.len_chars() > 0).then(words)
 
 
 def company_key_expr(name: pl.Expr, slug: pl.Expr) -> pl.Expr:
@@ -108,30 +126,29 @@ def company_key_expr(name: pl.Expr, slug: pl.Expr) -> pl.Expr:
     ``PT ABC``, ``Pt Abc`` and ``PT ABC Tbk`` share the key ``abc``, the shape of
     the API's slugs (``jasa-tambang-nusantara``).
     """
-    words = (
-        name.str.to_lowercase()
-        .str.replace_all(r"&", " and ")
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.replace_all(_LEGAL_FORMS, " ")
-        .str.strip_chars()
-        .str.replace_all(r"\s+", "-")
-    )
-    from_name = pl.when(words.str.len_chars() > 0).then(words)
+    return _slug_or(slug, _name_key(name))
+
+
+def _slug_or(slug: pl.Expr, name_key: pl.Expr) -> pl.Expr:
     clean_slug = slug.str.strip_chars().str.to_lowercase()
-    return pl.when(clean_slug.str.len_chars() > 0).then(clean_slug).otherwise(from_name)
+    return pl.when(clean_slug.str.len_chars() > 0).then(clean_slug).otherwise(name_key)
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     """Typed columns, plus the checks each needs, as expressions over the raw text."""
     lon_min, lat_min, lon_max, lat_max = s.INDONESIA_BOUNDS
-    area = _clean_text(_raw(s.AREA_HA)).cast(pl.Float64, strict=False)
+    area = pl.col(_raw(s.AREA_HA)).cast(pl.Float64, strict=False)
     point_json = pl.col(_raw("location_json"))
     is_point = point_json.str.contains(_POINT_TYPE)
     x = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 1).cast(pl.Float64))
     y = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 2).cast(pl.Float64))
+    canonical: list[pl.Series] = []
+    for f in s.CATEGORICAL_COLUMNS:
+        known = _per_value(frame, _raw(f), _canonical_key(f), pl.String())
+        canonical.append(known.alias(f"__known_{f}"))
     typed = frame.with_columns(
         *(
-            _clean_text(_raw(f)).alias(f)
+            pl.col(_raw(f)).alias(f)
             for f in (
                 s.WIUP_CODE,
                 s.LICENSE_NUMBER,
@@ -141,9 +158,10 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
                 s.GENERATION,
             )
         ),
-        *(_canonical(f).alias(f) for f in s.CATEGORICAL_COLUMNS),
-        _date(s.EFFECTIVE_DATE).alias(s.EFFECTIVE_DATE),
-        _date(s.EXPIRY_DATE).alias(s.EXPIRY_DATE),
+        *canonical,
+        _per_value(frame, _raw(s.EFFECTIVE_DATE), _iso_date, pl.Date()).alias(s.EFFECTIVE_DATE),
+        _per_value(frame, _raw(s.EXPIRY_DATE), _iso_date, pl.Date()).alias(s.EXPIRY_DATE),
+        _per_value(frame, _raw(s.COMPANY_NAME), _name_key, pl.String()).alias("__name_key"),
         area.alias(s.AREA_HA),
         x.alias("__x"),
         y.alias("__y"),
@@ -156,10 +174,11 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
         ).alias("__swapped"),
     )
     return typed.with_columns(
-        company_key_expr(pl.col(s.COMPANY_NAME), pl.col(s.COMPANY_SLUG)).alias(s.COMPANY_KEY),
+        *(pl.coalesce(f"__known_{f}", _raw(f)).alias(f) for f in s.CATEGORICAL_COLUMNS),
+        _slug_or(pl.col(s.COMPANY_SLUG), pl.col("__name_key")).alias(s.COMPANY_KEY),
         # a rejected point is kept as its GeoJSON text, so nothing the API sent is lost
         pl.coalesce(
-            _clean_text(_raw("location_text")),
+            pl.col(_raw("location_text")),
             pl.when(~pl.col("__in_bounds").fill_null(value=False)).then(point_json),
         ).alias(s.LOCATION_TEXT),
     )
@@ -170,7 +189,7 @@ def _placed(frame: pl.DataFrame) -> pl.DataFrame:
     api_point = pl.col("__in_bounds").fill_null(value=False)
     # the names to try, in order: the location text (when it is a name), then the city
     names = pl.concat_str(
-        [_clean_text(_raw("location_text")), pl.col(s.CITY)], separator=", ", ignore_nulls=True
+        [pl.col(_raw("location_text")), pl.col(s.CITY)], separator=", ", ignore_nulls=True
     )
     found = gazetteer.locate(frame.select(names.alias("n")).to_series(), frame[s.PROVINCE])
     from_regency = found["longitude"].is_not_null()
@@ -193,7 +212,7 @@ def _issues() -> pl.Expr:
 
     checks = [flag(pl.col("__not_object"), s.ISSUE_NOT_AN_OBJECT)]
     checks.extend(
-        flag(_clean_text(_raw(field)).is_null(), s.field_issue(s.ISSUE_MISSING, field))
+        flag(pl.col(_raw(field)).is_null(), s.field_issue(s.ISSUE_MISSING, field))
         for field in s.REQUIRED_FIELDS
     )
     checks.append(
@@ -203,12 +222,15 @@ def _issues() -> pl.Expr:
         )
     )
     checks.extend(
-        flag(_is_unknown(field), s.field_issue(s.ISSUE_UNKNOWN_VALUE, field))
+        flag(
+            pl.col(_raw(field)).is_not_null() & pl.col(f"__known_{field}").is_null(),
+            s.field_issue(s.ISSUE_UNKNOWN_VALUE, field),
+        )
         for field in s.CATEGORICAL_COLUMNS
     )
     checks.extend(
         flag(
-            _clean_text(_raw(field)).is_not_null() & pl.col(field).is_null(),
+            pl.col(_raw(field)).is_not_null() & pl.col(field).is_null(),
             s.field_issue(s.ISSUE_INVALID_DATE, field),
         )
         for field in (s.EFFECTIVE_DATE, s.EXPIRY_DATE)
@@ -217,7 +239,7 @@ def _issues() -> pl.Expr:
     checks += [
         flag(pl.col(s.EXPIRY_DATE) < pl.col(s.EFFECTIVE_DATE), s.ISSUE_EXPIRY_BEFORE_EFFECTIVE),
         flag(
-            _clean_text(_raw(s.AREA_HA)).is_not_null() & (area.is_null() | ~area.is_finite()),
+            pl.col(_raw(s.AREA_HA)).is_not_null() & (area.is_null() | ~area.is_finite()),
             s.field_issue(s.ISSUE_NOT_A_NUMBER, s.AREA_HA),
         ),
         flag(area <= 0, s.ISSUE_AREA_NOT_POSITIVE),
@@ -236,7 +258,10 @@ def _issues() -> pl.Expr:
             s.ISSUE_DUPLICATE_RECORD,
         ),
     ]
-    return pl.concat_list(checks).list.drop_nulls().alias(s.ISSUES)
+    # joining the codes as text and splitting once is ~10x faster than concat_list
+    joined = pl.concat_str(checks, separator=";", ignore_nulls=True)
+    no_issues = pl.lit([], dtype=s.COLUMNS[s.ISSUES])
+    return pl.when(joined == "").then(no_issues).otherwise(joined.str.split(";")).alias(s.ISSUES)
 
 
 def _problems(frame: pl.DataFrame) -> list[dict[str, Any]]:
