@@ -12,6 +12,7 @@ from mining_licenses._errors import (
     ConfigurationError,
     DataQualityWarning,
     IncompleteSweepError,
+    IncompleteSweepWarning,
     MiningLicensesError,
     MiningLicensesWarning,
     MissingDependencyError,
@@ -19,6 +20,19 @@ from mining_licenses._errors import (
     SnapshotError,
     SyntheticDataWarning,
 )
+from mining_licenses._quality import quality_report
+from mining_licenses.analytics import (
+    area_by_company,
+    area_by_province,
+    concentration,
+    expiring_soon,
+    expiry_schedule,
+    license_age_stats,
+)
+from mining_licenses.client import SectorsClient, SweepResult
+from mining_licenses.geo import to_geodataframe, to_polars
+from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
+from mining_licenses.normalize import normalize_records
 
 __version__ = "0.1.0"
 
@@ -29,11 +43,28 @@ __all__ = [
     "ConfigurationError",
     "DataQualityWarning",
     "IncompleteSweepError",
+    "IncompleteSweepWarning",
     "MiningLicensesError",
     "MiningLicensesWarning",
     "MissingDependencyError",
+    "Pull",
     "SchemaError",
+    "SectorsClient",
     "SnapshotError",
+    "SweepResult",
     "SyntheticDataWarning",
     "__version__",
+    "area_by_company",
+    "area_by_province",
+    "concentration",
+    "expiring_soon",
+    "expiry_schedule",
+    "fetch_licenses",
+    "license_age_stats",
+    "load_licenses",
+    "normalize_records",
+    "pull",
+    "quality_report",
+    "to_geodataframe",
+    "to_polars",
 ]
