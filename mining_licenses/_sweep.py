@@ -207,14 +207,17 @@ def sweep(
     hard: bool,
     cap: float = math.inf,
     keep_going: Callable[[Query, Page], bool] | None = None,
+    expected_total: int | None = None,
 ) -> dict[Query, dict[int, Page]] | None:
     """Fetch every page of ``queries``: first pages, then the rest concurrently.
 
     ``keep_going(query, first_page)`` picks the queries worth sweeping past
     their first page. Each batch is checked against the budget and ``cap``
     (credits) before it is sent: over it, a ``hard`` sweep raises
-    :class:`BudgetExceededError`, a soft one returns None. Pages that report a
-    larger total than planned extend the sweep (the data grew meanwhile).
+    :class:`BudgetExceededError`, a soft one returns None (or, past the first
+    pages, what it has). With ``expected_total`` the whole sweep's cost is
+    checked before the first page is bought. Pages that report a larger total
+    than planned extend the sweep (the data grew meanwhile).
     """
     spent_at_start = run.tally.credits
     pages: dict[Query, dict[int, Page]] = {q: {} for q in queries}
@@ -227,7 +230,10 @@ def sweep(
         return check_cost(run, cost, what=what, hard=hard)
 
     firsts = [(q, 0) for q in queries]
-    if not affordable(firsts):
+    planned = firsts
+    if expected_total is not None:
+        planned = [(q, o) for q in queries for o in q.offsets(expected_total)]
+    if not affordable(planned):
         return None
     run.progress.plan(len(firsts))
     for query, page in fetch_pages(run, firsts):
@@ -270,12 +276,26 @@ class Union:
                 continue
             self._seen.add(fingerprint)
             self.records.append(dict(record))
-            key = _api.license_key(record)
-            self._licenses.add(key)
-            province = record.get(s.PROVINCE)
-            name = province if isinstance(province, str) else None
-            self._by_province.setdefault(name, set()).add(key)
+            self._index(record)
         return self.distinct - before
+
+    def _index(self, record: Mapping[str, Any]) -> None:
+        key = _api.license_key(record)
+        self._licenses.add(key)
+        province = record.get(s.PROVINCE)
+        name = province if isinstance(province, str) else None
+        self._by_province.setdefault(name, set()).add(key)
+
+    def keep_only(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Keep only records equal to one of ``records``; return how many were dropped."""
+        keep = {_api.record_fingerprint(r) for r in records}
+        before = len(self.records)
+        self.records = [r for r in self.records if _api.record_fingerprint(r) in keep]
+        self._seen &= keep
+        self._licenses, self._by_province = set(), {}
+        for record in self.records:
+            self._index(record)
+        return before - len(self.records)
 
     def add_pages(self, pages: Mapping[int, Page], *, count_duplicates: bool = True) -> int:
         """Add pages in offset order; return the new distinct licenses."""

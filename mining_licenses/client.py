@@ -33,20 +33,12 @@ from mining_licenses._errors import (
 from mining_licenses._filters import FilterValue, validate_filters
 from mining_licenses._journal import prune_journals
 from mining_licenses._progress import SweepProgress
+from mining_licenses._repair import REPAIR_ORDERS, Outcome, repair
 from mining_licenses._sweep import Page, Query, Run, Union, fetch_pages, sweep
 from mining_licenses._transport import AUTH_HELP, Tally, Transport
 
 logger = logging.getLogger(__name__)
 
-#: Sort orders tried, in turn, to repair a sweep that came back short.
-REPAIR_ORDERS: Final = (
-    s.AREA_HA,
-    f"-{s.AREA_HA}",
-    s.EFFECTIVE_DATE,
-    f"-{s.EFFECTIVE_DATE}",
-    s.EXPIRY_DATE,
-)
-_PROVINCE_SPLIT: Final = "province"
 _USER_AGENT: Final = "mining-licenses (python; httpx)"
 _JOURNAL_FOLDER: Final = "journal"
 
@@ -105,8 +97,13 @@ class SweepResult:
         Journals kept for this sweep (``keep_journal=True``); delete them with
         :meth:`SectorsClient.discard_journal` once the records are saved.
     totals_seen
-        Distinct ``total_count`` values the pages reported (more than one: the
-        data changed during the sweep).
+        Distinct ``total_count`` values the pages reported.
+    data_changed
+        The data changed during the sweep and no later pass saw one consistent
+        set; such a sweep is never reported complete.
+    stale_dropped
+        Records dropped because a consistent re-sweep no longer had them (the
+        data changed upstream during the sweep).
     """
 
     records: list[dict[str, Any]] = field(repr=False)
@@ -128,6 +125,8 @@ class SweepResult:
     pages_from_journal: int = 0
     journal_paths: tuple[Path, ...] = ()
     totals_seen: tuple[int, ...] = ()
+    data_changed: bool = False
+    stale_dropped: int = 0
 
     def __repr__(self) -> str:
         state = "complete" if self.complete else f"INCOMPLETE, {self.missing} missing"
@@ -472,36 +471,32 @@ class SectorsClient:
         started = _now()
         run = self._run(journal=resume, progress=True, budget=budget)
         union = Union()
-        repaired_by: list[str] = []
         try:
             main = sweep(run, [query], what="The sweep", hard=True)
             assert main is not None  # a hard sweep raises instead
             pages = main[query]
             union.add_pages(pages)
             totals = [p.total_count for p in pages.values()]
-            target = max(totals)
-            if union.distinct < target and max_repair_rounds:
+            outcome = Outcome(target=max(totals), changed=len(set(totals)) > 1)
+            if (union.distinct < outcome.target or outcome.changed) and max_repair_rounds:
                 cap = max_repair_credits
                 if cap is None:
-                    cap = query.pages_for(target) + len(s.PROVINCES)
-                target = self._repair(
-                    run, query, union, target, rounds=max_repair_rounds, cap=cap,
-                    repaired_by=repaired_by, totals=totals,
-                )  # fmt: skip
+                    cap = query.pages_for(outcome.target) + len(s.PROVINCES)
+                repair(run, query, union, outcome, rounds=max_repair_rounds, cap=cap, totals=totals)
         finally:
             self._finish(run)
-        missing = max(target - union.distinct, 0)
+        missing = max(outcome.target - union.distinct, 0)
         result = SweepResult(
             records=union.records,
-            total_count=target,
+            total_count=outcome.target,
             pages=len(pages),
             credits_spent=run.tally.credits,
             requests=run.tally.requests,
             retries=run.tally.retries,
-            complete=missing == 0,
+            complete=missing == 0 and not outcome.changed,
             missing=missing,
             duplicates_dropped=union.duplicates,
-            repaired_by=tuple(repaired_by),
+            repaired_by=tuple(outcome.repaired_by),
             filters=dict(query.filters),
             order_by=query.order_by,
             limit=query.limit,
@@ -511,14 +506,18 @@ class SectorsClient:
             pages_from_journal=run.from_journal,
             journal_paths=tuple(j.path for j in run.journals.values() if j.path.exists()),
             totals_seen=tuple(sorted(set(totals))),
+            data_changed=outcome.changed,
+            stale_dropped=outcome.stale_dropped,
         )
         self._report(result)
-        if missing and strict:
+        if not result.complete and strict:
+            changed = " while the data changed upstream" if result.data_changed else ""
             msg = (
-                f"The sweep collected {union.distinct} distinct licenses of {target} "
-                f"({missing} missing) after repairs {list(repaired_by) or 'none'}; "
-                f"{result.credits_spent} credits spent. The pages are kept in the journal: "
-                "rerun later, or raise budget / max_repair_credits."
+                f"The sweep collected {union.distinct} distinct licenses of "
+                f"{result.total_count} ({missing} missing){changed}, after repairs "
+                f"{list(result.repaired_by) or 'none'}; {result.credits_spent} credits spent. "
+                "The pages are kept in the journal: rerun later, or raise budget / "
+                "max_repair_credits."
             )
             raise IncompleteSweepError(msg)
         if not keep_journal:
@@ -538,81 +537,22 @@ class SectorsClient:
             if path.resolve().parent == root:  # never anything outside the journal folder
                 shutil.rmtree(path, ignore_errors=True)
 
-    # ---------------------------------------------------------------- repairs
-    def _repair(
-        self,
-        run: Run,
-        query: Query,
-        union: Union,
-        target: int,
-        *,
-        rounds: int,
-        cap: int,
-        repaired_by: list[str],
-        totals: list[int],
-    ) -> int:
-        """Re-sweep until the union reaches ``target`` or a bound; return the target."""
-        orders = [o for o in REPAIR_ORDERS if o != query.order_by]
-        steps: list[str] = [orders[0], *orders[1:]]
-        if s.PROVINCE not in dict(query.filters):
-            # a split costs a page per province, cheaper than a re-sweep of a large set
-            where = 0 if query.pages_for(target) > len(s.PROVINCES) else 1
-            steps.insert(where, _PROVINCE_SPLIT)
-        spent_before = run.tally.credits
-        for step in steps[:rounds]:
-            if union.distinct >= target:
-                break
-            left = cap - (run.tally.credits - spent_before)
-            logger.info(
-                "sweep short by %d of %d; repairing (%s, up to %d credits)",
-                target - union.distinct, target, step, left,
-            )  # fmt: skip
-            if left <= 0:
-                break
-            if step == _PROVINCE_SPLIT:
-                if self._repair_by_province(run, query.with_(order_by=orders[0]), union, left):
-                    repaired_by.append(_PROVINCE_SPLIT)
-                continue
-            again = query.with_(order_by=step)
-            pages = sweep(run, [again], what=f"Repair by order_by={step}", hard=False, cap=left)
-            if pages is None:
-                continue
-            union.add_pages(pages[again], count_duplicates=False)
-            fresh = [p.total_count for p in pages[again].values()]
-            totals.extend(fresh)
-            target = max(fresh)  # the newest full view of the data
-            repaired_by.append(f"order_by={step}")
-        return target
-
-    @staticmethod
-    def _repair_by_province(run: Run, base: Query, union: Union, cap: float) -> bool:
-        queries = [base.with_(province=name) for name in s.PROVINCES]
-
-        def short(query: Query, first: Page) -> bool:
-            union.add(first.records, count_duplicates=False)
-            province = str(dict(query.filters)[s.PROVINCE])
-            return union.distinct_in(province) < first.total_count
-
-        pages = sweep(
-            run, queries, what="Repair by province", hard=False, cap=cap, keep_going=short
-        )
-        if pages is None:
-            return False
-        for got in pages.values():
-            union.add_pages(got, count_duplicates=False)
-        return True
-
     @staticmethod
     def _report(result: SweepResult) -> None:
         if result.complete:
             logger.info("%r", result)
+        elif result.data_changed and not result.missing:
+            logger.warning(
+                "Sweep not verified: the data changed upstream during it (total_count %s) "
+                "and no repair saw one consistent set.",
+                ", ".join(map(str, result.totals_seen)),
+            )
         else:
             logger.warning(
                 "Sweep incomplete: %d of %d licenses missing after repairs %s.",
                 result.missing, result.total_count, list(result.repaired_by) or "none",
             )  # fmt: skip
-        if len(result.totals_seen) > 1:
-            logger.warning(
-                "total_count changed during the sweep (%s): the data changed upstream.",
-                ", ".join(map(str, result.totals_seen)),
+        if result.stale_dropped:
+            logger.info(
+                "dropped %d records that a consistent re-sweep no longer had", result.stale_dropped
             )

@@ -130,6 +130,9 @@ class _Server(ThreadingHTTPServer):
         self.sockets_lock = threading.Lock()
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
+        logger.debug("replica: connection from %s ended abruptly", client_address, exc_info=True)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real endpoint
@@ -384,10 +387,11 @@ class Replica:
         return self._frame
 
     def _apply_changes(self) -> None:
-        due = [c for c in self._changes if c.after_requests <= self._count]
+        served = self._count - 1  # requests answered before the current one
+        due = [c for c in self._changes if c.after_requests <= served]
         if not due:
             return
-        self._changes = [c for c in self._changes if c.after_requests > self._count]
+        self._changes = [c for c in self._changes if c.after_requests > served]
         for change in due:
             gone = set(change.remove)
             self._records = [r for r in self._records if r.get(s.WIUP_CODE) not in gone]
@@ -496,7 +500,11 @@ class Replica:
         if status is None:
             handler.close_connection = True
             return
-        handler.send_json(status, body, headers)
+        try:
+            handler.send_json(status, body, headers)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
+            logger.debug("replica: client went away before request %d was answered", number)
+            handler.close_connection = True
 
     def _answer(
         self,

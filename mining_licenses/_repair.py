@@ -1,0 +1,137 @@
+"""Repairing a sweep that came back short, or that saw the data change.
+
+Offset pagination over a sort key with ties loses and duplicates records
+when the server orders ties differently from one request to the next, and
+any sweep is torn when records are inserted or removed between its pages.
+The repairs, cheapest likely first and each bounded in credits:
+
+- a re-sweep under another ``order_by`` (``licensed_area_ha`` first: it has
+  the fewest ties); if that pass alone saw every record under one unchanging
+  ``total_count``, it is a consistent view and replaces the torn one;
+- a split by province: the first page of each province tells its count, and
+  only the provinces still short are swept further (a province that fits in
+  one page has no pagination hazard at all).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Final
+
+from mining_licenses import schema as s
+from mining_licenses._sweep import Page, Query, Run, Union, sweep
+
+logger = logging.getLogger(__name__)
+
+#: Sort orders tried, in turn, to repair a sweep.
+REPAIR_ORDERS: Final = (
+    s.AREA_HA,
+    f"-{s.AREA_HA}",
+    s.EFFECTIVE_DATE,
+    f"-{s.EFFECTIVE_DATE}",
+    s.EXPIRY_DATE,
+)
+PROVINCE_SPLIT: Final = "province"
+
+
+@dataclass
+class Outcome:
+    """What the repairs did: the freshest total, the steps run, stale records dropped."""
+
+    target: int
+    changed: bool
+    repaired_by: list[str] = field(default_factory=list)
+    stale_dropped: int = 0
+
+
+def plan(query: Query, union: Union, target: int) -> list[str]:
+    """Return the repair steps for ``query``, the one likely cheapest first.
+
+    A re-sweep costs one page per ``limit`` records. A province split costs a
+    page per province plus, at worst, the remaining pages of every province
+    (estimated from the records in hand); it goes first only when cheaper.
+    """
+    steps: list[str] = [o for o in REPAIR_ORDERS if o != query.order_by]
+    if s.PROVINCE not in dict(query.filters):
+        worst = len(s.PROVINCES) + sum(
+            query.pages_for(union.distinct_in(name)) - 1 for name in s.PROVINCES
+        )
+        steps.insert(0 if worst < query.pages_for(target) else 1, PROVINCE_SPLIT)
+    return steps
+
+
+def repair(
+    run: Run,
+    query: Query,
+    union: Union,
+    outcome: Outcome,
+    *,
+    rounds: int,
+    cap: int,
+    totals: list[int],
+) -> Outcome:
+    """Run repair steps until ``union`` holds ``outcome.target`` licenses or a bound.
+
+    ``cap`` bounds the credits all repairs together may spend (the budget
+    too); ``totals`` collects the ``total_count`` of every page seen.
+    """
+    orders = [o for o in REPAIR_ORDERS if o != query.order_by]
+    spent_before = run.tally.credits
+    for step in plan(query, union, outcome.target)[:rounds]:
+        short = union.distinct < outcome.target
+        # a province split adds records but cannot tell which ones went stale
+        if not short and (not outcome.changed or step == PROVINCE_SPLIT):
+            continue
+        left = cap - (run.tally.credits - spent_before)
+        logger.info(
+            "sweep has %d of %d licenses%s; repairing by %s (up to %d credits)",
+            union.distinct, outcome.target, ", data changed" if outcome.changed else "",
+            step, left,
+        )  # fmt: skip
+        if left <= 0:
+            break
+        if step == PROVINCE_SPLIT:
+            if _by_province(run, query.with_(order_by=orders[0]), union, left):
+                outcome.repaired_by.append(PROVINCE_SPLIT)
+            continue
+        again = query.with_(order_by=step)
+        found = sweep(
+            run, [again], what=f"Repair by order_by={step}", hard=False, cap=left,
+            expected_total=outcome.target,
+        )  # fmt: skip
+        if found is None:
+            continue
+        pages = found[again]
+        seen = [page.total_count for page in pages.values()]
+        totals.extend(seen)
+        view = Union()
+        view.add_pages(pages)
+        union.add_pages(pages, count_duplicates=False)
+        outcome.target = max(seen)  # the newest full view of the data
+        outcome.repaired_by.append(f"order_by={step}")
+        if len(set(seen)) == 1 and view.distinct >= seen[0]:
+            # this pass alone saw every record of one unchanging set: it is the truth
+            outcome.stale_dropped += union.keep_only(view.records)
+            outcome.changed = False
+        elif len(set(seen)) > 1:
+            outcome.changed = True
+    return outcome
+
+
+def _by_province(run: Run, base: Query, union: Union, cap: float) -> bool:
+    queries = [base.with_(province=name) for name in s.PROVINCES]
+
+    def still_short(query: Query, first: Page) -> bool:
+        union.add(first.records, count_duplicates=False)
+        province = str(dict(query.filters)[s.PROVINCE])
+        return union.distinct_in(province) < first.total_count
+
+    pages = sweep(
+        run, queries, what="Repair by province", hard=False, cap=cap, keep_going=still_short
+    )
+    if pages is None:
+        return False
+    for found in pages.values():
+        union.add_pages(found, count_duplicates=False)
+    return True

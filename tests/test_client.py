@@ -1,0 +1,530 @@
+"""SectorsClient against the replica over real loopback HTTP."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from mining_licenses import schema as s
+from mining_licenses._api import ENDPOINT_PATH, license_key
+from mining_licenses._errors import (
+    ApiError,
+    AuthenticationError,
+    BudgetExceededError,
+    ConfigurationError,
+    IncompleteSweepError,
+)
+from mining_licenses._transport import parse_retry_after
+from mining_licenses.client import SectorsClient, SweepResult
+from mining_licenses.replica import Faults, Replica
+from tests._replica_fixtures import TODAY, make_records
+
+KEY = "sk-live-7f3a9c1e5b2d4f60a8c7e9d1b3f5a7c9"  # a fake, distinctive enough to grep for
+N = 600  # 20 pages of 30
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return make_records(N, seed=11, dates=25)
+
+
+@pytest.fixture
+def replica(records):
+    with Replica(records, api_key=KEY, as_of=TODAY) as server:
+        yield server
+
+
+@pytest.fixture
+def journal_dir(tmp_path: Path) -> Path:
+    return tmp_path / "journal"
+
+
+def make_client(replica: Replica, journal_dir: Path, **options) -> SectorsClient:
+    settings = {"progress": False, "backoff": 0.01, "backoff_max": 0.05} | options
+    return SectorsClient(KEY, base_url=replica.url, journal_dir=journal_dir, **settings)
+
+
+def offsets_served(replica: Replica, since: int = 0) -> list[int]:
+    return sorted(e.offset for e in replica.log[since:] if e.status == 200 and e.offset is not None)
+
+
+# ------------------------------------------------------------------ sweeps
+def test_full_sweep_equals_the_replicas_set_exactly(replica, journal_dir):
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all()
+    assert result.records == replica.matching_records()
+    assert (result.total_count, result.pages, result.complete, result.missing) == (N, 20, True, 0)
+    assert result.credits_spent == replica.billed == 20
+    assert result.requests == replica.requests_served == 20
+    assert result.duplicates_dropped == 0
+    assert result.repaired_by == ()
+    assert client.credits_spent == 20
+    assert offsets_served(replica) == list(range(0, N, 30))
+    assert not any(journal_dir.rglob("page-*.json"))  # cleaned up on success
+    assert "records" not in repr(result).split("(")[0] or len(repr(result)) < 300
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"province": "Jawa Barat"},
+        {"commodity_type": "coal"},
+        {"cnc": "CnC", "activity": "operasi produksi"},
+        {"license_type": "IUP", "expiring_soon": True},
+        {"expiring_soon": False},
+        {"company": "jasa-tambang-nusantara"},
+        {"province": "Papua Selatan"},  # nothing there: one empty, billed page
+    ],
+)
+def test_filtered_sweeps_equal_the_replicas_filtered_set(replica, journal_dir, filters):
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all(**filters)
+    expected = replica.matching_records(**filters)
+    assert result.records == expected
+    assert result.total_count == len(expected)
+    assert result.complete
+    assert result.credits_spent == max(1, -(-len(expected) // 30))
+    sent = replica.log[0].params
+    if "expiring_soon" in filters:
+        assert sent["expiring_soon"] == str(filters["expiring_soon"]).lower()
+    if "commodity_type" in filters:
+        assert sent["commodity_type"] == "Coal"
+
+
+def test_iter_pages_yields_in_offset_order(replica, journal_dir):
+    with make_client(replica, journal_dir, max_in_flight=8) as client:
+        pages = list(client.iter_pages(order_by="-licensed_area_ha", province="Kalimantan Timur"))
+    expected = replica.matching_records(order_by="-licensed_area_ha", province="Kalimantan Timur")
+    assert [p.offset for p in pages] == list(range(0, len(expected), 30))
+    assert [r for p in pages for r in p.records] == expected
+    assert not journal_dir.exists()  # iter_pages does not journal
+
+
+def test_estimate_costs_one_page_which_the_sweep_then_reuses(replica, journal_dir):
+    with make_client(replica, journal_dir) as client:
+        estimate = client.estimate()
+        assert (estimate.total_count, estimate.pages, estimate.credits) == (N, 20, 19)
+        assert estimate.credits_spent == replica.billed == 1
+        result = client.fetch_all(budget=19)
+    assert result.credits_spent == 19
+    assert result.pages_from_journal == 1
+    assert replica.billed == 20
+    assert result.records == replica.matching_records()
+
+
+# ----------------------------------------------------------------- budget
+def test_budget_refuses_before_spending_beyond_page_one(replica, journal_dir):
+    with make_client(replica, journal_dir) as client:
+        with pytest.raises(BudgetExceededError, match="19 more credit"):
+            client.fetch_all(budget=10)
+        assert (replica.requests_served, replica.billed, client.credits_spent) == (1, 1, 1)
+        with pytest.raises(BudgetExceededError):
+            client.fetch_all(budget=0, resume=False)
+        assert replica.requests_served == 1
+        # the refused sweep's first page was journaled: the real one pays 19
+        result = client.fetch_all(budget=20)
+    assert result.credits_spent == 19
+    assert replica.billed == 20
+
+
+# --------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda c: c.fetch_all(order_by="company_name"), "order_by"),
+        (lambda c: c.fetch_all(province="Atlantis"), "province"),
+        (lambda c: c.fetch_all(colour="red"), "Unknown filter"),
+        (lambda c: c.fetch_all(expiring_soon="maybe"), "boolean"),
+        (lambda c: c.fetch_all(budget=-1), "budget"),
+        (lambda c: c.estimate(commodity_type="Unobtainium"), "commodity_type"),
+        (lambda c: next(c.iter_pages(order_by="-")), "order_by"),
+    ],
+)
+def test_parameters_are_validated_before_any_request(replica, journal_dir, call, match):
+    with (
+        make_client(replica, journal_dir) as client,
+        pytest.raises(ConfigurationError, match=match),
+    ):
+        call(client)
+    assert replica.requests_served == 0
+
+
+def test_client_settings_are_validated(replica, journal_dir):
+    with pytest.raises(ConfigurationError, match="limit=31"):
+        make_client(replica, journal_dir, page_size=31)
+    with pytest.raises(ConfigurationError, match="max_in_flight"):
+        make_client(replica, journal_dir, max_in_flight=0)
+    with pytest.raises(ConfigurationError, match="http"):
+        SectorsClient(KEY, base_url="http://api.sectors.app")
+    with pytest.raises(ConfigurationError, match="http"):
+        SectorsClient(KEY, base_url="ftp://api.sectors.app")
+    SectorsClient(KEY, base_url="http://api.sectors.app", allow_insecure=True).close()
+    SectorsClient(KEY, base_url="http://localhost:1").close()
+    # no key for the real API: refused before any connection is attempted
+    with pytest.raises(AuthenticationError, match="SECTORS_API_KEY"):
+        SectorsClient(base_url="https://api.sectors.app").fetch_all()
+    assert replica.requests_served == 0
+
+
+# ----------------------------------------------------------- errors
+def test_bad_key_is_a_typed_error_with_help_and_never_retried(replica, journal_dir):
+    client = SectorsClient(
+        "wrong-key", base_url=replica.url, journal_dir=journal_dir, progress=False
+    )
+    with pytest.raises(AuthenticationError, match="SECTORS_API_KEY") as caught:
+        client.fetch_all()
+    assert caught.value.status_code == 401
+    assert "Invalid or missing API key" in str(caught.value)
+    assert "wrong-key" not in str(caught.value)
+    assert (replica.requests_served, client.credits_spent) == (1, 0)
+
+
+@pytest.mark.parametrize(("status", "billed"), [(400, 0), (403, 0), (404, 1), (422, 0)])
+def test_client_errors_are_not_retried(replica, journal_dir, status, billed):
+    replica.fail_next(status)
+    with make_client(replica, journal_dir) as client, pytest.raises(ApiError) as caught:
+        client.fetch_all()
+    assert caught.value.status_code == status
+    assert replica.requests_served == 1
+    assert client.credits_spent == billed == replica.billed
+
+
+def test_retry_after_in_seconds_is_honoured_and_429_is_free(replica, journal_dir):
+    replica.fail_next(429, retry_after=0.4)
+    start = time.perf_counter()
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all()
+    assert time.perf_counter() - start >= 0.4
+    assert result.complete
+    assert result.retries == 1
+    assert result.credits_spent == 20
+    assert result.requests == 21
+    assert replica.billed == 20
+
+
+def test_retry_after_as_http_date_is_honoured(replica, journal_dir):
+    replica.faults = Faults(retry_after_http_date=True)
+    replica.fail_next(429, retry_after=1.5)
+    start = time.perf_counter()
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all(province="Jawa Barat")
+    assert time.perf_counter() - start >= 0.45  # HTTP dates have whole seconds
+    assert result.complete
+    assert result.retries == 1
+
+
+def test_parse_retry_after():
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after("-3") == 0.0
+    assert parse_retry_after("tomorrow") is None
+    soon = email.utils.formatdate(time.time() + 60, usegmt=True)
+    assert 55 < parse_retry_after(soon) <= 60
+    assert parse_retry_after(email.utils.formatdate(0, usegmt=True)) == 0.0
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        Faults(rate_limit_every=3),  # 429 without Retry-After: exponential backoff
+        Faults(server_error_every=4),
+        Faults(drop_every=5),
+        Faults(latency=0.01, rate_limit_every=7, retry_after=0.05, server_error_every=5),
+    ],
+    ids=["429", "500", "dropped", "mixed"],
+)
+def test_transient_faults_are_retried_and_cost_nothing(replica, journal_dir, faults):
+    replica.faults = faults
+    with make_client(replica, journal_dir, max_in_flight=4) as client:
+        result = client.fetch_all()
+    assert result.records == replica.matching_records()
+    assert result.retries > 0
+    assert result.credits_spent == replica.billed == 20
+    assert result.requests == replica.requests_served
+
+
+def test_retries_are_bounded_in_attempts(replica, journal_dir):
+    replica.faults = Faults(server_error_every=1)
+    with (
+        make_client(replica, journal_dir, max_attempts=3) as client,
+        pytest.raises(ApiError) as caught,
+    ):
+        client.fetch_all()
+    assert caught.value.status_code == 500
+    assert "3 attempt" in str(caught.value)
+    assert replica.requests_served == 3
+    assert client.credits_spent == 0
+
+
+def test_retries_are_bounded_in_time(replica, journal_dir):
+    replica.faults = Faults(rate_limit_every=1, retry_after=30)
+    start = time.perf_counter()
+    with (
+        make_client(replica, journal_dir, max_retry_seconds=1) as client,
+        pytest.raises(ApiError, match="Gave up") as caught,
+    ):
+        client.fetch_all()
+    assert time.perf_counter() - start < 1.0  # a 30 s wait is not even started
+    assert caught.value.status_code == 429
+
+
+def test_timeouts_are_retried_then_reported(replica, journal_dir):
+    replica.faults = Faults(latency=0.5)
+    with (
+        make_client(replica, journal_dir, timeout=0.1, max_attempts=2) as client,
+        pytest.raises(ApiError, match="timed out") as caught,
+    ):
+        client.fetch_all()
+    assert caught.value.status_code is None
+    assert client.requests_sent == 2
+
+
+# ------------------------------------------------------- completeness
+def naive_sweep(url: str) -> list[dict]:
+    """What a careless client does: follow next_offset one page after another."""
+    records, offset = [], 0
+    with httpx.Client(headers={"Authorization": KEY}) as http:
+        while offset is not None:
+            body = http.get(url + ENDPOINT_PATH, params={"limit": 30, "offset": offset}).json()
+            records += body["results"]
+            offset = body["pagination"]["next_offset"]
+    return records
+
+
+def test_unstable_ties_lose_records_for_a_naive_loop_not_for_the_client(replica, journal_dir):
+    replica.faults = Faults(unstable_ties=True)
+    naive = naive_sweep(replica.url)
+    distinct = {license_key(r) for r in naive}
+    assert len(naive) == N  # the right number of rows...
+    assert len(distinct) < N  # ...but some are duplicates and others were never seen
+
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all()
+    assert result.complete
+    assert result.missing == 0
+    assert result.duplicates_dropped > 0
+    assert result.repaired_by == ("order_by=licensed_area_ha",)
+    assert sorted(map(license_key, result.records)) == sorted(
+        map(license_key, replica.matching_records())
+    )
+    assert len(result.records) == N
+    assert result.credits_spent == 40
+    assert replica.billed == 20 + 40  # the naive loop's 20, then the client's
+
+
+def test_repair_by_province_when_every_order_ties(journal_dir):
+    # every sort key ties: no re-sweep order helps, a split by province does
+    records = make_records(180, seed=2)
+    for record in records:
+        record[s.EXPIRY_DATE], record[s.EFFECTIVE_DATE] = "2027-01-01", "2017-01-01"
+        record[s.AREA_HA], record[s.COMMODITY] = 100.0, "Coal"
+    with Replica(records, as_of=TODAY, faults=Faults(unstable_ties=True), seed=4) as server:
+        client = SectorsClient(base_url=server.url, journal_dir=journal_dir, progress=False)
+        result = client.fetch_all()
+        expected = server.matching_records()
+        billed = server.billed
+    assert result.complete
+    assert "province" in result.repaired_by
+    assert sorted(map(license_key, result.records)) == sorted(map(license_key, expected))
+    # each province holds fewer than 30 here: one page per province settles it
+    assert result.credits_spent == billed <= 6 + 6 * 2 + len(s.PROVINCES)
+
+
+def test_an_unrepairable_shortfall_is_reported_and_strict_raises(replica, journal_dir):
+    replica.faults = Faults(unstable_ties=True)
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all(max_repair_rounds=0)
+        assert not result.complete
+        assert result.missing == N - len({license_key(r) for r in result.records}) > 0
+        assert result.credits_spent == 20
+        with pytest.raises(IncompleteSweepError, match="missing"):
+            client.fetch_all(max_repair_credits=0, strict=True)
+    # a strict failure keeps the journal, so a rerun costs less
+    assert any(journal_dir.rglob("page-*.json"))
+
+
+def test_repairs_respect_the_budget(replica, journal_dir):
+    replica.faults = Faults(unstable_ties=True)
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all(budget=25)
+    assert not result.complete
+    assert result.credits_spent == replica.billed == 20  # the 20-credit repair did not fit
+
+
+def test_data_changing_between_pages_is_caught(replica, journal_dir, records):
+    extra = make_records(N + 15, seed=11, dates=25)[N:]
+    removed = [r[s.WIUP_CODE] for r in records[:5]]
+    replica.faults = Faults(latency=0.01)
+    replica.schedule_change(6, insert=extra, remove=removed)
+    with make_client(replica, journal_dir, max_in_flight=2) as client:
+        result = client.fetch_all()
+    now = replica.matching_records()
+    assert len(now) == N + 10
+    assert result.complete
+    assert not result.data_changed
+    assert result.total_count == N + 10
+    assert len(result.totals_seen) > 1
+    assert result.repaired_by[0] == "order_by=licensed_area_ha"
+    # exactly the current set: nothing current missing, nothing removed kept
+    assert sorted(map(license_key, result.records)) == sorted(map(license_key, now))
+
+
+def test_records_without_wiup_code_are_counted_by_content(journal_dir):
+    records = make_records(40, seed=5)
+    for i, record in enumerate(records[:3]):
+        record[s.WIUP_CODE] = None
+        record[s.LICENSE_NUMBER] = f"no-code-{i}"
+    with Replica(records, as_of=TODAY) as server:
+        client = SectorsClient(base_url=server.url, journal_dir=journal_dir, progress=False)
+        result = client.fetch_all()
+    assert result.complete
+    assert len(result.records) == 40
+
+
+# ------------------------------------------------------------- resume
+def test_resume_after_an_error_fetches_only_missing_pages(replica, journal_dir):
+    replica.faults = Faults(server_error_every=9)
+    with make_client(replica, journal_dir, max_attempts=1, max_in_flight=2) as client:
+        with pytest.raises(ApiError):
+            client.fetch_all()
+        journaled = sorted(int(p.stem[5:]) for p in journal_dir.rglob("page-*.json"))
+        assert journaled == offsets_served(replica)  # every page paid for was kept
+        first_run = len(replica.log)
+        replica.faults = Faults()
+        result = client.fetch_all()
+    assert result.records == replica.matching_records()
+    again = offsets_served(replica, since=first_run)
+    assert sorted(set(again) | set(journaled)) == list(range(0, N, 30))
+    assert not set(again) & set(journaled)
+    assert result.pages_from_journal == len(journaled)
+    assert replica.billed == 20
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from mining_licenses.client import SectorsClient
+
+    client = SectorsClient(
+        sys.argv[3], base_url=sys.argv[1], journal_dir=sys.argv[2], max_in_flight=2,
+        progress=False,
+    )
+    client.fetch_all(province=None)
+    print("finished")
+    """
+)
+
+
+def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir, capsys):
+    replica.faults = Faults(latency=0.08)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, replica.url, str(journal_dir), KEY],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while replica.billed < 9 and time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.01)
+    child.send_signal(signal.SIGKILL)
+    out, _ = child.communicate(timeout=10)
+    assert b"finished" not in out
+    time.sleep(0.2)  # requests in flight at the kill finish on the server side
+    billed_first = replica.billed
+    journaled = sorted(int(p.stem[5:]) for p in journal_dir.rglob("page-*.json"))
+    assert 9 - 2 <= len(journaled) < 20  # at most max_in_flight paid for but lost
+    assert set(journaled) <= set(offsets_served(replica))
+    first_run = len(replica.log)
+
+    replica.faults = Faults()
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all()
+    again = offsets_served(replica, since=first_run)
+    assert result.records == replica.matching_records()
+    assert not set(again) & set(journaled)  # no journaled page bought again
+    assert sorted(again + journaled) == list(range(0, N, 30))
+    assert result.credits_spent == 20 - len(journaled)
+    assert result.pages_from_journal == len(journaled)
+    with capsys.disabled():
+        print(
+            f"\nresume: first run billed {billed_first} (journaled {len(journaled)}), "
+            f"rerun billed {result.credits_spent}, total {replica.billed} for 20 pages"
+        )
+
+
+def test_keep_journal_until_discarded(replica, journal_dir):
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all(keep_journal=True, province="Jawa Barat")
+        assert result.journal_paths
+        assert all(p.is_dir() and p.parent == journal_dir for p in result.journal_paths)
+        again = client.fetch_all(province="Jawa Barat")
+        assert again.credits_spent == 0
+        assert again.pages_from_journal == again.pages
+        client.discard_journal(result)
+    assert not any(p.exists() for p in result.journal_paths)
+
+
+def test_journals_do_not_mix_filter_sets(replica, journal_dir):
+    with make_client(replica, journal_dir) as client:
+        a = client.fetch_all(keep_journal=True, province="Jawa Barat")
+        b = client.fetch_all(keep_journal=True, province="Maluku Utara")
+        c = client.fetch_all(keep_journal=True, province="Jawa Barat", order_by="-licensed_area_ha")
+    assert len({a.journal_paths, b.journal_paths, c.journal_paths}) == 3
+    assert c.pages_from_journal == 0
+    assert {r[s.PROVINCE] for r in b.records} == {"Maluku Utara"}
+
+
+# ----------------------------------------------------------- secrecy
+def test_the_key_never_appears_in_files_logs_reprs_or_errors(
+    replica, journal_dir, tmp_path, caplog, capsys
+):
+    caplog.set_level(logging.DEBUG)
+    texts: list[str] = []
+    replica.faults = Faults(rate_limit_every=4, drop_every=7)
+    with make_client(replica, journal_dir, progress=True) as client:
+        texts.append(repr(client))
+        result = client.fetch_all(keep_journal=True)
+        texts += [repr(result), str(result.metadata())]
+        texts.append(repr(client.estimate(province="Jawa Barat")))
+        replica.fail_next(400)
+        with pytest.raises(ApiError) as bad:
+            client.fetch_all(province="Maluku Utara")
+        texts += [str(bad.value), repr(bad.value)]
+    wrong = KEY[::-1]
+    with pytest.raises(AuthenticationError) as refused:
+        SectorsClient(
+            wrong, base_url=replica.url, journal_dir=journal_dir, progress=False
+        ).fetch_all(resume=False)
+    texts += [str(refused.value), repr(refused.value)]
+    captured = capsys.readouterr()
+    texts += [captured.out, captured.err, caplog.text]
+    texts += [str(r.__dict__) for r in caplog.records]
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("page-") for p in written)  # the scan saw the journal
+    assert "page" in captured.err  # and the progress bar
+    for path in written:
+        data = path.read_bytes()
+        assert KEY.encode() not in data, path
+        assert wrong.encode() not in data, path
+    for text in texts:
+        assert KEY not in text
+        assert wrong not in text
+
+
+def test_sweep_result_repr_is_short_and_metadata_is_json_ready(replica, journal_dir):
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all()
+    assert isinstance(result, SweepResult)
+    assert len(repr(result)) < 200
+    meta = result.metadata()
+    assert meta["records"] == N
+    assert meta["complete"] is True
+    assert meta["credits_spent"] == 20
