@@ -17,9 +17,8 @@ import datetime as dt
 import logging
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import httpx
 
@@ -30,10 +29,11 @@ from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepError,
 )
-from mining_licenses._filters import FilterValue, validate_filters
+from mining_licenses._filters import validate_filters
 from mining_licenses._journal import prune_journals
 from mining_licenses._progress import SweepProgress
 from mining_licenses._repair import REPAIR_ORDERS, Outcome, repair
+from mining_licenses._results import Estimate, SweepResult
 from mining_licenses._sweep import Page, Query, Run, Union, fetch_pages, sweep
 from mining_licenses._transport import AUTH_HELP, Tally, Transport
 
@@ -43,119 +43,6 @@ _USER_AGENT: Final = "mining-licenses (python; httpx)"
 _JOURNAL_FOLDER: Final = "journal"
 
 __all__ = ["REPAIR_ORDERS", "Estimate", "Page", "SectorsClient", "SweepResult"]
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """What a sweep would cost, learned from its first page.
-
-    Attributes
-    ----------
-    total_count
-        Licenses matching the filters.
-    pages
-        Pages a full sweep takes at the client's page size.
-    credits
-        Credits a :meth:`SectorsClient.fetch_all` would still spend now (the
-        pages already journaled, including the one just fetched, are free).
-    credits_spent
-        Credits this estimate spent (1, or 0 when the page came from the journal).
-    """
-
-    total_count: int
-    pages: int
-    credits: int
-    credits_spent: int
-    limit: int
-    order_by: str
-    filters: Mapping[str, FilterValue]
-
-
-@dataclass(frozen=True, repr=False)
-class SweepResult:
-    """The records of a sweep and everything known about how they were collected.
-
-    Attributes
-    ----------
-    records
-        Distinct records (exact duplicates dropped), as the API sent them.
-    total_count
-        What the API said matches the filters (the freshest figure seen).
-    pages
-        Pages of the main sweep.
-    credits_spent, requests, retries
-        Billed credits, HTTP requests sent and retries, in this call.
-    complete, missing
-        Whether every license in ``total_count`` was collected; how many were not.
-    duplicates_dropped
-        Exact duplicate records the main sweep returned (pagination overlap).
-    repaired_by
-        The repairs that ran, in order (``"order_by=licensed_area_ha"``, ``"province"``).
-    pages_from_journal
-        Pages read back from the resume journal instead of bought again.
-    journal_paths
-        Journals kept for this sweep (``keep_journal=True``); delete them with
-        :meth:`SectorsClient.discard_journal` once the records are saved.
-    totals_seen
-        Distinct ``total_count`` values the pages reported.
-    data_changed
-        The data changed during the sweep and no later pass saw one consistent
-        set; such a sweep is never reported complete.
-    stale_dropped
-        Records dropped because a consistent re-sweep no longer had them (the
-        data changed upstream during the sweep).
-    """
-
-    records: list[dict[str, Any]] = field(repr=False)
-    total_count: int
-    pages: int
-    credits_spent: int
-    requests: int
-    retries: int
-    complete: bool
-    missing: int
-    duplicates_dropped: int
-    repaired_by: tuple[str, ...]
-    filters: Mapping[str, FilterValue]
-    order_by: str
-    limit: int
-    base_url: str
-    started_at: dt.datetime
-    finished_at: dt.datetime
-    pages_from_journal: int = 0
-    journal_paths: tuple[Path, ...] = ()
-    totals_seen: tuple[int, ...] = ()
-    data_changed: bool = False
-    stale_dropped: int = 0
-
-    def __repr__(self) -> str:
-        state = "complete" if self.complete else f"INCOMPLETE, {self.missing} missing"
-        return (
-            f"SweepResult({len(self.records)} records of {self.total_count}, {state}, "
-            f"{self.pages} pages, {self.credits_spent} credits, filters={dict(self.filters)})"
-        )
-
-    def metadata(self) -> dict[str, Any]:
-        """Return the provenance of the sweep as JSON-able values (no records, no key).
-
-        Examples
-        --------
-        >>> result = SweepResult([], 0, 1, 1, 1, 0, True, 0, 0, (), {}, "license_expiry_date",
-        ...     30, "https://api.sectors.app", dt.datetime(2026, 8, 1, tzinfo=dt.UTC),
-        ...     dt.datetime(2026, 8, 1, tzinfo=dt.UTC))
-        >>> result.metadata()["complete"]
-        True
-        """
-        data = dataclasses.asdict(self)
-        data.pop("records")
-        data["records"] = len(self.records)
-        data["filters"] = dict(self.filters)
-        data["journal_paths"] = [str(p) for p in self.journal_paths]
-        data["started_at"] = self.started_at.isoformat()
-        data["finished_at"] = self.finished_at.isoformat()
-        data["repaired_by"] = list(self.repaired_by)
-        data["totals_seen"] = list(self.totals_seen)
-        return data
 
 
 def _now() -> dt.datetime:

@@ -16,7 +16,6 @@ import contextlib
 import datetime as dt
 import email.utils
 import importlib
-import json
 import logging
 import random
 import socket
@@ -24,7 +23,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,80 +32,20 @@ from mining_licenses import _api
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses._filters import FilterValue, filter_expression, validate_filters
+from mining_licenses._replica_http import (
+    DROP,
+    DataChange,
+    Faults,
+    Handler,
+    ServedRequest,
+    Server,
+    envelope,
+)
 
 logger = logging.getLogger(__name__)
 
 _ROW: Final = "__replica_row"
 _TIE: Final = "__replica_tie"
-DROP: Final = "drop"
-"""A scripted fault that closes the connection without answering."""
-
-
-@dataclass(frozen=True)
-class Faults:
-    """How the replica misbehaves; every field off by default.
-
-    Attributes
-    ----------
-    latency
-        Seconds every request waits before it is answered.
-    rate_limit_every
-        Answer every n-th request with 429 (0: never).
-    retry_after
-        ``Retry-After`` seconds sent with a 429; ``None`` sends no header.
-    retry_after_http_date
-        Send ``Retry-After`` as an HTTP date instead of seconds.
-    server_error_every
-        Answer every n-th request with 500 (0: never).
-    drop_every
-        Close every n-th connection without answering (0: never).
-    unstable_ties
-        Order records that tie on the sort key randomly, anew for each request,
-        as a database without a tie-breaker may; otherwise ties are broken by
-        ``wiup_code``.
-    """
-
-    latency: float = 0.0
-    rate_limit_every: int = 0
-    retry_after: float | None = None
-    retry_after_http_date: bool = False
-    server_error_every: int = 0
-    drop_every: int = 0
-    unstable_ties: bool = False
-
-
-@dataclass(frozen=True)
-class DataChange:
-    """Records inserted and/or removed once ``after_requests`` requests were served.
-
-    ``remove`` lists ``wiup_code`` values; every record carrying one is removed.
-    """
-
-    after_requests: int
-    insert: tuple[Mapping[str, Any], ...] = ()
-    remove: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ServedRequest:
-    """One request the replica answered (never its ``Authorization`` header).
-
-    ``status`` is ``None`` for a dropped connection.
-    """
-
-    number: int
-    path: str
-    params: Mapping[str, str]
-    status: int | None
-    billed: bool
-
-    @property
-    def offset(self) -> int | None:
-        """The requested offset of a served page (``None`` when unparsable)."""
-        try:
-            return _api.validate_offset(self.params.get(_api.OFFSET))
-        except ConfigurationError:
-            return None
 
 
 @dataclass(frozen=True)
@@ -116,54 +54,6 @@ class _Query:
     order_by: str
     limit: int
     offset: int
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False  # idle keep-alive connections must not block stop()
-    request_queue_size = 256
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], replica: Replica) -> None:
-        self.replica = replica
-        self.open_sockets: set[socket.socket] = set()
-        self.sockets_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
-        logger.debug("replica: connection from %s ended abruptly", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real endpoint
-    server: _Server
-    timeout = 60
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.sockets_lock:
-            self.server.open_sockets.add(self.connection)
-
-    def finish(self) -> None:
-        with self.server.sockets_lock:
-            self.server.open_sockets.discard(self.connection)
-        super().finish()
-
-    def do_GET(self) -> None:
-        self.server.replica._handle(self)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("replica: " + format, *args)
-
-    def send_json(self, status: int, body: object, headers: Mapping[str, str] = {}) -> None:
-        payload = json.dumps(body, default=str).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
 
 
 def records_from_frame(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -258,7 +148,7 @@ class Replica:
         self._scripted: list[tuple[int | str, float | None]] = []
         self._log: list[ServedRequest] = []
         self._count = 0
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
@@ -268,7 +158,7 @@ class Replica:
             return self
         with self._lock:
             self._canonical()  # a bad record list fails here, not in a request
-        self._server = _Server((self._host, self._port), self)
+        self._server = Server((self._host, self._port), self._handle)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -472,7 +362,7 @@ class Replica:
             return {"Retry-After": email.utils.formatdate(time.time() + seconds, usegmt=True)}
         return {"Retry-After": f"{seconds:g}"}
 
-    def _handle(self, handler: _Handler) -> None:
+    def _handle(self, handler: Handler) -> None:
         url = urlsplit(handler.path)
         with self._lock:
             self._count += 1
@@ -508,7 +398,7 @@ class Replica:
 
     def _answer(
         self,
-        handler: _Handler,
+        handler: Handler,
         path: str,
         query: str,
         fault: int | str | None,
@@ -536,25 +426,7 @@ class Replica:
                 request.filters, request.order_by, unstable=self.faults.unstable_ties
             )
             page = [self._records[i] for i in rows[request.offset : request.offset + request.limit]]
-        return 200, _envelope(page, len(rows), request.limit, request.offset), {}
-
-
-def _envelope(page: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
-    has_next = offset + limit < total
-    has_previous = offset > 0
-    return {
-        _api.RESULTS: page,
-        _api.PAGINATION: {
-            _api.TOTAL_COUNT: total,
-            _api.SHOWING: len(page),
-            _api.LIMIT: limit,
-            _api.OFFSET: offset,
-            _api.HAS_NEXT: has_next,
-            _api.HAS_PREVIOUS: has_previous,
-            _api.NEXT_OFFSET: offset + limit if has_next else None,
-            _api.PREVIOUS_OFFSET: max(offset - limit, 0) if has_previous else None,
-        },
-    }
+        return 200, envelope(page, len(rows), request.limit, request.offset), {}
 
 
 def serve(
