@@ -32,21 +32,40 @@ DATE_PAIR_FLAGS: Final = (INVALID_EFFECTIVE, INVALID_EXPIRY, s.ISSUE_EXPIRY_BEFO
 EXPIRY_FLAGS: Final = (INVALID_EXPIRY, s.ISSUE_EXPIRY_BEFORE_EFFECTIVE)
 
 
-def to_polars_frame(df: Any, *, function: str) -> tuple[pl.DataFrame, bool]:
-    """Return ``df`` as a polars frame, and whether it was a GeoDataFrame."""
+def to_polars_frame(
+    df: Any, *, function: str, columns: Iterable[str] | None = None
+) -> tuple[pl.DataFrame, bool]:
+    """Return ``df`` as a polars frame, and whether it was a GeoDataFrame.
+
+    ``columns`` names what the caller reads: from a GeoDataFrame that has them
+    all, only those (and ``fetched_at``) are converted, which skips the
+    geometry; otherwise the whole frame is, so errors can name what is there.
+    """
     if isinstance(df, pl.DataFrame):
         return df, False
     import geopandas as gpd
+    import pandas as pd
 
     if isinstance(df, gpd.GeoDataFrame):
         from mining_licenses.geo import to_polars
 
+        if columns is not None:
+            wanted = {*columns, s.FETCHED_AT} & set(df.columns)
+            if wanted >= set(columns):
+                return to_polars(pd.DataFrame(df[[c for c in df.columns if c in wanted]])), True
         return to_polars(df), True
     msg = (
         f"{function}() takes a polars DataFrame or a GeoDataFrame, not "
         f"{type(df).__module__}.{type(df).__name__}; {_CANONICAL_HINT}."
     )
     raise SchemaError(msg)
+
+
+def by_names(by: By) -> list[str]:
+    """Return the names in ``by`` that are strings (the rest is refused later)."""
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else [name for name in by if isinstance(name, str)]
 
 
 def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, function: str) -> pl.DataFrame:
@@ -80,6 +99,18 @@ def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, function: st
             )
             raise SchemaError(msg)
     return frame.cast(casts) if casts else frame  # type: ignore[arg-type]
+
+
+def load(
+    df: Any, needed: Sequence[str], *, function: str, by: By = None
+) -> tuple[pl.DataFrame, bool]:
+    """Convert ``df`` (reading only ``needed`` and ``by`` from a GeoDataFrame) and check it.
+
+    Returns the polars frame, with ``needed`` checked by :func:`require_columns`,
+    and whether ``df`` was a GeoDataFrame.
+    """
+    frame, is_geo = to_polars_frame(df, function=function, columns=[*needed, *by_names(by)])
+    return require_columns(frame, needed, function=function), is_geo
 
 
 def _all_null_dtype(dtype: pl.DataType) -> bool:
@@ -166,9 +197,7 @@ def resolve_as_of(frame: pl.DataFrame, as_of: object, *, function: str) -> dt.da
 
 def flagged(codes: Sequence[str]) -> pl.Expr:
     """Return True where a record's ``issues`` holds any of ``codes`` (null list: False)."""
-    hit = pl.col(s.ISSUES).list.contains(codes[0])
-    for code in codes[1:]:
-        hit |= pl.col(s.ISSUES).list.contains(code)
+    hit = pl.col(s.ISSUES).list.eval(pl.element().is_in(list(codes))).list.any()
     return hit.fill_null(value=False)
 
 
@@ -192,12 +221,12 @@ def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
 
 
 def aggregate(frame: pl.DataFrame, keys: list[str], aggs: Sequence[pl.Expr]) -> pl.DataFrame:
-    """Aggregate per ``keys`` (first-seen order), or to one row without keys.
+    """Aggregate per ``keys`` (in no set order: callers sort), or to one row without keys.
 
     Without keys an empty frame still gives zero rows, like a grouped one.
     """
     if keys:
-        return frame.group_by(keys, maintain_order=True).agg(aggs)
+        return frame.lazy().group_by(keys).agg(aggs).collect()
     out = frame.select(aggs)
     return out if frame.height else out.clear()
 

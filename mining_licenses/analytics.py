@@ -19,7 +19,7 @@ such rows.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Final, Literal, overload
+from typing import TYPE_CHECKING, Final, Literal, cast, overload
 
 import polars as pl
 
@@ -133,6 +133,7 @@ AGE_STATS_COLUMNS: Final = {
 _TRUNCATE: Final = {"year": "1y", "quarter": "1q", "month": "1mo"}
 # Helper columns; the leading underscores keep them clear of real columns.
 _ORDER: Final = "__order"
+_ROW: Final = "__row"
 _AGE: Final = "__age"
 _TENURE: Final = "__tenure"
 _REMAINING: Final = "__remaining"
@@ -185,10 +186,11 @@ def expiring_soon(
     polars.DataFrame or geopandas.GeoDataFrame
         The kind given, with every input column plus ``days_to_expiry``
         (Int64, ``license_expiry_date - as_of``), sorted by expiry date, then
-        ``wiup_code``. Rows with a null expiry date are never kept. Rows whose
-        dates are flagged in ``issues`` are judged by the date they carry,
-        exactly as the API's filter does, and keep their ``issues`` for the
-        reader to see.
+        ``wiup_code``. From a GeoDataFrame, its own rows are returned, with
+        their index, geometry and CRS as they were. Rows with a null expiry
+        date are never kept. Rows whose dates are flagged in ``issues`` are
+        judged by the date they carry, exactly as the API's filter does, and
+        keep their ``issues`` for the reader to see.
 
     Raises
     ------
@@ -210,8 +212,7 @@ def expiring_soon(
     >>> expiring_soon(df, within_days=364, as_of="2026-01-01")["days_to_expiry"].to_list()
     [0, 364]
     """
-    frame, is_geo = inp.to_polars_frame(df, function="expiring_soon")
-    frame = inp.require_columns(frame, [s.EXPIRY_DATE, s.WIUP_CODE], function="expiring_soon")
+    frame, is_geo = inp.load(df, [s.EXPIRY_DATE, s.WIUP_CODE], function="expiring_soon")
     days = inp.positive_int(
         within_days, name="within_days", function="expiring_soon", allow_zero=True
     )
@@ -223,15 +224,17 @@ def expiring_soon(
         raise ConfigurationError(msg) from err
     expiry = pl.col(s.EXPIRY_DATE)
     out = (
-        frame.filter(expiry.is_between(start, end, closed="both"))
+        (frame.with_row_index(_ROW) if is_geo else frame)
+        .filter(expiry.is_between(start, end, closed="both"))
         .with_columns((expiry - start).dt.total_days().cast(pl.Int64).alias(DAYS_TO_EXPIRY))
         .sort([s.EXPIRY_DATE, s.WIUP_CODE], nulls_last=True, maintain_order=True)
     )
-    if is_geo:
-        from mining_licenses.geo import to_geodataframe
-
-        return to_geodataframe(out)
-    return out
+    if not is_geo:
+        return out
+    # Take the GeoDataFrame's own rows: its index, geometry and columns stay as given.
+    rows = cast("gpd.GeoDataFrame", df).iloc[out[_ROW].to_numpy()].copy()
+    rows[DAYS_TO_EXPIRY] = out[DAYS_TO_EXPIRY].to_pandas(use_pyarrow_extension_array=True).array
+    return rows
 
 
 def expiry_schedule(
@@ -293,8 +296,7 @@ def expiry_schedule(
     if freq not in FREQUENCIES:
         msg = f"{function}(freq={freq!r}) is not a frequency; use one of: {', '.join(FREQUENCIES)}."
         raise ConfigurationError(msg)
-    frame, _ = inp.to_polars_frame(df, function=function)
-    frame = inp.require_columns(frame, [s.EXPIRY_DATE, s.AREA_HA, s.ISSUES], function=function)
+    frame, _ = inp.load(df, [s.EXPIRY_DATE, s.AREA_HA, s.ISSUES], function=function, by=by)
     keys = inp.group_columns(frame, by, function=function, reserved=EXPIRY_SCHEDULE_COLUMNS)
     start = inp.resolve_as_of(frame, as_of, function=function)
 
@@ -371,8 +373,7 @@ def area_by_province(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) 
     [('Aceh', 60.0, 0.6), ('Riau', 40.0, 0.4)]
     """
     function = "area_by_province"
-    frame, _ = inp.to_polars_frame(df, function=function)
-    frame = inp.require_columns(frame, [s.PROVINCE, s.AREA_HA], function=function)
+    frame, _ = inp.load(df, [s.PROVINCE, s.AREA_HA], function=function, by=by)
     keys = [
         s.PROVINCE,
         *inp.group_columns(frame, by, function=function, reserved=AREA_BY_PROVINCE_COLUMNS),
@@ -456,9 +457,8 @@ def area_by_company(
     [('pt a', 30.0, 1), ('pt b', 30.0, 1), ('pt c', 30.0, 1)]
     """
     function = "area_by_company"
-    frame, _ = inp.to_polars_frame(df, function=function)
     needed = [s.COMPANY_KEY, s.COMPANY_NAME, s.AREA_HA, s.PROVINCE, s.COMMODITY]
-    frame = inp.require_columns(frame, needed, function=function)
+    frame, _ = inp.load(df, needed, function=function, by=by)
     groups = inp.group_columns(frame, by, function=function, reserved=AREA_BY_COMPANY_COLUMNS)
     if top is not None:
         inp.positive_int(top, name="top", function=function, allow_zero=False)
@@ -533,14 +533,15 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
     [(6250.0, 0.75, 7.0)]
     """
     function = "concentration"
-    frame, _ = inp.to_polars_frame(df, function=function)
-    frame = inp.require_columns(frame, [s.COMPANY_KEY, s.AREA_HA], function=function)
+    frame, _ = inp.load(df, [s.COMPANY_KEY, s.AREA_HA], function=function, by=by)
     keys = inp.group_columns(
         frame, by, function=function, reserved=[s.COMPANY_KEY, *CONCENTRATION_COLUMNS]
     )
     # Step 1: area per company (the null key collects the unattributed rows).
-    per_company = frame.group_by([*keys, s.COMPANY_KEY], maintain_order=True).agg(
-        pl.col(s.AREA_HA).sum()
+    per_company = inp.aggregate(
+        frame.select(*keys, s.COMPANY_KEY, s.AREA_HA),
+        [*keys, s.COMPANY_KEY],
+        [pl.col(s.AREA_HA).sum()],
     )
     # Step 2: per group, from the companies' areas.
     known = pl.col(s.COMPANY_KEY).is_not_null()
@@ -631,10 +632,7 @@ def license_age_stats(
     8.0
     """
     function = "license_age_stats"
-    frame, _ = inp.to_polars_frame(df, function=function)
-    frame = inp.require_columns(
-        frame, [s.EFFECTIVE_DATE, s.EXPIRY_DATE, s.ISSUES], function=function
-    )
+    frame, _ = inp.load(df, [s.EFFECTIVE_DATE, s.EXPIRY_DATE, s.ISSUES], function=function, by=by)
     keys = inp.group_columns(frame, by, function=function, reserved=AGE_STATS_COLUMNS)
     day = inp.resolve_as_of(frame, as_of, function=function)
     today = pl.lit(day)

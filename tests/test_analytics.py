@@ -203,6 +203,27 @@ def test_expiring_soon_geodataframe_in_geodataframe_out() -> None:
     assert (geoms[0].x, geoms[0].y) == (119.0, -4.0)
     assert geoms[1] is None  # an unplaced license is kept, without geometry
     assert (geoms[2].x, geoms[2].y) == (118.0, -3.0)
+    assert list(out.index) == [3, 4, 2]  # the given rows, index kept
+
+
+def test_expiring_soon_keeps_a_geodataframes_own_geometry_and_columns() -> None:
+    points = gpd.points_from_xy([110.0 + i for i in range(6)], [-2.0] * 6, crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {
+            s.WIUP_CODE: edge_frame()[s.WIUP_CODE].to_list(),
+            s.EXPIRY_DATE: edge_frame()[s.EXPIRY_DATE].to_list(),
+            "note": ["a", "b", "c", "d", "e", "f"],
+        },
+        geometry=gpd.GeoSeries(points).to_crs("EPSG:3857").buffer(100.0),
+    ).set_index(s.WIUP_CODE, drop=False)
+    out = an.expiring_soon(gdf, within_days=0, as_of=D(2024, 1, 1))
+    assert isinstance(out, gpd.GeoDataFrame)
+    assert list(out.index) == ["today"]
+    assert list(out["note"]) == ["d"]
+    assert out[an.DAYS_TO_EXPIRY].tolist() == [0]
+    assert out.crs.to_epsg() == 3857
+    assert out.geometry.iloc[0].geom_type == "Polygon"
+    assert out.geometry.iloc[0].equals(gdf.geometry.iloc[3])
 
 
 # ---------------------------------------------------------- expiry_schedule
