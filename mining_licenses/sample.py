@@ -19,6 +19,7 @@ Run ``python -m mining_licenses.sample --json OUT`` to write the records as JSON
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as dt
 import json
 import sys
@@ -78,25 +79,29 @@ QUIRKS: Final = {
     "location_unresolvable": "location and city name no regency of the gazetteer",
 }
 
+# Field values of the quirks that set a fixed value (the others are computed).
+_QUIRK_VALUES: Final[dict[str, dict[str, Any]]] = {
+    "impossible_effective_date": {s.EFFECTIVE_DATE: "2025-02-30"},
+    "impossible_expiry_date": {s.EXPIRY_DATE: "2023-02-29"},
+    "area_zero": {s.AREA_HA: 0},
+    "area_negative": {s.AREA_HA: -12.5},
+    "area_missing": {s.AREA_HA: None},
+    "area_not_a_number": {s.AREA_HA: "n/a"},
+    "coordinates_outside": {s.LOCATION: {"type": "Point", "coordinates": [151.2093, -33.8688]}},
+    "wiup_code_missing": {s.WIUP_CODE: None},
+    "unknown_commodity": {s.COMMODITY: "Zircon"},
+    "unknown_license_type": {s.LICENSE_TYPE: "IUP OPK"},
+    "company_missing": {s.COMPANY_NAME: None, s.COMPANY_SLUG: None},
+    "location_unresolvable": {s.LOCATION: "Blok Sungai Seberang", s.CITY: "Desa Tanjung Harapan"},
+}
 _MIN_SIZE_FOR_QUIRKS: Final = 100
 
 # Commodity mix, led by coal (shares of all licenses).
 _COMMODITY_SHARES: Final = {
-    "Coal": 0.38,
-    "Nickel": 0.16,
-    "Tin": 0.11,
-    "Gold": 0.085,
-    "Sand, Stone, Gravel": 0.06,
-    "Limestone": 0.04,
-    "Bauxite": 0.035,
-    "Iron": 0.025,
-    "Copper": 0.02,
-    "Granite": 0.02,
-    "Sand": 0.02,
-    "Non-Metallic Mineral": 0.02,
-    "Clay": 0.015,
-    "Others": 0.015,
-}
+    "Coal": 0.38, "Nickel": 0.16, "Tin": 0.11, "Gold": 0.085, "Sand, Stone, Gravel": 0.06,
+    "Limestone": 0.04, "Bauxite": 0.035, "Iron": 0.025, "Copper": 0.02, "Granite": 0.02,
+    "Sand": 0.02, "Non-Metallic Mineral": 0.02, "Clay": 0.015, "Others": 0.015,
+}  # fmt: skip
 _ROCKS: Final = {
     "Jawa Barat": 12, "Jawa Tengah": 12, "Jawa Timur": 12, "Sulawesi Selatan": 7,
     "Sumatera Utara": 6, "Banten": 5, "Lampung": 5, "Nusa Tenggara Timur": 5,
@@ -165,7 +170,6 @@ _ROMAN_MONTHS: Final = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", 
 _AGENCIES: Final = ("BPPMD-PTSP", "DPMPTSP", "DISTAMBEN", "DPMPTSP-PROV", "BKPM", "DESDM")
 
 IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 
 def _choice(rng: np.random.Generator, weights: Sequence[float], size: int) -> IntArray:
@@ -211,23 +215,13 @@ def _dates(
     start = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
     effective = start + rng.integers(0, 365, n).astype("timedelta64[D]")
     effective = np.minimum(effective, reference - rng.integers(1, 60, n).astype("timedelta64[D]"))
+    iupk, sipb, ipr = (license_type == t for t in ("IUPK", "SIPB", "IPR"))
     tenure = np.select(
-        [
-            legacy,
-            license_type == "IUPK",
-            license_type == "SIPB",
-            license_type == "IPR",
-            exploration,
-        ],
-        [
-            rng.integers(25, 31, n),
-            rng.integers(10, 21, n),
-            rng.integers(3, 6, n),
-            rng.integers(5, 11, n),
-            rng.integers(1, 9, n),
-        ],
+        [legacy, iupk, sipb, ipr, exploration],
+        [rng.integers(25, 31, n), rng.integers(10, 21, n), rng.integers(3, 6, n),
+         rng.integers(5, 11, n), rng.integers(1, 9, n)],
         default=rng.choice(np.array([10, 15, 20]), n, p=[0.45, 0.25, 0.30]),
-    ).astype(np.int64)
+    ).astype(np.int64)  # fmt: skip
     months = effective.astype("datetime64[M]")
     day = (effective - months.astype("datetime64[D]")).astype(np.int64)
     expiry_month = months + (12 * tenure).astype("timedelta64[M]")
@@ -360,10 +354,8 @@ def _company_names(
     bodies = np.array(base + [b.upper() for b in base], dtype=object)
     body = bodies[company + len(base) * np.isin(style, (2, 4))]
     form = cv[company]  # 0: PT, 1: CV
-    prefix = np.array(
-        [["PT ", "PT. ", "PT ", "Pt ", "PT. ", ""], ["CV ", "CV. ", "CV ", "Cv ", "CV. ", ""]],
-        dtype=object,
-    )[form, style]
+    forms = [["PT ", "PT. ", "PT ", "Pt ", "PT. ", ""], ["CV ", "CV. ", "CV ", "Cv ", "CV. ", ""]]
+    prefix = np.array(forms, dtype=object)[form, style]
     trail = np.where(style == 5, np.array([", PT", ", CV"], dtype=object)[form], "")
     tbk = np.array([" Tbk", " TBK", ", Tbk", ""], dtype=object)[
         rng.choice(4, size=n, p=[0.55, 0.2, 0.1, 0.15])
@@ -456,47 +448,15 @@ def _spoil(records: list[dict[str, Any]], reg: pl.DataFrame, first: IntArray) ->
     """Give the records at :func:`quirk_positions` their quirks, in place."""
     for quirk, i in quirk_positions(len(records)).items():
         record = records[i]
-        lat = float(reg[s.LATITUDE][int(first[i])])
-        lon = float(reg[s.LONGITUDE][int(first[i])])
-        match quirk:
-            case "impossible_effective_date":
-                record[s.EFFECTIVE_DATE] = "2025-02-30"
-            case "impossible_expiry_date":
-                record[s.EXPIRY_DATE] = "2023-02-29"
-            case "expiry_before_effective":
-                record[s.EFFECTIVE_DATE], record[s.EXPIRY_DATE] = (
-                    record[s.EXPIRY_DATE],
-                    record[s.EFFECTIVE_DATE],
-                )
-            case "area_zero":
-                record[s.AREA_HA] = 0
-            case "area_negative":
-                record[s.AREA_HA] = -abs(float(record[s.AREA_HA])) - 1.5
-            case "area_missing":
-                record[s.AREA_HA] = None
-            case "area_not_a_number":
-                record[s.AREA_HA] = "n/a"
-            case "coordinates_swapped":
-                record[s.LOCATION] = {"type": "Point", "coordinates": [lat, lon]}
-            case "coordinates_outside":
-                record[s.LOCATION] = {"type": "Point", "coordinates": [151.2093, -33.8688]}
-            case "wiup_code_missing":
-                record[s.WIUP_CODE] = None
-            case "wiup_code_15_digits":
-                record[s.WIUP_CODE] = str(record[s.WIUP_CODE])[1:]
-            case "unknown_commodity":
-                record[s.COMMODITY] = "Zircon"
-            case "unknown_license_type":
-                record[s.LICENSE_TYPE] = "IUP OPK"
-            case "company_missing":
-                record[s.COMPANY_NAME] = None
-                record[s.COMPANY_SLUG] = None
-            case "location_unresolvable":
-                record[s.LOCATION] = "Blok Sungai Seberang"
-                record[s.CITY] = "Desa Tanjung Harapan"
-            case _:  # pragma: no cover - QUIRKS and this match are kept in step
-                msg = f"no rule for quirk {quirk!r}"
-                raise AssertionError(msg)
+        record.update(copy.deepcopy(_QUIRK_VALUES.get(quirk, {})))
+        if quirk == "expiry_before_effective":
+            dates = record[s.EFFECTIVE_DATE], record[s.EXPIRY_DATE]
+            record[s.EXPIRY_DATE], record[s.EFFECTIVE_DATE] = dates
+        elif quirk == "coordinates_swapped":
+            point = [reg[s.LATITUDE][int(first[i])], reg[s.LONGITUDE][int(first[i])]]
+            record[s.LOCATION] = {"type": "Point", "coordinates": point}
+        elif quirk == "wiup_code_15_digits":
+            record[s.WIUP_CODE] = str(record[s.WIUP_CODE])[1:]
 
 
 def generate_records(n: int = SAMPLE_SIZE, *, seed: int = SAMPLE_SEED) -> list[dict[str, Any]]:
