@@ -325,7 +325,7 @@ def _company_names(
     Companies hold several licenses each (a heavy tail: a few hold dozens) and
     stay within one commodity family. The same company is spelled in several
     ways (``PT. ABC``, ``PT ABC``, ``Pt Abc``, ``ABC, PT``, ``PT ABC Tbk``),
-    as in the real registry, and carries a slug on only some of its records.
+    as in the real registry; about 2% of the records carry a slug.
     """
     n = family.size
     families = np.unique(family).tolist()
@@ -362,9 +362,11 @@ def _company_names(
     ]
     suffix = np.where(listed[company], tbk, "")
     slug_of = np.array([b.lower().replace(" ", "-") for b in base], dtype=object)
+    # Half the listed companies carry a slug, on every one of their records.
+    slugged = listed & (rng.random(len(base)) < 0.5)
     slug = slug_of[company]
-    slug[~(listed[company] & (rng.random(n) < 0.5))] = None
-    return (prefix + body + trail + suffix).tolist(), slug.tolist()
+    slug[~slugged[company]] = None
+    return (prefix + body + suffix + trail).tolist(), slug.tolist()
 
 
 def _cities(rng: np.random.Generator, province: IntArray) -> tuple[IntArray, IntArray]:

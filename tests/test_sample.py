@@ -302,6 +302,11 @@ def test_slugs_rare_and_consistent(records):
     assert 0.005 < len(with_slug) / len(records) < 0.04
     for r in with_slug:
         assert r[schema.COMPANY_SLUG] == _company(r[schema.COMPANY_NAME]).replace(" ", "-")
+    # A company carries its slug on all of its records or on none.
+    slugged = {_company(r[schema.COMPANY_NAME]) for r in with_slug}
+    for r in records:
+        if r[schema.COMPANY_NAME] and _company(r[schema.COMPANY_NAME]) in slugged:
+            assert r[schema.COMPANY_SLUG] is not None, r
 
 
 def test_bad_records(bad):
