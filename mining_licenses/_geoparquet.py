@@ -1,0 +1,466 @@
+"""GeoParquet 1.1 encoding of the canonical frame: Arrow table, ``geo`` metadata, footer checks.
+
+The file layout, chosen for GIS readers and for size:
+
+- every canonical column with its exact type (``string``, ``date32``,
+  ``double``, ``list<string>``, ``timestamp[us, UTC]``), then ``geometry``
+  (WKB points, null where a license could not be placed) and ``bbox`` (the
+  GeoParquet 1.1 covering column, a struct of ``xmin``/``ymin``/``xmax``/``ymax``);
+- rows in Hilbert order of their points (rows without a point last, in their
+  original order), so a row group covers a small area and its ``bbox``
+  statistics let DuckDB, GDAL and pyarrow skip it;
+- ZSTD, row groups of :data:`ROW_GROUP_ROWS`, dictionary encoding only for
+  the repetitive text columns, byte-stream-split for the coordinates.
+
+Plain ``string``/``list`` Arrow types are written rather than polars'
+``large_string``: every reader maps both to the same Parquet type, and the
+stored Arrow schema then reads back as ordinary pandas/GDAL strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any, Final, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
+
+from mining_licenses import _config
+from mining_licenses import schema as s
+from mining_licenses._errors import ConfigurationError, SchemaError, SnapshotError
+from mining_licenses._filters import FilterValue, validate_filters
+from mining_licenses.geo import points_from_frame
+
+logger = logging.getLogger(__name__)
+
+GEO_KEY: Final = b"geo"
+#: File-metadata key of the package's provenance block (JSON).
+META_KEY: Final = b"mining_licenses"
+GEOPARQUET_VERSION: Final = "1.1.0"
+BBOX: Final = "bbox"
+BBOX_FIELDS: Final = ("xmin", "ymin", "xmax", "ymax")
+ROW_GROUP_ROWS: Final = 65_536
+COMPRESSION: Final = "zstd"
+COMPRESSION_LEVEL: Final = 6
+_HILBERT_LEVEL: Final = 16
+
+_ARROW_TYPES: Final = {
+    pl.String(): pa.string(),
+    pl.Date(): pa.date32(),
+    pl.Float64(): pa.float64(),
+    pl.List(pl.String()): pa.list_(pa.string()),
+    pl.Datetime("us", "UTC"): pa.timestamp("us", tz="UTC"),
+}
+_BBOX_TYPE: Final = pa.struct([(name, pa.float64()) for name in BBOX_FIELDS])
+#: Text columns with few distinct values (dictionary encoding pays off).
+_DICTIONARY_COLUMNS: Final = (
+    s.LICENSE_TYPE,
+    s.COMPANY_NAME,
+    s.COMPANY_SLUG,
+    s.COMPANY_KEY,
+    s.COMMODITY,
+    s.ACTIVITY,
+    s.PROVINCE,
+    s.CITY,
+    s.EFFECTIVE_DATE,
+    s.EXPIRY_DATE,
+    s.CNC,
+    s.GENERATION,
+    s.LOCATION_TEXT,
+    s.GEOMETRY_SOURCE,
+    f"{s.ISSUES}.list.element",
+    s.FETCHED_AT,
+)
+_SPLIT_COLUMNS: Final = (
+    s.AREA_HA,
+    s.LONGITUDE,
+    s.LATITUDE,
+    *(f"{BBOX}.{name}" for name in BBOX_FIELDS),
+)
+
+
+def canonical_arrow_schema() -> pa.Schema:
+    """Return the Arrow types the canonical columns are written with."""
+    return pa.schema([pa.field(name, _ARROW_TYPES[dtype]) for name, dtype in s.COLUMNS.items()])
+
+
+def arrow_schema() -> pa.Schema:
+    """Return the Arrow schema of a snapshot file: canonical columns, ``geometry``, ``bbox``."""
+    return (
+        canonical_arrow_schema()
+        .append(pa.field(s.GEOMETRY, pa.binary()))
+        .append(pa.field(BBOX, _BBOX_TYPE))
+    )
+
+
+def canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return the canonical columns of ``frame`` in order, checking their dtypes.
+
+    Raises
+    ------
+    SchemaError
+        If a canonical column is missing or has a dtype that does not cast.
+    """
+    missing = [c for c in s.COLUMNS if c not in frame.columns]
+    if missing:
+        msg = (
+            f"The frame lacks the canonical column(s) {', '.join(missing)}; pass a frame "
+            "from load_licenses() or normalize_records()."
+        )
+        raise SchemaError(msg)
+    try:
+        return frame.select(pl.col(c).cast(t, strict=True) for c, t in s.COLUMNS.items())
+    except pl.exceptions.PolarsError as err:
+        msg = f"The frame's columns do not have the canonical dtypes ({err})."
+        raise SchemaError(msg) from err
+
+
+def _interleave(v: np.ndarray) -> np.ndarray:
+    """Spread the low 16 bits of ``v`` to the even bits."""
+    v = (v | (v << 8)) & 0x00FF00FF
+    v = (v | (v << 4)) & 0x0F0F0F0F
+    v = (v | (v << 2)) & 0x33333333
+    return np.asarray((v | (v << 1)) & 0x55555555, dtype=np.uint32)
+
+
+def hilbert_index(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Index along a 2**16 x 2**16 Hilbert curve of integer cells ``x``, ``y`` (uint32).
+
+    The branch-free prefix-scan formulation (F. Giesen's, as geopandas'
+    ``hilbert_distance`` uses), on whole arrays; equal to geopandas' result.
+    """
+    x, y = x.astype(np.uint32), y.astype(np.uint32)
+    full = np.uint32(0xFFFF)
+    a, b = x ^ y, full ^ (x ^ y)
+    c, d = full ^ (x | y), x & (y ^ full)
+    a, b, c, d = (
+        a | (b >> 1),
+        (a >> 1) ^ a,
+        ((c >> 1) ^ (b & (d >> 1))) ^ c,
+        ((a & (c >> 1)) ^ (d >> 1)) ^ d,
+    )
+    for shift in (2, 4):
+        a, b, c, d = (
+            (a & (a >> shift)) ^ (b & (b >> shift)),
+            (a & (b >> shift)) ^ (b & ((a ^ b) >> shift)),
+            c ^ ((a & (c >> shift)) ^ (b & (d >> shift))),
+            d ^ ((b & (c >> shift)) ^ ((a ^ b) & (d >> shift))),
+        )
+    c, d = (
+        c ^ ((a & (c >> 8)) ^ (b & (d >> 8))),
+        d ^ ((b & (c >> 8)) ^ ((a ^ b) & (d >> 8))),
+    )
+    a, b = c ^ (c >> 1), d ^ (d >> 1)
+    i0 = x ^ y
+    i1 = b | (full ^ (i0 | a))
+    return np.asarray((_interleave(i1) << 1) | _interleave(i0), dtype=np.uint32)
+
+
+def _cells(v: np.ndarray, low: float, high: float) -> np.ndarray:
+    span = high - low
+    if span <= 0:
+        return np.zeros(len(v), dtype=np.uint32)
+    return ((v - low) * (((1 << _HILBERT_LEVEL) - 1) / span)).astype(np.uint32)
+
+
+def hilbert_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Row order along a Hilbert curve over the points' extent; rows without a point last.
+
+    ``x``/``y`` are float arrays with NaN where there is no point. The order
+    is stable (ties and unplaced rows keep their input order), so a frame
+    always sorts the same way.
+    """
+    placed = np.isfinite(x) & np.isfinite(y)
+    key = np.full(len(x), np.iinfo(np.int64).max, dtype=np.int64)
+    if placed.any():
+        px, py = x[placed], y[placed]
+        cx = _cells(px, float(px.min()), float(px.max()))
+        cy = _cells(py, float(py.min()), float(py.max()))
+        key[placed] = hilbert_index(cx, cy)
+    return np.argsort(key, kind="stable")
+
+
+def _coords(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude as float arrays, NaN where missing."""
+    return tuple(  # type: ignore[return-value]
+        frame[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in (s.LONGITUDE, s.LATITUDE)
+    )
+
+
+def to_table(frame: pl.DataFrame) -> tuple[pa.Table, dict[str, Any]]:
+    """Return the snapshot table of a canonical frame (Hilbert order) and its ``geo`` metadata."""
+    frame = canonical(frame)
+    x, y = _coords(frame)
+    order = hilbert_order(x, y)
+    if not np.array_equal(order, np.arange(len(order))):
+        frame = frame.rechunk()[order]  # gathering from one chunk is several times faster
+        x, y = x[order], y[order]
+    table = frame.to_arrow().cast(canonical_arrow_schema())
+    placed = np.isfinite(x) & np.isfinite(y)
+    points = points_from_frame(pl.DataFrame({s.LONGITUDE: x, s.LATITUDE: y}))
+    wkb = pa.array(shapely.to_wkb(points, output_dimension=2, byte_order=1), type=pa.binary())
+    xs, ys = pa.array(x, mask=~placed), pa.array(y, mask=~placed)
+    # A point's box is the point itself: xmin = xmax, ymin = ymax.
+    bbox = pa.StructArray.from_arrays(
+        [xs, ys, xs, ys], fields=list(_BBOX_TYPE), mask=pa.array(~placed)
+    )
+    table = table.append_column(s.GEOMETRY, wkb).append_column(BBOX, bbox)
+    extent = None
+    if placed.any():
+        extent = [float(v.min()) for v in (x[placed], y[placed])]
+        extent += [float(v.max()) for v in (x[placed], y[placed])]
+    return table, geo_metadata(extent)
+
+
+@functools.cache
+def _crs_projjson() -> dict[str, Any]:
+    from pyproj import CRS
+
+    projjson: dict[str, Any] = CRS.from_user_input(s.CRS).to_json_dict()
+    return projjson
+
+
+def geo_metadata(extent: list[float] | None) -> dict[str, Any]:
+    """Return the GeoParquet 1.1 ``geo`` metadata of a snapshot with points inside ``extent``."""
+    column: dict[str, Any] = {
+        "encoding": "WKB",
+        "geometry_types": ["Point"],
+        "crs": _crs_projjson(),
+        "edges": "planar",
+        "covering": {BBOX: {name: [BBOX, name] for name in BBOX_FIELDS}},
+    }
+    if extent is not None:
+        column[BBOX] = extent
+    return {
+        "version": GEOPARQUET_VERSION,
+        "primary_column": s.GEOMETRY,
+        "columns": {s.GEOMETRY: column},
+    }
+
+
+def write_table(
+    table: pa.Table, sink: str | os.PathLike[str] | IO[bytes], metadata: Mapping[bytes, bytes]
+) -> None:
+    """Write ``table`` as Parquet to ``sink`` with the file-level ``metadata`` keys."""
+    table = table.replace_schema_metadata(dict(metadata))
+    names = set(table.column_names)
+    pq.write_table(
+        table,
+        sink,
+        compression=COMPRESSION,
+        compression_level=COMPRESSION_LEVEL,
+        row_group_size=ROW_GROUP_ROWS,
+        use_dictionary=[c for c in _DICTIONARY_COLUMNS if c.split(".")[0] in names],
+        use_byte_stream_split=[c for c in _SPLIT_COLUMNS if c.split(".")[0] in names],
+        write_statistics=True,
+        store_schema=True,
+    )
+
+
+def encode_json(value: Mapping[str, Any]) -> bytes:
+    """Compact, key-sorted JSON: the same value always gives the same bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def read_footer(path: Path) -> tuple[pq.FileMetaData, dict[bytes, bytes]]:
+    """Return the Parquet footer of ``path`` and its key-value metadata.
+
+    Raises
+    ------
+    SnapshotError
+        If the file is missing, unreadable, truncated or not Parquet.
+    """
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        msg = f"Snapshot {path} {what}; list the store with list_snapshots()."
+        raise SnapshotError(msg)
+    try:
+        footer = pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as err:
+        msg = (
+            f"Snapshot {path} is not a readable Parquet file ({err}). It may be truncated "
+            "(an interrupted copy) or not Parquet at all: delete it or restore it."
+        )
+        raise SnapshotError(msg) from err
+    return footer, dict(footer.metadata or {})
+
+
+def check_geo(path: Path, metadata: Mapping[bytes, bytes]) -> dict[str, Any]:
+    """Return the ``geo`` metadata of ``path`` after checking what the reader relies on."""
+    raw = metadata.get(GEO_KEY)
+    if raw is None:
+        msg = (
+            f"Snapshot {path} is Parquet but not GeoParquet (no 'geo' metadata); "
+            "snapshots are written by write_snapshot()."
+        )
+        raise SnapshotError(msg)
+    try:
+        geo = json.loads(raw)
+        column = geo["columns"][geo["primary_column"]]
+        encoding = column["encoding"]
+    except (ValueError, KeyError, TypeError) as err:
+        msg = f"Snapshot {path} has malformed 'geo' metadata ({err!r})."
+        raise SnapshotError(msg) from err
+    if geo["primary_column"] != s.GEOMETRY or encoding != "WKB":
+        msg = (
+            f"Snapshot {path} stores its geometry as {geo['primary_column']!r} in "
+            f"{encoding!r}; expected {s.GEOMETRY!r} in WKB."
+        )
+        raise SnapshotError(msg)
+    return dict(geo)
+
+
+def check_columns(path: Path, footer: pq.FileMetaData, columns: list[str]) -> None:
+    """Raise SnapshotError unless ``columns`` exist in the file with castable types."""
+    schema = footer.schema.to_arrow_schema()
+    expected = {f.name: f.type for f in arrow_schema()}
+    missing = [c for c in columns if c not in schema.names]
+    if missing:
+        msg = (
+            f"Snapshot {path} lacks the column(s) {', '.join(missing)}: it was not written "
+            "by this package's write_snapshot() or comes from an incompatible schema."
+        )
+        raise SnapshotError(msg)
+    wrong = [
+        f"{c} is {schema.field(c).type}, expected {expected[c]}"
+        for c in columns
+        if not _same_kind(schema.field(c).type, expected[c])
+    ]
+    if wrong:
+        msg = f"Snapshot {path} has columns of the wrong type: {'; '.join(wrong)}."
+        raise SnapshotError(msg)
+
+
+def _same_kind(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Tell whether ``actual`` reads as ``expected`` (string/large_string/string_view alike)."""
+    text = (pa.string(), pa.large_string(), pa.string_view())
+    if expected in text:
+        return actual in text
+    if pa.types.is_list(expected) or pa.types.is_large_list(expected):
+        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _same_kind(
+            actual.value_type, expected.value_type
+        )
+    return bool(actual == expected)
+
+
+# ------------------------------------------------------------- provenance
+SOURCES: Final = ("api", "sample", "replica", "unknown")
+Source = Literal["api", "sample", "replica", "unknown"]
+#: Metadata entries whose name suggests a secret; they are never written.
+_SECRET_NAME: Final = re.compile(r"(?i)(api[_-]?key|apikey|token|secret|password|passw|auth)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SnapshotMeta:
+    """Provenance of a snapshot, stored as JSON in the file's metadata.
+
+    ``records``, ``package_version`` and ``schema_version`` are filled in by
+    :func:`write_snapshot`; ``fetched_at`` defaults to the frame's newest
+    ``fetched_at``. ``complete`` means the sweep was verified to hold every
+    license the API counted for these ``filters``.
+    """
+
+    source: Source = "unknown"
+    fetched_at: dt.datetime | None = None
+    base_url: str | None = None
+    filters: Mapping[str, FilterValue] = dataclasses.field(default_factory=dict)
+    total_count: int | None = None
+    records: int | None = None
+    pages: int | None = None
+    credits_spent: int | None = None
+    complete: bool = False
+    synthetic: bool = False
+    package_version: str | None = None
+    schema_version: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready dict written to the file (``fetched_at`` as ISO 8601 UTC)."""
+        data = dataclasses.asdict(self)
+        data["filters"] = dict(self.filters)
+        if self.fetched_at is not None:
+            data["fetched_at"] = self.fetched_at.isoformat().replace("+00:00", "Z")
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SnapshotMeta:
+        """Read the stored dict back; unknown (newer) entries are ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("fetched_at"), str):
+            values["fetched_at"] = dt.datetime.fromisoformat(values["fetched_at"])
+        return cls(**values)
+
+
+def utc(when: dt.datetime) -> dt.datetime:
+    """Return ``when`` in UTC (a naive time is read as UTC)."""
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def _clean_url(url: str | None) -> str | None:
+    """Return the base URL without user info, query or fragment (where keys could hide)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def resolve_meta(
+    meta: SnapshotMeta | Mapping[str, Any] | None, frame: pl.DataFrame
+) -> SnapshotMeta:
+    """Validate and complete the caller's metadata; drop anything that looks like a key."""
+    from mining_licenses import __version__
+
+    if isinstance(meta, SnapshotMeta):
+        meta = meta.to_json()
+    given = dict(meta or {})
+    for name in [k for k in given if _SECRET_NAME.search(k)]:
+        del given[name]  # the value is never logged
+        logger.warning("Dropped %r from the snapshot metadata: keys are never stored", name)
+    known = {f.name for f in dataclasses.fields(SnapshotMeta)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        msg = (
+            f"Unknown snapshot metadata {', '.join(unknown)}; allowed: {', '.join(sorted(known))}."
+        )
+        raise ConfigurationError(msg)
+    info = SnapshotMeta.from_json(given)
+    if info.source not in SOURCES:
+        msg = f"source={info.source!r} is not one of {', '.join(SOURCES)}."
+        raise ConfigurationError(msg)
+    when = info.fetched_at
+    if when is None and frame.height:
+        when = frame[s.FETCHED_AT].max()  # type: ignore[assignment]
+    when = utc(when if isinstance(when, dt.datetime) else dt.datetime.now(dt.UTC))
+    info = dataclasses.replace(
+        info,
+        fetched_at=when,
+        base_url=_clean_url(info.base_url),
+        filters=validate_filters(info.filters),
+        records=frame.height,
+        package_version=__version__,
+        schema_version=s.SCHEMA_VERSION,
+    )
+    key = _config.api_key()
+    if key and len(key) >= 8 and key in json.dumps(info.to_json()):
+        msg = "The snapshot metadata contains the API key; refusing to write it."
+        raise ConfigurationError(msg)
+    return info
+
+
+def file_metadata(info: SnapshotMeta, geo: Mapping[str, Any]) -> dict[bytes, bytes]:
+    """Return the file-level metadata keys of a snapshot: ``geo`` and the provenance block."""
+    return {GEO_KEY: encode_json(geo), META_KEY: encode_json(info.to_json())}
