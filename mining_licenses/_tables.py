@@ -140,14 +140,12 @@ def render_table(frame: pl.DataFrame, *, title: str | None = None, precision: in
     """
     shown = frame
     if frame.height == 1 and frame.width > 3:
-        shown = (
-            csv_ready(frame)
-            .with_columns(
-                pl.col(pl.Float32, pl.Float64).round(precision),
-                pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M:%S %Z"),
-            )
-            .select(pl.all().cast(pl.String))
-            .unpivot(variable_name=_FIELD, value_name=_VALUE)
+        # One row: formatting its few values in Python is cheap and reads best.
+        shown = pl.DataFrame(
+            {
+                _FIELD: frame.columns,
+                _VALUE: [_format(value, precision) for value in frame.row(0)],
+            }
         )
     with pl.Config(
         tbl_rows=-1,
@@ -167,6 +165,25 @@ def render_table(frame: pl.DataFrame, *, title: str | None = None, precision: in
     if title is None:
         return body
     return f"{title}\n{'=' * len(title)}\n{body}"
+
+
+def _format(value: object, precision: int) -> str:
+    """Format one value for the side-on view: thousands separators, ISO dates."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:,.{precision}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return _LIST_SEPARATOR.join(str(item) for item in value)
+    return str(value)
 
 
 def render_tables(tables: Mapping[str, pl.DataFrame], *, precision: int = 3) -> str:

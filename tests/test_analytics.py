@@ -694,7 +694,7 @@ def test_summary_tables() -> None:
     text = render_tables(tables)
     assert "Top companies\n=============" in text
     assert "| licensed_area_ha " in text
-    assert "| licensed_area_ha                 | 125.0 " in text  # totals, on its side
+    assert "| licensed_area_ha                 | 125.000 " in text  # totals, on its side
     assert "| fetched_at                       | 2024-07-01 03:00:00 UTC" in text
 
 
@@ -704,6 +704,12 @@ def test_render_and_csv_ready() -> None:
     text = render_table(wide, title="T")
     assert text.splitlines()[:2] == ["T", "="]
     assert "| a     | 1.235 |" in text
+    assert (
+        render_table(pl.DataFrame({"n": [1234567], "m": [0.5], "x": [True], "y": [None]})).count(
+            "1,234,567"
+        )
+        == 1
+    )
     assert "| c     | p; q  |" in text
     assert csv_ready(wide)["c"].to_list() == ["p; q"]
 
