@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -152,10 +152,18 @@ TEMP_SUFFIX: Final = ".tmp"
 
 
 def temp_path(folder: Path, stem: str, suffix: str = "") -> Path:
-    """Create a new, empty temporary file in ``folder``; return its path."""
-    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=f"{suffix}{TEMP_SUFFIX}", dir=folder)
-    os.close(fd)
-    return Path(name)
+    """Create a new, empty temporary file in ``folder``; return its path.
+
+    Unlike ``tempfile.mkstemp`` (mode 0600), the file gets the user's usual
+    permissions (0666 less the umask), which the published file keeps.
+    """
+    while True:
+        path = folder / f".{stem}.{secrets.token_hex(6)}{suffix}{TEMP_SUFFIX}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return path
 
 
 def fsync_file(path: Path) -> None:
@@ -246,7 +254,7 @@ def export(
 
     Examples
     --------
-    >>> import tempfile
+    >>> import secrets
     >>> frame = read_snapshot(bundled_sample_path())
     >>> export(frame, Path(tempfile.mkdtemp()) / "licenses.gpkg").suffix
     '.gpkg'
@@ -303,7 +311,7 @@ def write_sample(folder: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
-    >>> import tempfile
+    >>> import secrets
     >>> write_sample(tempfile.mkdtemp()).name
     'licenses_20261101T060000Z.parquet'
     """

@@ -429,9 +429,12 @@ class SnapshotDiff:
         )
 
 
-def _load(item: str | os.PathLike[str] | pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
+def _load(
+    item: str | os.PathLike[str] | pl.DataFrame | gpd.GeoDataFrame,
+    store: str | os.PathLike[str] | None,
+) -> pl.DataFrame:
     if isinstance(item, str | os.PathLike):
-        return read_snapshot(item)
+        return read_snapshot(item, store=store)
     return as_frame(item)
 
 
@@ -460,12 +463,22 @@ def diff_snapshots(
     b: str | os.PathLike[str] | pl.DataFrame | gpd.GeoDataFrame,
     *,
     fields: Sequence[str] = DIFF_FIELDS,
+    store: str | os.PathLike[str] | None = None,
 ) -> SnapshotDiff:
     """Compare two snapshots (paths, ``"latest"`` or frames): added, removed, changed licenses.
 
     Licenses are matched on ``wiup_code``. Where a code is missing or
     repeated (in either snapshot) the key is ``wiup_code|license_number``,
     and exact repeats are numbered (``#2``), so no row is lost or paired twice.
+
+    Parameters
+    ----------
+    a, b
+        The older and the newer snapshot.
+    fields
+        Columns compared (default: all but ``fetched_at`` and ``issues``).
+    store
+        The store that ``"latest"`` and bare file names refer to.
 
     Examples
     --------
@@ -477,7 +490,7 @@ def diff_snapshots(
     >>> d.summary["changed"], d.changed["field"].to_list()
     (1, ['cnc'])
     """
-    old, new = _load(a), _load(b)
+    old, new = _load(a, store), _load(b, store)
     unknown = [f for f in fields if f not in s.COLUMNS]
     if unknown:
         msg = f"Unknown field(s) {', '.join(unknown)}; the columns are: {', '.join(s.COLUMNS)}."
