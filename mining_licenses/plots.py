@@ -275,6 +275,7 @@ def plot_expiry_schedule(
     freq: Literal["year", "quarter", "month"] = "year",
     as_of: dt.date | str | None = None,
     measure: Literal["licenses", "area"] = "licenses",
+    expired: bool = True,
     ax: Axes | None = None,
 ) -> Figure:
     """Bar chart of licenses by period of expiry, stacked by commodity.
@@ -293,6 +294,10 @@ def plot_expiry_schedule(
         The reference day; by default the date of the frame's latest ``fetched_at``.
     measure
         ``"licenses"`` (count) or ``"area"`` (thousand hectares).
+    expired
+        Draw the bar of licenses already expired. Leave it out (``False``) to
+        read a monthly schedule, where one bar of every expired license would
+        dwarf the rest.
     ax
         Axes to draw into; by default a new figure.
 
@@ -318,6 +323,8 @@ def plot_expiry_schedule(
     day = inp.resolve_as_of(frame, as_of, function=function)
     title = f"{'Licenses' if measure == 'licenses' else 'Licensed area'} by {freq} of expiry"
     schedule = an.expiry_schedule(frame, freq=freq, as_of=day, by=s.COMMODITY)
+    if not expired:
+        schedule = schedule.filter(pl.col(an.PERIOD) != an.EXPIRED_BUCKET)
     if schedule.is_empty():
         return _empty(fig, ax, title)
     value = an.LICENSES if measure == "licenses" else s.AREA_HA
@@ -330,8 +337,8 @@ def plot_expiry_schedule(
     ).to_series()
     labels = _period_labels(starts, freq)
     has = set(schedule[an.PERIOD].to_list())
-    expired, no_date = an.EXPIRED_BUCKET in has, an.NO_DATE_BUCKET in has
-    slots = [an.EXPIRED_BUCKET] * expired + labels + [an.NO_DATE_BUCKET] * no_date
+    with_expired, no_date = an.EXPIRED_BUCKET in has, an.NO_DATE_BUCKET in has
+    slots = [an.EXPIRED_BUCKET] * with_expired + labels + [an.NO_DATE_BUCKET] * no_date
     index = {slot: i for i, slot in enumerate(slots)}
     totals = schedule.group_by(s.COMMODITY).agg(pl.col(value).sum())
     commodities = _order(totals[s.COMMODITY].to_list(), totals[value].to_list())
@@ -355,14 +362,14 @@ def plot_expiry_schedule(
                 bars.patches[index[slot]].set_hatch("////")
                 bars.patches[index[slot]].set_alpha(0.55)
         bottom += heights
-    if expired:
+    if with_expired:
         ax.axvspan(-0.5, 0.5, color="#eeeeee", zorder=0)
     if no_date:
         ax.axvspan(len(slots) - 1.5, len(slots) - 0.5, color="#eeeeee", zorder=0)
-    ax.axvline(0.5 if expired else -0.5, color="#b22222", linestyle="--", linewidth=1.2)
+    ax.axvline(0.5 if with_expired else -0.5, color="#b22222", linestyle="--", linewidth=1.2)
     ax.annotate(
         f"as of {day.isoformat()}",
-        (0.5 if expired else -0.5, 1.0),
+        (0.5 if with_expired else -0.5, 1.0),
         xycoords=("data", "axes fraction"),
         xytext=(4, -2),
         textcoords="offset points",
@@ -559,8 +566,8 @@ def plot_license_age(
     ...     warnings.simplefilter("ignore")
     ...     frame = load_licenses(source="sample", as_="polars")
     >>> fig = plot_license_age(frame)
-    >>> fig.axes[0].get_xlabel()
-    'Age on the as-of date (years since the effective date)'
+    >>> fig.axes[0].get_xlabel()[:35]
+    'Age on 2026-11-01 (years since the '
     """
     function = "plot_license_age"
     fig, ax = _canvas(ax, (10, 4.8), function)
@@ -602,14 +609,15 @@ def plot_license_age(
             fontsize=8,
             color="#b22222",
         )
-    ax.set_xlabel("Age on the as-of date (years since the effective date)")
+    missing = stats[an.MISSING_DATES].item()
+    ax.set_xlabel(
+        f"Age on {day.isoformat()} (years since the effective date)"
+        + (f"; {missing:,} licenses without usable dates left out" if missing else "")
+    )
     ax.set_ylabel("Licenses (one-year bins)")
     _thousands(ax, "y")
     _style(ax, grid="y")
-    missing = stats[an.MISSING_DATES].item()
-    _titles(
-        ax, title, f"{ages.height:,} licenses with usable dates ({missing:,} without) · as of {day}"
-    )
+    _titles(ax, title, f"{ages.height:,} licenses · as of {day.isoformat()}")
     _legend_right(ax, "License type", reverse=True)
     return fig
 
@@ -868,8 +876,10 @@ def explore(df: pl.DataFrame | gpd.GeoDataFrame, **kwargs: Any) -> Any:
     **kwargs
         Passed to ``GeoDataFrame.explore`` and override the defaults here
         (``column``, ``cmap``, ``tooltip``, ...). The default ``tiles`` are
-        fetched by the browser from OpenStreetMap; pass ``tiles=None`` for a
-        map that needs no network.
+        fetched by the browser from OpenStreetMap; ``tiles=None`` draws no
+        basemap and fetches no tiles. Either way the page folium writes loads
+        Leaflet itself from a CDN, so viewing the map needs a browser that can
+        reach it (or has it cached); for an offline picture use :func:`plot_map`.
 
     Returns
     -------

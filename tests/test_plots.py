@@ -98,6 +98,15 @@ def test_expiry_schedule_fills_gaps_and_takes_other_frequencies(sample):
     assert total == pytest.approx(sample[s.AREA_HA].sum() / 1000)
 
 
+def test_expiry_schedule_can_leave_out_the_expired_bar(sample):
+    fig = plots.plot_expiry_schedule(sample, freq="month", expired=False)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels[0] == "2026-11"
+    total = np.sum([[p.get_height() for p in c.patches] for c in bars(fig)])
+    schedule = an.expiry_schedule(sample, freq="month")
+    assert total == schedule.filter(pl.col(an.PERIOD) != an.EXPIRED_BUCKET)[an.LICENSES].sum()
+
+
 def test_area_by_province_bars_and_labels(sample):
     fig = plots.plot_area_by_province(sample)
     ax = fig.axes[0]
