@@ -9,7 +9,7 @@ writes files, nothing here does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Final
 
 import polars as pl
@@ -29,6 +29,9 @@ TOP_COMPANIES: Final = "top_companies"
 CONCENTRATION: Final = "concentration"
 AGE_STATISTICS: Final = "age_statistics"
 QUALITY: Final = "quality"
+
+#: Tables :func:`render_tables` shows on their side (one field per line) by default.
+SIDE_ON_TABLES: Final = (TOTALS, CONCENTRATION, AGE_STATISTICS)
 
 AS_OF: Final = "as_of"
 FETCHED_AT_MAX: Final = "fetched_at"
@@ -124,11 +127,18 @@ def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def render_table(frame: pl.DataFrame, *, title: str | None = None, precision: int = 3) -> str:
+def render_table(
+    frame: pl.DataFrame,
+    *,
+    title: str | None = None,
+    precision: int = 3,
+    side_on: bool = False,
+) -> str:
     """Render one frame as a plain-text (Markdown-style) table.
 
-    A frame of one row and more than three columns is shown turned on its
-    side, one ``field | value`` line per column, which reads better.
+    With ``side_on``, a frame of one row is shown turned on its side, one
+    ``field | value`` line per column, which reads better for a record of
+    totals. Floats show ``precision`` decimals.
 
     Examples
     --------
@@ -139,7 +149,7 @@ def render_table(frame: pl.DataFrame, *, title: str | None = None, precision: in
     | Riau     | 1,234.500 |
     """
     shown = frame
-    if frame.height == 1 and frame.width > 3:
+    if side_on and frame.height == 1:
         # One row: formatting its few values in Python is cheap and reads best.
         shown = pl.DataFrame(
             {
@@ -186,8 +196,17 @@ def _format(value: object, precision: int) -> str:
     return str(value)
 
 
-def render_tables(tables: Mapping[str, pl.DataFrame], *, precision: int = 3) -> str:
+def render_tables(
+    tables: Mapping[str, pl.DataFrame],
+    *,
+    precision: int = 3,
+    side_on: Collection[str] = SIDE_ON_TABLES,
+) -> str:
     """Render several frames, each under its key as a title, blank lines between.
+
+    The tables named in ``side_on`` are shown on their side when they have
+    one row (by default the totals, the overall concentration and the
+    overall age statistics of :func:`summary_tables`).
 
     Examples
     --------
@@ -200,6 +219,11 @@ def render_tables(tables: Mapping[str, pl.DataFrame], *, precision: int = 3) -> 
     | Riau     |
     """
     return "\n\n".join(
-        render_table(frame, title=name.replace("_", " ").capitalize(), precision=precision)
+        render_table(
+            frame,
+            title=name.replace("_", " ").capitalize(),
+            precision=precision,
+            side_on=name in side_on,
+        )
         for name, frame in tables.items()
     )

@@ -701,7 +701,8 @@ def test_summary_tables() -> None:
 def test_render_and_csv_ready() -> None:
     assert render_table(pl.DataFrame({"a": [1]}).clear()).endswith("(no rows)")
     wide = pl.DataFrame({"a": [1.23456], "b": ["x"], "c": [["p", "q"]], "d": [None]})
-    text = render_table(wide, title="T")
+    assert render_table(wide).splitlines()[0].startswith("| a ")  # not turned by default
+    text = render_table(wide, title="T", side_on=True)
     assert text.splitlines()[:2] == ["T", "="]
     assert "| a     | 1.235 |" in text
     assert (
