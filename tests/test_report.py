@@ -217,15 +217,25 @@ def test_without_matplotlib_the_report_says_so(small, monkeypatch):
     assert all(f'id="{i}"' in page for i in SECTION_IDS)
 
 
+def test_empty_frame_gives_a_complete_page():
+    page = render_report(s.empty_frame(), as_of="2026-01-01")
+    assert check(page).errors == []
+    assert all(f'id="{i}"' in page for i in SECTION_IDS)
+    assert '<div class="value">0</div>' in section(page, "headline")
+    assert BANNER not in page
+
+
 def _chromium() -> str | None:
     return next((p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None)
 
 
 @pytest.mark.chromium
+@pytest.mark.skipif(
+    _chromium() is None, reason="Chromium is not installed (Debian: apt-get install chromium)"
+)
 def test_report_renders_in_headless_chromium(page, tmp_path):
     browser = _chromium()
-    if browser is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    assert browser is not None
     from PIL import Image
 
     html_file = tmp_path / "report.html"
