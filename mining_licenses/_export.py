@@ -8,6 +8,7 @@ Hilbert-ordered Arrow table, so no row is converted through Python objects.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -92,11 +93,10 @@ def _joined_issues(table: pa.Table) -> pa.Table:
     return table.set_column(index, s.ISSUES, joined)
 
 
-def write_ogr(frame: pl.DataFrame, path: Path) -> None:
-    """Write ``frame`` with GDAL's driver for ``path``'s extension, EPSG:4326 points."""
+def write_ogr(frame: pl.DataFrame, path: Path, driver: str) -> None:
+    """Write ``frame`` to ``path`` with the GDAL ``driver``, as EPSG:4326 points."""
     import pyogrio
 
-    driver = _DRIVERS[path.suffix.lower()]
     table, _ = to_table(frame)
     table = _joined_issues(table.drop_columns([BBOX]))
     options: dict[str, str] = {}
@@ -131,7 +131,7 @@ def _writer_for(path: Path) -> Callable[[pl.DataFrame, Path], None] | None:
     """Return the writer of ``path``'s extension among the GDAL and CSV formats, or None."""
     suffix = path.suffix.lower()
     if suffix in _DRIVERS:
-        return write_ogr
+        return functools.partial(write_ogr, driver=_DRIVERS[suffix])
     if suffix == ".csv":
         return write_csv
     return None
@@ -147,7 +147,8 @@ def _unsupported(path: Path) -> ConfigurationError:
 
 
 # ------------------------------------------------------------ atomic files
-#: Temporary files start with a dot and end in ``.tmp``: no snapshot pattern matches them.
+#: Temporary files start with a dot and hold ``.tmp`` (before an export's own extension,
+#: which GDAL drivers need): no snapshot name pattern matches them.
 TEMP_SUFFIX: Final = ".tmp"
 
 
@@ -158,7 +159,7 @@ def temp_path(folder: Path, stem: str, suffix: str = "") -> Path:
     permissions (0666 less the umask), which the published file keeps.
     """
     while True:
-        path = folder / f".{stem}.{secrets.token_hex(6)}{suffix}{TEMP_SUFFIX}"
+        path = folder / f".{stem}.{secrets.token_hex(6)}{TEMP_SUFFIX}{suffix}"
         try:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
         except FileExistsError:
