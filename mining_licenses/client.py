@@ -244,8 +244,11 @@ class SectorsClient:
         ...     for page in client.iter_pages(province="Riau"):
         ...         print(page.offset, len(page.records))
         """
-        query = self._query(filters, order_by)
+        query = self._query(filters, order_by)  # raises here, not at the first next()
         self._require_key()
+        return self._pages(query)
+
+    def _pages(self, query: Query) -> Iterator[Page]:
         run = self._run(journal=False, progress=True)
         try:
             run.progress.plan(1)
@@ -359,10 +362,12 @@ class SectorsClient:
         run = self._run(journal=resume, progress=True, budget=budget)
         union = Union()
         try:
-            main = sweep(run, [query], what="The sweep", hard=True)
+            main = sweep(
+                run, [query], what="The sweep", hard=True,
+                on_page=lambda _, page: union.add(page.records, at=(0, page.offset)),
+            )  # fmt: skip
             assert main is not None  # a hard sweep raises instead
             pages = main[query]
-            union.add_pages(pages)
             totals = [p.total_count for p in pages.values()]
             outcome = Outcome(target=max(totals), changed=len(set(totals)) > 1)
             if (union.distinct < outcome.target or outcome.changed) and max_repair_rounds:

@@ -110,6 +110,18 @@ def test_iter_pages_yields_in_offset_order(replica, journal_dir):
     assert not journal_dir.exists()  # iter_pages does not journal
 
 
+def test_stopping_iteration_stops_buying_pages(replica, journal_dir):
+    replica.faults = Faults(latency=0.05)
+    with make_client(replica, journal_dir, max_in_flight=2) as client:
+        pages = client.iter_pages()
+        first = next(pages)
+        second = next(pages)
+        pages.close()
+        time.sleep(0.15)
+    assert (first.offset, second.offset) == (0, 30)
+    assert replica.requests_served <= 1 + 2 + 2  # page 0, then at most two rounds in flight
+
+
 def test_estimate_costs_one_page_which_the_sweep_then_reuses(replica, journal_dir):
     with make_client(replica, journal_dir) as client:
         estimate = client.estimate()
@@ -147,7 +159,7 @@ def test_budget_refuses_before_spending_beyond_page_one(replica, journal_dir):
         (lambda c: c.fetch_all(expiring_soon="maybe"), "boolean"),
         (lambda c: c.fetch_all(budget=-1), "budget"),
         (lambda c: c.estimate(commodity_type="Unobtainium"), "commodity_type"),
-        (lambda c: next(c.iter_pages(order_by="-")), "order_by"),
+        (lambda c: c.iter_pages(order_by="-"), "order_by"),  # at the call, not at next()
     ],
 )
 def test_parameters_are_validated_before_any_request(replica, journal_dir, call, match):
@@ -470,6 +482,21 @@ def test_keep_journal_until_discarded(replica, journal_dir):
         assert again.pages_from_journal == again.pages
         client.discard_journal(result)
     assert not any(p.exists() for p in result.journal_paths)
+
+
+def test_stale_or_damaged_journal_pages_are_bought_again(replica, journal_dir):
+    with make_client(replica, journal_dir, journal_max_age=0.2) as client:
+        kept = client.fetch_all(keep_journal=True, province="Jawa Barat")
+        (folder,) = kept.journal_paths
+        damaged = sorted(folder.glob("page-*.json"))[-1]
+        damaged.write_text("{not json")
+        again = client.fetch_all(keep_journal=True, province="Jawa Barat")
+        assert again.credits_spent == 1  # only the damaged page
+        assert again.records == kept.records
+        time.sleep(0.3)
+        stale = client.fetch_all(province="Jawa Barat")
+    assert stale.pages_from_journal == 0
+    assert stale.credits_spent == stale.pages
 
 
 def test_journals_do_not_mix_filter_sets(replica, journal_dir):
