@@ -112,8 +112,9 @@ def main() -> None:
         url = server.stdout.readline().strip()
         rows = []
         for side in ("sequential", *map(str, IN_FLIGHT)):
+            command = [sys.executable, __file__, "--side", side, "--url", url]
             out = subprocess.run(
-                [sys.executable, __file__, "--side", side, "--url", url, "--repeat", str(args.repeat)],
+                [*command, "--repeat", str(args.repeat)],
                 check=True, capture_output=True, text=True, cwd=root,
             ).stdout  # fmt: skip
             rows.append(json.loads(out.strip().splitlines()[-1]))
