@@ -11,6 +11,7 @@ HTML-escaped.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import io
@@ -30,11 +31,13 @@ from mining_licenses import _report_template as tpl
 from mining_licenses import analytics as an
 from mining_licenses import gazetteer, plots
 from mining_licenses import schema as s
-from mining_licenses._errors import MissingDependencyError
+from mining_licenses._errors import ConfigurationError, MissingDependencyError
 
 if TYPE_CHECKING:
     import geopandas as gpd
     from matplotlib.figure import Figure
+
+    from mining_licenses.store import SnapshotMeta
 
 __all__ = ["SECTION_IDS", "SYNTHETIC_BANNER_ID", "render_report", "write_report"]
 
@@ -70,6 +73,7 @@ _META_LABELS: Final = {
     "total_count": "Licenses the API reported",
     "records": "Records received",
     "pages": "Pages fetched",
+    "credits_spent": "Credits spent",
     "credits": "Credits spent",
     "complete": "Sweep verified complete",
     "package_version": "Package version",
@@ -479,6 +483,16 @@ def _span(first: object, last: object) -> str:
     return _plain(first) if first == last else f"{_plain(first)} to {_plain(last)}"
 
 
+def _meta_dict(meta: object) -> Mapping[str, Any] | None:
+    """Return metadata as a mapping: a snapshot's :class:`SnapshotMeta` or a dict as given."""
+    if meta is None or isinstance(meta, Mapping):
+        return meta
+    if dataclasses.is_dataclass(meta) and not isinstance(meta, type):
+        return dataclasses.asdict(meta)
+    msg = f"meta must be a SnapshotMeta, a mapping or None, not {type(meta).__name__}."
+    raise ConfigurationError(msg)
+
+
 def _is_synthetic(frame: pl.DataFrame, meta: Mapping[str, Any] | None) -> bool:
     """Say whether the data is synthetic: meta decides when it says; else the sample's stamp."""
     if meta is not None and "synthetic" in meta:
@@ -508,7 +522,7 @@ def _banner() -> str:
 def render_report(
     frame: pl.DataFrame | gpd.GeoDataFrame,
     *,
-    meta: Mapping[str, Any] | None = None,
+    meta: SnapshotMeta | Mapping[str, Any] | None = None,
     as_of: dt.date | str | None = None,
 ) -> str:
     """Return the HTML report of a registry frame as one self-contained page.
@@ -524,8 +538,10 @@ def render_report(
     frame
         A canonical frame (``load_licenses``, ``read_snapshot``) or its GeoDataFrame.
     meta
-        The snapshot's metadata (source, base_url, fetched_at, total_count,
-        records, pages, credits, complete, synthetic, package_version, ...).
+        The snapshot's provenance: a :class:`~mining_licenses.store.SnapshotMeta`
+        (``read_snapshot_meta(path)``) or a dict (source, base_url, fetched_at,
+        total_count, records, pages, credits_spent, complete, synthetic,
+        package_version, ...).
         Every key given is shown, except any that looks like a credential.
         A banner marks the data synthetic when ``meta["synthetic"]`` is true,
         or, without that key, when the frame is the bundled sample.
@@ -549,10 +565,11 @@ def render_report(
     (True, True)
     """
     function = "render_report"
+    provenance = _meta_dict(meta)
     data, _ = inp.to_polars_frame(frame, function=function)
     data = inp.require_columns(data, s.COLUMNS, function=function)
     day = inp.resolve_as_of(data, as_of, function=function)
-    synthetic = _is_synthetic(data, meta)
+    synthetic = _is_synthetic(data, provenance)
     map_chart = _figure(
         lambda: plots.plot_map(data),
         "Map of Indonesia with license points coloured by commodity and sized by area",
@@ -575,7 +592,7 @@ def render_report(
         _companies(data),
         _age(data, day),
         _quality(data),
-        _provenance(data, meta, synthetic=synthetic),
+        _provenance(data, provenance, synthetic=synthetic),
     ]
     titles = re.findall(r'<section id="([^"]+)"><h2>([^<]+)</h2>', "".join(sections))
     toc = "".join(f'<a href="#{sid}">{title}</a>' for sid, title in titles)
@@ -604,7 +621,7 @@ def write_report(
     frame: pl.DataFrame | gpd.GeoDataFrame,
     path: str | os.PathLike[str],
     *,
-    meta: Mapping[str, Any] | None = None,
+    meta: SnapshotMeta | Mapping[str, Any] | None = None,
     as_of: dt.date | str | None = None,
 ) -> Path:
     """Write the HTML report of :func:`render_report` to ``path`` and return the path.

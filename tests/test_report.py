@@ -200,6 +200,18 @@ def test_everything_is_escaped_and_credentials_never_shown(small):
     assert "<dt>Synthetic data</dt><dd>no</dd>" in provenance
 
 
+def test_snapshot_meta_is_accepted_as_it_is_stored(small):
+    from mining_licenses.store import bundled_sample_path, read_snapshot_meta
+
+    meta = read_snapshot_meta(bundled_sample_path())
+    page = render_report(small, meta=meta)
+    assert BANNER in page  # the stored meta says synthetic
+    provenance = section(page, "provenance")
+    assert "<dt>Source</dt><dd>sample</dd>" in provenance
+    assert "<dt>Credits spent</dt>" in provenance
+    assert f"<dd>{meta.total_count:,}</dd>" in provenance
+
+
 def test_write_report_and_geodataframe_input(small, tmp_path):
     out = write_report(to_geodataframe(small), tmp_path / "nested" / "report.html")
     assert out == tmp_path / "nested" / "report.html"
