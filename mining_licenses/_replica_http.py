@@ -1,4 +1,4 @@
-"""The replica's plumbing: its settings, request log, HTTP server and envelope.
+"""The replica's plumbing: settings, request log, HTTP server, envelope, frame input.
 
 Kept apart from :mod:`mining_licenses.replica` so that module reads as the
 endpoint's behaviour; the public names here are re-exported there.
@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
+import polars as pl
+
 from mining_licenses import _api
+from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 
 logger = logging.getLogger("mining_licenses.replica")
@@ -109,6 +112,9 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the real endpoint
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle's
+    # algorithm and the client's delayed ACK stall every response by ~40 ms
+    disable_nagle_algorithm = True
     server: Server
     timeout = 60
 
@@ -129,7 +135,7 @@ class Handler(BaseHTTPRequestHandler):
         logger.debug("replica: " + format, *args)
 
     def send_json(self, status: int, body: object, headers: Mapping[str, str] = {}) -> None:
-        payload = json.dumps(body, default=str).encode()
+        payload = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -139,19 +145,55 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-def envelope(page: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
+def page_body(records: list[bytes], total: int, limit: int, offset: int) -> bytes:
+    """Return the JSON of one page: pre-encoded ``records`` and the pagination envelope."""
     has_next = offset + limit < total
     has_previous = offset > 0
-    return {
-        _api.RESULTS: page,
-        _api.PAGINATION: {
-            _api.TOTAL_COUNT: total,
-            _api.SHOWING: len(page),
-            _api.LIMIT: limit,
-            _api.OFFSET: offset,
-            _api.HAS_NEXT: has_next,
-            _api.HAS_PREVIOUS: has_previous,
-            _api.NEXT_OFFSET: offset + limit if has_next else None,
-            _api.PREVIOUS_OFFSET: max(offset - limit, 0) if has_previous else None,
-        },
+    pagination = {
+        _api.TOTAL_COUNT: total,
+        _api.SHOWING: len(records),
+        _api.LIMIT: limit,
+        _api.OFFSET: offset,
+        _api.HAS_NEXT: has_next,
+        _api.HAS_PREVIOUS: has_previous,
+        _api.NEXT_OFFSET: offset + limit if has_next else None,
+        _api.PREVIOUS_OFFSET: max(offset - limit, 0) if has_previous else None,
     }
+    return b"".join(
+        (
+            f'{{"{_api.RESULTS}":['.encode(),
+            b",".join(records),
+            f'],"{_api.PAGINATION}":'.encode(),
+            json.dumps(pagination).encode(),
+            b"}",
+        )
+    )
+
+
+def records_from_frame(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Return the API records a canonical frame stands for (dates as ISO strings).
+
+    ``location`` becomes a GeoJSON point where the frame's point came from the
+    API, the frame's ``location_text`` where there is one, else ``None``.
+
+    Examples
+    --------
+    >>> from mining_licenses.schema import empty_frame
+    >>> records_from_frame(empty_frame())
+    []
+    """
+    fields = [name for name in s.API_FIELDS if name != s.LOCATION]
+    dated = frame.with_columns(pl.col(s.EFFECTIVE_DATE, s.EXPIRY_DATE).cast(pl.String()))
+    rows = dated.select(
+        *fields, s.LOCATION_TEXT, s.LONGITUDE, s.LATITUDE, s.GEOMETRY_SOURCE
+    ).to_dicts()
+    records: list[dict[str, Any]] = []
+    for row in rows:  # once per replica start, not per request
+        if row[s.GEOMETRY_SOURCE] == s.GEOMETRY_FROM_API and row[s.LONGITUDE] is not None:
+            location: object = {"type": "Point", "coordinates": [row[s.LONGITUDE], row[s.LATITUDE]]}
+        else:
+            location = row[s.LOCATION_TEXT]
+        record = {name: row[name] for name in fields}
+        record[s.LOCATION] = location
+        records.append({name: record[name] for name in s.API_FIELDS})
+    return records

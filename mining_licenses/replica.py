@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import email.utils
 import importlib
+import json
 import logging
 import random
 import socket
@@ -39,7 +40,8 @@ from mining_licenses._replica_http import (
     Handler,
     ServedRequest,
     Server,
-    envelope,
+    page_body,
+    records_from_frame,
 )
 
 logger = logging.getLogger(__name__)
@@ -54,35 +56,6 @@ class _Query:
     order_by: str
     limit: int
     offset: int
-
-
-def records_from_frame(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Return the API records a canonical frame stands for (dates as ISO strings).
-
-    ``location`` becomes a GeoJSON point where the frame's point came from the
-    API, the frame's ``location_text`` where there is one, else ``None``.
-
-    Examples
-    --------
-    >>> from mining_licenses.schema import empty_frame
-    >>> records_from_frame(empty_frame())
-    []
-    """
-    fields = [name for name in s.API_FIELDS if name != s.LOCATION]
-    dated = frame.with_columns(pl.col(s.EFFECTIVE_DATE, s.EXPIRY_DATE).cast(pl.String()))
-    rows = dated.select(
-        *fields, s.LOCATION_TEXT, s.LONGITUDE, s.LATITUDE, s.GEOMETRY_SOURCE
-    ).to_dicts()
-    records: list[dict[str, Any]] = []
-    for row in rows:  # once per replica start, not per request
-        if row[s.GEOMETRY_SOURCE] == s.GEOMETRY_FROM_API and row[s.LONGITUDE] is not None:
-            location: object = {"type": "Point", "coordinates": [row[s.LONGITUDE], row[s.LATITUDE]]}
-        else:
-            location = row[s.LOCATION_TEXT]
-        record = {name: row[name] for name in fields}
-        record[s.LOCATION] = location
-        records.append({name: record[name] for name in s.API_FIELDS})
-    return records
 
 
 class Replica:
@@ -144,6 +117,7 @@ class Replica:
         else:
             self._records = [dict(r) for r in records]
         self._order_cache: dict[tuple[Any, ...], list[int]] = {}
+        self._encoded: list[bytes] | None = None
         self._changes: list[DataChange] = []
         self._scripted: list[tuple[int | str, float | None]] = []
         self._log: list[ServedRequest] = []
@@ -290,6 +264,7 @@ class Replica:
                 "replica data changed: +%d -%s", len(change.insert), ",".join(change.remove)
             )
         self._frame = None
+        self._encoded = None
         self._order_cache.clear()
 
     def _ordered_rows(
@@ -425,8 +400,16 @@ class Replica:
             rows = self._ordered_rows(
                 request.filters, request.order_by, unstable=self.faults.unstable_ties
             )
-            page = [self._records[i] for i in rows[request.offset : request.offset + request.limit]]
-        return 200, envelope(page, len(rows), request.limit, request.offset), {}
+            encoded = self._encoded_records()
+            chosen = rows[request.offset : request.offset + request.limit]
+            page = [encoded[i] for i in chosen]
+        return 200, page_body(page, len(rows), request.limit, request.offset), {}
+
+    def _encoded_records(self) -> list[bytes]:
+        # each record encoded once, not on every request: the replica must keep up
+        if self._encoded is None:
+            self._encoded = [json.dumps(r, default=str).encode() for r in self._records]
+        return self._encoded
 
 
 def serve(
