@@ -88,7 +88,7 @@ def area_by_province(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) 
     area = pl.col(s.AREA_HA)
     out = (
         inp.aggregate(
-            frame.select([*keys, s.AREA_HA]),
+            frame,
             keys,
             [
                 pl.len().alias(LICENSES),
@@ -173,7 +173,7 @@ def area_by_company(
     area = pl.col(s.AREA_HA)
     name = pl.col(s.COMPANY_NAME).drop_nulls()
     out = inp.aggregate(
-        frame.select(list(dict.fromkeys(keys + needed))),
+        frame,
         keys,
         [
             name.mode().sort().first(),
@@ -245,11 +245,7 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
         frame, by, function=function, reserved=[s.COMPANY_KEY, *CONCENTRATION_COLUMNS]
     )
     # Step 1: area per company (the null key collects the unattributed rows).
-    per_company = inp.aggregate(
-        frame.select(*keys, s.COMPANY_KEY, s.AREA_HA),
-        [*keys, s.COMPANY_KEY],
-        [pl.col(s.AREA_HA).sum()],
-    )
+    per_company = inp.aggregate(frame, [*keys, s.COMPANY_KEY], [pl.col(s.AREA_HA).sum()])
     # Step 2: per group, from the companies' areas.
     known = pl.col(s.COMPANY_KEY).is_not_null()
     area = pl.col(s.AREA_HA).filter(known)

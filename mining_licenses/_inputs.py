@@ -20,6 +20,9 @@ from mining_licenses._errors import ConfigurationError, SchemaError
 #: ``by`` as the analytics accept it: nothing, one column, or several.
 By = str | Sequence[str] | None
 
+#: polars engine of the aggregations (see the benchmark notes in bench_analytics.py).
+ENGINE: Final = "streaming"
+
 #: Days in a mean Gregorian year: ages and tenures are days / this.
 DAYS_PER_YEAR: Final = 365.25
 
@@ -220,14 +223,23 @@ def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
     return (end - start).dt.total_days().cast(pl.Float64) / DAYS_PER_YEAR
 
 
-def aggregate(frame: pl.DataFrame, keys: list[str], aggs: Sequence[pl.Expr]) -> pl.DataFrame:
+def aggregate(
+    frame: pl.DataFrame,
+    keys: list[str],
+    aggs: Sequence[pl.Expr],
+    *,
+    columns: Sequence[str | pl.Expr] | None = None,
+) -> pl.DataFrame:
     """Aggregate per ``keys`` (in no set order: callers sort), or to one row without keys.
 
-    Without keys an empty frame still gives zero rows, like a grouped one.
+    ``columns`` (names or expressions) are selected first, in the same lazy
+    query, so derived columns need not be materialised. Without keys an empty
+    frame still gives zero rows, like a grouped one.
     """
+    plan = frame.lazy() if columns is None else frame.lazy().select(columns)
     if keys:
-        return frame.lazy().group_by(keys).agg(aggs).collect()
-    out = frame.select(aggs)
+        return plan.group_by(keys).agg(aggs).collect(engine=ENGINE)
+    out = plan.select(aggs).collect(engine=ENGINE)
     return out if frame.height else out.clear()
 
 

@@ -286,7 +286,10 @@ def expiry_schedule(
     # 0: expired, 1: a future period, 2: no usable date; sorts the buckets.
     order = pl.when(~inp.usable_expiry()).then(2).when(expiry < start).then(0).otherwise(1)
     out = inp.aggregate(
-        frame.select(
+        frame,
+        [*keys, _ORDER, PERIOD, PERIOD_START],
+        [pl.len().alias(LICENSES), pl.col(s.AREA_HA).sum()],
+        columns=[
             *keys,
             s.AREA_HA,
             order.alias(_ORDER),
@@ -297,9 +300,7 @@ def expiry_schedule(
             .otherwise(label)
             .alias(PERIOD),
             pl.when(order == 1).then(expiry.dt.truncate(_TRUNCATE[freq])).alias(PERIOD_START),
-        ),
-        [*keys, _ORDER, PERIOD, PERIOD_START],
-        [pl.len().alias(LICENSES), pl.col(s.AREA_HA).sum()],
+        ],
     ).sort([*keys, _ORDER, PERIOD_START], nulls_last=True, maintain_order=True)
     return inp.finish(out, inp.key_schema(frame, keys) | EXPIRY_SCHEDULE_COLUMNS)
 
@@ -377,18 +378,18 @@ def license_age_stats(
     today = pl.lit(day)
     effective, expiry = pl.col(s.EFFECTIVE_DATE), pl.col(s.EXPIRY_DATE)
     usable = pl.col(_USABLE)
-    prepared = frame.select(
+    prepared: list[str | pl.Expr] = [
         *keys,
         inp.usable_dates().alias(_USABLE),
         (expiry < today).alias(_EXPIRED),
         inp.years_between(effective, today).alias(_AGE),
         inp.years_between(effective, expiry).alias(_TENURE),
         inp.years_between(today, expiry).alias(_REMAINING),
-    )
+    ]
     age = pl.col(_AGE).filter(usable)
     expired = pl.col(_EXPIRED).filter(usable)
     out = inp.aggregate(
-        prepared,
+        frame,
         keys,
         [
             pl.len().alias(LICENSES),
@@ -403,6 +404,7 @@ def license_age_stats(
             expired.mean().alias(EXPIRED_SHARE),
             (~usable).sum().alias(MISSING_DATES),
         ],
+        columns=prepared,
     )
     out = out.sort(keys, nulls_last=True, maintain_order=True) if keys else out
     return inp.finish(out, inp.key_schema(frame, keys) | AGE_STATS_COLUMNS)
