@@ -24,12 +24,14 @@ from mining_licenses._errors import BudgetExceededError
 from mining_licenses._filters import FilterValue
 from mining_licenses._journal import Journal
 from mining_licenses._progress import SweepProgress
-from mining_licenses._transport import Tally, Transport
+from mining_licenses._transport import Cancelled, Tally, Transport
 
 logger = logging.getLogger(__name__)
 
 #: How many times a sweep extends itself when pages report a growing total.
 MAX_GROWTH_ROUNDS: Final = 3
+#: The longest the first requests of a batch are spread over (seconds).
+MAX_PACE_SECONDS: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -138,11 +140,15 @@ def _page(offset: int, limit: int, body: Mapping[str, Any], *, from_journal: boo
     )
 
 
-def _fetch_one(run: Run, query: Query, offset: int, cancel: threading.Event) -> Page:
-    body = run.transport.get_page(query.params(offset), tally=run.tally, cancel=cancel)
+def _fetch_one(
+    run: Run, query: Query, offset: int, cancel: threading.Event, delay: float = 0.0
+) -> Page:
+    if delay and cancel.wait(delay):
+        raise Cancelled
+    body, raw = run.transport.get_page(query.params(offset), tally=run.tally, cancel=cancel)
     journal = run.journal(query)
     if journal is not None:
-        journal.save(offset, body)
+        journal.save(offset, raw)
     logger.debug("page offset=%d: %d records", offset, len(body[_api.RESULTS]))
     return _page(offset, query.limit, body, from_journal=False)
 
@@ -150,9 +156,12 @@ def _fetch_one(run: Run, query: Query, offset: int, cancel: threading.Event) -> 
 def fetch_pages(run: Run, tasks: Iterable[tuple[Query, int]]) -> Iterator[tuple[Query, Page]]:
     """Yield the pages of ``tasks`` as they arrive: journaled ones first, for free.
 
-    At most ``run.max_in_flight`` requests are in flight. If one page fails
-    for good, or the caller stops iterating, no new request is started and
-    the requests in flight finish (and are journaled: they were paid for).
+    At most ``run.max_in_flight`` requests are in flight. The first ones are
+    paced over one typical response time rather than sent in one burst: a
+    burst is what rate limits punish, and requests that all return at once
+    queue behind each other on both ends. If one page fails for good, or the
+    caller stops iterating, no new request is started and the requests in
+    flight finish (and are journaled: they were paid for).
     """
     to_fetch: list[tuple[Query, int]] = []
     for query, offset in tasks:
@@ -166,12 +175,15 @@ def fetch_pages(run: Run, tasks: Iterable[tuple[Query, int]]) -> Iterator[tuple[
     if not to_fetch:
         return
     cancel = threading.Event()
-    pool = ThreadPoolExecutor(
-        max_workers=min(run.max_in_flight, len(to_fetch)), thread_name_prefix="mining-licenses"
-    )
+    workers = min(run.max_in_flight, len(to_fetch))
+    pace = min(run.transport.typical_seconds, MAX_PACE_SECONDS) / workers
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mining-licenses")
     try:
         pending: dict[Future[Page], Query] = {
-            pool.submit(_fetch_one, run, query, offset, cancel): query for query, offset in to_fetch
+            pool.submit(
+                _fetch_one, run, query, offset, cancel, pace * index if index < workers else 0.0
+            ): query
+            for index, (query, offset) in enumerate(to_fetch)
         }
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -208,6 +220,7 @@ def sweep(
     cap: float = math.inf,
     keep_going: Callable[[Query, Page], bool] | None = None,
     expected_total: int | None = None,
+    on_page: Callable[[Query, Page], object] | None = None,
 ) -> dict[Query, dict[int, Page]] | None:
     """Fetch every page of ``queries``: first pages, then the rest concurrently.
 
@@ -217,7 +230,8 @@ def sweep(
     :class:`BudgetExceededError`, a soft one returns None (or, past the first
     pages, what it has). With ``expected_total`` the whole sweep's cost is
     checked before the first page is bought. Pages that report a larger total
-    than planned extend the sweep (the data grew meanwhile).
+    than planned extend the sweep (the data grew meanwhile). ``on_page`` sees
+    each page as it arrives (the caller's work overlaps the network's).
     """
     spent_at_start = run.tally.credits
     pages: dict[Query, dict[int, Page]] = {q: {} for q in queries}
@@ -238,6 +252,8 @@ def sweep(
     run.progress.plan(len(firsts))
     for query, page in fetch_pages(run, firsts):
         pages[query][0] = page
+        if on_page is not None:
+            on_page(query, page)
     chosen = [q for q in queries if keep_going is None or keep_going(q, pages[q][0])]
     for _ in range(MAX_GROWTH_ROUNDS + 1):
         totals = {q: max(p.total_count for p in pages[q].values()) for q in chosen}
@@ -249,35 +265,60 @@ def sweep(
         run.progress.plan(len(rest))
         for query, page in fetch_pages(run, rest):
             pages[query][page.offset] = page
+            if on_page is not None:
+                on_page(query, page)
     return pages
 
 
 @dataclass
 class Union:
-    """Records collected so far: exact duplicates dropped, licenses counted."""
+    """Records collected so far: exact duplicates dropped, licenses counted.
 
-    records: list[dict[str, Any]] = field(default_factory=list)
+    Pages may be added in any order (as they arrive); :attr:`records` lists
+    them by pass, then offset, then position in the page.
+    """
+
     duplicates: int = 0
-    _seen: set[str] = field(default_factory=set)
+    _kept: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = field(default_factory=dict)
     _licenses: set[str] = field(default_factory=set)
     _by_province: dict[str | None, set[str]] = field(default_factory=dict)
+    _passes: int = 0
 
-    def add(self, records: Iterable[Mapping[str, Any]], *, count_duplicates: bool = True) -> int:
-        """Add records; return how many new distinct licenses they brought.
+    def new_pass(self) -> int:
+        """Return the rank of a new pass (a query swept), for ordering its records."""
+        self._passes += 1
+        return self._passes
+
+    def add(
+        self,
+        records: Iterable[dict[str, Any]],
+        *,
+        at: tuple[int, int] = (0, 0),
+        count_duplicates: bool = True,
+    ) -> int:
+        """Add records found at ``(pass, offset)``; return the new distinct licenses.
 
         Exact duplicates are dropped; they are counted in ``duplicates`` when
         ``count_duplicates`` (the main sweep; a repair overlaps on purpose).
         """
-        before = self.distinct
-        for record in records:
+        before = len(self._licenses)
+        for index, record in enumerate(records):
             fingerprint = _api.record_fingerprint(record)
-            if fingerprint in self._seen:
+            if fingerprint in self._kept:
                 self.duplicates += count_duplicates
                 continue
-            self._seen.add(fingerprint)
-            self.records.append(dict(record))
+            self._kept[fingerprint] = ((*at, index), record)
             self._index(record)
-        return self.distinct - before
+        return len(self._licenses) - before
+
+    def add_pages(
+        self, pages: Mapping[int, Page], *, rank: int = 0, count_duplicates: bool = True
+    ) -> int:
+        """Add the pages of one pass; return the new distinct licenses."""
+        return sum(
+            self.add(page.records, at=(rank, offset), count_duplicates=count_duplicates)
+            for offset, page in pages.items()
+        )
 
     def _index(self, record: Mapping[str, Any]) -> None:
         key = _api.license_key(record)
@@ -286,23 +327,23 @@ class Union:
         name = province if isinstance(province, str) else None
         self._by_province.setdefault(name, set()).add(key)
 
-    def keep_only(self, records: Iterable[Mapping[str, Any]]) -> int:
-        """Keep only records equal to one of ``records``; return how many were dropped."""
-        keep = {_api.record_fingerprint(r) for r in records}
-        before = len(self.records)
-        self.records = [r for r in self.records if _api.record_fingerprint(r) in keep]
-        self._seen &= keep
-        self._licenses, self._by_province = set(), {}
-        for record in self.records:
-            self._index(record)
-        return before - len(self.records)
+    def fingerprints(self) -> set[str]:
+        """Return the fingerprints of the records kept."""
+        return set(self._kept)
 
-    def add_pages(self, pages: Mapping[int, Page], *, count_duplicates: bool = True) -> int:
-        """Add pages in offset order; return the new distinct licenses."""
-        return sum(
-            self.add(pages[offset].records, count_duplicates=count_duplicates)
-            for offset in sorted(pages)
-        )
+    def keep_only(self, fingerprints: set[str]) -> int:
+        """Keep only records with one of ``fingerprints``; return how many were dropped."""
+        before = len(self._kept)
+        self._kept = {fp: kept for fp, kept in self._kept.items() if fp in fingerprints}
+        self._licenses, self._by_province = set(), {}
+        for _, record in self._kept.values():
+            self._index(record)
+        return before - len(self._kept)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The records kept, by pass, offset and position in the page."""
+        return [record for _, record in sorted(self._kept.values(), key=lambda kept: kept[0])]
 
     @property
     def distinct(self) -> int:

@@ -152,6 +152,8 @@ class Transport:
         self.max_retry_seconds = max_retry_seconds
         self._backoff = wait_random_exponential(multiplier=backoff, max=backoff_max)
         self._gate = _Gate()
+        #: A moving average of how long a successful request takes (0 until one did).
+        self.typical_seconds = 0.0
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -171,8 +173,8 @@ class Transport:
 
     def get_page(
         self, params: Mapping[str, str], *, tally: Tally, cancel: threading.Event
-    ) -> dict[str, Any]:
-        """Return the JSON body of one page, retrying what is worth retrying.
+    ) -> tuple[dict[str, Any], bytes]:
+        """Return one page's JSON body, parsed and raw, retrying what is worth retrying.
 
         Raises
         ------
@@ -219,11 +221,12 @@ class Transport:
 
     def _attempt(
         self, params: Mapping[str, str], tally: Tally, cancel: threading.Event
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], bytes]:
         self._gate.wait(cancel)
         if cancel.is_set():
             raise Cancelled
         tally.add(requests=1)
+        started = time.perf_counter()
         try:
             response = self._http.get(self.url, params=params)
         except _RETRIED_TRANSPORT_ERRORS as err:
@@ -237,7 +240,10 @@ class Transport:
         if _api.is_billed(status):
             tally.add(credits=1)
         if 200 <= status < 300:
-            return self._body(response)
+            seconds = time.perf_counter() - started
+            typical = self.typical_seconds
+            self.typical_seconds = seconds if not typical else 0.7 * typical + 0.3 * seconds
+            return self._body(response), response.content
         message = self._message(response)
         if status in (401, 403):
             msg = f"The API refused the key ({status}): {message}. {AUTH_HELP}"
