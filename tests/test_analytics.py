@@ -763,3 +763,14 @@ def test_counts_and_shares_add_up(df: pl.DataFrame) -> None:
         assert 10_000 / n - 1e-6 <= conc[an.HHI].item() <= 10_000 + 1e-6
         assert conc[an.TOP_SHARES[10]].item() == pytest.approx(1.0)
     assert not math.isnan(float(conc[an.HHI].fill_null(0.0).sum()))
+
+
+def test_aggregates_accept_a_geodataframe() -> None:
+    gdf = to_geodataframe(area_frame())
+    assert an.area_by_province(gdf, by=s.COMMODITY).equals(
+        an.area_by_province(area_frame(), by=s.COMMODITY)
+    )
+    with pytest.raises(SchemaError, match="province"):
+        an.area_by_province(gdf.drop(columns=s.PROVINCE))
+    with pytest.raises(ConfigurationError, match="'nope' is not a column"):
+        an.area_by_province(gdf, by="nope")
