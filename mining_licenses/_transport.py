@@ -59,6 +59,23 @@ class _Retryable(Exception):  # noqa: N818 - internal signal to tenacity
         self.retry_after = retry_after
 
 
+class _Secret:
+    """A string that never shows itself in a repr, a traceback's locals or a log."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+
 @dataclass
 class Tally:
     """Requests sent, retries and credits billed; safe to update from threads."""
@@ -136,7 +153,7 @@ class Transport:
         user_agent: str,
     ) -> None:
         self.url = base_url + _api.ENDPOINT_PATH
-        self._key = api_key
+        self._key = _Secret(api_key or "")
         headers = {"Accept": "application/json", "User-Agent": user_agent}
         if api_key:
             headers["Authorization"] = api_key  # raw, no "Bearer": the API's contract
@@ -161,7 +178,11 @@ class Transport:
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with the API key, if it appears, replaced by ``***``."""
-        return text.replace(self._key, "***") if self._key else text
+        key = self._key.reveal()
+        return text.replace(key, "***") if key else text
+
+    def __repr__(self) -> str:
+        return f"Transport({self.url!r})"
 
     def _wait(self, state: RetryCallState) -> float:
         err = state.outcome.exception() if state.outcome else None

@@ -517,7 +517,7 @@ def test_the_key_never_appears_in_files_logs_reprs_or_errors(
     texts: list[str] = []
     replica.faults = Faults(rate_limit_every=4, drop_every=7)
     with make_client(replica, journal_dir, progress=True) as client:
-        texts.append(repr(client))
+        texts += [repr(client), str(vars(client)), str(vars(client._transport))]
         result = client.fetch_all(keep_journal=True)
         texts += [repr(result), str(result.metadata())]
         texts.append(repr(client.estimate(province="Jawa Barat")))
