@@ -8,16 +8,16 @@ pandas side is the group-by code an analyst would write for the same answer,
 vectorised where pandas allows (issue lists are exploded, not looped over).
 Conversions between the two are done once, outside the timings. Reported per
 function: best wall time of ``--repeat`` runs, the ratio pandas / polars
-(target: 5x or more), and the peak memory each side adds while it runs (Linux
-``VmHWM`` after resetting it through ``/proc/self/clear_refs``; sampled RSS
-where that is not available).
+(target: 5x or more), and the peak memory each side adds during one call,
+measured in a fresh interpreter per function and side (resident high-water
+mark, see ``_measure.py``; "nan" where the platform cannot reset it). Both
+sides run alternately, so a machine shared with other work slows both alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import json
 import math
 import os
@@ -25,7 +25,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +37,9 @@ import psutil
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses.geo import to_geodataframe
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import measure
 
 AS_OF = dt.date(2026, 8, 1)
 FETCHED_AT = dt.datetime(2026, 8, 1, 6, 0, tzinfo=dt.UTC)
@@ -328,55 +330,6 @@ def pd_quality_report(df: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- measuring
 
 
-class PeakMemory:
-    """Peak resident memory added while a block runs, in bytes."""
-
-    _clear_refs = Path("/proc/self/clear_refs")
-    _status = Path("/proc/self/status")
-
-    def __init__(self) -> None:
-        self.peak = 0
-        self._process = psutil.Process()
-        self._exact = self._clear_refs.exists() and self._status.exists()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._sampled = 0
-
-    def _hwm(self) -> int:
-        for line in self._status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        return 0
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.002):
-            self._sampled = max(self._sampled, self._process.memory_info().rss)
-
-    def __enter__(self) -> PeakMemory:
-        gc.collect()
-        self._base = self._process.memory_info().rss
-        if self._exact:
-            try:
-                self._clear_refs.write_text("5")
-            except OSError:
-                self._exact = False
-        if not self._exact:
-            self._sampled = self._base
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._exact:
-            top = self._hwm()
-        else:
-            self._stop.set()
-            assert self._thread is not None
-            self._thread.join()
-            top = self._sampled
-        self.peak = max(top - self._base, 0)
-
-
 class Data:
     """The benchmark frame in each form, built on first use."""
 
@@ -464,7 +417,7 @@ def best_times(
     return best_ours, best_theirs
 
 
-def child_peak(data_path: Path, case: int, side: int) -> int:
+def child_peak(data_path: Path, case: int, side: int) -> float:
     """Peak memory of one run, measured in a fresh interpreter (bytes)."""
     command = [
         sys.executable,
@@ -475,7 +428,7 @@ def child_peak(data_path: Path, case: int, side: int) -> int:
         str(side),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return int(done.stdout.strip().splitlines()[-1])
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def run_child(data_path: Path, case: int, side: int) -> int:
@@ -485,9 +438,8 @@ def run_child(data_path: Path, case: int, side: int) -> int:
     function(Data(data.frame.head(1000)))  # imports and thread pools, outside the measure
     if side == 1 or "GeoDataFrame" in CASES[case][0]:
         _ = data.pandas if "GeoDataFrame" not in CASES[case][0] else data.geo
-    with PeakMemory() as memory:
-        function(data)
-    print(memory.peak)
+    _, _, peak_mib = measure(lambda: function(data))
+    print(math.nan if peak_mib is None else peak_mib * MIB)
     return 0
 
 
