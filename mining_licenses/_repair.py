@@ -16,10 +16,12 @@ The repairs, cheapest likely first and each bounded in credits:
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Final
 
 from mining_licenses import schema as s
+from mining_licenses._api import split_order_by
 from mining_licenses._sweep import Page, Query, Run, Union, sweep
 
 logger = logging.getLogger(__name__)
@@ -27,10 +29,11 @@ logger = logging.getLogger(__name__)
 #: Sort orders tried, in turn, to repair a sweep.
 REPAIR_ORDERS: Final = (
     s.AREA_HA,
-    f"-{s.AREA_HA}",
     s.EFFECTIVE_DATE,
+    f"-{s.AREA_HA}",
     f"-{s.EFFECTIVE_DATE}",
     s.EXPIRY_DATE,
+    f"-{s.EXPIRY_DATE}",
 )
 PROVINCE_SPLIT: Final = "province"
 
@@ -45,6 +48,29 @@ class Outcome:
     stale_dropped: int = 0
 
 
+def repair_orders(order_by: str) -> list[str]:
+    """Return the sort orders to re-sweep with: one per other field first.
+
+    A field's reverse ties on the same records as the field, so it comes
+    after every other field; the main sweep's own field comes last.
+
+    Examples
+    --------
+    >>> repair_orders("-licensed_area_ha")[:2]
+    ['license_effective_date', 'license_expiry_date']
+    """
+    main = split_order_by(order_by)[0]
+    candidates = [o for o in REPAIR_ORDERS if o != order_by]
+    firsts: list[str] = []
+    for order in candidates:
+        field = split_order_by(order)[0]
+        if field != main and all(split_order_by(o)[0] != field for o in firsts):
+            firsts.append(order)
+    rest = [o for o in candidates if o not in firsts]
+    rest.sort(key=lambda o: split_order_by(o)[0] == main)  # stable: keeps the order
+    return firsts + rest
+
+
 def plan(query: Query, union: Union, target: int) -> list[str]:
     """Return the repair steps for ``query``, the one likely cheapest first.
 
@@ -52,10 +78,12 @@ def plan(query: Query, union: Union, target: int) -> list[str]:
     page per province plus, at worst, the remaining pages of every province
     (estimated from the records in hand); it goes first only when cheaper.
     """
-    steps: list[str] = [o for o in REPAIR_ORDERS if o != query.order_by]
+    steps = repair_orders(query.order_by)
     if s.PROVINCE not in dict(query.filters):
+        # the records in hand undercount each province as much as the whole
+        scale = target / max(union.distinct, 1)
         worst = len(s.PROVINCES) + sum(
-            query.pages_for(union.distinct_in(name)) - 1 for name in s.PROVINCES
+            query.pages_for(math.ceil(union.distinct_in(name) * scale)) - 1 for name in s.PROVINCES
         )
         steps.insert(0 if worst < query.pages_for(target) else 1, PROVINCE_SPLIT)
     return steps
@@ -76,7 +104,7 @@ def repair(
     ``cap`` bounds the credits all repairs together may spend (the budget
     too); ``totals`` collects the ``total_count`` of every page seen.
     """
-    orders = [o for o in REPAIR_ORDERS if o != query.order_by]
+    orders = repair_orders(query.order_by)
     spent_before = run.tally.credits
     for step in plan(query, union, outcome.target)[:rounds]:
         short = union.distinct < outcome.target
@@ -107,12 +135,12 @@ def repair(
         totals.extend(seen)
         view = Union()
         view.add_pages(pages)
-        union.add_pages(pages, count_duplicates=False)
+        union.add_pages(pages, rank=union.new_pass(), count_duplicates=False)
         outcome.target = max(seen)  # the newest full view of the data
         outcome.repaired_by.append(f"order_by={step}")
         if len(set(seen)) == 1 and view.distinct >= seen[0]:
             # this pass alone saw every record of one unchanging set: it is the truth
-            outcome.stale_dropped += union.keep_only(view.records)
+            outcome.stale_dropped += union.keep_only(view.fingerprints())
             outcome.changed = False
         elif len(set(seen)) > 1:
             outcome.changed = True
@@ -121,9 +149,10 @@ def repair(
 
 def _by_province(run: Run, base: Query, union: Union, cap: float) -> bool:
     queries = [base.with_(province=name) for name in s.PROVINCES]
+    ranks = {query: union.new_pass() for query in queries}
 
     def still_short(query: Query, first: Page) -> bool:
-        union.add(first.records, count_duplicates=False)
+        union.add(first.records, at=(ranks[query], 0), count_duplicates=False)
         province = str(dict(query.filters)[s.PROVINCE])
         return union.distinct_in(province) < first.total_count
 
@@ -132,6 +161,6 @@ def _by_province(run: Run, base: Query, union: Union, cap: float) -> bool:
     )
     if pages is None:
         return False
-    for found in pages.values():
-        union.add_pages(found, count_duplicates=False)
+    for query, found in pages.items():
+        union.add_pages(found, rank=ranks[query], count_duplicates=False)
     return True

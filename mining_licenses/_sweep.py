@@ -238,8 +238,12 @@ def sweep(
 
     def affordable(tasks: list[tuple[Query, int]]) -> bool:
         cost = sum(not run.is_cached(q, o) for q, o in tasks)
-        if cost > cap - (run.tally.credits - spent_at_start):
-            logger.warning("%s needs %d credit(s), over its cap of %g; skipped.", what, cost, cap)
+        left = cap - (run.tally.credits - spent_at_start)
+        if cost > left:
+            logger.warning(
+                "%s needs %d more credit(s), more than the %g its cap leaves; skipped.",
+                what, cost, max(left, 0),
+            )  # fmt: skip
             return False
         return check_cost(run, cost, what=what, hard=hard)
 

@@ -330,8 +330,9 @@ class SectorsClient:
             Keep the journal after success (``result.journal_paths``) until
             :meth:`discard_journal`; by default it is deleted on return.
         max_repair_rounds, max_repair_credits
-            Bounds on repairing a shortfall: rounds, and credits (default: one
-            more sweep plus one page per province).
+            Bounds on repairing a shortfall: rounds, and credits (default: two
+            more sweeps' worth plus one page per province; ``budget`` also
+            applies).
         **filters
             The API's filters.
 
@@ -373,7 +374,7 @@ class SectorsClient:
             if (union.distinct < outcome.target or outcome.changed) and max_repair_rounds:
                 cap = max_repair_credits
                 if cap is None:
-                    cap = query.pages_for(outcome.target) + len(s.PROVINCES)
+                    cap = 2 * query.pages_for(outcome.target) + len(s.PROVINCES)
                 repair(run, query, union, outcome, rounds=max_repair_rounds, cap=cap, totals=totals)
         finally:
             self._finish(run)

@@ -23,6 +23,7 @@ from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepError,
 )
+from mining_licenses._repair import repair_orders
 from mining_licenses._transport import parse_retry_after
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.replica import Faults, Replica
@@ -349,6 +350,12 @@ def test_repair_by_province_when_every_order_ties(journal_dir):
     assert sorted(map(license_key, result.records)) == sorted(map(license_key, expected))
     # each province holds fewer than 30 here: one page per province settles it
     assert result.credits_spent == billed <= 6 + 6 * 2 + len(s.PROVINCES)
+
+
+def test_repairs_prefer_another_sort_field():
+    assert repair_orders("license_expiry_date")[:2] == [s.AREA_HA, s.EFFECTIVE_DATE]
+    assert repair_orders(f"-{s.AREA_HA}")[:2] == [s.EFFECTIVE_DATE, s.EXPIRY_DATE]
+    assert repair_orders(s.AREA_HA)[-1] == f"-{s.AREA_HA}"  # the same field, reversed: last
 
 
 def test_an_unrepairable_shortfall_is_reported_and_strict_raises(replica, journal_dir):
