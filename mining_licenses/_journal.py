@@ -32,11 +32,11 @@ _CREATED: Final = "created_at"
 _IDENTITY: Final = "identity"
 
 
-def _write_atomic(path: Path, payload: object) -> None:
+def _write_atomic(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, separators=(",", ":"))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         Path(tmp).replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -97,15 +97,15 @@ class Journal:
         logger.debug("journal %s holds %d pages", self.path, len(pages))
         return pages
 
-    def save(self, offset: int, body: Mapping[str, Any]) -> None:
-        """Write one page body atomically (thread-safe)."""
+    def save(self, offset: int, raw: bytes) -> None:
+        """Write one page's response body (JSON bytes, as received) atomically."""
         with self._lock:
             if not self._started:
                 self.path.mkdir(parents=True, exist_ok=True)
                 meta = {_IDENTITY: self.identity, _CREATED: dt.datetime.now(dt.UTC).isoformat()}
-                _write_atomic(self.path / _META, meta)
+                _write_atomic(self.path / _META, json.dumps(meta).encode())
                 self._started = True
-        _write_atomic(self.path / f"{_PAGE_PREFIX}{offset:09d}.json", body)
+        _write_atomic(self.path / f"{_PAGE_PREFIX}{offset:09d}.json", raw)
 
     def discard(self) -> None:
         """Delete the journal folder and everything in it."""
