@@ -82,12 +82,3 @@ def make_records(n: int, *, seed: int = 0, dates: int = 25) -> list[dict[str, An
             }
         )
     return records
-
-
-def sample_records(n: int = 4200) -> list[dict[str, Any]]:
-    """The colleague's synthetic sample when it exists, else :func:`make_records`."""
-    try:
-        from mining_licenses.sample import generate_records
-    except ImportError:
-        return make_records(n, seed=7, dates=120)
-    return list(generate_records())[:n]

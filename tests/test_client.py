@@ -27,6 +27,7 @@ from mining_licenses._repair import repair_orders
 from mining_licenses._transport import parse_retry_after
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.replica import Faults, Replica
+from mining_licenses.sample import generate_records
 from tests._replica_fixtures import TODAY, make_records
 
 KEY = "sk-live-7f3a9c1e5b2d4f60a8c7e9d1b3f5a7c9"  # a fake, distinctive enough to grep for
@@ -73,6 +74,23 @@ def test_full_sweep_equals_the_replicas_set_exactly(replica, journal_dir):
     assert offsets_served(replica) == list(range(0, N, 30))
     assert not any(journal_dir.rglob("page-*.json"))  # cleaned up on success
     assert "records" not in repr(result).split("(")[0] or len(repr(result)) < 300
+
+
+def test_the_bundled_sample_sweeps_exactly(journal_dir):
+    sample = generate_records()
+    assert len(sample) == 4200
+    cases = [{}, {"province": "Kalimantan Timur"}, {"commodity_type": "nickel", "cnc": "CNC"}]
+    with (
+        Replica(sample, api_key=KEY, as_of=TODAY) as server,
+        make_client(server, journal_dir, max_in_flight=16) as client,
+    ):
+        for filters in cases:
+            result = client.fetch_all(**filters)
+            expected = server.matching_records(**filters)
+            assert result.complete
+            assert result.records == expected
+            assert result.credits_spent == -(-len(expected) // 30)
+        assert server.billed == client.credits_spent
 
 
 @pytest.mark.parametrize(
