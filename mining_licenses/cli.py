@@ -7,37 +7,23 @@ Only this module prints. Every subcommand returns an exit code: 0 on success,
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import logging
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 import polars as pl
 
-from mining_licenses import __version__
+from mining_licenses import __version__, analytics
 from mining_licenses import schema as s
 from mining_licenses._errors import MiningLicensesError, SyntheticDataWarning
+from mining_licenses._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.loader import SOURCES, load_licenses
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _print_table(title: str, frame: pl.DataFrame) -> None:
-    print(f"\n{title}")
-    with pl.Config(
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_rows=40,
-        tbl_cols=12,
-        tbl_width_chars=120,
-        fmt_str_lengths=40,
-        thousands_separator=True,
-        float_precision=1,
-    ):
-        print(frame)
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:
@@ -61,43 +47,48 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def overview(frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Headline tables of a canonical frame: totals and counts by type and commodity."""
-    from mining_licenses.loader import frame_as_of
+#: Columns the ``expiring`` command prints (the CSV/JSON files carry every column).
+_EXPIRING_COLUMNS = (
+    s.WIUP_CODE,
+    s.COMPANY_NAME,
+    s.LICENSE_TYPE,
+    s.COMMODITY,
+    s.PROVINCE,
+    s.EXPIRY_DATE,
+    analytics.DAYS_TO_EXPIRY,
+    s.AREA_HA,
+)
 
-    as_of = frame_as_of(frame)
-    expiry = pl.col(s.EXPIRY_DATE)
-    totals = frame.select(
-        pl.len().alias("licenses"),
-        pl.col(s.AREA_HA).sum().alias("licensed_area_ha"),
-        pl.col(s.COMPANY_KEY).n_unique().alias("companies"),
-        (expiry < as_of).sum().alias("expired"),
-        expiry.is_between(as_of, as_of + dt.timedelta(days=s.EXPIRING_SOON_DAYS))
-        .sum()
-        .alias("expiring_within_365_days"),
-        pl.col(s.GEOMETRY_SOURCE).is_not_null().mean().alias("placed_share"),
-        (pl.col(s.ISSUES).list.len() > 0).sum().alias("records_with_issues"),
-    ).with_columns(pl.lit(as_of).alias("as_of"))
 
-    def count_by(column: str) -> pl.DataFrame:
-        return (
-            frame.group_by(column)
-            .agg(pl.len().alias("licenses"), pl.col(s.AREA_HA).sum().alias("licensed_area_ha"))
-            .sort("licenses", column, descending=[True, False], nulls_last=True)
-        )
-
-    return {
-        "Totals": totals,
-        "By license type": count_by(s.LICENSE_TYPE),
-        "By commodity": count_by(s.COMMODITY),
-    }
+def _load(args: argparse.Namespace) -> pl.DataFrame:
+    frame = load_licenses(source=args.source, as_="polars", **_filters(args))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    frame = load_licenses(source=args.source, as_="polars", **_filters(args))
-    assert isinstance(frame, pl.DataFrame)
-    for title, table in overview(frame).items():
-        _print_table(title, table)
+    frame = _load(args)
+    print(render_tables(summary_tables(frame, as_of=args.as_of, top=args.top)))
+    return 0
+
+
+def _cmd_expiring(args: argparse.Namespace) -> int:
+    soon = analytics.expiring_soon(_load(args), within_days=args.within_days, as_of=args.as_of)
+    assert isinstance(soon, pl.DataFrame)
+    title = (
+        f"{soon.height:,} licenses expiring within {args.within_days} days "
+        f"({soon[s.AREA_HA].sum():,.1f} ha)"
+    )
+    print(render_table(soon.select(_EXPIRING_COLUMNS).head(args.limit), title=title))
+    if soon.height > args.limit:
+        more = soon.height - args.limit
+        print(f"... and {more:,} more: --limit N prints more, --csv/--json write them all")
+    if args.csv:
+        csv_ready(soon).write_csv(args.csv)
+        print(f"wrote {args.csv}")
+    if args.json:
+        soon.write_json(args.json)
+        print(f"wrote {args.json}")
     return 0
 
 
@@ -106,11 +97,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("mining-licenses demo: the bundled synthetic sample, end to end")
     frame = load_licenses(source="sample", as_="polars")
     assert isinstance(frame, pl.DataFrame)
-    for title, table in overview(frame).items():
-        _print_table(title, table)
+    print(render_tables(summary_tables(frame)))
     del args
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        choices=SOURCES,
+        default="auto",
+        help="where the data comes from (default: auto = snapshot, else API, else sample)",
+    )
+    parser.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="reference day, YYYY-MM-DD (default: the day the data was fetched)",
+    )
 
 
 def _show_warning(
@@ -138,10 +142,35 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="run the whole pipeline on the bundled sample")
     demo.set_defaults(handler=_cmd_demo)
 
-    summary = commands.add_parser("summary", help="headline tables of the registry")
-    summary.add_argument("--source", choices=SOURCES, default="auto")
+    summary = commands.add_parser(
+        "summary",
+        help="totals, area by province, top companies, concentration, ages, data quality",
+    )
+    _add_source(summary)
+    summary.add_argument(
+        "--top", type=int, default=10, metavar="N", help="companies to list (default: 10)"
+    )
     _add_filter_options(summary)
     summary.set_defaults(handler=_cmd_summary)
+
+    expiring = commands.add_parser(
+        "expiring", help="licenses expiring within N days (both ends inclusive)"
+    )
+    _add_source(expiring)
+    expiring.add_argument(
+        "--within-days",
+        type=int,
+        default=s.EXPIRING_SOON_DAYS,
+        metavar="N",
+        help=f"window length in days (default: {s.EXPIRING_SOON_DAYS}, as the API)",
+    )
+    expiring.add_argument(
+        "--limit", type=int, default=30, metavar="N", help="rows to print (default: 30)"
+    )
+    expiring.add_argument("--csv", type=Path, metavar="PATH", help="write every row as CSV")
+    expiring.add_argument("--json", type=Path, metavar="PATH", help="write every row as JSON")
+    _add_filter_options(expiring)
+    expiring.set_defaults(handler=_cmd_expiring)
     return parser
 
 

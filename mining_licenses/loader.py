@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config
-from mining_licenses import schema as s
 from mining_licenses._api import is_loopback
 from mining_licenses._errors import (
     ConfigurationError,
@@ -27,6 +26,7 @@ from mining_licenses._errors import (
     SyntheticDataWarning,
 )
 from mining_licenses._filters import apply_filters, validate_filters
+from mining_licenses._inputs import resolve_as_of
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.normalize import normalize_records
@@ -50,11 +50,7 @@ def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 def frame_as_of(frame: pl.DataFrame) -> dt.date:
     """Return the date a frame answers as of: its newest ``fetched_at`` (UTC), else today."""
-    if s.FETCHED_AT in frame.columns and frame.height:
-        newest = frame[s.FETCHED_AT].max()
-        if isinstance(newest, dt.datetime):
-            return newest.astimezone(dt.UTC).date()
-    return dt.datetime.now(dt.UTC).date()
+    return resolve_as_of(frame, None, function="load_licenses")
 
 
 def sample_frame() -> pl.DataFrame:
