@@ -28,9 +28,11 @@ from mining_licenses._geoparquet import (
     BBOX,
     META_KEY,
     SnapshotMeta,
+    canonical_arrow_schema,
     file_metadata,
     read_footer,
     resolve_meta,
+    to_parts,
     to_table,
     write_table,
 )
@@ -98,7 +100,9 @@ def write_ogr(frame: pl.DataFrame, path: Path, driver: str) -> None:
     import pyogrio
 
     table, _ = to_table(frame)
-    table = _joined_issues(table.drop_columns([BBOX]))
+    # GDAL's Arrow interface wants plain strings, not polars' string views.
+    schema = canonical_arrow_schema().append(table.schema.field(s.GEOMETRY))
+    table = _joined_issues(table.drop_columns([BBOX]).cast(schema))
     options: dict[str, str] = {}
     if driver == "FlatGeobuf" and table.column(s.GEOMETRY).null_count:
         # FlatGeobuf's spatial index cannot hold a feature without geometry;
@@ -274,8 +278,8 @@ def export(
     try:
         temp.unlink()  # GDAL drivers create their file themselves
         if writer is None:
-            table, geo = to_table(frame)
-            write_table(table, temp, file_metadata(resolve_meta(None, frame), geo))
+            parts, geo = to_parts(frame)
+            write_table(parts, temp, file_metadata(resolve_meta(None, frame), geo))
         else:
             writer(frame, temp)
         fsync_file(temp)
@@ -318,13 +322,13 @@ def write_sample(folder: str | os.PathLike[str]) -> Path:
     """
     frame, meta = sample_snapshot_frame()
     info = resolve_meta(meta, frame)
-    table, geo = to_table(frame)
+    parts, geo = to_parts(frame)
     target_folder = Path(folder)
     target_folder.mkdir(parents=True, exist_ok=True)
     target = target_folder / f"{snapshot_stem(info.fetched_at)}.parquet"
     temp = temp_path(target_folder, target.stem)
     try:
-        write_table(table, temp, file_metadata(info, geo))
+        write_table(parts, temp, file_metadata(info, geo))
         fsync_file(temp)
         publish(temp, target, overwrite=True)
     finally:

@@ -57,7 +57,7 @@ from mining_licenses._geoparquet import (
     file_metadata,
     read_footer,
     resolve_meta,
-    to_table,
+    to_parts,
     utc,
     write_table,
 )
@@ -134,14 +134,14 @@ def write_snapshot(
     'licenses_20261101T060000Z.parquet'
     """
     frame = as_frame(data)
-    table, geo = to_table(frame)
+    parts, geo = to_parts(frame)
     info = resolve_meta(meta, frame)
     folder = _config.store_dir(store)
     folder.mkdir(parents=True, exist_ok=True)
     stem = snapshot_stem(info.fetched_at)
     temp = temp_path(folder, stem)
     try:
-        write_table(table, temp, file_metadata(info, geo))
+        write_table(parts, temp, file_metadata(info, geo))
         fsync_file(temp)
         number = 1
         while True:

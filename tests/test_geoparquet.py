@@ -16,6 +16,7 @@ import pytest
 import shapely
 from mining_licenses import _geoparquet as gp
 from mining_licenses import schema as s
+from mining_licenses.geo import points_from_frame
 from mining_licenses.store import bundled_sample_path, read_snapshot, write_snapshot
 from polars.testing import assert_frame_equal
 from tests.test_store import canonical_frame
@@ -202,3 +203,16 @@ def test_duckdb_bbox_filter_returns_the_right_rows(sample_file: Path) -> None:
     expected = _in_box(read_snapshot(sample_file)).select(s.WIUP_CODE, s.LICENSE_NUMBER)
     assert found.height > 0
     assert_frame_equal(found, expected, check_row_order=False)
+
+
+def test_point_wkb_equals_shapely() -> None:
+    frame = canonical_frame().with_columns(
+        pl.when(pl.col(s.WIUP_CODE) == "6401012015000001")
+        .then(None)
+        .otherwise(pl.col(s.LATITUDE))
+        .alias(s.LATITUDE)  # a longitude without latitude is no point
+    )
+    x = frame[s.LONGITUDE].fill_null(np.nan).to_numpy()
+    y = frame[s.LATITUDE].fill_null(np.nan).to_numpy()
+    expected = shapely.to_wkb(points_from_frame(frame), output_dimension=2, byte_order=1)
+    assert gp.point_wkb(x, y).to_pylist() == list(expected)
