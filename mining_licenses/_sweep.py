@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from mining_licenses import _api
 from mining_licenses import schema as s
-from mining_licenses._errors import BudgetExceededError
+from mining_licenses._errors import ApiError, BudgetExceededError
 from mining_licenses._filters import FilterValue
 from mining_licenses._journal import Journal
 from mining_licenses._progress import SweepProgress
@@ -153,7 +153,9 @@ def _fetch_one(
     return _page(offset, query.limit, body, from_journal=False)
 
 
-def fetch_pages(run: Run, tasks: Iterable[tuple[Query, int]]) -> Iterator[tuple[Query, Page]]:
+def fetch_pages(
+    run: Run, tasks: Iterable[tuple[Query, int]], *, skip_refused: bool = False
+) -> Iterator[tuple[Query, Page]]:
     """Yield the pages of ``tasks`` as they arrive: journaled ones first, for free.
 
     At most ``run.max_in_flight`` requests are in flight. The first ones are
@@ -161,7 +163,9 @@ def fetch_pages(run: Run, tasks: Iterable[tuple[Query, int]]) -> Iterator[tuple[
     burst is what rate limits punish, and requests that all return at once
     queue behind each other on both ends. If one page fails for good, or the
     caller stops iterating, no new request is started and the requests in
-    flight finish (and are journaled: they were paid for).
+    flight finish (and are journaled: they were paid for). With
+    ``skip_refused``, a page the API refuses as invalid (400) is logged and
+    left out instead.
     """
     to_fetch: list[tuple[Query, int]] = []
     for query, offset in tasks:
@@ -189,7 +193,13 @@ def fetch_pages(run: Run, tasks: Iterable[tuple[Query, int]]) -> Iterator[tuple[
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 query = pending.pop(future)
-                page = future.result()
+                try:
+                    page = future.result()
+                except ApiError as err:
+                    if not (skip_refused and err.status_code == 400):
+                        raise
+                    logger.warning("skipped %s: %s", dict(query.filters), err)
+                    continue
                 run.progress.advance(records=len(page.records), credits=run.tally.credits)
                 yield query, page
     finally:
@@ -220,6 +230,7 @@ def sweep(
     cap: float = math.inf,
     keep_going: Callable[[Query, Page], bool] | None = None,
     expected_total: int | None = None,
+    skip_refused: bool = False,
     on_page: Callable[[Query, Page], object] | None = None,
 ) -> dict[Query, dict[int, Page]] | None:
     """Fetch every page of ``queries``: first pages, then the rest concurrently.
@@ -254,11 +265,12 @@ def sweep(
     if not affordable(planned):
         return None
     run.progress.plan(len(firsts))
-    for query, page in fetch_pages(run, firsts):
+    for query, page in fetch_pages(run, firsts, skip_refused=skip_refused):
         pages[query][0] = page
         if on_page is not None:
             on_page(query, page)
-    chosen = [q for q in queries if keep_going is None or keep_going(q, pages[q][0])]
+    answered = [q for q in queries if 0 in pages[q]]
+    chosen = [q for q in answered if keep_going is None or keep_going(q, pages[q][0])]
     for _ in range(MAX_GROWTH_ROUNDS + 1):
         totals = {q: max(p.total_count for p in pages[q].values()) for q in chosen}
         rest = [(q, o) for q in chosen for o in q.offsets(totals[q]) if o not in pages[q]]
@@ -267,7 +279,7 @@ def sweep(
         if not affordable(rest):
             break  # a soft sweep keeps what it has; the caller counts what is missing
         run.progress.plan(len(rest))
-        for query, page in fetch_pages(run, rest):
+        for query, page in fetch_pages(run, rest, skip_refused=skip_refused):
             pages[query][page.offset] = page
             if on_page is not None:
                 on_page(query, page)

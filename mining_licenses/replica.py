@@ -76,6 +76,10 @@ class Replica:
         Where to listen; port 0 picks a free one. Only loopback hosts.
     seed
         Seed of the random tie order of ``Faults(unstable_ties=True)``.
+    provinces
+        The province names the endpoint accepts (the provider's list has 36 of
+        Indonesia's 38); another province gets a 400. ``None``: all of
+        :data:`schema.PROVINCES`.
     strict_params
         Answer 400 to unknown query parameters (the client never sends any).
 
@@ -98,6 +102,7 @@ class Replica:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int = 0,
+        provinces: Sequence[str] | None = None,
         strict_params: bool = True,
     ) -> None:
         if not _api.is_loopback(host):
@@ -106,6 +111,7 @@ class Replica:
         self.faults = faults or Faults()
         self.as_of = as_of
         self.strict_params = strict_params
+        self.provinces = None if provinces is None else frozenset(provinces)
         self._key = api_key
         self._host, self._port = host, port
         self._rng = random.Random(seed)  # noqa: S311 - tie order, not secrets
@@ -310,6 +316,10 @@ class Replica:
             msg = f"Unknown query parameter(s): {', '.join(unknown)}."
             raise ConfigurationError(msg)
         filters = validate_filters({k: v for k, v in params.items() if k in s.FILTERS})
+        province = filters.get(s.PROVINCE)
+        if self.provinces is not None and province is not None and province not in self.provinces:
+            msg = f"Invalid province {province!r}: not in the list of provinces."
+            raise ConfigurationError(msg)
         return _Query(
             filters=tuple(filters.items()),
             order_by=_api.validate_order_by(params.get(_api.ORDER_BY)),

@@ -358,16 +358,22 @@ def test_repair_by_province_when_every_order_ties(journal_dir):
     for record in records:
         record[s.EXPIRY_DATE], record[s.EFFECTIVE_DATE] = "2027-01-01", "2017-01-01"
         record[s.AREA_HA], record[s.COMMODITY] = 100.0, "Coal"
-    with Replica(records, as_of=TODAY, faults=Faults(unstable_ties=True), seed=4) as server:
+    # and the endpoint refuses two provinces (the provider lists 36 of 38): skipped, free
+    listed = s.PROVINCES[:-2]
+    with Replica(
+        records, as_of=TODAY, faults=Faults(unstable_ties=True), seed=4, provinces=listed
+    ) as server:
         client = SectorsClient(base_url=server.url, journal_dir=journal_dir, progress=False)
         result = client.fetch_all()
         expected = server.matching_records()
         billed = server.billed
+        refused = [e for e in server.log if e.status == 400]
+    assert sorted(e.params["province"] for e in refused) == sorted(s.PROVINCES[-2:])
     assert result.complete
     assert "province" in result.repaired_by
     assert sorted(map(license_key, result.records)) == sorted(map(license_key, expected))
     # each province holds fewer than 30 here: one page per province settles it
-    assert result.credits_spent == billed <= 6 + 6 * 2 + len(s.PROVINCES)
+    assert result.credits_spent == billed <= 6 + 6 * 2 + len(listed)
 
 
 def test_repairs_prefer_another_sort_field():

@@ -83,6 +83,14 @@ def test_invalid_parameters_get_a_400_json_message_unbilled(replica, params, fra
     assert replica.billed == 0
 
 
+def test_a_province_outside_the_providers_list_is_a_400(records):
+    with Replica(records, provinces=["Jawa Barat"]) as server:
+        assert get(server, key=None, province="Jawa Barat").status_code == 200
+        refused = get(server, key=None, province="Papua Selatan")
+    assert refused.status_code == 400
+    assert "Papua Selatan" in refused.json()["message"]
+
+
 def test_key_is_required_raw_without_bearer(replica):
     assert get(replica, key=None).status_code == 401
     assert get(replica, key="wrong").status_code == 401
