@@ -1,4 +1,10 @@
-"""Exports of the canonical frame for GIS users: GeoPackage, FlatGeobuf, GeoJSON, CSV.
+"""Private parts of :mod:`mining_licenses.store`: files, exports, the sample, diffs.
+
+- snapshot file names and atomic publication (temporary file, fsync, link);
+- exports of the canonical frame for GIS users: GeoPackage, FlatGeobuf,
+  GeoJSON, CSV (and GeoParquet through the snapshot writer);
+- the writer of the bundled sample;
+- the diff engine behind ``store.diff_snapshots``.
 
 GeoParquet goes through the snapshot writer (:mod:`mining_licenses._geoparquet`);
 the GDAL formats are written with ``pyogrio.write_arrow`` from the same
@@ -7,6 +13,7 @@ Hilbert-ordered Arrow table, so no row is converted through Python objects.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -14,7 +21,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -259,7 +266,8 @@ def export(
 
     Examples
     --------
-    >>> import secrets
+    >>> import tempfile
+    >>> from mining_licenses.store import bundled_sample_path, read_snapshot
     >>> frame = read_snapshot(bundled_sample_path())
     >>> export(frame, Path(tempfile.mkdtemp()) / "licenses.gpkg").suffix
     '.gpkg'
@@ -316,7 +324,7 @@ def write_sample(folder: str | os.PathLike[str]) -> Path:
 
     Examples
     --------
-    >>> import secrets
+    >>> import tempfile
     >>> write_sample(tempfile.mkdtemp()).name
     'licenses_20261101T060000Z.parquet'
     """
@@ -338,3 +346,103 @@ def write_sample(folder: str | os.PathLike[str]) -> Path:
             old.unlink()
     logger.info("Wrote the sample snapshot %s (%d records)", target, frame.height)
     return target
+
+
+# ------------------------------------------------------------------- diffs
+#: Fields compared by default: all but ``fetched_at`` and the derived ``issues``.
+DIFF_FIELDS: Final = tuple(c for c in s.COLUMNS if c not in (s.FETCHED_AT, s.ISSUES))
+_KEY: Final = "key"
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotDiff:
+    """What changed from snapshot ``a`` to snapshot ``b``.
+
+    Attributes
+    ----------
+    added, removed
+        Canonical rows (with ``key``) only in ``b`` / only in ``a``.
+    changed
+        One row per changed field of a license in both: ``key``,
+        ``wiup_code``, ``license_number`` (as in ``b``), ``field``, ``old``,
+        ``new`` (values as text; lists joined with ``;``).
+    summary
+        Counts: ``a_records``, ``b_records``, ``added``, ``removed``,
+        ``changed`` (licenses with any change) and ``unchanged``.
+    """
+
+    added: pl.DataFrame
+    removed: pl.DataFrame
+    changed: pl.DataFrame
+    summary: dict[str, int]
+
+    def by_field(self) -> pl.DataFrame:
+        """How many licenses changed in each field, most first."""
+        return (
+            self.changed.group_by("field")
+            .agg(pl.col(_KEY).n_unique().alias("licenses"))
+            .sort("licenses", "field", descending=[True, False])
+        )
+
+
+def _keyed(frame: pl.DataFrame, ambiguous: pl.Series) -> pl.DataFrame:
+    """Add the license key: ``wiup_code``; ``wiup_code|license_number`` where that is ambiguous."""
+    code, number = pl.col(s.WIUP_CODE), pl.col(s.LICENSE_NUMBER)
+    composite = pl.concat_str([code.fill_null(""), number.fill_null("")], separator="|")
+    key = pl.when(code.is_null() | code.is_in(ambiguous.implode())).then(composite).otherwise(code)
+    frame = frame.with_columns(key.alias(_KEY))
+    occurrence = pl.int_range(pl.len()).over(_KEY)  # exact duplicates: number them
+    return frame.with_columns(
+        pl.when(occurrence > 0)
+        .then(pl.format("{}#{}", pl.col(_KEY), occurrence + 1))
+        .otherwise(pl.col(_KEY))
+        .alias(_KEY)
+    )
+
+
+def _text(name: str, dtype: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    return column.list.join(";") if isinstance(dtype, pl.List) else column.cast(pl.String())
+
+
+def compare(old: pl.DataFrame, new: pl.DataFrame, fields: Sequence[str]) -> SnapshotDiff:
+    """Diff two canonical frames on the license key (see ``store.diff_snapshots``)."""
+    code = pl.col(s.WIUP_CODE)
+    ambiguous = pl.concat(
+        [f.select(code.filter(code.is_duplicated())) for f in (old, new)]
+    ).to_series()
+    old, new = _keyed(old, ambiguous), _keyed(new, ambiguous)
+    added = new.join(old.select(_KEY), on=_KEY, how="anti")
+    removed = old.join(new.select(_KEY), on=_KEY, how="anti")
+    both = old.select(_KEY, *fields).join(
+        new.select(
+            _KEY,
+            pl.col(s.WIUP_CODE).alias("__code"),
+            pl.col(s.LICENSE_NUMBER).alias("__number"),
+            *(pl.col(f).alias(f"{f}__new") for f in fields),
+        ),
+        on=_KEY,
+        how="inner",
+    )
+    parts = [
+        both.filter(pl.col(f).ne_missing(pl.col(f"{f}__new"))).select(
+            pl.col(_KEY),
+            pl.col("__code").alias(s.WIUP_CODE),
+            pl.col("__number").alias(s.LICENSE_NUMBER),
+            pl.lit(f).alias("field"),
+            _text(f, s.COLUMNS[f]).alias("old"),
+            _text(f"{f}__new", s.COLUMNS[f]).alias("new"),
+        )
+        for f in fields
+    ]
+    changed = pl.concat(parts).sort(_KEY, maintain_order=True)
+    changed_licenses = changed[_KEY].n_unique() if changed.height else 0
+    summary = {
+        "a_records": old.height,
+        "b_records": new.height,
+        "added": added.height,
+        "removed": removed.height,
+        "changed": changed_licenses,
+        "unchanged": both.height - changed_licenses,
+    }
+    return SnapshotDiff(added=added, removed=removed, changed=changed, summary=summary)

@@ -19,7 +19,6 @@ would pick up, and two processes writing at once both keep their snapshot.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
@@ -34,9 +33,12 @@ from mining_licenses import _config
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses._export import (
+    DIFF_FIELDS,
     EXPORT_FORMATS,
     PREFIX,
+    SnapshotDiff,
     as_frame,
+    compare,
     export,
     fsync_dir,
     fsync_file,
@@ -393,42 +395,6 @@ def find_snapshot(
 
 
 # ----------------------------------------------------------------------- diff
-#: Fields compared by default: all but ``fetched_at`` and the derived ``issues``.
-DIFF_FIELDS: Final = tuple(c for c in s.COLUMNS if c not in (s.FETCHED_AT, s.ISSUES))
-_KEY: Final = "key"
-
-
-@dataclasses.dataclass(frozen=True)
-class SnapshotDiff:
-    """What changed from snapshot ``a`` to snapshot ``b``.
-
-    Attributes
-    ----------
-    added, removed
-        Canonical rows (with ``key``) only in ``b`` / only in ``a``.
-    changed
-        One row per changed field of a license in both: ``key``,
-        ``wiup_code``, ``license_number`` (as in ``b``), ``field``, ``old``,
-        ``new`` (values as text; lists joined with ``;``).
-    summary
-        Counts: ``a_records``, ``b_records``, ``added``, ``removed``,
-        ``changed`` (licenses with any change) and ``unchanged``.
-    """
-
-    added: pl.DataFrame
-    removed: pl.DataFrame
-    changed: pl.DataFrame
-    summary: dict[str, int]
-
-    def by_field(self) -> pl.DataFrame:
-        """How many licenses changed in each field, most first."""
-        return (
-            self.changed.group_by("field")
-            .agg(pl.col(_KEY).n_unique().alias("licenses"))
-            .sort("licenses", "field", descending=[True, False])
-        )
-
-
 def _load(
     item: str | os.PathLike[str] | pl.DataFrame | gpd.GeoDataFrame,
     store: str | os.PathLike[str] | None,
@@ -436,26 +402,6 @@ def _load(
     if isinstance(item, str | os.PathLike):
         return read_snapshot(item, store=store)
     return as_frame(item)
-
-
-def _keyed(frame: pl.DataFrame, ambiguous: pl.Series) -> pl.DataFrame:
-    """Add the license key: ``wiup_code``; ``wiup_code|license_number`` where that is ambiguous."""
-    code, number = pl.col(s.WIUP_CODE), pl.col(s.LICENSE_NUMBER)
-    composite = pl.concat_str([code.fill_null(""), number.fill_null("")], separator="|")
-    key = pl.when(code.is_null() | code.is_in(ambiguous.implode())).then(composite).otherwise(code)
-    frame = frame.with_columns(key.alias(_KEY))
-    occurrence = pl.int_range(pl.len()).over(_KEY)  # exact duplicates: number them
-    return frame.with_columns(
-        pl.when(occurrence > 0)
-        .then(pl.format("{}#{}", pl.col(_KEY), occurrence + 1))
-        .otherwise(pl.col(_KEY))
-        .alias(_KEY)
-    )
-
-
-def _text(name: str, dtype: pl.DataType) -> pl.Expr:
-    column = pl.col(name)
-    return column.list.join(";") if isinstance(dtype, pl.List) else column.cast(pl.String())
 
 
 def diff_snapshots(
@@ -490,50 +436,10 @@ def diff_snapshots(
     >>> d.summary["changed"], d.changed["field"].to_list()
     (1, ['cnc'])
     """
-    old, new = _load(a, store), _load(b, store)
-    unknown = [f for f in fields if f not in s.COLUMNS]
-    if unknown:
-        msg = f"Unknown field(s) {', '.join(unknown)}; the columns are: {', '.join(s.COLUMNS)}."
+    if not fields or any(f not in s.COLUMNS for f in fields):
+        msg = f"fields={list(fields)!r} must name columns among: {', '.join(s.COLUMNS)}."
         raise ConfigurationError(msg)
-    code = pl.col(s.WIUP_CODE)
-    ambiguous = pl.concat(
-        [f.select(code.filter(code.is_duplicated())) for f in (old, new)]
-    ).to_series()
-    old, new = _keyed(old, ambiguous), _keyed(new, ambiguous)
-    added = new.join(old.select(_KEY), on=_KEY, how="anti")
-    removed = old.join(new.select(_KEY), on=_KEY, how="anti")
-    both = old.select(_KEY, *fields).join(
-        new.select(
-            _KEY,
-            pl.col(s.WIUP_CODE).alias("__code"),
-            pl.col(s.LICENSE_NUMBER).alias("__number"),
-            *(pl.col(f).alias(f"{f}__new") for f in fields),
-        ),
-        on=_KEY,
-        how="inner",
-    )
-    parts = [
-        both.filter(pl.col(f).ne_missing(pl.col(f"{f}__new"))).select(
-            pl.col(_KEY),
-            pl.col("__code").alias(s.WIUP_CODE),
-            pl.col("__number").alias(s.LICENSE_NUMBER),
-            pl.lit(f).alias("field"),
-            _text(f, s.COLUMNS[f]).alias("old"),
-            _text(f"{f}__new", s.COLUMNS[f]).alias("new"),
-        )
-        for f in fields
-    ]
-    changed = pl.concat(parts).sort(_KEY, maintain_order=True)
-    changed_licenses = changed[_KEY].n_unique() if changed.height else 0
-    summary = {
-        "a_records": old.height,
-        "b_records": new.height,
-        "added": added.height,
-        "removed": removed.height,
-        "changed": changed_licenses,
-        "unchanged": both.height - changed_licenses,
-    }
-    return SnapshotDiff(added=added, removed=removed, changed=changed, summary=summary)
+    return compare(_load(a, store), _load(b, store), fields)
 
 
 # --------------------------------------------------------------- maintenance

@@ -14,6 +14,8 @@ import geopandas as gpd
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mining_licenses import _config, store
 from mining_licenses import _geoparquet as gp
 from mining_licenses import schema as s
@@ -82,6 +84,40 @@ def test_round_trip_keeps_every_dtype_and_unplaced_rows(folder: Path) -> None:
     assert back.schema == s.POLARS_SCHEMA
     assert_frame_equal(sorted_rows(back), sorted_rows(frame))
     assert back[s.WIUP_CODE].to_list()[-1] is None  # the unplaced row sorts last
+
+
+_TEXT = st.none() | st.text(max_size=12)
+_COORD = st.none() | st.floats(-180, 180, allow_nan=False)
+
+
+@st.composite
+def messy_frames(draw: st.DrawFn) -> pl.DataFrame:
+    """Canonical frames with any text, missing values, odd coordinates and lists."""
+    n = draw(st.integers(0, 12))
+    column = {
+        pl.String(): lambda: draw(st.lists(_TEXT, min_size=n, max_size=n)),
+        pl.Date(): lambda: draw(
+            st.lists(st.none() | st.dates(dt.date(1900, 1, 1)), min_size=n, max_size=n)
+        ),
+        pl.Float64(): lambda: draw(st.lists(_COORD, min_size=n, max_size=n)),
+        pl.List(pl.String()): lambda: draw(
+            st.lists(st.lists(st.text(max_size=5), max_size=3), min_size=n, max_size=n)
+        ),
+        pl.Datetime("us", "UTC"): lambda: [FETCHED] * n,
+    }
+    data = {name: column[dtype]() for name, dtype in s.COLUMNS.items()}
+    return pl.DataFrame(data, schema=s.POLARS_SCHEMA)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=messy_frames())
+def test_any_canonical_frame_round_trips_exactly(
+    tmp_path_factory: Any, frame: pl.DataFrame
+) -> None:
+    path = write_snapshot(frame, store=tmp_path_factory.mktemp("prop"))
+    x = frame[s.LONGITUDE].fill_null(float("nan")).to_numpy()
+    y = frame[s.LATITUDE].fill_null(float("nan")).to_numpy()
+    assert_frame_equal(read_snapshot(path), frame[gp.hilbert_order(x, y)])
 
 
 def test_geodataframe_in_and_out(folder: Path) -> None:
@@ -531,3 +567,17 @@ def test_sample_regeneration_is_byte_identical(tmp_path: Path) -> None:
     again = store.write_sample(tmp_path / "a")  # replaces, never adds -2
     assert first == second == again.read_bytes()
     assert [p.name for p in (tmp_path / "a").iterdir()] == [again.name]
+
+
+def test_diff_needs_known_fields() -> None:
+    with pytest.raises(ConfigurationError, match="fields"):
+        diff_snapshots(canonical_frame(), canonical_frame(), fields=["colour"])
+    with pytest.raises(ConfigurationError, match="fields"):
+        diff_snapshots(canonical_frame(), canonical_frame(), fields=[])
+    only_area = diff_snapshots(
+        canonical_frame(),
+        canonical_frame().with_columns(pl.col(s.CNC).reverse(), pl.col(s.AREA_HA) * 2),
+        fields=[s.AREA_HA],
+    )
+    assert only_area.changed["field"].unique().to_list() == [s.AREA_HA]
+    assert only_area.summary["changed"] == 2  # 0.0 * 2 and null stay as they were
