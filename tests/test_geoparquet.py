@@ -216,3 +216,17 @@ def test_point_wkb_equals_shapely() -> None:
     y = frame[s.LATITUDE].fill_null(np.nan).to_numpy()
     expected = shapely.to_wkb(points_from_frame(frame), output_dimension=2, byte_order=1)
     assert gp.point_wkb(x, y).to_pylist() == list(expected)
+
+
+def test_geoparquet_validator_finds_no_failure(
+    sample_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gpv = pytest.importorskip("geoparquet_validator")  # dev extra: geoparquet-validator
+    monkeypatch.setattr(gp, "ROW_GROUP_ROWS", 500)  # several groups: spatial order is judged
+    grouped = write_snapshot(read_snapshot(sample_file), store=tmp_path)
+    for path in (sample_file, grouped):
+        report = gpv.check(str(path))
+        assert gpv.failed(report) == []
+    outcomes = {o["id"]: o["status"] for o in gpv.check(str(grouped))["outcomes"]}
+    assert outcomes["/conf/distribution/spatial-order"] == "pass"
+    assert outcomes["/conf/covering/bbox-column-type"] == "pass"
