@@ -7,6 +7,7 @@ Only this module prints. Every subcommand returns an exit code: 0 on success,
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -19,9 +20,9 @@ import polars as pl
 
 from mining_licenses import __version__, analytics
 from mining_licenses import schema as s
-from mining_licenses._errors import MiningLicensesError, SyntheticDataWarning
+from mining_licenses._errors import ConfigurationError, MiningLicensesError, SyntheticDataWarning
 from mining_licenses._tables import csv_ready, render_table, render_tables, summary_tables
-from mining_licenses.loader import SOURCES, load_licenses
+from mining_licenses.loader import SOURCES, load_licenses, pull
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -90,6 +91,65 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
         soon.write_json(args.json)
         print(f"wrote {args.json}")
     return 0
+
+
+def _cmd_replica(args: argparse.Namespace) -> int:
+    from mining_licenses.replica import Faults, Replica, serve
+
+    records = None
+    if args.records:
+        try:
+            loaded = json.loads(Path(args.records).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            msg = f"Cannot read records from {args.records}: {err}. Give a JSON list of records."
+            raise ConfigurationError(msg) from err
+        records = loaded["results"] if isinstance(loaded, dict) else loaded
+    faults = Faults(
+        latency=args.latency,
+        unstable_ties=args.unstable_ties,
+        rate_limit_every=args.rate_limit_every,
+        retry_after=args.retry_after,
+        server_error_every=args.server_error_every,
+        drop_every=args.drop_every,
+    )
+
+    def ready(replica: Replica) -> None:
+        print(
+            f"Serving {len(replica.records):,} records at {replica.url}/v2/mining/licenses/ "
+            "(Ctrl-C stops)."
+        )
+        print(f"Point the client at it: SECTORS_BASE_URL={replica.url}", flush=True)
+
+    serve(
+        records,
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        faults=faults,
+        on_ready=ready,
+    )
+    return 0
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    result = pull(
+        base_url=args.base_url,
+        store=args.store,
+        budget=args.budget,
+        strict=args.strict,
+        max_in_flight=args.max_in_flight,
+        write=not args.no_write,
+        **_filters(args),
+    )
+    sweep = result.sweep
+    state = "complete" if sweep.complete else f"INCOMPLETE, {sweep.missing} missing"
+    print(
+        f"{result.frame.height:,} licenses ({state}); {sweep.pages} pages, "
+        f"{sweep.credits_spent} credits, {sweep.requests} requests"
+    )
+    if result.snapshot:
+        print(f"snapshot: {result.snapshot}")
+    return 0 if sweep.complete else 1
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -171,6 +231,34 @@ def build_parser() -> argparse.ArgumentParser:
     expiring.add_argument("--json", type=Path, metavar="PATH", help="write every row as JSON")
     _add_filter_options(expiring)
     expiring.set_defaults(handler=_cmd_expiring)
+    replica = commands.add_parser("replica", help="serve a local stand-in of the API on 127.0.0.1")
+    replica.add_argument("--port", type=int, default=8000)
+    replica.add_argument("--host", default="127.0.0.1")
+    replica.add_argument(
+        "--records", help="JSON file of API records (default: the synthetic sample)"
+    )
+    replica.add_argument("--api-key", help="require this key (default: accept any request)")
+    replica.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    replica.add_argument(
+        "--unstable-ties", action="store_true", help="order ties randomly per request"
+    )
+    replica.add_argument("--rate-limit-every", type=int, default=0, metavar="N")
+    replica.add_argument("--retry-after", type=float, default=None, metavar="SECONDS")
+    replica.add_argument("--server-error-every", type=int, default=0, metavar="N")
+    replica.add_argument("--drop-every", type=int, default=0, metavar="N")
+    replica.set_defaults(handler=_cmd_replica)
+
+    pull_cmd = commands.add_parser(
+        "pull", help="sweep the API (key: SECTORS_API_KEY), verify, normalise, snapshot"
+    )
+    pull_cmd.add_argument("--base-url", help="default: SECTORS_BASE_URL or the public API")
+    pull_cmd.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    pull_cmd.add_argument("--budget", type=int, help="most credits to spend")
+    pull_cmd.add_argument("--strict", action="store_true", help="fail on an incomplete sweep")
+    pull_cmd.add_argument("--max-in-flight", type=int, default=4, metavar="N")
+    pull_cmd.add_argument("--no-write", action="store_true", help="do not write a snapshot")
+    _add_filter_options(pull_cmd)
+    pull_cmd.set_defaults(handler=_cmd_pull)
     return parser
 
 

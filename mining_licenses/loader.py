@@ -128,6 +128,7 @@ def pull(
         max_in_flight=max_in_flight,
         allow_insecure=allow_insecure,
         progress=progress,
+        journal_dir=_config.store_dir(store) / "journal",
     ) as client:
         sweep = client.fetch_all(budget=budget, strict=strict, keep_journal=True, **clean)
         frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)
