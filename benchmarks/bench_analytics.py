@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import psutil
+
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses.geo import to_geodataframe

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # imported up front: the figures measure the sweep, not the imports
 import httpx
-from mining_licenses.client import SectorsClient
 
 from benchmarks._measure import fmt_mib, measure
+from mining_licenses.client import SectorsClient
 
 ENDPOINT = "/v2/mining/licenses/"
 IN_FLIGHT = (4, 8, 16)

@@ -21,8 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._measure import fmt_mib, measure  # noqa: E402
-from mining_licenses.sample import generate_records  # noqa: E402
+from benchmarks._measure import fmt_mib, measure
+from mining_licenses.sample import generate_records
 
 
 def baseline(records: list[dict[str, Any]]) -> Any:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
+
 from mining_licenses import plots
 from mining_licenses._errors import SyntheticDataWarning
 from mining_licenses.loader import load_licenses

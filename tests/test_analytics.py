@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SchemaError

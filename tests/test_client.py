@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from mining_licenses import schema as s
 from mining_licenses._api import ENDPOINT_PATH, license_key
 from mining_licenses._errors import (

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from mining_licenses import gazetteer, schema
 
 REPO = Path(__file__).resolve().parents[1]

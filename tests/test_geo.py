@@ -8,10 +8,11 @@ import geopandas as gpd
 import polars as pl
 import pytest
 import shapely
+from polars.testing import assert_frame_equal
+
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError
 from mining_licenses.geo import points_from_frame, to_geodataframe, to_polars
-from polars.testing import assert_frame_equal
 
 
 def canonical_rows() -> pl.DataFrame:

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError

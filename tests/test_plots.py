@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 from matplotlib.container import BarContainer
+
 from mining_licenses import analytics as an
 from mining_licenses import gazetteer, plots
 from mining_licenses import schema as s

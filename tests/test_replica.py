@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
 from mining_licenses import schema as s
 from mining_licenses._api import ENDPOINT_PATH
 from mining_licenses._errors import ConfigurationError

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 
 import polars as pl
 import pytest
+
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses._errors import SyntheticDataWarning

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+
 from mining_licenses import gazetteer, sample, schema
 
 REF = sample.SAMPLE_REFERENCE_DATE
