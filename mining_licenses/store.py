@@ -25,7 +25,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
 import polars as pl
 
@@ -201,6 +201,22 @@ def _resolve(path: str | os.PathLike[str], store: str | os.PathLike[str] | None)
     return candidate
 
 
+@overload
+def read_snapshot(
+    path: str | os.PathLike[str] = ...,
+    *,
+    store: str | os.PathLike[str] | None = ...,
+    as_: Literal["polars"] = ...,
+    columns: Sequence[str] | None = ...,
+) -> pl.DataFrame: ...
+@overload
+def read_snapshot(
+    path: str | os.PathLike[str] = ...,
+    *,
+    store: str | os.PathLike[str] | None = ...,
+    as_: Literal["geopandas"],
+    columns: Sequence[str] | None = ...,
+) -> gpd.GeoDataFrame: ...
 def read_snapshot(
     path: str | os.PathLike[str] = "latest",
     *,
