@@ -81,3 +81,7 @@ class DataQualityWarning(MiningLicensesWarning):
 
 class IncompleteSweepWarning(MiningLicensesWarning):
     """A sweep returned fewer licenses than the API's ``total_count``."""
+
+
+class StaleSnapshotWarning(MiningLicensesWarning):
+    """A snapshot older than ``max_age`` was used because no fresh data could be had."""

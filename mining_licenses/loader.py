@@ -23,6 +23,8 @@ from mining_licenses._api import is_loopback
 from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepWarning,
+    SnapshotError,
+    StaleSnapshotWarning,
     SyntheticDataWarning,
 )
 from mining_licenses._filters import apply_filters, validate_filters
@@ -30,6 +32,14 @@ from mining_licenses._inputs import resolve_as_of
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.normalize import normalize_records
+from mining_licenses.store import (
+    SnapshotMeta,
+    bundled_sample_path,
+    find_snapshot,
+    read_snapshot,
+    read_snapshot_meta,
+    write_snapshot,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -40,6 +50,8 @@ Source = Literal["auto", "api", "snapshot", "sample"]
 OutputKind = Literal["geopandas", "polars"]
 SOURCES: Final = ("auto", "api", "snapshot", "sample")
 OUTPUT_KINDS: Final = ("geopandas", "polars")
+#: With ``source="auto"``, a snapshot younger than this is used instead of a pull.
+DEFAULT_MAX_AGE: Final = dt.timedelta(days=7)
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -55,6 +67,9 @@ def frame_as_of(frame: pl.DataFrame) -> dt.date:
 
 def sample_frame() -> pl.DataFrame:
     """Return the bundled synthetic sample as a canonical frame; warns that it is synthetic.
+
+    The sample is a GeoParquet snapshot committed with the package (see
+    ``data/README.md``), written from :mod:`mining_licenses.sample`.
 
     Examples
     --------
@@ -74,7 +89,9 @@ def sample_frame() -> pl.DataFrame:
         SyntheticDataWarning,
         stacklevel=3,
     )
-    return normalize_records(sample.generate_records(), fetched_at=sample.SAMPLE_FETCHED_AT)
+    frame = read_snapshot(bundled_sample_path(), as_="polars")
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 @dataclass(frozen=True, repr=False)
@@ -114,12 +131,14 @@ def pull(
     max_in_flight: int = 4,
     allow_insecure: bool = False,
     progress: bool = True,
+    synthetic: bool = False,
     **filters: Any,
 ) -> Pull:
     """Sweep the API (verified complete, resumable) and normalise the records.
 
-    Parameters are those of :func:`fetch_licenses`; the result keeps the
-    sweep's provenance next to the frame.
+    Parameters are those of :func:`fetch_licenses`, plus ``synthetic``: mark
+    the snapshot as synthetic data (a replica serving made-up records). The
+    result keeps the sweep's provenance next to the frame.
     """
     clean: dict[str, Any] = validate_filters(filters)
     with SectorsClient(
@@ -132,8 +151,30 @@ def pull(
     ) as client:
         sweep = client.fetch_all(budget=budget, strict=strict, keep_journal=True, **clean)
         frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)
-        source = "replica" if is_loopback(urlsplit(client.base_url).hostname or "") else "api"
-        snapshot = _write_pull_snapshot(frame, sweep, source, store) if write else None
+        loopback = is_loopback(urlsplit(client.base_url).hostname or "")
+        source: Literal["api", "replica"] = "replica" if loopback else "api"
+        if not sweep.complete:
+            warnings.warn(
+                f"The sweep is incomplete: {sweep.missing} of {sweep.total_count} licenses "
+                "are missing after repair. The frame holds what was collected; the snapshot "
+                "is marked incomplete.",
+                IncompleteSweepWarning,
+                stacklevel=2,
+            )
+        snapshot = None
+        if write:
+            meta = SnapshotMeta(
+                source=source,
+                fetched_at=sweep.finished_at,
+                base_url=sweep.base_url,
+                filters=dict(sweep.filters),
+                total_count=sweep.total_count,
+                pages=sweep.pages,
+                credits_spent=sweep.credits_spent,
+                complete=sweep.complete,
+                synthetic=synthetic,
+            )
+            snapshot = write_snapshot(frame, store=store, meta=meta)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
     return Pull(frame=frame, sweep=sweep, source=source, snapshot=snapshot)
 
@@ -201,20 +242,6 @@ def fetch_licenses(
     ).frame
 
 
-def _write_pull_snapshot(
-    frame: pl.DataFrame, sweep: SweepResult, source: str, store: str | os.PathLike[str] | None
-) -> Path | None:
-    if not sweep.complete:
-        warnings.warn(
-            f"The sweep is incomplete: {sweep.missing} of {sweep.total_count} licenses are "
-            "missing after repair. The frame holds what was collected.",
-            IncompleteSweepWarning,
-            stacklevel=4,
-        )
-    del frame, source, store
-    return None
-
-
 def _finish(
     frame: pl.DataFrame, filters: dict[str, Any], as_: OutputKind
 ) -> pl.DataFrame | gpd.GeoDataFrame:
@@ -238,9 +265,10 @@ def load_licenses(
     Parameters
     ----------
     source
-        ``"auto"``: the newest fitting snapshot if fresh enough, else a pull
-        from the API when a key is available, else the bundled synthetic
-        sample (with a :class:`SyntheticDataWarning`). ``"api"``,
+        ``"auto"``: the newest complete, real snapshot in ``store`` that
+        answers the filters, if fresh enough; else a pull from the API when a
+        key is available (which writes a snapshot); else an older snapshot;
+        else the bundled synthetic sample (with a :class:`SyntheticDataWarning`). ``"api"``,
         ``"snapshot"`` and ``"sample"`` force one path (``"api"`` with no key
         raises :class:`AuthenticationError`).
     api_key
@@ -251,7 +279,9 @@ def load_licenses(
         Snapshot folder; defaults to ``MINING_LICENSES_DATA`` or the per-user
         data directory.
     max_age
-        With ``source="auto"``, the oldest snapshot still used instead of a pull.
+        The oldest snapshot to use (``source="auto"``: 7 days by default; older
+        ones are refreshed from the API when a key is set, and used with a
+        :class:`StaleSnapshotWarning` when not).
     as_
         ``"geopandas"`` (default) or ``"polars"``.
     progress
@@ -280,14 +310,49 @@ def load_licenses(
     _check_choice("source", source, SOURCES)
     _check_choice("as_", as_, OUTPUT_KINDS)
     clean: dict[str, Any] = validate_filters(filters)  # fail on a bad filter before any I/O
-    del max_age  # used by the snapshot path
     if source == "sample":
         return _finish(sample_frame(), clean, as_)
     if source == "snapshot":
-        msg = "source='snapshot' is not available yet in this version; use 'sample' or 'api'."
-        raise ConfigurationError(msg)
+        path = find_snapshot(store=store, filters=clean, max_age=max_age, include_synthetic=True)
+        if path is None:
+            msg = (
+                f"No complete snapshot in {_config.store_dir(store)} answers "
+                f"filters {clean or '{}'}"
+                + (f" within max_age={max_age}" if max_age is not None else "")
+                + ". Pull one with `mining-licenses pull` or load_licenses(source='api')."
+            )
+            raise SnapshotError(msg)
+        return _finish(_read(path), clean, as_)
     key = _config.api_key(api_key)
+    max_age = DEFAULT_MAX_AGE if max_age is None else max_age
+    fresh = find_snapshot(store=store, filters=clean, max_age=max_age)
+    if source == "auto" and fresh is not None:
+        return _finish(_read(fresh), clean, as_)
     if source == "api" or key:
-        pulled = pull(api_key=key, base_url=base_url, store=store, progress=progress, **clean).frame
-        return pulled if as_ == "polars" else to_geodataframe(pulled)
+        pulled = pull(api_key=key, base_url=base_url, store=store, progress=progress, **clean)
+        frame = pulled.frame
+        return frame if as_ == "polars" else to_geodataframe(frame)
+    stale = find_snapshot(store=store, filters=clean)
+    if stale is not None:
+        warnings.warn(
+            f"Using {stale.name}, older than max_age={max_age}: no API key "
+            "is set to pull a fresh one (SECTORS_API_KEY).",
+            StaleSnapshotWarning,
+            stacklevel=2,
+        )
+        return _finish(_read(stale), clean, as_)
     return _finish(sample_frame(), clean, as_)
+
+
+def _read(path: Path) -> pl.DataFrame:
+    meta = read_snapshot_meta(path)
+    if meta.synthetic:
+        warnings.warn(
+            f"Snapshot {path.name} holds SYNTHETIC data (source={meta.source!r}), "
+            "not the real registry.",
+            SyntheticDataWarning,
+            stacklevel=3,
+        )
+    frame = read_snapshot(path, as_="polars")
+    assert isinstance(frame, pl.DataFrame)
+    return frame

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 
 import geopandas as gpd
 import polars as pl
@@ -10,9 +12,18 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, SyntheticDataWarning
-from mining_licenses.loader import load_licenses
+from mining_licenses._errors import (
+    AuthenticationError,
+    ConfigurationError,
+    SnapshotError,
+    StaleSnapshotWarning,
+    SyntheticDataWarning,
+)
+from mining_licenses.loader import fetch_licenses, load_licenses
+from mining_licenses.replica import Replica
 from mining_licenses.sample import SAMPLE_REFERENCE_DATE, SAMPLE_SIZE
+from mining_licenses.store import list_snapshots
+from tests._replica_fixtures import TODAY, make_records
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +116,103 @@ def test_bad_source_and_output_kind() -> None:
         load_licenses(source="web")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="'polars'"):
         load_licenses(source="sample", as_="pandas")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------- API and snapshots
+KEY = "test-key-5f1c0d2e9a"
+
+
+@pytest.fixture
+def replica() -> Iterator[Replica]:
+    with Replica(make_records(300, seed=7), api_key=KEY, as_of=TODAY) as server:
+        yield server
+
+
+def test_api_pull_writes_a_complete_snapshot_without_the_key(
+    replica: Replica, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    frame = load_licenses(
+        source="api",
+        api_key=KEY,
+        base_url=replica.url,
+        store=store,
+        as_="polars",
+        progress=False,
+    )
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.height == 300
+    listing = list_snapshots(store)
+    assert listing.height == 1
+    row = listing.row(0, named=True)
+    assert (row["source"], row["complete"], row["records"], row["total_count"]) == (
+        "replica",
+        True,
+        300,
+        300,
+    )
+    for path in store.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
+    assert not list((store / "journal").rglob("*.json")), "journal left after the snapshot"
+
+
+def test_auto_uses_a_fresh_snapshot_without_asking_the_api(
+    replica: Replica, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    pulled = fetch_licenses(api_key=KEY, base_url=replica.url, store=store, progress=False)
+    served = replica.requests_served
+    monkeypatch.setenv("SECTORS_API_KEY", KEY)
+    nickel = load_licenses(base_url=replica.url, store=store, as_="polars", commodity_type="nickel")
+    assert isinstance(nickel, pl.DataFrame)
+    assert replica.requests_served == served  # nothing bought
+    assert nickel.height == pulled.filter(pl.col(s.COMMODITY) == "Nickel").height > 0
+
+
+def test_auto_refreshes_a_stale_snapshot_when_a_key_is_set(
+    replica: Replica, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    fetch_licenses(api_key=KEY, base_url=replica.url, store=store, progress=False)
+    served = replica.requests_served
+    monkeypatch.setenv("SECTORS_API_KEY", KEY)
+    load_licenses(base_url=replica.url, store=store, max_age=dt.timedelta(0), progress=False)
+    assert replica.requests_served > served
+    assert list_snapshots(store).height == 2
+
+
+def test_auto_without_key_uses_a_stale_snapshot_with_a_warning(
+    replica: Replica, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    fetch_licenses(api_key=KEY, base_url=replica.url, store=store, progress=False)
+    with pytest.warns(StaleSnapshotWarning, match="no API key"):
+        frame = load_licenses(store=store, max_age=dt.timedelta(0), as_="polars")
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.height == 300
+
+
+def test_snapshot_source_applies_filters_locally(replica: Replica, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    everything = fetch_licenses(api_key=KEY, base_url=replica.url, store=store, progress=False)
+    coal = load_licenses(source="snapshot", store=store, as_="polars", commodity_type="COAL")
+    assert isinstance(coal, pl.DataFrame)
+    assert coal.height == everything.filter(pl.col(s.COMMODITY) == "Coal").height > 0
+
+
+def test_snapshot_source_with_empty_store_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match="mining-licenses pull"):
+        load_licenses(source="snapshot", store=tmp_path / "empty")
+
+
+def test_api_source_without_a_key_fails_before_any_request() -> None:
+    with pytest.raises(AuthenticationError, match="SECTORS_API_KEY"):
+        load_licenses(source="api")  # the public URL: the guard blocks any real traffic
+
+
+def test_wrong_key_is_an_authentication_error(replica: Replica, tmp_path: Path) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        fetch_licenses(api_key="wrong-key", base_url=replica.url, store=tmp_path, progress=False)
+    assert info.value.status_code == 401
+    assert "wrong-key" not in str(info.value)
