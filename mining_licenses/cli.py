@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,9 +17,14 @@ from typing import Any, TextIO
 
 import polars as pl
 
-from mining_licenses import __version__, analytics
+from mining_licenses import __version__, _config, analytics
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, MiningLicensesError, SyntheticDataWarning
+from mining_licenses._errors import (
+    ConfigurationError,
+    MiningLicensesError,
+    SnapshotError,
+    SyntheticDataWarning,
+)
 from mining_licenses._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.loader import SOURCES, load_licenses, pull
 
@@ -152,14 +156,55 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     return 0 if sweep.complete else 1
 
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    print("mining-licenses demo: the bundled synthetic sample, end to end")
-    frame = load_licenses(source="sample", as_="polars")
+def _cmd_report(args: argparse.Namespace) -> int:
+    from mining_licenses import store
+    from mining_licenses.report import write_report
+
+    if args.snapshot == "sample":
+        path: Path = store.bundled_sample_path()
+    elif args.snapshot == "latest":
+        listing = store.list_snapshots(args.store)
+        if not listing.height:
+            msg = (
+                f"The store {_config.store_dir(args.store)} holds no snapshot. Run "
+                "`mining-licenses pull` first, or `--snapshot sample` for the bundled sample."
+            )
+            raise SnapshotError(msg)
+        path = Path(listing[-1, "path"])
+    else:
+        path = Path(args.snapshot)
+    frame = store.read_snapshot(path)
     assert isinstance(frame, pl.DataFrame)
-    print(render_tables(summary_tables(frame)))
-    del args
-    print(f"\nDone in {time.perf_counter() - started:.1f} s.")
+    out = write_report(frame, args.out, meta=store.read_snapshot_meta(path), as_of=args.as_of)
+    print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
+    return 0
+
+
+#: The summary tables the demo prints (the report shows them all).
+_DEMO_TABLES = ("totals", "area_by_province", "top_companies", "concentration")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from mining_licenses._demo import run_demo
+
+    print("mining-licenses demo: the synthetic sample, served by a local replica of the")
+    print("Sectors API on 127.0.0.1, pulled page by page through the real client.\n")
+    result = run_demo(args.out, latency=args.latency, progress=not args.quiet)
+    sweep = result.pulled.sweep
+    state = "verified complete" if sweep.complete else f"INCOMPLETE, {sweep.missing} missing"
+    print(
+        f"\nPulled {len(sweep.records):,} of {sweep.total_count:,} licenses ({state}) from "
+        f"{result.replica_url}: {sweep.pages} pages, {sweep.credits_spent} credits, "
+        f"{result.requests_served} requests served.\n"
+    )
+    tables = summary_tables(result.pulled.frame, top=5)
+    short = {name: tables[name].head(10) for name in _DEMO_TABLES}
+    print(render_tables(short))
+    print("\n(The report has the rest: expiry schedule, license ages, data quality, a map.)")
+    print("\nWhere everything went:")
+    print(f"  snapshot (GeoParquet): {result.pulled.snapshot}")
+    print(f"  report (HTML):         {result.report.resolve()}")
+    print(f"\nDemo finished in {result.seconds:.1f} s; the replica is stopped.")
     return 0
 
 
@@ -199,7 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="run the whole pipeline on the bundled sample")
+    demo = commands.add_parser(
+        "demo", help="the whole pipeline on the bundled sample, through a local replica"
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("demo-output"),
+        help="folder for the snapshot store and report (default: demo-output)",
+    )
+    demo.add_argument(
+        "--latency", type=float, default=0.02, help="replica latency per request, seconds"
+    )
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=_cmd_demo)
 
     summary = commands.add_parser(
@@ -231,6 +288,17 @@ def build_parser() -> argparse.ArgumentParser:
     expiring.add_argument("--json", type=Path, metavar="PATH", help="write every row as JSON")
     _add_filter_options(expiring)
     expiring.set_defaults(handler=_cmd_expiring)
+    report = commands.add_parser("report", help="write the self-contained HTML report")
+    report.add_argument(
+        "--snapshot",
+        default="latest",
+        help="snapshot file, 'latest' (default) or 'sample' (the bundled synthetic one)",
+    )
+    report.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML to write")
+    report.add_argument("--as-of", metavar="DATE", help="reference day, YYYY-MM-DD")
+    report.set_defaults(handler=_cmd_report)
+
     replica = commands.add_parser("replica", help="serve a local stand-in of the API on 127.0.0.1")
     replica.add_argument("--port", type=int, default=8000)
     replica.add_argument("--host", default="127.0.0.1")

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from mining_licenses.replica import Replica
+from tests._replica_fixtures import TODAY, make_records
+
 ENTRY_POINT = Path(sys.executable).with_name("mining-licenses")
 
 
@@ -46,3 +49,62 @@ def test_bad_filter_value_is_a_one_line_error() -> None:
     assert result.stderr.startswith("error: Filter province='Atlantis'")
     assert "Kalimantan Timur" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_expiring_writes_csv_and_json(tmp_path: Path) -> None:
+    csv, js = tmp_path / "soon.csv", tmp_path / "soon.json"
+    result = run(
+        "expiring",
+        "--source",
+        "sample",
+        "--within-days",
+        "30",
+        "--as-of",
+        "2026-11-01",
+        "--csv",
+        str(csv),
+        "--json",
+        str(js),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "licenses expiring within 30 days" in result.stdout
+    rows = csv.read_text().splitlines()
+    assert rows[0].startswith("wiup_code,")
+    count = int(result.stdout.split(" licenses expiring")[0].split()[-1].replace(",", ""))
+    assert len(rows) - 1 == count > 0
+    assert js.stat().st_size > 0
+
+
+def test_expiring_rejects_a_negative_window() -> None:
+    result = run("expiring", "--source", "sample", "--within-days", "-3")
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: expiring_soon(within_days=-3)")
+    assert "Traceback" not in result.stderr
+
+
+def test_report_of_the_bundled_sample(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = run("report", "--snapshot", "sample", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert str(out.resolve()) in result.stdout
+    assert out.read_text(encoding="utf-8").lstrip().lower().startswith("<!doctype html>")
+
+
+def test_pull_through_the_replica_writes_a_snapshot(tmp_path: Path) -> None:
+    key = "cli-test-key-0c9e"
+    with Replica(make_records(120, seed=3), api_key=key, as_of=TODAY) as replica:
+        env = {**os.environ, "SECTORS_API_KEY": key, "MINING_LICENSES_DATA": str(tmp_path)}
+        result = subprocess.run(
+            [str(ENTRY_POINT), "pull", "--base-url", replica.url, "--commodity-type", "coal"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        expected = len(replica.matching_records(commodity_type="Coal"))
+    assert result.returncode == 0, result.stderr
+    assert f"{expected:,} licenses (complete)" in result.stdout
+    assert "snapshot: " in result.stdout
+    assert key not in result.stdout + result.stderr
