@@ -46,11 +46,12 @@ def build_input(records: int, path: Path) -> None:
 
 def _write_side(side: str, source: Path, work: Path, repeat: int) -> dict[str, Any]:
     import polars as pl
+
     from mining_licenses.geo import points_from_frame
     from mining_licenses.schema import CRS
     from mining_licenses.store import write_snapshot
 
-    frame = pl.read_parquet(source)
+    frame = pl.read_parquet(source).rechunk()  # one chunk, as normalize_records returns it
     counter = iter(range(10_000))
     if side == "write_snapshot":
 
@@ -78,6 +79,7 @@ def _write_side(side: str, source: Path, work: Path, repeat: int) -> dict[str, A
 
 def _read_side(side: str, file: Path, repeat: int) -> dict[str, Any]:
     import geopandas as gpd
+
     from mining_licenses.store import read_snapshot
 
     def run() -> int:

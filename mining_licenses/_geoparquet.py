@@ -23,12 +23,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import itertools
 import json
 import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -300,21 +300,28 @@ def write_table(
     parts = iter([data] if isinstance(data, pa.Table) else data)
     first = next(parts)
     names = set(first.column_names)
-    with pq.ParquetWriter(
-        sink,
-        first.schema,
-        compression=COMPRESSION,
-        compression_level=COMPRESSION_LEVEL,
-        use_dictionary=[c for c in _DICTIONARY_COLUMNS if c.split(".")[0] in names],
-        use_byte_stream_split=[c for c in _SPLIT_COLUMNS if c.split(".")[0] in names],
-        write_statistics=True,
-        # No ARROW:schema: readers then take the Parquet types (UTF8 -> string,
-        # LIST -> list, TIMESTAMP(UTC) -> timestamp[us, tz=UTC]) rather than
-        # polars' string_view/large types, which older pandas and GDAL lack.
-        store_schema=False,
-    ) as writer:
-        for part in itertools.chain([first], parts):
+    with (
+        pq.ParquetWriter(
+            sink,
+            first.schema,
+            compression=COMPRESSION,
+            compression_level=COMPRESSION_LEVEL,
+            use_dictionary=[c for c in _DICTIONARY_COLUMNS if c.split(".")[0] in names],
+            use_byte_stream_split=[c for c in _SPLIT_COLUMNS if c.split(".")[0] in names],
+            write_statistics=True,
+            # No ARROW:schema: readers then take the Parquet types (UTF8 -> string,
+            # LIST -> list, TIMESTAMP(UTC) -> timestamp[us, tz=UTC]) rather than
+            # polars' string_view/large types, which older pandas and GDAL lack.
+            store_schema=False,
+        ) as writer,
+        ThreadPoolExecutor(1) as helper,
+    ):
+        # Gather the next row group while this one is encoded: both release the GIL.
+        part: pa.Table | None = first
+        while part is not None:
+            upcoming = helper.submit(next, parts, None)
             writer.write_table(part, row_group_size=ROW_GROUP_ROWS)
+            part = upcoming.result()
         writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
 
 

@@ -9,11 +9,12 @@ import polars as pl
 import pyogrio
 import pytest
 import shapely
+from polars.testing import assert_frame_equal
+
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.store import export, read_snapshot
-from polars.testing import assert_frame_equal
 from tests.test_store import canonical_frame
 
 

@@ -16,6 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
+
 from mining_licenses import _config, store
 from mining_licenses import _geoparquet as gp
 from mining_licenses import schema as s
@@ -33,7 +35,6 @@ from mining_licenses.store import (
     read_snapshot_meta,
     write_snapshot,
 )
-from polars.testing import assert_frame_equal
 
 FETCHED = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC)
 
