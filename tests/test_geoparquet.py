@@ -134,7 +134,7 @@ def test_bbox_statistics_prune_row_groups(tmp_path: Path, monkeypatch: pytest.Mo
     fragment = next(ds.dataset(path).get_fragments())
     kept = fragment.split_by_row_group(box)
     total = pq.read_metadata(path).num_row_groups
-    assert total == 21
+    assert total == -(-frame.height // 200)
     # In Hilbert order the box's rows sit in a few groups (in input order, in nearly all).
     assert 0 < len(kept) <= total // 3
     rows = pl.from_arrow(ds.dataset(path).to_table(filter=box, columns=[s.WIUP_CODE]))
@@ -159,7 +159,7 @@ def test_geopandas_reads_the_snapshot(small_file: Path) -> None:
 def test_geopandas_bbox_read_uses_the_covering(sample_file: Path) -> None:
     gdf = gpd.read_parquet(sample_file, bbox=BOX)
     expected = _in_box(read_snapshot(sample_file))
-    assert 0 < len(gdf) < 4200
+    assert 0 < len(gdf) < pq.read_metadata(sample_file).num_rows
     assert sorted(gdf[s.WIUP_CODE].dropna()) == sorted(expected[s.WIUP_CODE].drop_nulls())
 
 
@@ -181,7 +181,7 @@ def test_duckdb_reads_geometry_with_its_crs(sample_file: Path) -> None:
     rows = con.sql(
         f"SELECT wiup_code, longitude, latitude, ST_AsText(geometry) FROM {source}"
     ).fetchall()
-    assert len(rows) == 4200
+    assert len(rows) == pq.read_metadata(sample_file).num_rows
     placed = [r for r in rows if r[3] is not None]
     assert len(placed) == sum(r[1] is not None for r in rows)
     points = shapely.from_wkt([r[3] for r in placed])
