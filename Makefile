@@ -20,8 +20,8 @@ demo: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check mining_licenses tests benchmarks
-	$(BIN)/ruff format --check mining_licenses tests benchmarks
+	$(BIN)/ruff check mining_licenses tests benchmarks scripts
+	$(BIN)/ruff format --check mining_licenses tests benchmarks scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -34,7 +34,11 @@ bench: $(STAMP)
 
 # Regenerate the committed sample snapshot in data/sample/ (deterministic).
 sample: $(STAMP)
-	$(BIN)/python -m mining_licenses.sample --write data/sample
+	$(BIN)/python -m mining_licenses.store --write-sample data/sample
+
+# Regenerate the README screenshots (needs Chromium: apt-get install chromium).
+screenshots: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python scripts/screenshots.py --out docs/img
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-output

@@ -18,6 +18,7 @@ from mining_licenses._errors import (
     MissingDependencyError,
     SchemaError,
     SnapshotError,
+    StaleSnapshotWarning,
     SyntheticDataWarning,
 )
 from mining_licenses._quality import quality_report
@@ -33,6 +34,21 @@ from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe, to_polars
 from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
 from mining_licenses.normalize import normalize_records
+from mining_licenses.report import render_report, write_report
+from mining_licenses.store import (
+    SnapshotDiff,
+    SnapshotMeta,
+    bundled_sample_path,
+    diff_snapshots,
+    export,
+    find_snapshot,
+    history,
+    list_snapshots,
+    prune,
+    read_snapshot,
+    read_snapshot_meta,
+    write_snapshot,
+)
 
 __version__ = "0.1.0"
 
@@ -50,21 +66,36 @@ __all__ = [
     "Pull",
     "SchemaError",
     "SectorsClient",
+    "SnapshotDiff",
     "SnapshotError",
+    "SnapshotMeta",
+    "StaleSnapshotWarning",
     "SweepResult",
     "SyntheticDataWarning",
     "__version__",
     "area_by_company",
     "area_by_province",
+    "bundled_sample_path",
     "concentration",
+    "diff_snapshots",
     "expiring_soon",
     "expiry_schedule",
+    "export",
     "fetch_licenses",
+    "find_snapshot",
+    "history",
     "license_age_stats",
+    "list_snapshots",
     "load_licenses",
     "normalize_records",
+    "prune",
     "pull",
     "quality_report",
+    "read_snapshot",
+    "read_snapshot_meta",
+    "render_report",
     "to_geodataframe",
     "to_polars",
+    "write_report",
+    "write_snapshot",
 ]

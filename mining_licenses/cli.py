@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 import polars as pl
 
-from mining_licenses import __version__, _config, analytics
+from mining_licenses import __version__, _config, analytics, store
 from mining_licenses import schema as s
 from mining_licenses._errors import (
     ConfigurationError,
@@ -25,8 +25,9 @@ from mining_licenses._errors import (
     SnapshotError,
     SyntheticDataWarning,
 )
+from mining_licenses._filters import apply_filters
 from mining_licenses._tables import csv_ready, render_table, render_tables, summary_tables
-from mining_licenses.loader import SOURCES, load_licenses, pull
+from mining_licenses.loader import SOURCES, frame_as_of, load_licenses, pull
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -157,7 +158,6 @@ def _cmd_pull(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from mining_licenses import store
     from mining_licenses.report import write_report
 
     if args.snapshot == "sample":
@@ -177,6 +177,68 @@ def _cmd_report(args: argparse.Namespace) -> int:
     assert isinstance(frame, pl.DataFrame)
     out = write_report(frame, args.out, meta=store.read_snapshot_meta(path), as_of=args.as_of)
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
+    return 0
+
+
+def _cmd_snapshots(args: argparse.Namespace) -> int:
+    listing = store.list_snapshots(args.store)
+    if not listing.height:
+        print(
+            f"No snapshot in {_config.store_dir(args.store)}: `mining-licenses pull` makes one "
+            "(needs SECTORS_API_KEY)."
+        )
+        return 0
+    shown = listing.select(
+        pl.col("path").str.extract(r"([^/\\]+)$").alias("file"),
+        pl.col(s.FETCHED_AT).dt.strftime("%Y-%m-%d %H:%M:%SZ"),
+        "source",
+        "records",
+        "total_count",
+        "complete",
+        "synthetic",
+        "filters",
+    )
+    title = f"{listing.height} snapshot(s) in {_config.store_dir(args.store)}"
+    print(render_table(shown, title=title))
+    return 0
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    older, newer = args.older, args.newer
+    if older is None or newer is None:
+        paths = store.list_snapshots(args.store)["path"].to_list()
+        if len(paths) < 2:
+            msg = "diff needs two snapshots: name them, or pull twice into the store."
+            raise ConfigurationError(msg)
+        older, newer = older or paths[-2], newer or paths[-1]
+    result = store.diff_snapshots(older, newer, store=args.store)
+    print(f"{Path(older).name} -> {Path(newer).name}")
+    print(render_table(pl.DataFrame([result.summary]), title="summary", side_on=True))
+    if result.changed.height:
+        print(render_table(result.by_field(), title="changed fields"))
+        print(render_table(result.changed.drop("key").head(args.limit), title="changes"))
+        if result.changed.height > args.limit:
+            print(f"... and {result.changed.height - args.limit:,} more (--csv writes them all)")
+    if args.csv:
+        result.changed.write_csv(args.csv)
+        print(f"wrote {args.csv}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    if args.path.suffix.lower() not in store.EXPORT_FORMATS:
+        msg = f"Cannot export to {args.path}: use one of {', '.join(store.EXPORT_FORMATS)}."
+        raise ConfigurationError(msg)
+    if args.path.exists() and not args.overwrite:
+        msg = f"{args.path} exists; pass --overwrite to replace it."
+        raise ConfigurationError(msg)
+    if args.snapshot:
+        frame = store.read_snapshot(args.snapshot, store=args.store)
+        frame = apply_filters(frame, _filters(args), as_of=frame_as_of(frame))
+    else:
+        frame = _load(args)
+    path = store.export(frame, args.path, overwrite=args.overwrite)
+    print(f"wrote {frame.height:,} licenses to {path}")
     return 0
 
 
@@ -298,6 +360,33 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML to write")
     report.add_argument("--as-of", metavar="DATE", help="reference day, YYYY-MM-DD")
     report.set_defaults(handler=_cmd_report)
+
+    snapshots = commands.add_parser("snapshots", help="list the snapshots in the store")
+    snapshots.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    snapshots.set_defaults(handler=_cmd_snapshots)
+
+    diff = commands.add_parser(
+        "diff", help="licenses added, removed and changed between two snapshots"
+    )
+    diff.add_argument("older", nargs="?", help="snapshot file or name (default: second newest)")
+    diff.add_argument("newer", nargs="?", help="snapshot file, name or 'latest' (default: newest)")
+    diff.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    diff.add_argument("--limit", type=int, default=30, metavar="N", help="changes to print")
+    diff.add_argument("--csv", type=Path, metavar="PATH", help="write every change as CSV")
+    diff.set_defaults(handler=_cmd_diff)
+
+    export_cmd = commands.add_parser(
+        "export", help="write the licenses for GIS use (.parquet .gpkg .fgb .geojson .csv)"
+    )
+    export_cmd.add_argument("path", type=Path, help="output file; its extension picks the format")
+    export_cmd.add_argument(
+        "--snapshot", metavar="FILE", help="export this snapshot (a file, a name or 'latest')"
+    )
+    export_cmd.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    export_cmd.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    _add_source(export_cmd)
+    _add_filter_options(export_cmd)
+    export_cmd.set_defaults(handler=_cmd_export)
 
     replica = commands.add_parser("replica", help="serve a local stand-in of the API on 127.0.0.1")
     replica.add_argument("--port", type=int, default=8000)

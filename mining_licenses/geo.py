@@ -1,8 +1,9 @@
 """Polars frame <-> GeoDataFrame, vectorised, in EPSG:4326.
 
 The GeoDataFrame keeps every column of the canonical frame with pyarrow-backed
-pandas dtypes (``date32``, ``list<string>``, ``timestamp[us, UTC]``, nullable
-floats), so a round trip through geopandas gives back exactly the frame it
+pandas dtypes (``date32``, ``timestamp[us, UTC]``, nullable floats, strings;
+the ``issues`` lists as object arrays, which pandas can write to and read from
+Parquet), so a round trip through geopandas gives back exactly the frame it
 started from: dates stay dates, missing values stay missing, a ``wiup_code``
 stays a string.
 """
@@ -65,6 +66,14 @@ def to_geodataframe(frame: pl.DataFrame) -> gpd.GeoDataFrame:
 
     geometry = points_from_frame(frame)
     data = frame.to_pandas(use_pyarrow_extension_array=True)
+    # pandas cannot rebuild Arrow list dtypes from parquet metadata, so a list
+    # column (``issues``) is kept as plain object arrays: GeoDataFrame.to_parquet
+    # then round-trips through geopandas.read_parquet (converted in C, no loop)
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.List):
+            data[name] = pd.Series(
+                frame[name].to_arrow().to_pandas(), index=data.index, dtype=object
+            )
     return gpd.GeoDataFrame(
         data, geometry=gpd.GeoSeries(geometry, index=data.index, crs=s.CRS), crs=s.CRS
     )

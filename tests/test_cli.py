@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mining_licenses._errors import SyntheticDataWarning
 from mining_licenses.replica import Replica
 from tests._replica_fixtures import TODAY, make_records
 
@@ -108,3 +110,52 @@ def test_pull_through_the_replica_writes_a_snapshot(tmp_path: Path) -> None:
     assert f"{expected:,} licenses (complete)" in result.stdout
     assert "snapshot: " in result.stdout
     assert key not in result.stdout + result.stderr
+
+
+def test_snapshots_diff_and_export(tmp_path: Path) -> None:
+    import polars as pl
+
+    from mining_licenses.loader import sample_frame
+    from mining_licenses.store import write_snapshot
+
+    store = tmp_path / "store"
+    with pytest.warns(SyntheticDataWarning):
+        older = sample_frame()
+    write_snapshot(older, store=store, meta={"source": "sample", "complete": True})
+    newer = older.slice(1).with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("non-CNC"))
+        .otherwise(pl.col("cnc"))
+        .alias("cnc"),
+        pl.lit(dt.datetime(2026, 12, 1, tzinfo=dt.UTC)).alias("fetched_at"),
+    )
+    write_snapshot(newer, store=store, meta={"source": "sample", "complete": True})
+
+    listed = run("snapshots", "--store", str(store))
+    assert listed.returncode == 0, listed.stderr
+    assert "2 snapshot(s)" in listed.stdout
+    assert "licenses_20261201T000000Z.parquet" in listed.stdout
+
+    diff = run("diff", "--store", str(store), "--csv", str(tmp_path / "changes.csv"))
+    assert diff.returncode == 0, diff.stderr
+    assert "| removed   | 1     |" in diff.stdout
+    changes = (tmp_path / "changes.csv").read_text().splitlines()
+    assert len(changes) == 1 + (older["cnc"][1] != "non-CNC")
+
+    gpkg = tmp_path / "coal.gpkg"
+    exported = run(
+        "export",
+        str(gpkg),
+        "--snapshot",
+        "latest",
+        "--store",
+        str(store),
+        "--commodity-type",
+        "coal",
+    )
+    assert exported.returncode == 0, exported.stderr
+    coal = newer.filter(pl.col("commodity_type") == "Coal").height
+    assert f"wrote {coal:,} licenses" in exported.stdout
+    again = run("export", str(gpkg), "--snapshot", "latest", "--store", str(store))
+    assert again.returncode == 2
+    assert "--overwrite" in again.stderr

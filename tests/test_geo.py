@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import geopandas as gpd
 import polars as pl
@@ -89,3 +90,11 @@ def test_reprojected_and_non_point_geometries_come_back_as_wgs84_points() -> Non
 def test_points_need_coordinate_columns() -> None:
     with pytest.raises(SchemaError, match="longitude or latitude"):
         points_from_frame(pl.DataFrame({"a": [1]}))
+
+
+def test_geodataframe_survives_geopandas_own_parquet_round_trip(tmp_path: Path) -> None:
+    gdf = to_geodataframe(canonical_rows())
+    gdf.to_parquet(tmp_path / "g.parquet")
+    back = gpd.read_parquet(tmp_path / "g.parquet")
+    assert back.crs.to_epsg() == 4326
+    assert_frame_equal(to_polars(back), canonical_rows())
