@@ -20,8 +20,8 @@ demo: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check mining_licenses tests benchmarks scripts
-	$(BIN)/ruff format --check mining_licenses tests benchmarks scripts
+	$(BIN)/ruff check mining_licenses tests benchmarks scripts conftest.py
+	$(BIN)/ruff format --check mining_licenses tests benchmarks scripts conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -1,4 +1,4 @@
-"""Shared test setup: no network but loopback, and no user state touched."""
+"""Shared test setup (tests and doctests): no network but loopback, no user state touched."""
 
 from __future__ import annotations
 
