@@ -34,7 +34,7 @@ bench: $(STAMP)
 
 # Regenerate the committed sample snapshot in data/sample/ (deterministic).
 sample: $(STAMP)
-	$(BIN)/python -m mining_licenses.store --write-sample data/sample
+	$(BIN)/mining-licenses sample --write-snapshot data/sample
 
 # Regenerate the README screenshots (needs Chromium: apt-get install chromium).
 screenshots: $(STAMP)

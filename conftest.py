@@ -47,3 +47,14 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SECTORS_API_KEY", raising=False)
     monkeypatch.delenv("SECTORS_BASE_URL", raising=False)
     monkeypatch.setenv("MINING_LICENSES_DATA", str(tmp_path / "store"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _doctest_names(doctest_namespace: dict[str, Any]) -> None:
+    """Names every docstring example may use: ``pl`` and ``licenses``, the sample as polars."""
+    import polars as pl
+
+    from mining_licenses.store import bundled_sample_path, read_snapshot
+
+    doctest_namespace["pl"] = pl
+    doctest_namespace["licenses"] = read_snapshot(bundled_sample_path())

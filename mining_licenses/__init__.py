@@ -10,7 +10,6 @@ from mining_licenses._errors import (
     AuthenticationError,
     BudgetExceededError,
     ConfigurationError,
-    DataQualityWarning,
     IncompleteSweepError,
     IncompleteSweepWarning,
     MiningLicensesError,
@@ -21,7 +20,7 @@ from mining_licenses._errors import (
     StaleSnapshotWarning,
     SyntheticDataWarning,
 )
-from mining_licenses._quality import quality_report
+from mining_licenses._version import __version__
 from mining_licenses.analytics import (
     area_by_company,
     area_by_province,
@@ -29,6 +28,7 @@ from mining_licenses.analytics import (
     expiring_soon,
     expiry_schedule,
     license_age_stats,
+    quality_report,
 )
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe, to_polars
@@ -50,14 +50,11 @@ from mining_licenses.store import (
     write_snapshot,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
     "ApiError",
     "AuthenticationError",
     "BudgetExceededError",
     "ConfigurationError",
-    "DataQualityWarning",
     "IncompleteSweepError",
     "IncompleteSweepWarning",
     "MiningLicensesError",

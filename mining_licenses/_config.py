@@ -8,6 +8,7 @@ honoured and tests need not patch module state.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Final
 
@@ -18,6 +19,20 @@ ENV_BASE_URL: Final = "SECTORS_BASE_URL"
 ENV_DATA_DIR: Final = "MINING_LICENSES_DATA"
 DEFAULT_BASE_URL: Final = "https://api.sectors.app"
 APP_NAME: Final = "mining-licenses"
+
+# Names of settings, metadata entries or headers that may hold a credential.
+_SECRET_NAME: Final = re.compile(r"(?i)(^key$|api.?key|token|secret|passw|auth|credential|cookie)")
+
+
+def is_secret_name(name: object) -> bool:
+    """Return True when ``name`` looks like the name of a credential (never stored or shown).
+
+    Examples
+    --------
+    >>> [is_secret_name(n) for n in ("api_key", "Authorization", "key", "base_url", "monkey")]
+    [True, True, True, False, False]
+    """
+    return bool(_SECRET_NAME.search(str(name)))
 
 
 def api_key(explicit: str | None = None) -> str | None:

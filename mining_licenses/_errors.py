@@ -63,6 +63,10 @@ class SnapshotError(MiningLicensesError):
     """A snapshot file is missing, unreadable, corrupt or not GeoParquet."""
 
 
+class OutputExistsError(MiningLicensesError, FileExistsError):
+    """A file to be written exists and overwriting was not asked for."""
+
+
 class MissingDependencyError(MiningLicensesError, ImportError):
     """An optional dependency (an extra) is needed but not installed."""
 
@@ -73,10 +77,6 @@ class MiningLicensesWarning(UserWarning):
 
 class SyntheticDataWarning(MiningLicensesWarning):
     """The data being used is the synthetic bundled sample, not the registry."""
-
-
-class DataQualityWarning(MiningLicensesWarning):
-    """Records were kept but carry quality issues worth a look."""
 
 
 class IncompleteSweepWarning(MiningLicensesWarning):

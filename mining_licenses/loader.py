@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config
-from mining_licenses._api import is_loopback
 from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepWarning,
@@ -28,7 +27,8 @@ from mining_licenses._errors import (
     SyntheticDataWarning,
 )
 from mining_licenses._filters import apply_filters, validate_filters
-from mining_licenses._inputs import resolve_as_of
+from mining_licenses._wire import is_loopback
+from mining_licenses.analytics._inputs import resolve_as_of
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.normalize import normalize_records

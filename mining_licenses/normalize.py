@@ -108,6 +108,12 @@ def _iso_date(raw: pl.Expr) -> pl.Expr:
 
 
 def _name_key(name: pl.Expr) -> pl.Expr:
+    """Return a slug of the company name: ``PT. ABC``, ``Pt Abc``, ``PT ABC Tbk`` -> ``abc``.
+
+    The name is lower-cased, punctuation and the legal forms ``PT``, ``Tbk`` and
+    ``(Persero)`` are dropped and words are joined with ``-``: the shape of the
+    API's slugs (``jasa-tambang-nusantara``).
+    """
     words = (
         name.str.to_lowercase()
         .str.replace_all(r"&", " and ")
@@ -117,17 +123,6 @@ def _name_key(name: pl.Expr) -> pl.Expr:
         .str.replace_all(r"\s+", "-")
     )
     return pl.when(words.str.len_chars() > 0).then(words)
-
-
-def company_key_expr(name: pl.Expr, slug: pl.Expr) -> pl.Expr:
-    """Return the company grouping key: the slug where present, else a slug of the name.
-
-    The name is lower-cased, punctuation and the legal forms ``PT``, ``Tbk`` and
-    ``(Persero)`` are dropped and words are joined with ``-``, so ``PT. ABC``,
-    ``PT ABC``, ``Pt Abc`` and ``PT ABC Tbk`` share the key ``abc``, the shape of
-    the API's slugs (``jasa-tambang-nusantara``).
-    """
-    return _slug_or(slug, _name_key(name))
 
 
 def _slug_or(slug: pl.Expr, name_key: pl.Expr) -> pl.Expr:

@@ -379,6 +379,10 @@ ISSUE_CODES: Final = MappingProxyType(
 )
 
 
+#: Separator of the ``issues`` codes (and other lists) in formats without list fields (CSV, GDAL).
+LIST_SEPARATOR: Final = ";"
+
+
 def field_issue(code: str, field: str) -> str:
     """Return the issue code ``code`` for ``field``, e.g. ``missing:wiup_code``."""
     return f"{code}:{field}"
@@ -396,7 +400,6 @@ FILTERS: Final = (
     CNC,
     "expiring_soon",
 )
-CASE_INSENSITIVE_FILTERS: Final = (COMMODITY, LICENSE_TYPE, ACTIVITY, CNC)
 #: ``expiring_soon=True`` keeps licenses expiring within this many days (inclusive).
 EXPIRING_SOON_DAYS: Final = 365
 

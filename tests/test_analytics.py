@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SchemaError
-from mining_licenses._quality import QUALITY_COLUMNS
-from mining_licenses._tables import (
+from mining_licenses.analytics._quality import QUALITY_COLUMNS
+from mining_licenses.cli._tables import (
     csv_ready,
     render_table,
     render_tables,
@@ -713,7 +713,7 @@ def test_render_and_csv_ready() -> None:
         == 1
     )
     assert "| c     | p; q  |" in text
-    assert csv_ready(wide)["c"].to_list() == ["p; q"]
+    assert csv_ready(wide)["c"].to_list() == ["p;q"]
 
 
 # ------------------------------------------------------------ properties

@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from mining_licenses import schema as s
-from mining_licenses._api import ENDPOINT_PATH, license_key
 from mining_licenses._errors import (
     ApiError,
     AuthenticationError,
@@ -24,9 +23,10 @@ from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepError,
 )
-from mining_licenses._repair import repair_orders
-from mining_licenses._transport import parse_retry_after
+from mining_licenses._wire import ENDPOINT_PATH, license_key
 from mining_licenses.client import SectorsClient, SweepResult
+from mining_licenses.client._repair import repair_orders
+from mining_licenses.client._transport import parse_retry_after
 from mining_licenses.replica import Faults, Replica
 from mining_licenses.sample import generate_records
 from tests._replica_fixtures import TODAY, make_records

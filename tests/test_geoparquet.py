@@ -16,9 +16,9 @@ import pytest
 import shapely
 from polars.testing import assert_frame_equal
 
-from mining_licenses import _geoparquet as gp
 from mining_licenses import schema as s
 from mining_licenses.geo import points_from_frame
+from mining_licenses.store import _geoparquet as gp
 from mining_licenses.store import bundled_sample_path, read_snapshot, write_snapshot
 from tests.test_store import canonical_frame
 

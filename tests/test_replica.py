@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from mining_licenses import schema as s
-from mining_licenses._api import ENDPOINT_PATH
 from mining_licenses._errors import ConfigurationError
+from mining_licenses._wire import ENDPOINT_PATH
 from mining_licenses.normalize import normalize_records
 from mining_licenses.replica import DROP, Faults, Replica, records_from_frame, serve
 from tests._replica_fixtures import TODAY, make_records

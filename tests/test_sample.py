@@ -342,5 +342,7 @@ def test_quirk_positions_are_spread_and_seed_independent():
 
 def test_cli_writes_json(tmp_path):
     out = tmp_path / "sample.json"
-    assert sample.main(["--json", str(out), "-n", "150", "--seed", "5"]) == 0
+    from mining_licenses.cli import main
+
+    assert main(["sample", "--json", str(out), "-n", "150", "--seed", "5"]) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == sample.generate_records(150, seed=5)

@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from mining_licenses import _config, store
-from mining_licenses import _geoparquet as gp
+from mining_licenses import _config, sample
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SchemaError, SnapshotError
 from mining_licenses.geo import to_geodataframe
@@ -35,6 +34,7 @@ from mining_licenses.store import (
     read_snapshot_meta,
     write_snapshot,
 )
+from mining_licenses.store import _geoparquet as gp
 
 FETCHED = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC)
 
@@ -553,7 +553,7 @@ def test_diff_reads_paths(folder: Path) -> None:
 # -------------------------------------------------------------- bundled sample
 def test_bundled_sample_matches_a_fresh_regeneration(tmp_path: Path) -> None:
     committed = bundled_sample_path()
-    fresh = store.write_sample(tmp_path)
+    fresh = sample.write_sample(tmp_path)
     assert fresh.name == committed.name
     assert_frame_equal(read_snapshot(committed), read_snapshot(fresh))
     old, new = read_snapshot_meta(committed), read_snapshot_meta(fresh)
@@ -563,9 +563,9 @@ def test_bundled_sample_matches_a_fresh_regeneration(tmp_path: Path) -> None:
 
 
 def test_sample_regeneration_is_byte_identical(tmp_path: Path) -> None:
-    first = store.write_sample(tmp_path / "a").read_bytes()
-    second = store.write_sample(tmp_path / "b").read_bytes()
-    again = store.write_sample(tmp_path / "a")  # replaces, never adds -2
+    first = sample.write_sample(tmp_path / "a").read_bytes()
+    second = sample.write_sample(tmp_path / "b").read_bytes()
+    again = sample.write_sample(tmp_path / "a")  # replaces, never adds -2
     assert first == second == again.read_bytes()
     assert [p.name for p in (tmp_path / "a").iterdir()] == [again.name]
 

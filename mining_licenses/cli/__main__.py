@@ -1,0 +1,5 @@
+"""``python -m mining_licenses.cli``: the same as the ``mining-licenses`` command."""
+
+from mining_licenses.cli import main
+
+raise SystemExit(main())

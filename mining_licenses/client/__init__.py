@@ -1,0 +1,17 @@
+"""The API client: complete, fast, credit-safe sweeps of ``/v2/mining/licenses/``.
+
+:class:`SectorsClient` is the public entry point. Inside, in the order a
+sweep runs: ``_transport`` (one request: auth, retries, status, credits),
+``_sweep`` (pages fetched concurrently, budget checks), ``_journal`` (pages
+kept on disk for resume), ``_records`` (the collected set, deduplicated),
+``_repair`` (making a short or torn sweep whole), ``_results`` (what a sweep
+returns), ``_progress`` (the progress bar) and ``_options`` (the pull options
+shared with the loader and the command line).
+"""
+
+from mining_licenses.client._client import SectorsClient
+from mining_licenses.client._repair import REPAIR_ORDERS
+from mining_licenses.client._results import Estimate, SweepResult
+from mining_licenses.client._sweep import Page
+
+__all__ = ["REPAIR_ORDERS", "Estimate", "Page", "SectorsClient", "SweepResult"]

@@ -1,0 +1,450 @@
+"""The API client: complete, fast, credit-safe sweeps of ``/v2/mining/licenses/``.
+
+:class:`SectorsClient` validates every parameter before it sends anything,
+fetches the first page to learn ``total_count`` and then the other pages
+concurrently (a bounded number in flight), retries what is worth retrying,
+counts the credits the provider bills, journals each page on disk so that an
+interrupted sweep resumes where it stopped, and checks the result against
+``total_count``, repairing a shortfall (another ``order_by``, or one sweep per
+province) before it reports a sweep complete. It returns plain records (dicts,
+as the API sent them); turning them into a frame is :mod:`normalize`'s job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Final
+
+import httpx
+
+from mining_licenses import _config, _wire
+from mining_licenses import schema as s
+from mining_licenses._errors import (
+    AuthenticationError,
+    ConfigurationError,
+    IncompleteSweepError,
+)
+from mining_licenses._filters import validate_filters
+from mining_licenses.client._journal import prune_journals
+from mining_licenses.client._progress import SweepProgress
+from mining_licenses.client._records import RecordSet
+from mining_licenses.client._repair import Outcome, repair
+from mining_licenses.client._results import Estimate, SweepResult
+from mining_licenses.client._sweep import Page, Query, Run, fetch_pages, sweep
+from mining_licenses.client._transport import AUTH_HELP, Tally, Transport
+
+logger = logging.getLogger(__name__)
+
+_USER_AGENT: Final = "mining-licenses (python; httpx)"
+_JOURNAL_FOLDER: Final = "journal"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _checked_base_url(explicit: str | None, *, allow_insecure: bool) -> str:
+    url = _config.base_url(explicit)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as err:
+        msg = f"base_url={url!r} is not a valid URL."
+        raise ConfigurationError(msg) from err
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        msg = f"base_url={url!r} must be an http(s) URL such as {_config.DEFAULT_BASE_URL}."
+        raise ConfigurationError(msg)
+    if parsed.scheme == "http" and not (_wire.is_loopback(parsed.host) or allow_insecure):
+        msg = (
+            f"Refusing plain http:// to {parsed.host}: the API key would travel unencrypted. "
+            "Use https://, or pass allow_insecure=True if you really mean it."
+        )
+        raise ConfigurationError(msg)
+    return url
+
+
+def _positive(name: str, value: float, *, integer: bool = False) -> None:
+    if (integer and (not isinstance(value, int) or isinstance(value, bool))) or value <= 0:
+        kind = "a positive integer" if integer else "positive"
+        msg = f"{name}={value!r} must be {kind}."
+        raise ConfigurationError(msg)
+
+
+class SectorsClient:
+    """A client of the Sectors mining-licenses endpoint.
+
+    Parameters
+    ----------
+    api_key
+        The Sectors API key; defaults to ``SECTORS_API_KEY``. It is only ever
+        sent in the ``Authorization`` header and never shown or written.
+    base_url
+        Defaults to ``SECTORS_BASE_URL`` or ``https://api.sectors.app``.
+        ``http://`` is refused unless the host is loopback or ``allow_insecure``.
+    max_in_flight
+        Requests in flight at once during a sweep (conservative by default).
+    page_size
+        Records per page, 1 to 30; 30 makes a sweep cheapest.
+    timeout
+        Seconds to wait for one response.
+    max_attempts, max_retry_seconds
+        Bounds on retrying one page (429, 5xx, timeouts, dropped connections):
+        attempts, and seconds from the first attempt.
+    backoff, backoff_max
+        Exponential backoff with full jitter: about ``backoff * 2**n`` seconds
+        after the n-th failure, at most ``backoff_max``; a ``Retry-After`` the
+        server sends wins.
+    journal_dir
+        Where sweeps journal their pages; defaults to ``journal/`` in the
+        snapshot store (``MINING_LICENSES_DATA``).
+    journal_max_age
+        Seconds after which a journal is stale and not resumed.
+    allow_insecure
+        Allow ``http://`` to a non-loopback host.
+    progress
+        Show a progress bar (terminal or Jupyter) during sweeps.
+
+    Examples
+    --------
+    >>> client = SectorsClient("my-key", base_url="http://127.0.0.1:8000", progress=False)
+    >>> client
+    SectorsClient(base_url='http://127.0.0.1:8000', api_key=<set>, max_in_flight=4)
+    >>> client.close()
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        max_in_flight: int = 4,
+        page_size: int = s.MAX_PAGE_LIMIT,
+        timeout: float = 30.0,
+        max_attempts: int = 6,
+        max_retry_seconds: float = 120.0,
+        backoff: float = 0.5,
+        backoff_max: float = 30.0,
+        journal_dir: str | Path | None = None,
+        journal_max_age: float = 24 * 3600.0,
+        allow_insecure: bool = False,
+        progress: bool = True,
+    ) -> None:
+        _positive("max_in_flight", max_in_flight, integer=True)
+        _positive("max_attempts", max_attempts, integer=True)
+        for name, value in (
+            ("timeout", timeout),
+            ("max_retry_seconds", max_retry_seconds),
+            ("backoff", backoff),
+            ("backoff_max", backoff_max),
+            ("journal_max_age", journal_max_age),
+        ):
+            _positive(name, value)
+        self.base_url = _checked_base_url(base_url, allow_insecure=allow_insecure)
+        self.page_size = _wire.validate_limit(page_size)
+        self.max_in_flight = max_in_flight
+        self.progress = progress
+        self.journal_dir = (
+            Path(journal_dir) if journal_dir is not None else _config.store_dir() / _JOURNAL_FOLDER
+        )
+        self.journal_max_age = journal_max_age
+        key = _config.api_key(api_key)
+        self._has_key = bool(key)
+        self._keyless_ok = _wire.is_loopback(httpx.URL(self.base_url).host)
+        self._transport = Transport(
+            self.base_url,
+            key,
+            timeout=timeout,
+            max_connections=max_in_flight,
+            max_attempts=max_attempts,
+            max_retry_seconds=max_retry_seconds,
+            backoff=backoff,
+            backoff_max=backoff_max,
+            user_agent=_USER_AGENT,
+        )
+        self._lifetime = Tally()
+
+    def __repr__(self) -> str:
+        key = "<set>" if self._has_key else "<none>"
+        return (
+            f"SectorsClient(base_url={self.base_url!r}, api_key={key}, "
+            f"max_in_flight={self.max_in_flight})"
+        )
+
+    def __enter__(self) -> SectorsClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._transport.close()
+
+    @property
+    def credits_spent(self) -> int:
+        """Credits billed over this client's life (2xx and 404 responses)."""
+        return self._lifetime.credits
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent over this client's life, retries included."""
+        return self._lifetime.requests
+
+    # ---------------------------------------------------------------- helpers
+    def _query(self, filters: Mapping[str, object], order_by: str | None) -> Query:
+        clean = validate_filters(filters)
+        return Query(tuple(clean.items()), _wire.validate_order_by(order_by), self.page_size)
+
+    def _require_key(self) -> None:
+        if not self._has_key and not self._keyless_ok:
+            msg = f"No API key for {self.base_url}. {AUTH_HELP}"
+            raise AuthenticationError(msg)
+
+    def _run(self, *, journal: bool, progress: bool, budget: int | None = None) -> Run:
+        return Run(
+            transport=self._transport,
+            tally=Tally(),
+            progress=SweepProgress(enabled=progress and self.progress),
+            max_in_flight=self.max_in_flight,
+            journal_root=self.journal_dir if journal else None,
+            journal_max_age=self.journal_max_age,
+            base_url=self.base_url,
+            budget=budget,
+        )
+
+    def _finish(self, run: Run) -> None:
+        run.progress.close()
+        tally = run.tally
+        self._lifetime.add(requests=tally.requests, retries=tally.retries, credits=tally.credits)
+
+    # ------------------------------------------------------------- public API
+    def iter_pages(self, *, order_by: str | None = None, **filters: object) -> Iterator[Page]:
+        """Yield the pages of one sweep in offset order, fetched concurrently.
+
+        The first page tells how many there are; the rest are requested with
+        up to ``max_in_flight`` in flight. No journal and no completeness
+        check: that is :meth:`fetch_all`. Parameters are validated before
+        any request is sent.
+
+        Parameters
+        ----------
+        order_by
+            A sort field of :data:`schema.ORDER_BY_FIELDS`, ``-`` for descending.
+        **filters
+            The API's filters (``province``, ``commodity_type``, ...).
+
+        Examples
+        --------
+        >>> with SectorsClient(base_url=url, progress=False) as client:  # doctest: +SKIP
+        ...     for page in client.iter_pages(province="Riau"):
+        ...         print(page.offset, len(page.records))
+        """
+        query = self._query(filters, order_by)  # raises here, not at the first next()
+        self._require_key()
+        return self._pages(query)
+
+    def _pages(self, query: Query) -> Iterator[Page]:
+        run = self._run(journal=False, progress=True)
+        try:
+            run.progress.plan(1)
+            ((_, first),) = tuple(fetch_pages(run, [(query, 0)]))
+            yield first
+            rest = [(query, offset) for offset in query.offsets(first.total_count)[1:]]
+            run.progress.plan(len(rest))
+            waiting: dict[int, Page] = {}
+            upcoming = iter(offset for _, offset in rest)
+            expected = next(upcoming, None)
+            for _, page in fetch_pages(run, rest):
+                waiting[page.offset] = page
+                while expected is not None and expected in waiting:
+                    yield waiting.pop(expected)
+                    expected = next(upcoming, None)
+        finally:
+            self._finish(run)
+
+    def estimate(self, *, order_by: str | None = None, **filters: object) -> Estimate:
+        """Return what a full sweep with ``filters`` would cost; spends at most one credit.
+
+        The first page is journaled, so a :meth:`fetch_all` with the same
+        filters that follows does not buy it again.
+
+        Examples
+        --------
+        >>> with SectorsClient(base_url=url, progress=False) as client:  # doctest: +SKIP
+        ...     client.estimate(commodity_type="Nickel").credits
+        7
+        """
+        query = self._query(filters, order_by)
+        self._require_key()
+        run = self._run(journal=True, progress=False)
+        try:
+            ((_, first),) = tuple(fetch_pages(run, [(query, 0)]))
+        finally:
+            self._finish(run)
+        offsets = query.offsets(first.total_count)
+        return Estimate(
+            total_count=first.total_count,
+            pages=len(offsets),
+            credits=sum(not run.is_cached(query, o) for o in offsets[1:]),
+            credits_spent=run.tally.credits,
+            limit=query.limit,
+            order_by=query.order_by,
+            filters=dict(query.filters),
+        )
+
+    def fetch_all(
+        self,
+        *,
+        order_by: str | None = None,
+        budget: int | None = None,
+        strict: bool = False,
+        resume: bool = True,
+        keep_journal: bool = False,
+        max_repair_rounds: int = 3,
+        max_repair_credits: int | None = None,
+        **filters: object,
+    ) -> SweepResult:
+        """Sweep every page, verify the result is complete, and return the records.
+
+        Parameters
+        ----------
+        order_by
+            The main sweep's sort (default: the API's, ``license_expiry_date``).
+        budget
+            Most credits this call may spend. Checked after the first page
+            (one credit) and before anything else is bought: a sweep that
+            would cost more raises :class:`BudgetExceededError`; repairs that
+            would not fit are skipped.
+        strict
+            Raise :class:`IncompleteSweepError` instead of returning an
+            incomplete result (the journals are kept, so a rerun costs less).
+        resume
+            Read pages already journaled by an interrupted sweep with the same
+            filters instead of buying them again, and journal new ones.
+        keep_journal
+            Keep the journal after success (``result.journal_paths``) until
+            :meth:`discard_journal`; by default it is deleted on return.
+        max_repair_rounds, max_repair_credits
+            Bounds on repairing a shortfall: rounds, and credits (default: two
+            more sweeps' worth plus one page per province; ``budget`` also
+            applies).
+        **filters
+            The API's filters.
+
+        Returns
+        -------
+        SweepResult
+            ``records`` and how they were collected; ``complete=False`` with
+            ``missing`` when the shortfall could not be repaired.
+
+        Examples
+        --------
+        >>> with SectorsClient(base_url=url, progress=False) as client:  # doctest: +SKIP
+        ...     result = client.fetch_all(province="Kalimantan Timur", budget=50)
+        >>> result.complete, len(result.records) == result.total_count  # doctest: +SKIP
+        (True, True)
+        """
+        query = self._query(filters, order_by)
+        if budget is not None and (not isinstance(budget, int) or budget < 0):
+            msg = f"budget={budget!r} must be a non-negative number of credits."
+            raise ConfigurationError(msg)
+        if max_repair_rounds < 0:
+            msg = f"max_repair_rounds={max_repair_rounds!r} must be 0 or more."
+            raise ConfigurationError(msg)
+        self._require_key()
+        if resume:
+            prune_journals(self.journal_dir, max_age=self.journal_max_age)
+        started = _now()
+        run = self._run(journal=resume, progress=True, budget=budget)
+        union = RecordSet()
+        try:
+            main = sweep(
+                run, [query], what="The sweep", hard=True,
+                on_page=lambda _, page: union.add(page.records, at=(0, page.offset)),
+            )  # fmt: skip
+            assert main is not None  # a hard sweep raises instead
+            pages = main[query]
+            totals = [p.total_count for p in pages.values()]
+            outcome = Outcome(target=max(totals), changed=len(set(totals)) > 1)
+            if (union.distinct < outcome.target or outcome.changed) and max_repair_rounds:
+                cap = max_repair_credits
+                if cap is None:
+                    cap = 2 * query.pages_for(outcome.target) + len(s.PROVINCES)
+                repair(run, query, union, outcome, rounds=max_repair_rounds, cap=cap, totals=totals)
+        finally:
+            self._finish(run)
+        missing = max(outcome.target - union.distinct, 0)
+        result = SweepResult(
+            records=union.records,
+            total_count=outcome.target,
+            pages=len(pages),
+            credits_spent=run.tally.credits,
+            requests=run.tally.requests,
+            retries=run.tally.retries,
+            complete=missing == 0 and not outcome.changed,
+            missing=missing,
+            duplicates_dropped=union.duplicates,
+            repaired_by=tuple(outcome.repaired_by),
+            filters=dict(query.filters),
+            order_by=query.order_by,
+            limit=query.limit,
+            base_url=self.base_url,
+            started_at=started,
+            finished_at=_now(),
+            pages_from_journal=run.from_journal,
+            journal_paths=tuple(j.path for j in run.journals.values() if j.path.exists()),
+            totals_seen=tuple(sorted(set(totals))),
+            data_changed=outcome.changed,
+            stale_dropped=outcome.stale_dropped,
+        )
+        self._report(result)
+        if not result.complete and strict:
+            changed = " while the data changed upstream" if result.data_changed else ""
+            msg = (
+                f"The sweep collected {union.distinct} distinct licenses of "
+                f"{result.total_count} ({missing} missing){changed}, after repairs "
+                f"{list(result.repaired_by) or 'none'}; {result.credits_spent} credits spent. "
+                "The pages are kept in the journal: rerun later, or raise budget / "
+                "max_repair_credits."
+            )
+            raise IncompleteSweepError(msg)
+        if not keep_journal:
+            self.discard_journal(result)
+            result = dataclasses.replace(result, journal_paths=())
+        return result
+
+    def discard_journal(self, result: SweepResult) -> None:
+        """Delete the journals of ``result`` (once its records are safely written out).
+
+        Examples
+        --------
+        >>> client.discard_journal(result)  # doctest: +SKIP
+        """
+        root = self.journal_dir.resolve()
+        for path in result.journal_paths:
+            if path.resolve().parent == root:  # never anything outside the journal folder
+                shutil.rmtree(path, ignore_errors=True)
+
+    @staticmethod
+    def _report(result: SweepResult) -> None:
+        if result.complete:
+            logger.info("%r", result)
+        elif result.data_changed and not result.missing:
+            logger.warning(
+                "Sweep not verified: the data changed upstream during it (total_count %s) "
+                "and no repair saw one consistent set.",
+                ", ".join(map(str, result.totals_seen)),
+            )
+        else:
+            logger.warning(
+                "Sweep incomplete: %d of %d licenses missing after repairs %s.",
+                result.missing, result.total_count, list(result.repaired_by) or "none",
+            )  # fmt: skip
+        if result.stale_dropped:
+            logger.info(
+                "dropped %d records that a consistent re-sweep no longer had", result.stale_dropped
+            )

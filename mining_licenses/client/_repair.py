@@ -1,0 +1,169 @@
+"""Repairing a sweep that came back short, or that saw the data change.
+
+Offset pagination over a sort key with ties loses and duplicates records
+when the server orders ties differently from one request to the next, and
+any sweep is torn when records are inserted or removed between its pages.
+The repairs, cheapest likely first and each bounded in credits:
+
+- a re-sweep under another ``order_by`` (``licensed_area_ha`` first: it has
+  the fewest ties); if that pass alone saw every record under one unchanging
+  ``total_count``, it is a consistent view and replaces the torn one;
+- a split by province: the first page of each province tells its count, and
+  only the provinces still short are swept further (a province that fits in
+  one page has no pagination hazard at all).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Final
+
+from mining_licenses import schema as s
+from mining_licenses._wire import split_order_by
+from mining_licenses.client._records import RecordSet
+from mining_licenses.client._sweep import Page, Query, Run, sweep
+
+logger = logging.getLogger(__name__)
+
+#: Sort orders tried, in turn, to repair a sweep.
+REPAIR_ORDERS: Final = (
+    s.AREA_HA,
+    s.EFFECTIVE_DATE,
+    f"-{s.AREA_HA}",
+    f"-{s.EFFECTIVE_DATE}",
+    s.EXPIRY_DATE,
+    f"-{s.EXPIRY_DATE}",
+)
+PROVINCE_SPLIT: Final = "province"
+
+
+@dataclass
+class Outcome:
+    """What the repairs did: the freshest total, the steps run, stale records dropped."""
+
+    target: int
+    changed: bool
+    repaired_by: list[str] = field(default_factory=list)
+    stale_dropped: int = 0
+
+
+def repair_orders(order_by: str) -> list[str]:
+    """Return the sort orders to re-sweep with: one per other field first.
+
+    A field's reverse ties on the same records as the field, so it comes
+    after every other field; the main sweep's own field comes last.
+
+    Examples
+    --------
+    >>> repair_orders("-licensed_area_ha")[:2]
+    ['license_effective_date', 'license_expiry_date']
+    """
+    main = split_order_by(order_by)[0]
+    candidates = [o for o in REPAIR_ORDERS if o != order_by]
+    firsts: list[str] = []
+    for order in candidates:
+        field = split_order_by(order)[0]
+        if field != main and all(split_order_by(o)[0] != field for o in firsts):
+            firsts.append(order)
+    rest = [o for o in candidates if o not in firsts]
+    rest.sort(key=lambda o: split_order_by(o)[0] == main)  # stable: keeps the order
+    return firsts + rest
+
+
+def plan(query: Query, union: RecordSet, target: int) -> list[str]:
+    """Return the repair steps for ``query``, the one likely cheapest first.
+
+    A re-sweep costs one page per ``limit`` records. A province split costs a
+    page per province plus, at worst, the remaining pages of every province
+    (estimated from the records in hand); it goes first only when cheaper.
+    """
+    steps = repair_orders(query.order_by)
+    if s.PROVINCE not in dict(query.filters):
+        # the records in hand undercount each province as much as the whole
+        scale = target / max(union.distinct, 1)
+        worst = len(s.PROVINCES) + sum(
+            query.pages_for(math.ceil(union.distinct_in(name) * scale)) - 1 for name in s.PROVINCES
+        )
+        steps.insert(0 if worst < query.pages_for(target) else 1, PROVINCE_SPLIT)
+    return steps
+
+
+def repair(
+    run: Run,
+    query: Query,
+    union: RecordSet,
+    outcome: Outcome,
+    *,
+    rounds: int,
+    cap: int,
+    totals: list[int],
+) -> Outcome:
+    """Run repair steps until ``union`` holds ``outcome.target`` licenses or a bound.
+
+    ``cap`` bounds the credits all repairs together may spend (the budget
+    too); ``totals`` collects the ``total_count`` of every page seen.
+    """
+    orders = repair_orders(query.order_by)
+    spent_before = run.tally.credits
+    for step in plan(query, union, outcome.target)[:rounds]:
+        short = union.distinct < outcome.target
+        # a province split adds records but cannot tell which ones went stale
+        if not short and (not outcome.changed or step == PROVINCE_SPLIT):
+            continue
+        left = cap - (run.tally.credits - spent_before)
+        logger.info(
+            "sweep has %d of %d licenses%s; repairing by %s (up to %d credits)",
+            union.distinct, outcome.target, ", data changed" if outcome.changed else "",
+            step, left,
+        )  # fmt: skip
+        if left <= 0:
+            break
+        if step == PROVINCE_SPLIT:
+            if _by_province(run, query.with_(order_by=orders[0]), union, left):
+                outcome.repaired_by.append(PROVINCE_SPLIT)
+            continue
+        again = query.with_(order_by=step)
+        found = sweep(
+            run, [again], what=f"Repair by order_by={step}", hard=False, cap=left,
+            expected_total=outcome.target,
+        )  # fmt: skip
+        if found is None:
+            continue
+        pages = found[again]
+        seen = [page.total_count for page in pages.values()]
+        totals.extend(seen)
+        view = RecordSet()
+        view.add_pages(pages)
+        union.add_pages(pages, rank=union.new_pass(), count_duplicates=False)
+        outcome.target = max(seen)  # the newest full view of the data
+        outcome.repaired_by.append(f"order_by={step}")
+        if len(set(seen)) == 1 and view.distinct >= seen[0]:
+            # this pass alone saw every record of one unchanging set: it is the truth
+            outcome.stale_dropped += union.keep_only(view.fingerprints())
+            outcome.changed = False
+        elif len(set(seen)) > 1:
+            outcome.changed = True
+    return outcome
+
+
+def _by_province(run: Run, base: Query, union: RecordSet, cap: float) -> bool:
+    queries = [base.with_(province=name) for name in s.PROVINCES]
+    ranks = {query: union.new_pass() for query in queries}
+
+    def still_short(query: Query, first: Page) -> bool:
+        union.add(first.records, at=(ranks[query], 0), count_duplicates=False)
+        province = str(dict(query.filters)[s.PROVINCE])
+        return union.distinct_in(province) < first.total_count
+
+    # the provider lists 36 of the 38 provinces: one it refuses (400, free) is skipped
+    pages = sweep(
+        run, queries, what="Repair by province", hard=False, cap=cap, keep_going=still_short,
+        skip_refused=True,
+    )  # fmt: skip
+    if pages is None:
+        return False
+    for query, found in pages.items():
+        union.add_pages(found, rank=ranks[query], count_duplicates=False)
+    return True

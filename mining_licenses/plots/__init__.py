@@ -1,0 +1,38 @@
+"""Charts and maps of the registry (the ``viz`` extra: matplotlib, folium).
+
+Every chart takes a canonical polars frame or its GeoDataFrame, draws what
+:mod:`mining_licenses.analytics` computes, and returns a
+:class:`matplotlib.figure.Figure`. Figures are made without pyplot, so they
+never pile up in pyplot's registry: return one from a notebook cell to show
+it, call ``fig.savefig(...)`` to keep it, or pass ``ax=`` from your own
+``plt.subplots()`` to draw into a figure pyplot manages. Commodities have one
+colour everywhere (:data:`COMMODITY_COLORS`), here and in :func:`explore`.
+
+No basemap is bundled or fetched: :func:`plot_map` draws Indonesia's extent
+with a graticule and the gazetteer's province points, and :func:`explore`
+works offline with ``tiles=None``.
+
+Inside: ``_charts`` (the charts), ``_map`` (:func:`plot_map` and
+:func:`explore`) and ``_style`` (the palette and the drawing plumbing).
+"""
+
+from mining_licenses.plots._charts import (
+    plot_area_by_province,
+    plot_expiry_schedule,
+    plot_license_age,
+    plot_top_companies,
+)
+from mining_licenses.plots._map import explore, plot_map
+from mining_licenses.plots._style import COMMODITY_COLORS, LICENSE_TYPE_COLORS, commodity_color
+
+__all__ = [
+    "COMMODITY_COLORS",
+    "LICENSE_TYPE_COLORS",
+    "commodity_color",
+    "explore",
+    "plot_area_by_province",
+    "plot_expiry_schedule",
+    "plot_license_age",
+    "plot_map",
+    "plot_top_companies",
+]

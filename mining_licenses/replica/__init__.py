@@ -1,0 +1,33 @@
+"""A local stand-in of the upstream endpoint, served over real HTTP on 127.0.0.1.
+
+:class:`Replica` answers ``GET /v2/mining/licenses/`` over any record list (as
+the API sends them) or canonical frame, with the API's filters, ``order_by``,
+``limit``/``offset``, pagination envelope, error statuses and billing rule. It
+can be slowed down and made to misbehave (429 with or without
+``Retry-After``, 500, dropped connections, unstable ordering within ties,
+records inserted or removed between pages), each settable at any time, and it
+logs every request it served. The tests, the demo and the benchmarks use it;
+so can anyone who wants to test their own code offline.
+
+Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`, :func:`serve`)
+and ``_http`` (settings, request log, server, envelope).
+"""
+
+from mining_licenses.replica._endpoint import Replica, serve
+from mining_licenses.replica._http import (
+    DROP,
+    DataChange,
+    Faults,
+    ServedRequest,
+    records_from_frame,
+)
+
+__all__ = [
+    "DROP",
+    "DataChange",
+    "Faults",
+    "Replica",
+    "ServedRequest",
+    "records_from_frame",
+    "serve",
+]

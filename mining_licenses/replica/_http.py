@@ -1,0 +1,199 @@
+"""The replica's plumbing: settings, request log, HTTP server, envelope, frame input.
+
+Kept apart from :mod:`mining_licenses.replica` so that module reads as the
+endpoint's behaviour; the public names here are re-exported there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final
+
+import polars as pl
+
+from mining_licenses import _wire
+from mining_licenses import schema as s
+from mining_licenses._errors import ConfigurationError
+
+logger = logging.getLogger("mining_licenses.replica")
+
+DROP: Final = "drop"
+"""A scripted fault that closes the connection without answering."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """How the replica misbehaves; every field off by default.
+
+    Attributes
+    ----------
+    latency
+        Seconds every request waits before it is answered.
+    rate_limit_every
+        Answer every n-th request with 429 (0: never).
+    retry_after
+        ``Retry-After`` seconds sent with a 429; ``None`` sends no header.
+    retry_after_http_date
+        Send ``Retry-After`` as an HTTP date instead of seconds.
+    server_error_every
+        Answer every n-th request with 500 (0: never).
+    drop_every
+        Close every n-th connection without answering (0: never).
+    unstable_ties
+        Order records that tie on the sort key randomly, anew for each request,
+        as a database without a tie-breaker may; otherwise ties are broken by
+        ``wiup_code``.
+    """
+
+    latency: float = 0.0
+    rate_limit_every: int = 0
+    retry_after: float | None = None
+    retry_after_http_date: bool = False
+    server_error_every: int = 0
+    drop_every: int = 0
+    unstable_ties: bool = False
+
+
+@dataclass(frozen=True)
+class DataChange:
+    """Records inserted and/or removed once ``after_requests`` requests were served.
+
+    ``remove`` lists ``wiup_code`` values; every record carrying one is removed.
+    """
+
+    after_requests: int
+    insert: tuple[Mapping[str, Any], ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    """One request the replica answered (never its ``Authorization`` header).
+
+    ``status`` is ``None`` for a dropped connection.
+    """
+
+    number: int
+    path: str
+    params: Mapping[str, str]
+    status: int | None
+    billed: bool
+
+    @property
+    def offset(self) -> int | None:
+        """The requested offset of a served page (``None`` when unparsable)."""
+        try:
+            return _wire.validate_offset(self.params.get(_wire.OFFSET))
+        except ConfigurationError:
+            return None
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # idle keep-alive connections must not block stop()
+    request_queue_size = 256
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], answer: Callable[[Handler], None]) -> None:
+        self.answer = answer
+        self.open_sockets: set[socket.socket] = set()
+        self.sockets_lock = threading.Lock()
+        super().__init__(address, Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:  # noqa: ARG002
+        logger.debug("replica: connection from %s ended abruptly", client_address, exc_info=True)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real endpoint
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle's
+    # algorithm and the client's delayed ACK stall every response by ~40 ms
+    disable_nagle_algorithm = True
+    server: Server
+    timeout = 60
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.sockets_lock:
+            self.server.open_sockets.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.sockets_lock:
+            self.server.open_sockets.discard(self.connection)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self.server.answer(self)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("replica: " + format, *args)
+
+    def send_json(self, status: int, body: object, headers: Mapping[str, str] = {}) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+def page_body(records: list[bytes], total: int, limit: int, offset: int) -> bytes:
+    """Return the JSON of one page: pre-encoded ``records`` and the pagination envelope."""
+    has_next = offset + limit < total
+    has_previous = offset > 0
+    pagination = {
+        _wire.TOTAL_COUNT: total,
+        _wire.SHOWING: len(records),
+        _wire.LIMIT: limit,
+        _wire.OFFSET: offset,
+        _wire.HAS_NEXT: has_next,
+        _wire.HAS_PREVIOUS: has_previous,
+        _wire.NEXT_OFFSET: offset + limit if has_next else None,
+        _wire.PREVIOUS_OFFSET: max(offset - limit, 0) if has_previous else None,
+    }
+    return b"".join(
+        (
+            f'{{"{_wire.RESULTS}":['.encode(),
+            b",".join(records),
+            f'],"{_wire.PAGINATION}":'.encode(),
+            json.dumps(pagination).encode(),
+            b"}",
+        )
+    )
+
+
+def records_from_frame(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Return the API records a canonical frame stands for (dates as ISO strings).
+
+    ``location`` becomes a GeoJSON point where the frame's point came from the
+    API, the frame's ``location_text`` where there is one, else ``None``.
+
+    Examples
+    --------
+    >>> from mining_licenses.schema import empty_frame
+    >>> records_from_frame(empty_frame())
+    []
+    """
+    fields = [name for name in s.API_FIELDS if name != s.LOCATION]
+    dated = frame.with_columns(pl.col(s.EFFECTIVE_DATE, s.EXPIRY_DATE).cast(pl.String()))
+    rows = dated.select(
+        *fields, s.LOCATION_TEXT, s.LONGITUDE, s.LATITUDE, s.GEOMETRY_SOURCE
+    ).to_dicts()
+    records: list[dict[str, Any]] = []
+    for row in rows:  # once per replica start, not per request
+        if row[s.GEOMETRY_SOURCE] == s.GEOMETRY_FROM_API and row[s.LONGITUDE] is not None:
+            location: object = {"type": "Point", "coordinates": [row[s.LONGITUDE], row[s.LATITUDE]]}
+        else:
+            location = row[s.LOCATION_TEXT]
+        record = {name: row[name] for name in fields}
+        record[s.LOCATION] = location
+        records.append({name: record[name] for name in s.API_FIELDS})
+    return records

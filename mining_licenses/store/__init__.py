@@ -1,0 +1,37 @@
+"""The snapshot store: GeoParquet snapshots written atomically, read, listed, diffed, exported.
+
+A store is a folder (``store=``, else ``MINING_LICENSES_DATA``, else the
+per-user data directory) holding one GeoParquet 1.1 file per snapshot, named
+by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
+``_provenance`` (the metadata block), ``_names`` (file names), ``_snapshots``
+(write and read one), ``_catalog`` (list, history, find, prune), ``_diff`` and
+``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet).
+"""
+
+from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
+from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, diff_snapshots
+from mining_licenses.store._export import EXPORT_FORMATS, export
+from mining_licenses.store._provenance import SOURCES, SnapshotMeta, read_snapshot_meta
+from mining_licenses.store._snapshots import (
+    bundled_sample_path,
+    read_snapshot,
+    write_snapshot,
+)
+
+__all__ = [
+    "DIFF_FIELDS",
+    "EXPORT_FORMATS",
+    "SOURCES",
+    "SnapshotDiff",
+    "SnapshotMeta",
+    "bundled_sample_path",
+    "diff_snapshots",
+    "export",
+    "find_snapshot",
+    "history",
+    "list_snapshots",
+    "prune",
+    "read_snapshot",
+    "read_snapshot_meta",
+    "write_snapshot",
+]

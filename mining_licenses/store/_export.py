@@ -1,0 +1,171 @@
+"""Exports of the canonical frame for GIS users: GeoParquet, GeoPackage, FlatGeobuf, GeoJSON, CSV.
+
+GeoParquet goes through the snapshot encoder (:mod:`mining_licenses.store._geoparquet`);
+the GDAL formats are written with ``pyogrio.write_arrow`` from the same
+Hilbert-ordered Arrow table, so no row is converted through Python objects.
+Every file is published with the store's one atomic write.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import polars as pl
+import pyarrow as pa
+import shapely
+
+from mining_licenses import schema as s
+from mining_licenses._atomic import write_atomic
+from mining_licenses._errors import ConfigurationError, OutputExistsError
+from mining_licenses.geo import points_from_frame, to_polars
+from mining_licenses.store._geoparquet import (
+    BBOX,
+    canonical_arrow_schema,
+    to_parts,
+    to_table,
+    write_table,
+)
+from mining_licenses.store._provenance import file_metadata, resolve_meta
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+logger = logging.getLogger(__name__)
+
+
+def as_frame(data: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
+    """Return the canonical polars frame of ``data`` (a GeoDataFrame's geometry wins)."""
+    return data if isinstance(data, pl.DataFrame) else to_polars(data)
+
+
+#: Name of the CSV column holding the point as WKT (GDAL's CSV driver reads it).
+WKT_COLUMN: Final = "wkt"
+LAYER: Final = "mining_licenses"
+EXPORT_FORMATS: Final = (".parquet", ".gpkg", ".fgb", ".geojson", ".csv")
+_DRIVERS: Final = {".gpkg": "GPKG", ".fgb": "FlatGeobuf", ".geojson": "GeoJSON"}
+
+
+def _joined_issues(table: pa.Table) -> pa.Table:
+    """``issues`` as one ``;``-joined string (GDAL formats have no portable list field)."""
+    import pyarrow.compute as pc
+
+    index = table.schema.get_field_index(s.ISSUES)
+    joined = pc.binary_join(table.column(s.ISSUES), s.LIST_SEPARATOR)
+    return table.set_column(index, s.ISSUES, joined)
+
+
+def write_ogr(frame: pl.DataFrame, path: Path, driver: str) -> None:
+    """Write ``frame`` to ``path`` with the GDAL ``driver``, as EPSG:4326 points."""
+    import pyogrio
+
+    table, _ = to_table(frame)
+    # GDAL's Arrow interface wants plain strings, not polars' string views.
+    schema = canonical_arrow_schema().append(table.schema.field(s.GEOMETRY))
+    table = _joined_issues(table.drop_columns([BBOX]).cast(schema))
+    options: dict[str, str] = {}
+    if driver == "FlatGeobuf" and table.column(s.GEOMETRY).null_count:
+        # FlatGeobuf's spatial index cannot hold a feature without geometry;
+        # keep every license and leave the (Hilbert-ordered) file unindexed.
+        options["SPATIAL_INDEX"] = "NO"
+        logger.info("%s: rows without a point, writing FlatGeobuf without spatial index", path)
+    pyogrio.write_arrow(
+        table,
+        path,
+        layer=LAYER,
+        driver=driver,
+        geometry_name=s.GEOMETRY,
+        geometry_type="Point",
+        crs=s.CRS,
+        layer_options=options or None,
+    )
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """Write ``frame`` as CSV: canonical columns, ``issues`` joined, the point as WKT."""
+    points = points_from_frame(frame)
+    wkt = shapely.to_wkt(points, rounding_precision=-1)
+    frame.with_columns(
+        pl.col(s.ISSUES).list.join(s.LIST_SEPARATOR),
+        pl.Series(WKT_COLUMN, wkt, dtype=pl.String()),
+    ).write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
+
+
+def write_geoparquet(frame: pl.DataFrame, path: Path) -> None:
+    """Write ``frame`` as GeoParquet, the snapshot layout (provenance source ``unknown``)."""
+    parts, geo = to_parts(frame)
+    write_table(parts, path, file_metadata(resolve_meta(None, frame), geo))
+
+
+def _writer_for(path: Path) -> Callable[[pl.DataFrame, Path], None] | None:
+    """Return the writer of ``path``'s extension, or None for an unknown one."""
+    suffix = path.suffix.lower()
+    if suffix in _DRIVERS:
+        return functools.partial(write_ogr, driver=_DRIVERS[suffix])
+    return {".csv": write_csv, ".parquet": write_geoparquet}.get(suffix)
+
+
+def _unsupported(path: Path) -> ConfigurationError:
+    """Return the error for an export path whose extension names no supported format."""
+    msg = (
+        f"Cannot export to {path}: unknown extension {path.suffix or '(none)'!r}; "
+        f"use one of {', '.join(EXPORT_FORMATS)}."
+    )
+    return ConfigurationError(msg)
+
+
+# -------------------------------------------------------------------- export
+def export(
+    data: pl.DataFrame | gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write the frame for GIS use, the format chosen by the extension of ``path``.
+
+    - ``.parquet``: GeoParquet 1.1, the snapshot layout (with a provenance
+      block of source ``unknown``).
+    - ``.gpkg`` (GeoPackage, for QGIS), ``.fgb`` (FlatGeobuf), ``.geojson``:
+      points in EPSG:4326 through GDAL; dates stay dates (ISO text in GeoJSON),
+      ``fetched_at`` a UTC date-time, and ``issues`` becomes one text field
+      joined with ``;``. FlatGeobuf gets no spatial index when some rows have
+      no point (the format cannot index them; they are kept).
+    - ``.csv``: the canonical columns (dates ISO 8601, ``fetched_at`` with
+      ``Z``, ``issues`` joined with ``;``) plus ``wkt``, the point as WKT,
+      next to ``longitude``/``latitude``.
+
+    The file is written to a temporary name and renamed into place.
+
+    Raises
+    ------
+    ConfigurationError
+        For an extension outside ``.parquet .gpkg .fgb .geojson .csv``.
+    OutputExistsError
+        If ``path`` exists and ``overwrite`` is False (a ``FileExistsError`` too).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> export(licenses, Path(tempfile.mkdtemp()) / "licenses.gpkg").suffix
+    '.gpkg'
+    """
+    target = Path(path).expanduser()
+    writer = _writer_for(target)
+    if writer is None:
+        raise _unsupported(target)
+    if target.exists() and not overwrite:  # fail before the work; write_atomic checks again
+        msg = f"{target} exists; pass overwrite=True (--overwrite) to replace it."
+        raise OutputExistsError(msg)
+    frame = as_frame(data)
+
+    def write(temp: Path) -> None:
+        temp.unlink()  # GDAL drivers create their file themselves
+        writer(frame, temp)
+
+    write_atomic(target, write, overwrite=overwrite)
+    logger.info("Exported %d licenses to %s", frame.height, target)
+    return target

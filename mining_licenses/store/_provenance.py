@@ -1,0 +1,162 @@
+"""Provenance of a snapshot: the ``mining_licenses`` block of its file metadata.
+
+What a snapshot says about itself (source, base URL, filters, ``fetched_at``,
+``total_count``, records, pages, credits, completeness, synthetic or not,
+package and schema versions), validated before it is written. Never the API
+key: entries with a secret-looking name are dropped, URLs lose user info and
+query, and a block that contains the key refuses to be written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import polars as pl
+
+from mining_licenses import _config
+from mining_licenses import schema as s
+from mining_licenses._errors import ConfigurationError, SnapshotError
+from mining_licenses._filters import FilterValue, validate_filters
+from mining_licenses.store._geoparquet import GEO_KEY, check_geo, encode_json, read_footer
+
+logger = logging.getLogger(__name__)
+
+#: File-metadata key of the package's provenance block (JSON).
+META_KEY: Final = b"mining_licenses"
+SOURCES: Final = ("api", "sample", "replica", "unknown")
+Source = Literal["api", "sample", "replica", "unknown"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SnapshotMeta:
+    """Provenance of a snapshot, stored as JSON in the file's metadata.
+
+    ``records``, ``package_version`` and ``schema_version`` are filled in by
+    :func:`write_snapshot`; ``fetched_at`` defaults to the frame's newest
+    ``fetched_at``. ``complete`` means the sweep was verified to hold every
+    license the API counted for these ``filters``.
+    """
+
+    source: Source = "unknown"
+    fetched_at: dt.datetime | None = None
+    base_url: str | None = None
+    filters: Mapping[str, FilterValue] = dataclasses.field(default_factory=dict)
+    total_count: int | None = None
+    records: int | None = None
+    pages: int | None = None
+    credits_spent: int | None = None
+    complete: bool = False
+    synthetic: bool = False
+    package_version: str | None = None
+    schema_version: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready dict written to the file (``fetched_at`` as ISO 8601 UTC)."""
+        data = dataclasses.asdict(self)
+        data["filters"] = dict(self.filters)
+        if self.fetched_at is not None:
+            data["fetched_at"] = self.fetched_at.isoformat().replace("+00:00", "Z")
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SnapshotMeta:
+        """Read the stored dict back; unknown (newer) entries are ignored."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if isinstance(values.get("fetched_at"), str):
+            values["fetched_at"] = dt.datetime.fromisoformat(values["fetched_at"])
+        return cls(**values)
+
+
+def utc(when: dt.datetime) -> dt.datetime:
+    """Return ``when`` in UTC (a naive time is read as UTC)."""
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def _clean_url(url: str | None) -> str | None:
+    """Return the base URL without user info, query or fragment (where keys could hide)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def resolve_meta(
+    meta: SnapshotMeta | Mapping[str, Any] | None, frame: pl.DataFrame
+) -> SnapshotMeta:
+    """Validate and complete the caller's metadata; drop anything that looks like a key."""
+    from mining_licenses._version import __version__
+
+    if isinstance(meta, SnapshotMeta):
+        meta = meta.to_json()
+    given = dict(meta or {})
+    for name in [k for k in given if _config.is_secret_name(k)]:
+        del given[name]  # the value is never logged
+        logger.warning("Dropped %r from the snapshot metadata: keys are never stored", name)
+    known = {f.name for f in dataclasses.fields(SnapshotMeta)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        msg = (
+            f"Unknown snapshot metadata {', '.join(unknown)}; allowed: {', '.join(sorted(known))}."
+        )
+        raise ConfigurationError(msg)
+    info = SnapshotMeta.from_json(given)
+    if info.source not in SOURCES:
+        msg = f"source={info.source!r} is not one of {', '.join(SOURCES)}."
+        raise ConfigurationError(msg)
+    when = info.fetched_at
+    if when is None and frame.height:
+        when = frame[s.FETCHED_AT].max()  # type: ignore[assignment]
+    when = utc(when if isinstance(when, dt.datetime) else dt.datetime.now(dt.UTC))
+    info = dataclasses.replace(
+        info,
+        fetched_at=when,
+        base_url=_clean_url(info.base_url),
+        filters=validate_filters(info.filters),
+        records=frame.height,
+        package_version=__version__,
+        schema_version=s.SCHEMA_VERSION,
+    )
+    key = _config.api_key()
+    if key and len(key) >= 8 and key in json.dumps(info.to_json()):
+        msg = "The snapshot metadata contains the API key; refusing to write it."
+        raise ConfigurationError(msg)
+    return info
+
+
+def file_metadata(info: SnapshotMeta, geo: Mapping[str, Any]) -> dict[bytes, bytes]:
+    """Return the file-level metadata keys of a snapshot: ``geo`` and the provenance block."""
+    return {GEO_KEY: encode_json(geo), META_KEY: encode_json(info.to_json())}
+
+
+def read_snapshot_meta(path: str | os.PathLike[str]) -> SnapshotMeta:
+    """Return the provenance stored in a snapshot, reading only its footer.
+
+    Examples
+    --------
+    >>> from mining_licenses.store import bundled_sample_path
+    >>> read_snapshot_meta(bundled_sample_path()).synthetic
+    True
+    """
+    path = Path(path)
+    _, metadata = read_footer(path)
+    check_geo(path, metadata)
+    raw = metadata.get(META_KEY)
+    if raw is None:
+        msg = f"{path} is GeoParquet but not a mining_licenses snapshot (no provenance block)."
+        raise SnapshotError(msg)
+    try:
+        return SnapshotMeta.from_json(json.loads(raw))
+    except (ValueError, TypeError) as err:
+        msg = f"Snapshot {path} has a malformed provenance block ({err})."
+        raise SnapshotError(msg) from err
