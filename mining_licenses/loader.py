@@ -29,7 +29,7 @@ from mining_licenses._errors import (
 from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses._wire import is_loopback
 from mining_licenses.analytics._inputs import resolve_as_of
-from mining_licenses.client import SectorsClient, SweepResult
+from mining_licenses.client import PullOptions, SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.normalize import normalize_records
 from mining_licenses.store import (
@@ -126,30 +126,26 @@ def pull(
     base_url: str | None = None,
     store: str | os.PathLike[str] | None = None,
     write: bool = True,
-    budget: int | None = None,
-    strict: bool = False,
-    max_in_flight: int = 4,
-    allow_insecure: bool = False,
-    progress: bool = True,
     synthetic: bool = False,
-    **filters: Any,
+    options: PullOptions | None = None,
+    **arguments: Any,
 ) -> Pull:
-    """Sweep the API (verified complete, resumable) and normalise the records.
+    """Sweep the API (verified complete, resumable), normalise the records, snapshot them.
 
     Parameters are those of :func:`fetch_licenses`, plus ``synthetic``: mark
     the snapshot as synthetic data (a replica serving made-up records). The
     result keeps the sweep's provenance next to the frame.
     """
+    changes, filters = PullOptions.split(arguments)
+    opts = (options or PullOptions()).replace(**changes)
     clean: dict[str, Any] = validate_filters(filters)
     with SectorsClient(
         api_key,
         base_url=base_url,
-        max_in_flight=max_in_flight,
-        allow_insecure=allow_insecure,
-        progress=progress,
         journal_dir=_config.store_dir(store) / "journal",
+        options=opts,
     ) as client:
-        sweep = client.fetch_all(budget=budget, strict=strict, keep_journal=True, **clean)
+        sweep = client.fetch_all(keep_journal=True, **clean)
         frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)
         loopback = is_loopback(urlsplit(client.base_url).hostname or "")
         source: Literal["api", "replica"] = "replica" if loopback else "api"
@@ -185,12 +181,8 @@ def fetch_licenses(
     base_url: str | None = None,
     store: str | os.PathLike[str] | None = None,
     write: bool = True,
-    budget: int | None = None,
-    strict: bool = False,
-    max_in_flight: int = 4,
-    allow_insecure: bool = False,
-    progress: bool = True,
-    **filters: Any,
+    options: PullOptions | None = None,
+    **arguments: Any,
 ) -> pl.DataFrame:
     """Pull every matching license from the API into the canonical polars frame.
 
@@ -209,36 +201,21 @@ def fetch_licenses(
         Snapshot folder for ``write=True``.
     write
         Write a snapshot of the pull (the default).
-    budget
-        Most credits to spend; a sweep estimated above it is refused after its
-        first page (one credit).
-    strict
-        Raise :class:`IncompleteSweepError` if the sweep cannot be completed;
-        otherwise an incomplete pull is returned with a warning.
-    max_in_flight
-        Pages requested at once.
-    allow_insecure
-        Allow a plain ``http://`` base URL that is not loopback.
-    progress
-        Show a progress bar (terminal or Jupyter).
-    **filters
-        The API's filters (see :func:`load_licenses`).
+    options
+        A :class:`~mining_licenses.client.PullOptions`.
+    **arguments
+        The API's filters (see :func:`load_licenses`) and any field of
+        :class:`~mining_licenses.client.PullOptions`: ``budget`` (most credits
+        to spend), ``strict`` (raise :class:`IncompleteSweepError` rather than
+        return an incomplete pull with a warning), ``max_in_flight``,
+        ``progress``, ``allow_insecure``, ...
 
     Examples
     --------
     >>> frame = fetch_licenses(commodity_type="Nickel", budget=20)  # doctest: +SKIP
     """
     return pull(
-        api_key=api_key,
-        base_url=base_url,
-        store=store,
-        write=write,
-        budget=budget,
-        strict=strict,
-        max_in_flight=max_in_flight,
-        allow_insecure=allow_insecure,
-        progress=progress,
-        **filters,
+        api_key=api_key, base_url=base_url, store=store, write=write, options=options, **arguments
     ).frame
 
 
@@ -257,8 +234,8 @@ def load_licenses(
     store: str | os.PathLike[str] | None = None,
     max_age: dt.timedelta | None = None,
     as_: OutputKind = "geopandas",
-    progress: bool = True,
-    **filters: Any,
+    options: PullOptions | None = None,
+    **arguments: Any,
 ) -> pl.DataFrame | gpd.GeoDataFrame:
     """Load the mining-license registry as a GeoDataFrame (or polars frame).
 
@@ -284,14 +261,16 @@ def load_licenses(
         :class:`StaleSnapshotWarning` when not).
     as_
         ``"geopandas"`` (default) or ``"polars"``.
-    progress
-        Show a progress bar while pulling.
-    **filters
+    options
+        How a pull runs (:class:`~mining_licenses.client.PullOptions`).
+    **arguments
         The API's filters: ``company``, ``province`` (exact), ``commodity_type``,
         ``license_type``, ``activity``, ``cnc`` (case-insensitive) and
         ``expiring_soon`` (expiry within 365 days, inclusive, of the day the
         data was fetched). Sent to the API when pulling, applied locally to
-        snapshots and the sample.
+        snapshots and the sample. Also any field of
+        :class:`~mining_licenses.client.PullOptions` for a pull (``budget``,
+        ``progress``, ...).
 
     Returns
     -------
@@ -309,7 +288,9 @@ def load_licenses(
     """
     _check_choice("source", source, SOURCES)
     _check_choice("as_", as_, OUTPUT_KINDS)
-    clean: dict[str, Any] = validate_filters(filters)  # fail on a bad filter before any I/O
+    changes, filters = PullOptions.split(arguments)
+    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option or filter
+    clean: dict[str, Any] = validate_filters(filters)  # before any I/O
     if source == "sample":
         return _finish(sample_frame(), clean, as_)
     if source == "snapshot":
@@ -329,7 +310,7 @@ def load_licenses(
     if source == "auto" and fresh is not None:
         return _finish(_read(fresh), clean, as_)
     if source == "api" or key:
-        pulled = pull(api_key=key, base_url=base_url, store=store, progress=progress, **clean)
+        pulled = pull(api_key=key, base_url=base_url, store=store, options=opts, **clean)
         frame = pulled.frame
         return frame if as_ == "polars" else to_geodataframe(frame)
     stale = find_snapshot(store=store, filters=clean)

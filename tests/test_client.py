@@ -192,10 +192,22 @@ def test_parameters_are_validated_before_any_request(replica, journal_dir, call,
 
 
 def test_client_settings_are_validated(replica, journal_dir):
-    with pytest.raises(ConfigurationError, match="limit=31"):
+    with pytest.raises(ConfigurationError, match="page_size=31 is out of range"):
         make_client(replica, journal_dir, page_size=31)
     with pytest.raises(ConfigurationError, match="max_in_flight"):
         make_client(replica, journal_dir, max_in_flight=0)
+    with pytest.raises(ConfigurationError, match="max_in_flight=1000 is out of range"):
+        make_client(replica, journal_dir, max_in_flight=1000)
+    with pytest.raises(ConfigurationError, match="allow_insecure='no' must be True or False"):
+        make_client(replica, journal_dir, allow_insecure="no")
+    with pytest.raises(ConfigurationError, match="timeout=inf is out of range"):
+        make_client(replica, journal_dir, timeout=float("inf"))
+    with pytest.raises(ConfigurationError, match=r"budget=2\.5 must be a whole number"):
+        make_client(replica, journal_dir, budget=2.5)
+    with pytest.raises(ConfigurationError, match="Unknown option"):
+        make_client(replica, journal_dir, max_inflight=2)
+    with pytest.raises(ConfigurationError, match="max_in_flight configure the client"):
+        make_client(replica, journal_dir).fetch_all(max_in_flight=2)
     with pytest.raises(ConfigurationError, match="http"):
         SectorsClient(KEY, base_url="http://api.sectors.app")
     with pytest.raises(ConfigurationError, match="http"):

@@ -22,6 +22,7 @@ from mining_licenses._errors import (
 )
 from mining_licenses._filters import apply_filters
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
+from mining_licenses.client._options import NAMES
 from mining_licenses.loader import frame_as_of, load_licenses, pull
 
 Handler = Callable[[argparse.Namespace], int]
@@ -114,13 +115,12 @@ def _cmd_replica(args: argparse.Namespace) -> int:
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
+    options = {name: value for name in NAMES if (value := getattr(args, name, None)) is not None}
     result = pull(
         base_url=args.base_url,
         store=args.store,
-        budget=args.budget,
-        strict=args.strict,
-        max_in_flight=args.max_in_flight,
         write=not args.no_write,
+        **options,
         **_filters(args),
     )
     sweep = result.sweep

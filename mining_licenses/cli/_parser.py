@@ -14,6 +14,7 @@ from mining_licenses import schema as s
 from mining_licenses._errors import MiningLicensesError, SyntheticDataWarning
 from mining_licenses._version import __version__
 from mining_licenses.cli import _commands as cmd
+from mining_licenses.client._options import option_help
 from mining_licenses.loader import SOURCES
 from mining_licenses.sample import SAMPLE_SEED, SAMPLE_SIZE
 
@@ -36,6 +37,23 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
 
 
 #: Columns the ``expiring`` command prints (the CSV/JSON files carry every column).
+def _add_pull_options(parser: argparse.ArgumentParser) -> None:
+    """One option per field of PullOptions, with its default and meaning from there."""
+    group = parser.add_argument_group("how the pull runs")
+    for name, (default, meaning) in option_help().items():
+        flag = "--" + name.replace("_", "-")
+        if isinstance(default, bool):
+            # only the non-default direction needs a flag: --strict, --no-progress
+            flag = flag if not default else f"--no-{name.replace('_', '-')}"
+            group.add_argument(
+                flag, dest=name, action="store_const", const=not default, help=meaning
+            )
+            continue
+        kind = float if isinstance(default, float) else int
+        shown = "" if default is None else f" (default: {default})"
+        group.add_argument(flag, dest=name, type=kind, metavar="N", help=meaning + shown)
+
+
 def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source",
@@ -176,10 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pull_cmd.add_argument("--base-url", help="default: SECTORS_BASE_URL or the public API")
     pull_cmd.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
-    pull_cmd.add_argument("--budget", type=int, help="most credits to spend")
-    pull_cmd.add_argument("--strict", action="store_true", help="fail on an incomplete sweep")
-    pull_cmd.add_argument("--max-in-flight", type=int, default=4, metavar="N")
     pull_cmd.add_argument("--no-write", action="store_true", help="do not write a snapshot")
+    _add_pull_options(pull_cmd)
     _add_filter_options(pull_cmd)
     pull_cmd.set_defaults(handler=cmd._cmd_pull)
 

@@ -10,8 +10,9 @@ shared with the loader and the command line).
 """
 
 from mining_licenses.client._client import SectorsClient
+from mining_licenses.client._options import PullOptions
 from mining_licenses.client._repair import REPAIR_ORDERS
 from mining_licenses.client._results import Estimate, SweepResult
 from mining_licenses.client._sweep import Page
 
-__all__ = ["REPAIR_ORDERS", "Estimate", "Page", "SectorsClient", "SweepResult"]
+__all__ = ["REPAIR_ORDERS", "Estimate", "Page", "PullOptions", "SectorsClient", "SweepResult"]

@@ -31,11 +31,12 @@ from mining_licenses._errors import (
 )
 from mining_licenses._filters import validate_filters
 from mining_licenses.client._journal import prune_journals
+from mining_licenses.client._options import SWEEP_NAMES, PullOptions
 from mining_licenses.client._progress import SweepProgress
 from mining_licenses.client._records import RecordSet
 from mining_licenses.client._repair import Outcome, repair
 from mining_licenses.client._results import Estimate, SweepResult
-from mining_licenses.client._sweep import Page, Query, Run, fetch_pages, sweep
+from mining_licenses.client._sweep import Page, Query, Run, sweep
 from mining_licenses.client._transport import AUTH_HELP, Tally, Transport
 
 logger = logging.getLogger(__name__)
@@ -67,13 +68,6 @@ def _checked_base_url(explicit: str | None, *, allow_insecure: bool) -> str:
     return url
 
 
-def _positive(name: str, value: float, *, integer: bool = False) -> None:
-    if (integer and (not isinstance(value, int) or isinstance(value, bool))) or value <= 0:
-        kind = "a positive integer" if integer else "positive"
-        msg = f"{name}={value!r} must be {kind}."
-        raise ConfigurationError(msg)
-
-
 class SectorsClient:
     """A client of the Sectors mining-licenses endpoint.
 
@@ -85,28 +79,14 @@ class SectorsClient:
     base_url
         Defaults to ``SECTORS_BASE_URL`` or ``https://api.sectors.app``.
         ``http://`` is refused unless the host is loopback or ``allow_insecure``.
-    max_in_flight
-        Requests in flight at once during a sweep (conservative by default).
-    page_size
-        Records per page, 1 to 30; 30 makes a sweep cheapest.
-    timeout
-        Seconds to wait for one response.
-    max_attempts, max_retry_seconds
-        Bounds on retrying one page (429, 5xx, timeouts, dropped connections):
-        attempts, and seconds from the first attempt.
-    backoff, backoff_max
-        Exponential backoff with full jitter: about ``backoff * 2**n`` seconds
-        after the n-th failure, at most ``backoff_max``; a ``Retry-After`` the
-        server sends wins.
     journal_dir
         Where sweeps journal their pages; defaults to ``journal/`` in the
         snapshot store (``MINING_LICENSES_DATA``).
-    journal_max_age
-        Seconds after which a journal is stale and not resumed.
-    allow_insecure
-        Allow ``http://`` to a non-loopback host.
-    progress
-        Show a progress bar (terminal or Jupyter) during sweeps.
+    options
+        A :class:`~mining_licenses.client.PullOptions`; defaults to its defaults.
+    **overrides
+        Fields of :class:`~mining_licenses.client.PullOptions` to change
+        (``max_in_flight=8``, ``timeout=10``, ``progress=False``...).
 
     Examples
     --------
@@ -121,51 +101,41 @@ class SectorsClient:
         api_key: str | None = None,
         *,
         base_url: str | None = None,
-        max_in_flight: int = 4,
-        page_size: int = s.MAX_PAGE_LIMIT,
-        timeout: float = 30.0,
-        max_attempts: int = 6,
-        max_retry_seconds: float = 120.0,
-        backoff: float = 0.5,
-        backoff_max: float = 30.0,
         journal_dir: str | Path | None = None,
-        journal_max_age: float = 24 * 3600.0,
-        allow_insecure: bool = False,
-        progress: bool = True,
+        options: PullOptions | None = None,
+        **overrides: object,
     ) -> None:
-        _positive("max_in_flight", max_in_flight, integer=True)
-        _positive("max_attempts", max_attempts, integer=True)
-        for name, value in (
-            ("timeout", timeout),
-            ("max_retry_seconds", max_retry_seconds),
-            ("backoff", backoff),
-            ("backoff_max", backoff_max),
-            ("journal_max_age", journal_max_age),
-        ):
-            _positive(name, value)
-        self.base_url = _checked_base_url(base_url, allow_insecure=allow_insecure)
-        self.page_size = _wire.validate_limit(page_size)
-        self.max_in_flight = max_in_flight
-        self.progress = progress
+        self.options = (options or PullOptions()).replace(**overrides)
+        opts = self.options
+        self.base_url = _checked_base_url(base_url, allow_insecure=opts.allow_insecure)
         self.journal_dir = (
             Path(journal_dir) if journal_dir is not None else _config.store_dir() / _JOURNAL_FOLDER
         )
-        self.journal_max_age = journal_max_age
         key = _config.api_key(api_key)
         self._has_key = bool(key)
         self._keyless_ok = _wire.is_loopback(httpx.URL(self.base_url).host)
         self._transport = Transport(
             self.base_url,
             key,
-            timeout=timeout,
-            max_connections=max_in_flight,
-            max_attempts=max_attempts,
-            max_retry_seconds=max_retry_seconds,
-            backoff=backoff,
-            backoff_max=backoff_max,
+            timeout=opts.timeout,
+            max_connections=opts.max_in_flight,
+            max_attempts=opts.max_attempts,
+            max_retry_seconds=opts.max_retry_seconds,
+            backoff=opts.backoff,
+            backoff_max=opts.backoff_max,
             user_agent=_USER_AGENT,
         )
         self._lifetime = Tally()
+
+    @property
+    def max_in_flight(self) -> int:
+        """Requests in flight at once during a sweep."""
+        return self.options.max_in_flight
+
+    @property
+    def page_size(self) -> int:
+        """Records per page."""
+        return self.options.page_size
 
     def __repr__(self) -> str:
         key = "<set>" if self._has_key else "<none>"
@@ -208,10 +178,10 @@ class SectorsClient:
         return Run(
             transport=self._transport,
             tally=Tally(),
-            progress=SweepProgress(enabled=progress and self.progress),
-            max_in_flight=self.max_in_flight,
+            progress=SweepProgress(enabled=progress and self.options.progress),
+            max_in_flight=self.options.max_in_flight,
             journal_root=self.journal_dir if journal else None,
-            journal_max_age=self.journal_max_age,
+            journal_max_age=self.options.journal_max_age,
             base_url=self.base_url,
             budget=budget,
         )
@@ -249,20 +219,14 @@ class SectorsClient:
 
     def _pages(self, query: Query) -> Iterator[Page]:
         run = self._run(journal=False, progress=True)
+        waiting: dict[int, Page] = {}
+        expected = 0
         try:
-            run.progress.plan(1)
-            ((_, first),) = tuple(fetch_pages(run, [(query, 0)]))
-            yield first
-            rest = [(query, offset) for offset in query.offsets(first.total_count)[1:]]
-            run.progress.plan(len(rest))
-            waiting: dict[int, Page] = {}
-            upcoming = iter(offset for _, offset in rest)
-            expected = next(upcoming, None)
-            for _, page in fetch_pages(run, rest):
+            for _, page in sweep(run, [query], what="The sweep", hard=True):
                 waiting[page.offset] = page
-                while expected is not None and expected in waiting:
+                while expected in waiting:  # in offset order, as they complete
                     yield waiting.pop(expected)
-                    expected = next(upcoming, None)
+                    expected += query.limit
         finally:
             self._finish(run)
 
@@ -282,7 +246,9 @@ class SectorsClient:
         self._require_key()
         run = self._run(journal=True, progress=False)
         try:
-            ((_, first),) = tuple(fetch_pages(run, [(query, 0)]))
+            ((_, first),) = tuple(
+                sweep(run, [query], what="The estimate", hard=True, keep_going=lambda *_: False)
+            )
         finally:
             self._finish(run)
         offsets = query.offsets(first.total_count)
@@ -297,16 +263,7 @@ class SectorsClient:
         )
 
     def fetch_all(
-        self,
-        *,
-        order_by: str | None = None,
-        budget: int | None = None,
-        strict: bool = False,
-        resume: bool = True,
-        keep_journal: bool = False,
-        max_repair_rounds: int = 3,
-        max_repair_credits: int | None = None,
-        **filters: object,
+        self, *, order_by: str | None = None, keep_journal: bool = False, **arguments: object
     ) -> SweepResult:
         """Sweep every page, verify the result is complete, and return the records.
 
@@ -314,26 +271,18 @@ class SectorsClient:
         ----------
         order_by
             The main sweep's sort (default: the API's, ``license_expiry_date``).
-        budget
-            Most credits this call may spend. Checked after the first page
-            (one credit) and before anything else is bought: a sweep that
-            would cost more raises :class:`BudgetExceededError`; repairs that
-            would not fit are skipped.
-        strict
-            Raise :class:`IncompleteSweepError` instead of returning an
-            incomplete result (the journals are kept, so a rerun costs less).
-        resume
-            Read pages already journaled by an interrupted sweep with the same
-            filters instead of buying them again, and journal new ones.
         keep_journal
             Keep the journal after success (``result.journal_paths``) until
             :meth:`discard_journal`; by default it is deleted on return.
-        max_repair_rounds, max_repair_credits
-            Bounds on repairing a shortfall: rounds, and credits (default: two
-            more sweeps' worth plus one page per province; ``budget`` also
-            applies).
-        **filters
-            The API's filters.
+        **arguments
+            The API's filters (``province=...``), and for this call the sweep
+            options of :class:`~mining_licenses.client.PullOptions`: ``budget``
+            (checked after the first page, before anything else is bought; a
+            sweep that would cost more raises :class:`BudgetExceededError`,
+            repairs that would not fit are skipped), ``strict`` (raise
+            :class:`IncompleteSweepError` instead of returning an incomplete
+            result; the journals are kept, so a rerun costs less), ``resume``,
+            ``max_repair_rounds`` and ``max_repair_credits``.
 
         Returns
         -------
@@ -348,38 +297,42 @@ class SectorsClient:
         >>> result.complete, len(result.records) == result.total_count  # doctest: +SKIP
         (True, True)
         """
+        changes, filters = PullOptions.split(arguments)
+        fixed = sorted(set(changes) - set(SWEEP_NAMES))
+        if fixed:
+            msg = (
+                f"{', '.join(fixed)} configure the client, not one sweep: pass them to "
+                "SectorsClient(...)."
+            )
+            raise ConfigurationError(msg)
+        opts = self.options.replace(**changes)
         query = self._query(filters, order_by)
-        if budget is not None and (not isinstance(budget, int) or budget < 0):
-            msg = f"budget={budget!r} must be a non-negative number of credits."
-            raise ConfigurationError(msg)
-        if max_repair_rounds < 0:
-            msg = f"max_repair_rounds={max_repair_rounds!r} must be 0 or more."
-            raise ConfigurationError(msg)
         self._require_key()
-        if resume:
-            prune_journals(self.journal_dir, max_age=self.journal_max_age)
+        if opts.resume:
+            prune_journals(self.journal_dir, max_age=opts.journal_max_age)
         started = _now()
-        run = self._run(journal=resume, progress=True, budget=budget)
-        union = RecordSet()
+        run = self._run(journal=opts.resume, progress=True, budget=opts.budget)
+        records = RecordSet()
         try:
-            main = sweep(
-                run, [query], what="The sweep", hard=True,
-                on_page=lambda _, page: union.add(page.records, at=(0, page.offset)),
-            )  # fmt: skip
-            assert main is not None  # a hard sweep raises instead
-            pages = main[query]
-            totals = [p.total_count for p in pages.values()]
-            outcome = Outcome(target=max(totals), changed=len(set(totals)) > 1)
-            if (union.distinct < outcome.target or outcome.changed) and max_repair_rounds:
-                cap = max_repair_credits
+            pages: dict[int, Page] = {}
+            for _, page in sweep(run, [query], what="The sweep", hard=True):
+                records.add(page.records, at=(0, page.offset))
+                pages[page.offset] = page
+            totals = tuple(p.total_count for p in pages.values())
+            outcome = Outcome(target=max(totals), changed=len(set(totals)) > 1, totals=totals)
+            if (records.distinct < outcome.target or outcome.changed) and opts.max_repair_rounds:
+                cap = opts.max_repair_credits
                 if cap is None:
                     cap = 2 * query.pages_for(outcome.target) + len(s.PROVINCES)
-                repair(run, query, union, outcome, rounds=max_repair_rounds, cap=cap, totals=totals)
+                repaired = repair(
+                    run, query, records, outcome, rounds=opts.max_repair_rounds, cap=cap
+                )
+                records, outcome = repaired.records, repaired.outcome
         finally:
             self._finish(run)
-        missing = max(outcome.target - union.distinct, 0)
+        missing = max(outcome.target - records.distinct, 0)
         result = SweepResult(
-            records=union.records,
+            records=records.records,
             total_count=outcome.target,
             pages=len(pages),
             credits_spent=run.tally.credits,
@@ -387,8 +340,8 @@ class SectorsClient:
             retries=run.tally.retries,
             complete=missing == 0 and not outcome.changed,
             missing=missing,
-            duplicates_dropped=union.duplicates,
-            repaired_by=tuple(outcome.repaired_by),
+            duplicates_dropped=records.duplicates,
+            repaired_by=outcome.repaired_by,
             filters=dict(query.filters),
             order_by=query.order_by,
             limit=query.limit,
@@ -397,15 +350,15 @@ class SectorsClient:
             finished_at=_now(),
             pages_from_journal=run.from_journal,
             journal_paths=tuple(j.path for j in run.journals.values() if j.path.exists()),
-            totals_seen=tuple(sorted(set(totals))),
+            totals_seen=tuple(sorted(set(outcome.totals))),
             data_changed=outcome.changed,
             stale_dropped=outcome.stale_dropped,
         )
         self._report(result)
-        if not result.complete and strict:
+        if not result.complete and opts.strict:
             changed = " while the data changed upstream" if result.data_changed else ""
             msg = (
-                f"The sweep collected {union.distinct} distinct licenses of "
+                f"The sweep collected {records.distinct} distinct licenses of "
                 f"{result.total_count} ({missing} missing){changed}, after repairs "
                 f"{list(result.repaired_by) or 'none'}; {result.credits_spent} credits spent. "
                 "The pages are kept in the journal: rerun later, or raise budget / "

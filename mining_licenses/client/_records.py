@@ -30,6 +30,16 @@ class RecordSet:
     _by_province: dict[str | None, set[str]] = field(default_factory=dict)
     _passes: int = 0
 
+    def copy(self) -> RecordSet:
+        """Return an independent copy (the records themselves are shared, never mutated)."""
+        return RecordSet(
+            duplicates=self.duplicates,
+            _kept=dict(self._kept),
+            _licenses=set(self._licenses),
+            _by_province={k: set(v) for k, v in self._by_province.items()},
+            _passes=self._passes,
+        )
+
     def new_pass(self) -> int:
         """Return the rank of a new pass (a query swept), for ordering its records."""
         self._passes += 1

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Final
 
 from mining_licenses import schema as s
 from mining_licenses._wire import split_order_by
 from mining_licenses.client._records import RecordSet
-from mining_licenses.client._sweep import Page, Query, Run, sweep
+from mining_licenses.client._sweep import Page, Query, Run, collect, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +39,28 @@ REPAIR_ORDERS: Final = (
 PROVINCE_SPLIT: Final = "province"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    """What the repairs did: the freshest total, the steps run, stale records dropped."""
+    """What is known after a sweep (and its repairs).
+
+    ``target`` is the freshest ``total_count``; ``changed`` says the data
+    changed and no pass saw one consistent set; ``totals`` every
+    ``total_count`` the pages reported.
+    """
 
     target: int
     changed: bool
-    repaired_by: list[str] = field(default_factory=list)
+    totals: tuple[int, ...] = ()
+    repaired_by: tuple[str, ...] = ()
     stale_dropped: int = 0
+
+
+@dataclass(frozen=True)
+class Repaired:
+    """The result of :func:`repair`: a new record set and outcome (the inputs are untouched)."""
+
+    records: RecordSet
+    outcome: Outcome
 
 
 def repair_orders(order_by: str) -> list[str]:
@@ -91,79 +105,77 @@ def plan(query: Query, union: RecordSet, target: int) -> list[str]:
 
 
 def repair(
-    run: Run,
-    query: Query,
-    union: RecordSet,
-    outcome: Outcome,
-    *,
-    rounds: int,
-    cap: int,
-    totals: list[int],
-) -> Outcome:
-    """Run repair steps until ``union`` holds ``outcome.target`` licenses or a bound.
+    run: Run, query: Query, records: RecordSet, outcome: Outcome, *, rounds: int, cap: int
+) -> Repaired:
+    """Run repair steps until the records hold ``outcome.target`` licenses or a bound is hit.
 
     ``cap`` bounds the credits all repairs together may spend (the budget
-    too); ``totals`` collects the ``total_count`` of every page seen.
+    too). Returns new records and a new outcome; ``records`` and ``outcome``
+    are left as they were.
     """
+    records = records.copy()
     orders = repair_orders(query.order_by)
     spent_before = run.tally.credits
-    for step in plan(query, union, outcome.target)[:rounds]:
-        short = union.distinct < outcome.target
+    for step in plan(query, records, outcome.target)[:rounds]:
+        short = records.distinct < outcome.target
         # a province split adds records but cannot tell which ones went stale
         if not short and (not outcome.changed or step == PROVINCE_SPLIT):
             continue
         left = cap - (run.tally.credits - spent_before)
         logger.info(
             "sweep has %d of %d licenses%s; repairing by %s (up to %d credits)",
-            union.distinct, outcome.target, ", data changed" if outcome.changed else "",
+            records.distinct, outcome.target, ", data changed" if outcome.changed else "",
             step, left,
         )  # fmt: skip
         if left <= 0:
             break
         if step == PROVINCE_SPLIT:
-            if _by_province(run, query.with_(order_by=orders[0]), union, left):
-                outcome.repaired_by.append(PROVINCE_SPLIT)
+            if _by_province(run, query.with_(order_by=orders[0]), records, left):
+                outcome = replace(outcome, repaired_by=(*outcome.repaired_by, PROVINCE_SPLIT))
             continue
         again = query.with_(order_by=step)
-        found = sweep(
-            run, [again], what=f"Repair by order_by={step}", hard=False, cap=left,
-            expected_total=outcome.target,
-        )  # fmt: skip
-        if found is None:
-            continue
-        pages = found[again]
-        seen = [page.total_count for page in pages.values()]
-        totals.extend(seen)
+        found = collect(
+            sweep(
+                run, [again], what=f"Repair by order_by={step}", hard=False, cap=left,
+                expected_total=outcome.target,
+            )
+        ).get(again)  # fmt: skip
+        if not found:
+            continue  # not affordable within the cap or the budget
+        seen = tuple(page.total_count for page in found.values())
         view = RecordSet()
-        view.add_pages(pages)
-        union.add_pages(pages, rank=union.new_pass(), count_duplicates=False)
-        outcome.target = max(seen)  # the newest full view of the data
-        outcome.repaired_by.append(f"order_by={step}")
+        view.add_pages(found)
+        records.add_pages(found, rank=records.new_pass(), count_duplicates=False)
+        outcome = replace(
+            outcome,
+            target=max(seen),  # the newest full view of the data
+            totals=outcome.totals + seen,
+            repaired_by=(*outcome.repaired_by, f"order_by={step}"),
+        )
         if len(set(seen)) == 1 and view.distinct >= seen[0]:
             # this pass alone saw every record of one unchanging set: it is the truth
-            outcome.stale_dropped += union.keep_only(view.fingerprints())
-            outcome.changed = False
+            dropped = records.keep_only(view.fingerprints())
+            outcome = replace(outcome, changed=False, stale_dropped=outcome.stale_dropped + dropped)
         elif len(set(seen)) > 1:
-            outcome.changed = True
-    return outcome
+            outcome = replace(outcome, changed=True)
+    return Repaired(records, outcome)
 
 
-def _by_province(run: Run, base: Query, union: RecordSet, cap: float) -> bool:
+def _by_province(run: Run, base: Query, records: RecordSet, cap: float) -> bool:
+    """Sweep, per province, past the first page only where the province is still short."""
     queries = [base.with_(province=name) for name in s.PROVINCES]
-    ranks = {query: union.new_pass() for query in queries}
+    ranks = {query: records.new_pass() for query in queries}
 
     def still_short(query: Query, first: Page) -> bool:
-        union.add(first.records, at=(ranks[query], 0), count_duplicates=False)
         province = str(dict(query.filters)[s.PROVINCE])
-        return union.distinct_in(province) < first.total_count
+        return records.distinct_in(province) < first.total_count
 
     # the provider lists 36 of the 38 provinces: one it refuses (400, free) is skipped
-    pages = sweep(
+    found = False
+    for query, page in sweep(
         run, queries, what="Repair by province", hard=False, cap=cap, keep_going=still_short,
         skip_refused=True,
-    )  # fmt: skip
-    if pages is None:
-        return False
-    for query, found in pages.items():
-        union.add_pages(found, rank=ranks[query], count_duplicates=False)
-    return True
+    ):  # fmt: skip
+        records.add(page.records, at=(ranks[query], page.offset), count_duplicates=False)
+        found = True
+    return found

@@ -231,21 +231,22 @@ def sweep(
     keep_going: Callable[[Query, Page], bool] | None = None,
     expected_total: int | None = None,
     skip_refused: bool = False,
-    on_page: Callable[[Query, Page], object] | None = None,
-) -> dict[Query, dict[int, Page]] | None:
-    """Fetch every page of ``queries``: first pages, then the rest concurrently.
+) -> Iterator[tuple[Query, Page]]:
+    """Yield every page of ``queries`` as it arrives: first pages, then the rest concurrently.
 
+    The one page generator: :meth:`SectorsClient.iter_pages`, ``estimate``,
+    ``fetch_all`` and the repairs all read pages through it.
     ``keep_going(query, first_page)`` picks the queries worth sweeping past
-    their first page. Each batch is checked against the budget and ``cap``
-    (credits) before it is sent: over it, a ``hard`` sweep raises
-    :class:`BudgetExceededError`, a soft one returns None (or, past the first
-    pages, what it has). With ``expected_total`` the whole sweep's cost is
-    checked before the first page is bought. Pages that report a larger total
-    than planned extend the sweep (the data grew meanwhile). ``on_page`` sees
-    each page as it arrives (the caller's work overlaps the network's).
+    their first page (``estimate`` keeps none). Each batch is checked against
+    the budget and ``cap`` (credits) before it is sent: over it, a ``hard``
+    sweep raises :class:`BudgetExceededError`, a soft one stops (having
+    yielded nothing, or, past the first pages, what it has). With
+    ``expected_total`` the whole sweep's cost is checked before the first
+    page is bought. Pages that report a larger total than planned extend the
+    sweep (the data grew meanwhile).
     """
     spent_at_start = run.tally.credits
-    pages: dict[Query, dict[int, Page]] = {q: {} for q in queries}
+    seen: dict[Query, dict[int, Page]] = {q: {} for q in queries}
 
     def affordable(tasks: list[tuple[Query, int]]) -> bool:
         cost = sum(not run.is_cached(q, o) for q, o in tasks)
@@ -263,24 +264,27 @@ def sweep(
     if expected_total is not None:
         planned = [(q, o) for q in queries for o in q.offsets(expected_total)]
     if not affordable(planned):
-        return None
+        return
     run.progress.plan(len(firsts))
     for query, page in fetch_pages(run, firsts, skip_refused=skip_refused):
-        pages[query][0] = page
-        if on_page is not None:
-            on_page(query, page)
-    answered = [q for q in queries if 0 in pages[q]]
-    chosen = [q for q in answered if keep_going is None or keep_going(q, pages[q][0])]
+        seen[query][0] = page
+        yield query, page
+    answered = [q for q in queries if 0 in seen[q]]
+    chosen = [q for q in answered if keep_going is None or keep_going(q, seen[q][0])]
     for _ in range(MAX_GROWTH_ROUNDS + 1):
-        totals = {q: max(p.total_count for p in pages[q].values()) for q in chosen}
-        rest = [(q, o) for q in chosen for o in q.offsets(totals[q]) if o not in pages[q]]
-        if not rest:
-            break
-        if not affordable(rest):
-            break  # a soft sweep keeps what it has; the caller counts what is missing
+        totals = {q: max(p.total_count for p in seen[q].values()) for q in chosen}
+        rest = [(q, o) for q in chosen for o in q.offsets(totals[q]) if o not in seen[q]]
+        if not rest or not affordable(rest):
+            return  # a soft sweep keeps what it has; the caller counts what is missing
         run.progress.plan(len(rest))
         for query, page in fetch_pages(run, rest, skip_refused=skip_refused):
-            pages[query][page.offset] = page
-            if on_page is not None:
-                on_page(query, page)
-    return pages
+            seen[query][page.offset] = page
+            yield query, page
+
+
+def collect(pages: Iterable[tuple[Query, Page]]) -> dict[Query, dict[int, Page]]:
+    """Gather the pages of :func:`sweep` by query and offset."""
+    out: dict[Query, dict[int, Page]] = {}
+    for query, page in pages:
+        out.setdefault(query, {})[page.offset] = page
+    return out
