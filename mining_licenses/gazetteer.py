@@ -20,6 +20,7 @@ from typing import Final
 import polars as pl
 
 from mining_licenses import schema
+from mining_licenses._errors import ConfigurationError
 
 __all__ = [
     "ATTRIBUTION",
@@ -327,7 +328,7 @@ def locate(texts: pl.Series, provinces: pl.Series | None = None) -> pl.DataFrame
     """
     if provinces is not None and provinces.len() != texts.len():
         msg = f"locate(): texts has {texts.len()} rows but provinces has {provinces.len()}"
-        raise ValueError(msg)
+        raise ConfigurationError(msg)
     rows = pl.DataFrame(
         {
             "_text": texts.cast(pl.String()),

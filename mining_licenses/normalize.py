@@ -24,8 +24,16 @@ from mining_licenses._errors import SchemaError
 logger = logging.getLogger(__name__)
 
 _TEXT_FIELDS: Final = tuple(f for f in s.API_FIELDS if f != s.LOCATION)
+# Working columns, dropped at the end; the leading underscores keep them clear of API fields.
 _RAW: Final = "__raw_"  # prefix of the raw (text) columns kept until the end
+_KNOWN: Final = "__known_"  # prefix of the canonical spelling of a categorical, null if unknown
 _ROW: Final = "__row"
+_X: Final = "__x"  # the API point's coordinates, as given
+_Y: Final = "__y"
+_IN_BOUNDS: Final = "__in_bounds"  # the API point lies in Indonesia
+_SWAPPED: Final = "__swapped"  # the API point, read [lat, lon], would lie in Indonesia
+_NAME_KEY: Final = "__name_key"
+_NOT_OBJECT: Final = "__not_object"
 _POINT_TYPE: Final = r'(?i)"type"\s*:\s*"point"'
 _NUMBER: Final = r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 _COORDINATES: Final = rf'"coordinates"\s*:\s*\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*[,\]]'
@@ -38,6 +46,14 @@ ADVISORY_ISSUES: Final = (s.ISSUE_LOCATION_UNRESOLVED, s.ISSUE_DUPLICATE_RECORD)
 
 def _raw(field: str) -> str:
     return f"{_RAW}{field}"
+
+
+def _known(field: str) -> str:
+    return f"{_KNOWN}{field}"
+
+
+_LOCATION_TEXT: Final = _raw("location_text")  # the API's location when it was text
+_LOCATION_JSON: Final = _raw("location_json")  # the API's location when it was not
 
 
 def _as_text(value: Any) -> str | None:
@@ -71,8 +87,8 @@ def _raw_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
         None if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in locations
     ]
     frame = frame.with_columns(
-        pl.Series(_raw("location_text"), location_text, dtype=pl.String()),
-        pl.Series(_raw("location_json"), location_json, dtype=pl.String()),
+        pl.Series(_LOCATION_TEXT, location_text, dtype=pl.String()),
+        pl.Series(_LOCATION_JSON, location_json, dtype=pl.String()),
     )
     return frame.with_columns(_clean_text(c) for c in frame.columns)
 
@@ -134,14 +150,14 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     """Typed columns, plus the checks each needs, as expressions over the raw text."""
     lon_min, lat_min, lon_max, lat_max = s.INDONESIA_BOUNDS
     area = pl.col(_raw(s.AREA_HA)).cast(pl.Float64, strict=False)
-    point_json = pl.col(_raw("location_json"))
+    point_json = pl.col(_LOCATION_JSON)
     is_point = point_json.str.contains(_POINT_TYPE)
     x = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 1).cast(pl.Float64))
     y = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 2).cast(pl.Float64))
     canonical: list[pl.Series] = []
     for f in s.CATEGORICAL_COLUMNS:
         known = _per_value(frame, _raw(f), _canonical_key(f), pl.String())
-        canonical.append(known.alias(f"__known_{f}"))
+        canonical.append(known.alias(_known(f)))
     typed = frame.with_columns(
         *(
             pl.col(_raw(f)).alias(f)
@@ -157,41 +173,41 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
         *canonical,
         _per_value(frame, _raw(s.EFFECTIVE_DATE), _iso_date, pl.Date()).alias(s.EFFECTIVE_DATE),
         _per_value(frame, _raw(s.EXPIRY_DATE), _iso_date, pl.Date()).alias(s.EXPIRY_DATE),
-        _per_value(frame, _raw(s.COMPANY_NAME), _name_key, pl.String()).alias("__name_key"),
+        _per_value(frame, _raw(s.COMPANY_NAME), _name_key, pl.String()).alias(_NAME_KEY),
         area.alias(s.AREA_HA),
-        x.alias("__x"),
-        y.alias("__y"),
+        x.alias(_X),
+        y.alias(_Y),
     ).with_columns(
-        (
-            pl.col("__x").is_between(lon_min, lon_max) & pl.col("__y").is_between(lat_min, lat_max)
-        ).alias("__in_bounds"),
-        (
-            pl.col("__y").is_between(lon_min, lon_max) & pl.col("__x").is_between(lat_min, lat_max)
-        ).alias("__swapped"),
+        (pl.col(_X).is_between(lon_min, lon_max) & pl.col(_Y).is_between(lat_min, lat_max)).alias(
+            _IN_BOUNDS
+        ),
+        (pl.col(_Y).is_between(lon_min, lon_max) & pl.col(_X).is_between(lat_min, lat_max)).alias(
+            _SWAPPED
+        ),
     )
     return typed.with_columns(
-        *(pl.coalesce(f"__known_{f}", _raw(f)).alias(f) for f in s.CATEGORICAL_COLUMNS),
-        _slug_or(pl.col(s.COMPANY_SLUG), pl.col("__name_key")).alias(s.COMPANY_KEY),
+        *(pl.coalesce(_known(f), _raw(f)).alias(f) for f in s.CATEGORICAL_COLUMNS),
+        _slug_or(pl.col(s.COMPANY_SLUG), pl.col(_NAME_KEY)).alias(s.COMPANY_KEY),
         # a rejected point is kept as its GeoJSON text, so nothing the API sent is lost
         pl.coalesce(
-            pl.col(_raw("location_text")),
-            pl.when(~pl.col("__in_bounds").fill_null(value=False)).then(point_json),
+            pl.col(_LOCATION_TEXT),
+            pl.when(~pl.col(_IN_BOUNDS).fill_null(value=False)).then(point_json),
         ).alias(s.LOCATION_TEXT),
     )
 
 
 def _placed(frame: pl.DataFrame) -> pl.DataFrame:
     """Longitude/latitude from the API's point, else from the gazetteer."""
-    api_point = pl.col("__in_bounds").fill_null(value=False)
+    api_point = pl.col(_IN_BOUNDS).fill_null(value=False)
     # the names to try, in order: the location text (when it is a name), then the city
     names = pl.concat_str(
-        [pl.col(_raw("location_text")), pl.col(s.CITY)], separator=", ", ignore_nulls=True
+        [pl.col(_LOCATION_TEXT), pl.col(s.CITY)], separator=", ", ignore_nulls=True
     )
     found = gazetteer.locate(frame.select(names.alias("n")).to_series(), frame[s.PROVINCE])
     from_regency = found["longitude"].is_not_null()
     return frame.with_columns(
-        pl.when(api_point).then(pl.col("__x")).otherwise(found["longitude"]).alias(s.LONGITUDE),
-        pl.when(api_point).then(pl.col("__y")).otherwise(found["latitude"]).alias(s.LATITUDE),
+        pl.when(api_point).then(pl.col(_X)).otherwise(found["longitude"]).alias(s.LONGITUDE),
+        pl.when(api_point).then(pl.col(_Y)).otherwise(found["latitude"]).alias(s.LATITUDE),
         pl.when(api_point)
         .then(pl.lit(s.GEOMETRY_FROM_API))
         .when(pl.lit(from_regency))
@@ -200,61 +216,38 @@ def _placed(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _issue_checks() -> list[pl.Expr]:
-    """Return one boolean expression per issue code (named by the code), in a fixed order."""
+def _issue_table() -> dict[str, pl.Expr]:
+    """Return each issue code with the condition that flags it, in the order codes are listed.
 
-    def flag(condition: pl.Expr, code: str) -> pl.Expr:
-        return condition.fill_null(value=False).alias(code)
-
-    checks = [flag(pl.col("__not_object"), s.ISSUE_NOT_AN_OBJECT)]
-    checks.extend(
-        flag(pl.col(_raw(field)).is_null(), s.field_issue(s.ISSUE_MISSING, field))
-        for field in s.REQUIRED_FIELDS
-    )
-    checks.append(
-        flag(
-            pl.col(s.WIUP_CODE).is_not_null() & ~pl.col(s.WIUP_CODE).str.contains(r"^\d{16}$"),
-            s.ISSUE_WIUP_CODE_FORMAT,
-        )
-    )
-    checks.extend(
-        flag(
-            pl.col(_raw(field)).is_not_null() & pl.col(f"__known_{field}").is_null(),
-            s.field_issue(s.ISSUE_UNKNOWN_VALUE, field),
-        )
-        for field in s.CATEGORICAL_COLUMNS
-    )
-    checks.extend(
-        flag(
-            pl.col(_raw(field)).is_not_null() & pl.col(field).is_null(),
-            s.field_issue(s.ISSUE_INVALID_DATE, field),
-        )
-        for field in (s.EFFECTIVE_DATE, s.EXPIRY_DATE)
-    )
-    area = pl.col(s.AREA_HA)
-    checks += [
-        flag(pl.col(s.EXPIRY_DATE) < pl.col(s.EFFECTIVE_DATE), s.ISSUE_EXPIRY_BEFORE_EFFECTIVE),
-        flag(
-            pl.col(_raw(s.AREA_HA)).is_not_null() & (area.is_null() | ~area.is_finite()),
-            s.field_issue(s.ISSUE_NOT_A_NUMBER, s.AREA_HA),
-        ),
-        flag(area <= 0, s.ISSUE_AREA_NOT_POSITIVE),
-        flag(
-            pl.col(_raw("location_json")).is_not_null() & pl.col("__x").is_null(),
-            s.ISSUE_LOCATION_MALFORMED,
-        ),
-        flag(pl.col("__swapped"), s.ISSUE_COORDS_SWAPPED),
-        flag(
-            pl.col("__x").is_not_null() & ~pl.col("__in_bounds") & ~pl.col("__swapped"),
-            s.ISSUE_COORDS_OUT_OF_BOUNDS,
-        ),
-        flag(pl.col(s.GEOMETRY_SOURCE).is_null(), s.ISSUE_LOCATION_UNRESOLVED),
-        flag(
-            pl.col(s.WIUP_CODE).is_not_null() & pl.col(s.WIUP_CODE).is_duplicated(),
-            s.ISSUE_DUPLICATE_RECORD,
-        ),
-    ]
-    return checks
+    Adding a quality code is one entry here (and its meaning in ``schema.ISSUE_CODES``).
+    """
+    area, code = pl.col(s.AREA_HA), pl.col(s.WIUP_CODE)
+    return {
+        s.ISSUE_NOT_AN_OBJECT: pl.col(_NOT_OBJECT),
+        **{s.field_issue(s.ISSUE_MISSING, f): pl.col(_raw(f)).is_null() for f in s.REQUIRED_FIELDS},
+        s.ISSUE_WIUP_CODE_FORMAT: code.is_not_null() & ~code.str.contains(r"^\d{16}$"),
+        **{
+            s.field_issue(s.ISSUE_UNKNOWN_VALUE, f): pl.col(_raw(f)).is_not_null()
+            & pl.col(_known(f)).is_null()
+            for f in s.CATEGORICAL_COLUMNS
+        },
+        **{
+            s.field_issue(s.ISSUE_INVALID_DATE, f): pl.col(_raw(f)).is_not_null()
+            & pl.col(f).is_null()
+            for f in (s.EFFECTIVE_DATE, s.EXPIRY_DATE)
+        },
+        s.ISSUE_EXPIRY_BEFORE_EFFECTIVE: pl.col(s.EXPIRY_DATE) < pl.col(s.EFFECTIVE_DATE),
+        s.field_issue(s.ISSUE_NOT_A_NUMBER, s.AREA_HA): pl.col(_raw(s.AREA_HA)).is_not_null()
+        & (area.is_null() | ~area.is_finite()),
+        s.ISSUE_AREA_NOT_POSITIVE: area <= 0,
+        s.ISSUE_LOCATION_MALFORMED: pl.col(_LOCATION_JSON).is_not_null() & pl.col(_X).is_null(),
+        s.ISSUE_COORDS_SWAPPED: pl.col(_SWAPPED),
+        s.ISSUE_COORDS_OUT_OF_BOUNDS: pl.col(_X).is_not_null()
+        & ~pl.col(_IN_BOUNDS)
+        & ~pl.col(_SWAPPED),
+        s.ISSUE_LOCATION_UNRESOLVED: pl.col(s.GEOMETRY_SOURCE).is_null(),
+        s.ISSUE_DUPLICATE_RECORD: code.is_not_null() & code.is_duplicated(),
+    }
 
 
 def _with_issues(frame: pl.DataFrame) -> pl.DataFrame:
@@ -264,7 +257,9 @@ def _with_issues(frame: pl.DataFrame) -> pl.DataFrame:
     the (usually few) rows that fail one, then joined back, which is several
     times faster than building a list for every row.
     """
-    flags = frame.select(_issue_checks())
+    flags = frame.select(
+        condition.fill_null(value=False).alias(code) for code, condition in _issue_table().items()
+    )
     codes = flags.columns
     hit = flags.select(pl.any_horizontal(pl.all())).to_series()
     flagged = (
@@ -386,9 +381,7 @@ def normalize_records(
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
 
-    frame = _raw_frame(dicts).with_columns(
-        pl.Series("__not_object", not_object, dtype=pl.Boolean())
-    )
+    frame = _raw_frame(dicts).with_columns(pl.Series(_NOT_OBJECT, not_object, dtype=pl.Boolean()))
     frame = _with_issues(_placed(_typed(frame))).with_columns(
         pl.lit(when).cast(s.COLUMNS[s.FETCHED_AT]).alias(s.FETCHED_AT)
     )

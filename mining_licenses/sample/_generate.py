@@ -19,6 +19,7 @@ import polars as pl
 
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
+from mining_licenses._errors import ConfigurationError
 from mining_licenses.sample import _fields as fields
 from mining_licenses.sample import _tables as ref
 from mining_licenses.sample._fields import IntArray
@@ -138,7 +139,7 @@ def generate_records(n: int = SAMPLE_SIZE, *, seed: int = SAMPLE_SEED) -> list[d
     """
     if n < 0:
         msg = f"generate_records(n={n}): n must be zero or more"
-        raise ValueError(msg)
+        raise ConfigurationError(msg)
     if n == 0:
         return []
     rng = np.random.default_rng(seed)
