@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mining_licenses import gazetteer, schema
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data" / "gazetteer"
+SOURCE = REPO / "scripts" / "gazetteer-source"  # the reference data, kept in the repository
 BUNDLED = REPO / "mining_licenses" / "data" / "gazetteer"
 
 
@@ -410,18 +410,16 @@ def _build_script() -> ModuleType:
     return module
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason=f"reference data {SHARED} is absent")
 def test_bundled_files_equal_a_fresh_build():
-    files = _build_script().build(SHARED)
+    files = _build_script().build(SOURCE)
     assert sorted(files) == ["README.md", "provinces.csv", "regencies.csv"]
     for name, text in files.items():
         assert (BUNDLED / name).read_bytes() == text.encode("utf-8"), name
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason=f"reference data {SHARED} is absent")
 def test_build_is_deterministic_and_lists_every_correction():
     module = _build_script()
-    first, second = module.build(SHARED), module.build(SHARED)
+    first, second = module.build(SOURCE), module.build(SOURCE)
     assert first == second
     for correction in module.CORRECTIONS:
         assert f"{correction.code} {correction.name}" in first["README.md"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -220,14 +219,21 @@ def test_faults_429_with_and_without_retry_after_500_and_drop(replica):
     assert replica.billed == 2  # only the two 200s
 
 
-def test_latency_and_concurrent_service(replica):
-    replica.faults = Faults(latency=0.3)
-    start = time.perf_counter()
+def test_concurrent_service(replica, monkeypatch):
+    # Eight requests answered side by side: each answer waits until all eight are
+    # being answered at once (a barrier), which a one-at-a-time server never reaches.
+    together = threading.Barrier(8, timeout=20)
+    answer = replica._answer
+
+    def answer_together(*args, **kwargs):
+        together.wait()
+        return answer(*args, **kwargs)
+
+    monkeypatch.setattr(replica, "_answer", answer_together)
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: get(replica).status_code, range(8)))
-    elapsed = time.perf_counter() - start
     assert statuses == [200] * 8
-    assert 0.3 <= elapsed < 0.9  # served side by side, not one after another
+    assert not together.broken
 
 
 def test_data_changes_between_pages(replica, records):
