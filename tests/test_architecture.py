@@ -1,0 +1,77 @@
+"""The import rules of ARCHITECTURE.md, checked on the source: data flows one way."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mining_licenses"
+
+PLUMBING = {"_version", "_errors", "_config", "schema", "_wire", "_filters", "_atomic"}
+#: What each top-level module or sub-package may import from the package (besides itself).
+ALLOWED: dict[str, set[str]] = {
+    "_version": set(),
+    "_errors": set(),
+    "_config": set(),
+    "_atomic": {"_errors"},
+    "schema": set(),
+    "_filters": {"_errors", "schema"},
+    "_wire": {"_errors", "_filters", "schema"},
+    "gazetteer": {"_errors", "schema"},
+    "normalize": PLUMBING | {"gazetteer"},
+    "geo": PLUMBING,
+    "client": PLUMBING,
+    "store": PLUMBING | {"geo"},
+    "analytics": PLUMBING | {"geo"},
+    "plots": PLUMBING | {"analytics", "gazetteer", "geo"},
+    "replica": PLUMBING | {"normalize", "sample"},
+    "sample": PLUMBING | {"gazetteer", "normalize", "store"},
+    "report": PLUMBING | {"analytics", "plots", "gazetteer", "store", "sample"},
+    "loader": PLUMBING | {"client", "normalize", "geo", "store", "analytics", "sample"},
+}
+UNLIMITED = {"__init__", "cli"}
+
+
+def imports() -> dict[str, set[str]]:
+    """Map each top-level module or sub-package to the parts of the package it imports."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for path in PACKAGE.rglob("*.py"):
+        unit = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if parts[0] != "mining_licenses":
+                    continue
+                names = [parts[1]] if len(parts) > 1 else [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                prefix = "mining_licenses."
+                names = [a.name.split(".")[1] for a in node.names if a.name.startswith(prefix)]
+            else:
+                continue
+            found[unit].update(name for name in names if name != unit)
+    return found
+
+
+def test_every_part_imports_only_what_the_architecture_allows():
+    found = imports()
+    assert set(found) - UNLIMITED <= set(ALLOWED), (
+        "a new module: add it to ALLOWED and ARCHITECTURE.md"
+    )
+    breaches = {
+        unit: sorted(names - ALLOWED[unit])
+        for unit, names in found.items()
+        if unit not in UNLIMITED and names - ALLOWED[unit]
+    }
+    assert breaches == {}
+
+
+def test_the_architecture_note_names_every_part():
+    note = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    parts = {
+        p.name.removesuffix(".py")
+        for p in PACKAGE.iterdir()
+        if p.suffix == ".py" or (p / "__init__.py").exists()
+    }
+    missing = sorted(p for p in parts if f"`{p}" not in note)
+    assert missing == []
