@@ -284,7 +284,7 @@ def quality(frame: pl.DataFrame) -> p.Section:
     )
     codes = p.table(
         issues,
-        [Column(q.ITEM, "Issue", css="code"), Column("meaning", "Meaning"), *counted],
+        [Column(q.ITEM, "Issue", css="code"), Column("meaning", "Meaning", css="prose"), *counted],
         caption="Issue codes",
     )
     grid = p.Grid(
