@@ -1,9 +1,11 @@
 """One self-contained HTML report of the registry: numbers, charts, tables, provenance.
 
 :func:`render_report` returns the page as a string and :func:`write_report`
-writes it. Inside: ``_render`` (the two public functions), ``_sections`` (what
-each section says), ``_html`` (tables, charts, formats) and ``_template`` (the
-page around them).
+writes it. Inside: ``_render`` (the two public functions and the jinja2
+environment), ``_sections`` (what each section says), ``_provenance`` (the
+snapshot metadata, without credentials), ``_parts`` (the cards, charts and
+tables a section is made of, as data), ``_format`` (how numbers read) and
+``templates/`` (the markup and CSS; jinja2 escapes every value).
 """
 
 from mining_licenses.report._render import (
