@@ -24,7 +24,7 @@ from polars.testing import assert_frame_equal
 
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
-from mining_licenses._errors import MissingDependencyError, SyntheticDataWarning
+from mining_licenses._errors import SyntheticDataWarning
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.loader import load_licenses
 from mining_licenses.report import (
@@ -355,17 +355,6 @@ def test_without_matplotlib_the_report_says_so(small, no_charts):
     assert page.count("Chart not drawn") == 5
     assert "pip install &#39;mining-licenses[viz]&#39;" in page
     assert all(f'id="{i}"' in page for i in SECTION_IDS)
-
-
-def test_without_jinja2_the_error_names_the_extra(small, monkeypatch):
-    monkeypatch.setitem(sys.modules, "jinja2", None)
-    _render._environment.cache_clear()
-    try:
-        with pytest.raises(MissingDependencyError, match=r"mining-licenses\[viz\]"):
-            render_report(small)
-    finally:
-        monkeypatch.undo()
-        _render._environment.cache_clear()
 
 
 def test_empty_frame_gives_a_complete_page(no_charts):

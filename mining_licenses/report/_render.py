@@ -20,7 +20,6 @@ import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import MissingDependencyError
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.report import _provenance as prov
 from mining_licenses.report import _sections as sec
@@ -52,14 +51,8 @@ _PAGE: Final = "report.html.j2"
 @functools.cache
 def _environment() -> jinja2.Environment:
     """Return the template environment: templates of this package, every value escaped."""
-    try:
-        import jinja2
-    except ImportError as err:
-        msg = (
-            "render_report() needs jinja2, which is not installed; install the viz extra: "
-            "pip install 'mining-licenses[viz]'"
-        )
-        raise MissingDependencyError(msg) from err
+    import jinja2  # a dependency of the package; imported when a report is made
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("mining_licenses.report", "templates"),
         autoescape=True,
