@@ -2,18 +2,21 @@
 
 Every chart takes a canonical polars frame or its GeoDataFrame, draws what
 :mod:`mining_licenses.analytics` computes, and returns a
-:class:`matplotlib.figure.Figure`. Figures are made without pyplot, so they
-never pile up in pyplot's registry: return one from a notebook cell to show
-it, call ``fig.savefig(...)`` to keep it, or pass ``ax=`` from your own
-``plt.subplots()`` to draw into a figure pyplot manages. Commodities have one
-colour everywhere (:data:`COMMODITY_COLORS`), here and in :func:`explore`.
+:class:`matplotlib.figure.Figure`. In Jupyter every figure a cell draws is
+shown once, whether or not it is the cell's value; in a script call
+``fig.savefig(...)``; or pass ``ax=`` from your own ``plt.subplots()`` to
+draw into a figure pyplot manages. Figures are made without pyplot, so they
+never pile up in pyplot's registry (``_display`` says how and why).
+Commodities have one colour everywhere (:data:`COMMODITY_COLORS`), here and
+in :func:`explore`.
 
 No basemap is bundled or fetched: :func:`plot_map` draws Indonesia's extent
 with a graticule and the gazetteer's province points, and :func:`explore`
 works offline with ``tiles=None``.
 
 Inside: ``_charts`` (the charts), ``_map`` (:func:`plot_map` and
-:func:`explore`) and ``_style`` (the palette and the drawing plumbing).
+:func:`explore`), ``_style`` (the palette and the drawing plumbing) and
+``_display`` (how figures reach the screen in Jupyter).
 """
 
 from mining_licenses.plots._charts import (

@@ -33,6 +33,7 @@ def _period_labels(starts: pl.Series, freq: str) -> list[str]:
     return [f"{d.year}-{d.month:02d}" for d in starts]
 
 
+@kit.shown_in_jupyter
 def plot_expiry_schedule(
     df: pl.DataFrame | gpd.GeoDataFrame,
     *,
@@ -169,6 +170,7 @@ def plot_expiry_schedule(
     return fig
 
 
+@kit.shown_in_jupyter
 def plot_area_by_province(
     df: pl.DataFrame | gpd.GeoDataFrame, *, top: int | None = None, ax: Axes | None = None
 ) -> Figure:
@@ -222,6 +224,7 @@ def plot_area_by_province(
     return fig
 
 
+@kit.shown_in_jupyter
 def plot_top_companies(
     df: pl.DataFrame | gpd.GeoDataFrame, *, top: int = 15, ax: Axes | None = None
 ) -> Figure:
@@ -281,6 +284,7 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+@kit.shown_in_jupyter
 def plot_license_age(
     df: pl.DataFrame | gpd.GeoDataFrame,
     *,

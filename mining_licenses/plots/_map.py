@@ -80,6 +80,7 @@ def _place_labels(
             text.remove()
 
 
+@kit.shown_in_jupyter
 def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> Figure:
     """Map of licenses coloured by commodity and sized by area, over Indonesia's extent.
 

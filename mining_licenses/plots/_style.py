@@ -1,18 +1,20 @@
 """The palette and the drawing plumbing shared by the charts and the map.
 
 Re-exported where public by :mod:`mining_licenses.plots` (the palette and
-:func:`commodity_color`); the rest (a pyplot-free canvas, titles, axis styles,
-stacked bars, legends) is used by :mod:`mining_licenses.plots` and
-:mod:`mining_licenses._map`. Matplotlib is imported inside the functions that
-draw, never here at import.
+:func:`commodity_color`); the rest (a pyplot-free canvas that Jupyter shows,
+titles, axis styles, stacked bars, legends) is used by the chart and map
+modules. Matplotlib is imported inside the functions that draw, never here at
+import.
 """
 
 from __future__ import annotations
 
+import functools
+import sys
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, ParamSpec
 
 import numpy as np
 import polars as pl
@@ -64,6 +66,8 @@ NULL_COLOR: Final = "#d9d9d9"
 NULL_LABEL: Final = "(not given)"
 
 _EXTRA: Final = "pip install 'mining-licenses[viz]'"
+_PACKAGE: Final = "mining_licenses"
+_P = ParamSpec("_P")
 
 
 def commodity_color(value: str | None) -> str:
@@ -111,11 +115,34 @@ def canvas(ax: Axes | None, figsize: tuple[float, float], function: str) -> tupl
             raise ValueError(msg)
         return fig, ax
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout="constrained")
+    from mining_licenses.plots._display import NotebookFigure
+
+    fig = NotebookFigure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)  # a real canvas, so text can be measured before saving
     return fig, fig.add_subplot()
+
+
+def shown_in_jupyter(draw: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Make a public plot function's figure show in Jupyter even when not the cell's value.
+
+    Only calls from outside the package count: the report draws the same
+    charts to embed them, and those must not pop up in the user's cell.
+    See :mod:`mining_licenses.plots._display` for the mechanism and why.
+    """
+
+    @functools.wraps(draw)
+    def drawn(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        fig = draw(*args, **kwargs)
+        if "IPython" in sys.modules:  # never true in a plain script: no cost there
+            caller = str(sys._getframe(1).f_globals.get("__name__", ""))
+            if caller != _PACKAGE and not caller.startswith(f"{_PACKAGE}."):
+                from mining_licenses.plots import _display
+
+                _display.queue(fig)
+        return fig
+
+    return drawn
 
 
 def frame(df: pl.DataFrame | gpd.GeoDataFrame, function: str) -> pl.DataFrame:
