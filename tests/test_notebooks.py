@@ -52,9 +52,7 @@ _PROBE_CELLS = {
         " 'plot_license_age': plot_license_age, 'frame': frame})"
     ),
     "pyplot": (
-        "import matplotlib.pyplot as plt\n"
-        "fig = plot_license_age(frame)\n"
-        "fig, plt.get_fignums()"
+        "import matplotlib.pyplot as plt\nfig = plot_license_age(frame)\nfig, plt.get_fignums()"
     ),
     "pending": "from mining_licenses.plots import _display\nlen(_display._PENDING)",
     "sweep": (
@@ -255,4 +253,3 @@ def test_progress_bar_falls_back_to_text_without_ipywidgets(
     bar.advance(records=30, credits=1)
     bar.close()
     assert [str(w.message) for w in recwarn] == []
-
