@@ -28,7 +28,6 @@ from mining_licenses.client import _progress
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 PROBE = "probe_display"
-_EXECUTED = pytest.StashKey[dict[str, Path]]()
 _PLOT_CALL = re.compile(r"(?<![\w.])(plot_\w+)\(")
 _FIGURE_TEXT = re.compile(r"<\w*Figure size")
 _WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -86,23 +85,26 @@ def _probe_notebook() -> nbformat.NotebookNode:
     return book
 
 
-def executed_notebooks(config: pytest.Config, factory: pytest.TempPathFactory) -> dict[str, Path]:
+def executed_notebooks(factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Execute the notebooks and the probe once per session; return the executed copies by stem.
 
-    The copies keep every output (``tests/test_docs.py`` renders them); a
-    failing cell is recorded as an error output, not raised, so each test says
-    what it checks.
+    The copies keep every output (``tests/test_docs.py`` renders them) in a
+    folder of the session's temp directory, found again by its name however
+    this module was imported. A failing cell is recorded as an error output,
+    not raised, so each test says what it checks.
     """
-    if _EXECUTED in config.stash:
-        return config.stash[_EXECUTED]
-    root = factory.mktemp("notebooks")
+    root = factory.getbasetemp() / "executed-notebooks"
+    stems = [p.stem for p in NOTEBOOKS] + [PROBE]
+    executed = {stem: root / f"{stem}.ipynb" for stem in stems}
+    if (root / "done").is_file():
+        return executed
+    root.mkdir(exist_ok=True)
     env = _kernel_env(root / "store")
     books = {p.stem: nbformat.read(p, as_version=4) for p in NOTEBOOKS}
     books[PROBE] = _probe_notebook()
-    executed = {}
     for stem, book in books.items():
         work = root / stem
-        work.mkdir()
+        work.mkdir(exist_ok=True)
         NotebookClient(
             book,
             timeout=240,
@@ -110,17 +112,14 @@ def executed_notebooks(config: pytest.Config, factory: pytest.TempPathFactory) -
             allow_errors=True,
             resources={"metadata": {"path": str(work)}},
         ).execute(env=env)
-        executed[stem] = root / f"{stem}.ipynb"
         nbformat.write(book, executed[stem])
-    config.stash[_EXECUTED] = executed
+    (root / "done").touch()
     return executed
 
 
 @pytest.fixture(scope="session")
-def executed(
-    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, nbformat.NotebookNode]:
-    paths = executed_notebooks(pytestconfig, tmp_path_factory)
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, nbformat.NotebookNode]:
+    paths = executed_notebooks(tmp_path_factory)
     return {stem: nbformat.read(path, as_version=4) for stem, path in paths.items()}
 
 
