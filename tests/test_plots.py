@@ -433,3 +433,23 @@ def test_land_is_drawn_under_the_licenses_and_credited(sample):
     assert len(fills) == 2  # Indonesia a shade darker than its neighbours
     assert any("Natural Earth" in t.get_text() for t in ax.texts)
     assert not any("No coastline" in t.get_text() for t in ax.texts)
+
+
+# ------------------------------------------------------------ display outside Jupyter
+
+
+def test_outside_ipython_figures_are_plain_and_nothing_is_queued(sample, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from mining_licenses.plots import _display
+
+    fig = plots.plot_license_age(sample)
+    assert isinstance(fig, Figure)
+    assert _display._PENDING == []
+    # IPython imported but no shell running (a script that imports it): still nothing queued
+    monkeypatch.setitem(sys.modules, "IPython", ModuleType("IPython"))
+    plots.plot_license_age(sample)
+    assert _display._PENDING == []
+    assert plt.get_fignums() == []
+    png = _display.png_base64(fig)
+    assert png.startswith("iVBOR")  # a PNG, as Jupyter is sent it
