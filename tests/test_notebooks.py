@@ -53,6 +53,13 @@ _PROBE_CELLS = {
     "pyplot": (
         "import matplotlib.pyplot as plt\nfig = plot_license_age(frame)\nfig, plt.get_fignums()"
     ),
+    "figure_printer": (  # ipympl (%matplotlib widget) registers a printer for every Figure
+        "from matplotlib.figure import Figure\n"
+        "get_ipython().display_formatter.ipython_display_formatter.for_type(\n"
+        "    Figure, lambda fig: print('shown by a Figure printer')\n"
+        ")\n"
+        "plot_license_age(frame)"
+    ),
     "pending": "from mining_licenses.plots import _display\nlen(_display._PENDING)",
     "sweep": (
         "from mining_licenses import fetch_licenses\n"
@@ -204,12 +211,16 @@ def test_figures_show_once_each_in_a_plain_kernel(
         "again": 1,  # displaying a figure again in a later cell shows it again
         "package": 0,  # figures the package draws for itself stay hidden
         "pyplot": 1,  # once pyplot and matplotlib_inline are loaded, still once
+        "figure_printer": 1,  # ours is the more specific printer
         "pending": 0,
         "sweep": 0,
     }
     # nothing is registered with pyplot, and nothing is kept after a cell ends
     assert "[])" in "".join(_texts(cells["pyplot"]))
     assert _texts(cells["pending"]) == ["0"]
+    assert "Figure printer" not in "".join(
+        o.get("text", "") for o in cells["figure_printer"].outputs
+    )
 
 
 @pytest.mark.slow
