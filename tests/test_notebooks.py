@@ -253,7 +253,9 @@ def test_progress_bar_is_a_widget_in_a_kernel_with_ipywidgets(
 
 
 def test_progress_bar_falls_back_to_text_without_ipywidgets(
-    monkeypatch: pytest.MonkeyPatch, recwarn: pytest.WarningsRecorder
+    monkeypatch: pytest.MonkeyPatch,
+    recwarn: pytest.WarningsRecorder,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _fake_kernel(monkeypatch)
     monkeypatch.setattr(tqdm_notebook, "IProgress", None)
@@ -262,4 +264,7 @@ def test_progress_bar_falls_back_to_text_without_ipywidgets(
     bar.plan(2)
     bar.advance(records=30, credits=1)
     bar.close()
-    assert [str(w.message) for w in recwarn] == []
+    assert [str(w.message) for w in recwarn] == []  # silently
+    out, err = capsys.readouterr()
+    assert "1/2" in out  # on stdout, not the notebook's red stderr
+    assert err == ""

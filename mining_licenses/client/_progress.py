@@ -1,7 +1,8 @@
 """The sweep's progress bar: pages, records and credits, in a terminal or Jupyter.
 
 In a Jupyter kernel with ``ipywidgets`` (the ``viz`` extra ships it) the bar
-is a widget; without it, or anywhere else, it is tqdm's text bar. The choice
+is a widget; without it, tqdm's text bar on stdout (stderr shows red in a
+notebook); anywhere else, tqdm's text bar on stderr. The choice
 is made here, when a bar is made, rather than by ``tqdm.auto``: importing
 ``tqdm.auto`` in a kernel without ``ipywidgets`` warns ``TqdmWarning:
 IProgress not found`` at import, so every notebook that imports the package
@@ -55,8 +56,16 @@ class SweepProgress:
     """
 
     def __init__(self, *, enabled: bool, description: str = "licenses") -> None:
-        self._bar = bar_class(enabled=enabled)(
-            total=0, unit="page", desc=description, disable=not enabled, dynamic_ncols=True
+        cls = bar_class(enabled=enabled)
+        # a text bar in Jupyter goes to stdout, as tqdm's widget does: stderr shows as an alarm
+        out = sys.stdout if enabled and cls is tqdm and _in_kernel() else None
+        self._bar = cls(
+            total=0,
+            unit="page",
+            desc=description,
+            disable=not enabled,
+            dynamic_ncols=True,
+            file=out,
         )
         self._records = 0
 
