@@ -131,8 +131,8 @@ def plot_expiry_schedule(
     if freq == "year" and len(slots) > 16:
         ax.tick_params(axis="x", labelrotation=90)
     fmt = "{:,.0f}" if measure == "licenses" else "{:,.1f}"
-    for xi, total, top in zip(x, totals, bottom, strict=True):
-        cut = top < total
+    for xi, total, top, scale in zip(x, totals, bottom, drawn, strict=True):
+        cut = bool(scale < 1)
         if total > 0 and (cut or len(slots) <= 45):  # totals above bars while they fit
             bars.value_label(ax, (float(xi), top), fmt.format(total), bold=cut)
     if drawn[0] < 1:
