@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench screenshots sample clean
+.PHONY: demo test lint typecheck pytest bench docs screenshots sample clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,15 @@ bench: $(STAMP)
 sample: $(STAMP)
 	$(BIN)/mining-licenses sample --write-snapshot data/sample
 
+# Build the documentation site into build/site, offline, warnings as errors. The
+# notebooks are executed once and cached in build/docs-notebooks (re-run when edited).
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[viz,docs]'
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 # Regenerate the README screenshots (needs Chromium: apt-get install chromium).
 screenshots: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python scripts/screenshots.py --out docs/img
+	$(BIN)/python scripts/screenshots.py --out docs/img
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis demo-output

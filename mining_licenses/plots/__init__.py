@@ -2,27 +2,33 @@
 
 Every chart takes a canonical polars frame or its GeoDataFrame, draws what
 :mod:`mining_licenses.analytics` computes, and returns a
-:class:`matplotlib.figure.Figure`. Figures are made without pyplot, so they
-never pile up in pyplot's registry: return one from a notebook cell to show
-it, call ``fig.savefig(...)`` to keep it, or pass ``ax=`` from your own
-``plt.subplots()`` to draw into a figure pyplot manages. Commodities have one
-colour everywhere (:data:`COMMODITY_COLORS`), here and in :func:`explore`.
+:class:`matplotlib.figure.Figure`. In Jupyter every figure a cell draws is
+shown once, whether or not it is the cell's value; in a script call
+``fig.savefig(...)``; or pass ``ax=`` from your own ``plt.subplots()`` to
+draw into a figure pyplot manages. Figures are made without pyplot, so they
+never pile up in pyplot's registry (``_display`` says how and why).
+Commodities have one colour everywhere (:data:`COMMODITY_COLORS`), here and
+in :func:`explore`.
 
-No basemap is bundled or fetched: :func:`plot_map` draws Indonesia's extent
-with a graticule and the gazetteer's province points, and :func:`explore`
-works offline with ``tiles=None``.
+Nothing is fetched: :func:`plot_map` draws a bundled land layer (Natural
+Earth 1:10m, public domain), a graticule and the gazetteer's province
+points; :func:`explore` works offline with ``tiles=None``.
 
-Inside: ``_charts`` (the charts), ``_map`` (:func:`plot_map` and
-:func:`explore`) and ``_style`` (the palette and the drawing plumbing).
+Inside: ``_expiry`` (the expiry schedule), ``_charts`` (area and age
+charts), ``_map`` (:func:`plot_map`) over ``_land`` (the bundled land
+layer), ``_explore`` (:func:`explore`), ``_bars`` (stacked bars and their
+legends), ``_style`` (the palette, titles, the pyplot-free canvas) and
+``_display`` (how figures reach the screen in Jupyter).
 """
 
 from mining_licenses.plots._charts import (
     plot_area_by_province,
-    plot_expiry_schedule,
     plot_license_age,
     plot_top_companies,
 )
-from mining_licenses.plots._map import explore, plot_map
+from mining_licenses.plots._expiry import plot_expiry_schedule
+from mining_licenses.plots._explore import explore
+from mining_licenses.plots._map import plot_map
 from mining_licenses.plots._style import COMMODITY_COLORS, LICENSE_TYPE_COLORS, commodity_color
 
 __all__ = [

@@ -1,9 +1,9 @@
 """The map of the registry: :func:`plot_map` (matplotlib) and :func:`explore` (folium).
 
-Re-exported by :mod:`mining_licenses.plots`; import them from there. No
-basemap is bundled or fetched: :func:`plot_map` draws Indonesia's extent with
-a graticule and the gazetteer's province points, labelled where they fit, and
-:func:`explore` works offline with ``tiles=None``.
+Re-exported by :mod:`mining_licenses.plots`; import them from there.
+:func:`plot_map` draws the bundled land layer (Natural Earth, see ``_land``),
+a graticule and the gazetteer's province points, labelled where they fit;
+nothing is fetched. :func:`explore` works offline with ``tiles=None``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from mining_licenses import gazetteer
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.plots import _style as kit
+from mining_licenses.plots._bars import order
+from mining_licenses.plots._land import LAND_CREDIT, draw_land
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -26,10 +28,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.transforms import Bbox
 
-_PLACEMENT_NOTE: Final = (
-    "No coastline is bundled: + marks each province's representative point (gazetteer)."
-)
-_SEA: Final = "#f3f7fa"
+_PLACEMENT_NOTE: Final = f"+ province's representative point (gazetteer) · {LAND_CREDIT}"
+_SEA: Final = "#e6eff5"
+#: The smallest extent (lon, lat degrees) a map zoomed to its licenses shows.
+_MIN_SPAN: Final = (10.0, 7.0)
 _GRID: Final = "#d5dde5"
 
 
@@ -80,15 +82,18 @@ def _place_labels(
             text.remove()
 
 
+@kit.shown_in_jupyter
 def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> Figure:
-    """Map of licenses coloured by commodity and sized by area, over Indonesia's extent.
+    """Map of licenses coloured by commodity and sized by area, over Indonesia's land.
 
-    No coastline or province outlines are bundled, so the map is basemap-free:
-    a light graticule, and a cross with its name at each province's
-    representative point (from the gazetteer). Licenses the API gave a point
-    for are filled circles; licenses placed at their regency's gazetteer point
-    are hollow diamonds, since that point is only approximate. Unplaced
-    licenses are counted in the note, not drawn.
+    Under the licenses: the bundled land layer (Natural Earth 1:10m, public
+    domain, credited on the map; Indonesia a shade darker than its
+    neighbours), a light graticule, and a cross with its name at each
+    province's representative point (from the gazetteer). Licenses the API
+    gave a point for are filled circles; licenses placed at their regency's
+    gazetteer point are hollow diamonds, since that point is only approximate.
+    Unplaced licenses are counted in the note, not drawn. The title names the
+    commodity and the province when the frame holds only one.
 
     Parameters
     ----------
@@ -100,14 +105,18 @@ def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> 
     Returns
     -------
     matplotlib.figure.Figure
-        The axes hold three point collections: province points, licenses with
-        an API point, and licenses placed from the gazetteer (in that order).
+        The axes hold four collections, each with a ``gid``: ``"land"``,
+        ``"provinces"`` (points), ``"api_points"`` (licenses with an API
+        point) and ``"regency_points"`` (licenses placed from the gazetteer).
 
     Examples
     --------
     >>> fig = plot_map(licenses)
-    >>> len(fig.axes[0].collections)
-    3
+    >>> [c.get_gid() for c in fig.axes[0].collections]
+    ['land', 'provinces', 'api_points', 'regency_points']
+    >>> coal = licenses.filter(pl.col("commodity_type") == "Coal")
+    >>> plot_map(coal).axes[0].get_title(loc="left")
+    'Coal licenses'
     """
     function = "plot_map"
     fig, ax = kit.canvas(ax, (13, 6.6), function)
@@ -116,28 +125,20 @@ def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> 
         (s.LONGITUDE, s.LATITUDE, s.GEOMETRY_SOURCE, s.COMMODITY, s.AREA_HA),
         function=function,
     )
-    lon0, lat0, lon1, lat1 = s.INDONESIA_BOUNDS
-    ax.set_xlim(lon0, lon1)
-    ax.set_ylim(lat0, lat1)
-    ax.set_aspect("equal")
-    ax.set_facecolor(_SEA)
-    ax.set_xticks(np.arange(95, lon1, 5))
-    ax.set_yticks(np.arange(-10, lat1, 5))
-    ax.set_xticklabels([f"{v:.0f}°E" for v in ax.get_xticks()])
-    ax.set_yticklabels(
-        [f"{abs(v):.0f}°{'S' if v < 0 else 'N' if v > 0 else ''}" for v in ax.get_yticks()]
-    )
-    ax.tick_params(labelsize=8, color=_GRID, labelcolor="#666666")
-    ax.grid(color=_GRID, linewidth=0.6)
-    ax.set_axisbelow(True)
-    for spine in ax.spines.values():
-        spine.set_color(_GRID)
+    placed = frame.filter(pl.col(s.LONGITUDE).is_not_null() & pl.col(s.LATITUDE).is_not_null())
+    _frame_view(ax, _view(placed))
+    draw_land(ax)
     provinces = gazetteer.provinces()
     ax.scatter(
-        provinces[s.LONGITUDE], provinces[s.LATITUDE], marker="+", s=22, c="#8a8a8a", linewidths=0.8
+        provinces[s.LONGITUDE],
+        provinces[s.LATITUDE],
+        marker="+",
+        s=22,
+        c="#8a8a8a",
+        linewidths=0.8,
+        gid="provinces",
     )
 
-    placed = frame.filter(pl.col(s.LONGITUDE).is_not_null() & pl.col(s.LATITUDE).is_not_null())
     areas = placed[s.AREA_HA].fill_null(0.0).clip(lower_bound=0.0)
     reference = float(areas.quantile(0.98) or 0.0) or 1.0
     placed = placed.with_columns(
@@ -153,6 +154,7 @@ def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> 
         alpha=0.7,
         edgecolors="white",
         linewidths=0.3,
+        gid="api_points",
     )
     ax.scatter(
         regency[s.LONGITUDE],
@@ -162,11 +164,16 @@ def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> 
         facecolors="none",
         edgecolors=[kit.commodity_color(c) for c in regency[s.COMMODITY]],
         linewidths=0.8,
+        gid="regency_points",
     )
+    where = kit.scope(frame)
     kit.titles(
         ax,
-        "Mining licenses by commodity",
-        f"{placed.height:,} of {frame.height:,} licenses placed · "
+        f"{where.licenses('Mining licenses')}{where.where}"
+        + ("" if where.commodity else " by commodity"),
+        f"{placed.height:,} licenses, all placed"
+        if placed.height == frame.height
+        else f"{placed.height:,} of {frame.height:,} licenses placed · "
         f"{frame.height - placed.height:,} without a location not shown",
     )
     legends = _map_legends(ax, placed, api.height, regency.height, reference)
@@ -178,6 +185,12 @@ def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> 
         textcoords="offset points",
         fontsize=7,
         color="#777777",
+        bbox={
+            "boxstyle": "round,pad=0.25",
+            "facecolor": "white",
+            "edgecolor": "none",
+            "alpha": 0.75,
+        },
     )
     renderer = getattr(fig.canvas, "get_renderer", None)
     fig.draw_without_rendering()  # settle the layout before measuring label extents
@@ -187,13 +200,65 @@ def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> 
     return fig
 
 
+def _view(placed: pl.DataFrame) -> tuple[float, float, float, float]:
+    """Return the extent to draw: Indonesia's, or the licenses' when they fill under half of it.
+
+    The licenses' extent is padded by a degree, widened to at least
+    ``_MIN_SPAN`` and to the full map's shape (so it fills the same frame),
+    and kept inside Indonesia's extent: a province's licenses are seen with
+    their coast around them.
+
+    Examples
+    --------
+    >>> one = pl.DataFrame({"longitude": [117.0, 117.5], "latitude": [0.5, -0.2]})
+    >>> _view(one)
+    (108.01389, -3.35, 126.48611, 3.65)
+    """
+    full = s.INDONESIA_BOUNDS
+    if placed.is_empty():
+        return full
+    lon, lat = placed[s.LONGITUDE], placed[s.LATITUDE]
+    low = np.array([lon.min(), lat.min()], dtype=float) - 1.0  # a degree around the licenses
+    high = np.array([lon.max(), lat.max()], dtype=float) + 1.0
+    lo_limit, hi_limit = np.array(full[:2]), np.array(full[2:])
+    whole = hi_limit - lo_limit
+    size = np.maximum(high - low, _MIN_SPAN)
+    size = np.maximum(size, [size[1] * whole[0] / whole[1], size[0] * whole[1] / whole[0]])
+    if size[0] * size[1] > 0.5 * whole[0] * whole[1]:  # the shape of the full map, so it fills
+        return full
+    start = np.clip((low + high - size) / 2, lo_limit, hi_limit - size)
+    x0, y0, x1, y1 = (round(float(v), 5) for v in (*start, *(start + size)))
+    return (x0, y0, x1, y1)
+
+
+def _frame_view(ax: Axes, view: tuple[float, float, float, float]) -> None:
+    """Set the extent, the sea, and a graticule with a step that suits the extent."""
+    lon0, lat0, lon1, lat1 = view
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_aspect("equal")
+    ax.set_facecolor(_SEA)
+    step = 5 if lon1 - lon0 > 20 else 2 if lon1 - lon0 > 8 else 1
+    ax.set_xticks(np.arange(math.ceil(lon0 / step) * step, lon1, step))
+    ax.set_yticks(np.arange(math.ceil(lat0 / step) * step, lat1, step))
+    ax.set_xticklabels([f"{v:.0f}°E" for v in ax.get_xticks()])
+    ax.set_yticklabels(
+        [f"{abs(v):.0f}°{'S' if v < 0 else 'N' if v > 0 else ''}" for v in ax.get_yticks()]
+    )
+    ax.tick_params(labelsize=8, color=_GRID, labelcolor="#666666")
+    ax.grid(color=_GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
+    for spine in ax.spines.values():
+        spine.set_color(_GRID)
+
+
 def _map_legends(
     ax: Axes, placed: pl.DataFrame, api: int, regency: int, reference: float
 ) -> list[Any]:
     from matplotlib.lines import Line2D
 
     counts = placed.group_by(s.COMMODITY).len()
-    commodities = kit.order(counts[s.COMMODITY].to_list(), counts["len"].to_list())
+    commodities = order(counts[s.COMMODITY].to_list(), counts["len"].to_list())
     colour_handles = [
         Line2D(
             [],
@@ -266,111 +331,3 @@ def _nice_sizes(reference: float) -> list[float]:
 
     top = nice_below(reference)
     return sorted({nice_below(top / 20), nice_below(top / 4), top})
-
-
-def explore(df: pl.DataFrame | gpd.GeoDataFrame, **kwargs: Any) -> Any:
-    """Interactive folium map of the licenses, coloured by commodity and sized by area.
-
-    A thin wrapper of :meth:`geopandas.GeoDataFrame.explore`: dates, timestamps
-    and lists become text so the features serialise to GeoJSON, unplaced rows
-    are left out, and licenses placed at a gazetteer point are drawn hollow.
-
-    Parameters
-    ----------
-    df
-        A canonical frame or its GeoDataFrame.
-    **kwargs
-        Passed to ``GeoDataFrame.explore`` and override the defaults here
-        (``column``, ``cmap``, ``tooltip``, ...). The default ``tiles`` are
-        fetched by the browser from OpenStreetMap; ``tiles=None`` draws no
-        basemap and fetches no tiles. Either way the page folium writes loads
-        Leaflet itself from a CDN, so viewing the map needs a browser that can
-        reach it (or has it cached); for an offline picture use :func:`plot_map`.
-
-    Returns
-    -------
-    folium.Map
-        The map (display it in a notebook, or ``.save("map.html")``).
-
-    Examples
-    --------
-    >>> frame = licenses.filter(pl.col("province") == "Riau")
-    >>> m = explore(frame, tiles=None)
-    >>> type(m).__name__
-    'Map'
-    """
-    function = "explore"
-    kit.require("folium", function)
-    kit.require("mapclassify", function)
-    import geopandas as gpd
-
-    from mining_licenses.geo import to_geodataframe
-
-    if isinstance(df, gpd.GeoDataFrame):
-        gdf = _json_ready(df)
-    else:
-        gdf = to_geodataframe(_stringify(kit.frame(df, function)))
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    defaults: dict[str, Any] = {
-        "marker_kwds": {"radius": 4},
-        "style_kwds": {"fillOpacity": 0.75, "weight": 1, "style_function": _feature_style},
-        "legend": True,
-        "name": "licenses",
-    }
-    if s.COMMODITY in gdf.columns:
-        present = sorted({str(v) for v in gdf[s.COMMODITY].dropna()})
-        defaults |= {
-            "column": s.COMMODITY,
-            "categorical": True,
-            "categories": present,
-            "cmap": [kit.commodity_color(v) for v in present],
-            "missing_kwds": {"color": kit.NULL_COLOR, "label": kit.NULL_LABEL},
-        }
-    shown = [c for c in _TOOLTIP if c in gdf.columns]
-    if shown:
-        defaults["tooltip"] = shown
-    return gdf.explore(**(defaults | kwargs))
-
-
-_TOOLTIP: Final = (
-    s.COMPANY_NAME,
-    s.COMMODITY,
-    s.LICENSE_TYPE,
-    s.ACTIVITY,
-    s.PROVINCE,
-    s.AREA_HA,
-    s.EXPIRY_DATE,
-    s.GEOMETRY_SOURCE,
-)
-
-
-def _feature_style(feature: dict[str, Any]) -> dict[str, Any]:
-    """Hollow markers for gazetteer-placed licenses; radius grows with area."""
-    props = feature.get("properties", {})
-    area = props.get(s.AREA_HA)
-    radius = 3.0 + 1.2 * math.log10(max(float(area), 1.0)) if isinstance(area, int | float) else 3.0
-    style: dict[str, Any] = {"radius": radius}
-    if props.get(s.GEOMETRY_SOURCE) == s.GEOMETRY_FROM_REGENCY:
-        style |= {"fillOpacity": 0.0, "weight": 1.5}
-    return style
-
-
-def _stringify(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates and timestamps as ISO text, lists joined by ``; ``: what GeoJSON can hold."""
-    return frame.with_columns(
-        [
-            pl.col(name).cast(pl.List(pl.String)).list.join("; ")
-            for name, t in frame.schema.items()
-            if isinstance(t, pl.List)
-        ]
-        + [pl.col(name).cast(pl.String) for name, t in frame.schema.items() if t.is_temporal()]
-    )
-
-
-def _json_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    import pandas as pd
-
-    frame = _stringify(pl.from_pandas(pd.DataFrame(gdf.drop(columns=gdf.geometry.name))))
-    out = frame.to_pandas()
-    out.index = gdf.index
-    return type(gdf)(out, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)

@@ -1,20 +1,23 @@
 """The palette and the drawing plumbing shared by the charts and the map.
 
 Re-exported where public by :mod:`mining_licenses.plots` (the palette and
-:func:`commodity_color`); the rest (a pyplot-free canvas, titles, axis styles,
-stacked bars, legends) is used by :mod:`mining_licenses.plots` and
-:mod:`mining_licenses._map`. Matplotlib is imported inside the functions that
-draw, never here at import.
+:func:`commodity_color`); the rest (a pyplot-free canvas that Jupyter shows,
+titles that say what the frame was narrowed to, axis styles) is used by the
+chart and map modules. Matplotlib is imported inside the functions that draw, never here at
+import.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import sys
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, ParamSpec
 
-import numpy as np
 import polars as pl
 
 from mining_licenses import schema as s
@@ -64,6 +67,8 @@ NULL_COLOR: Final = "#d9d9d9"
 NULL_LABEL: Final = "(not given)"
 
 _EXTRA: Final = "pip install 'mining-licenses[viz]'"
+_PACKAGE: Final = "mining_licenses"
+_P = ParamSpec("_P")
 
 
 def commodity_color(value: str | None) -> str:
@@ -111,15 +116,51 @@ def canvas(ax: Axes | None, figsize: tuple[float, float], function: str) -> tupl
             raise ValueError(msg)
         return fig, ax
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout="constrained")
+    from mining_licenses.plots._display import NotebookFigure
+
+    fig = NotebookFigure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)  # a real canvas, so text can be measured before saving
     return fig, fig.add_subplot()
 
 
+def shown_in_jupyter(draw: Callable[_P, Figure]) -> Callable[_P, Figure]:
+    """Make a public plot function's figure show in Jupyter even when not the cell's value.
+
+    Only calls from outside the package count: the report draws the same
+    charts to embed them, and those must not pop up in the user's cell.
+    See :mod:`mining_licenses.plots._display` for the mechanism and why.
+    """
+
+    @functools.wraps(draw)
+    def drawn(*args: _P.args, **kwargs: _P.kwargs) -> Figure:
+        fig = draw(*args, **kwargs)
+        if "IPython" in sys.modules:  # never true in a plain script: no cost there
+            caller = str(sys._getframe(1).f_globals.get("__name__", ""))
+            if caller != _PACKAGE and not caller.startswith(f"{_PACKAGE}."):
+                from mining_licenses.plots import _display
+
+                _display.queue(fig)
+        return fig
+
+    return drawn
+
+
 def frame(df: pl.DataFrame | gpd.GeoDataFrame, function: str) -> pl.DataFrame:
     return inp.to_polars_frame(df, function=function)[0]
+
+
+def dated_canvas(
+    df: pl.DataFrame | gpd.GeoDataFrame,
+    ax: Axes | None,
+    figsize: tuple[float, float],
+    function: str,
+    as_of: dt.date | str | None,
+) -> tuple[Figure, Axes, pl.DataFrame, dt.date, Scope]:
+    """Return what a chart measured on a day starts from: canvas, frame, the day, its scope."""
+    fig, ax = canvas(ax, figsize, function)
+    data = frame(df, function)
+    return fig, ax, data, inp.resolve_as_of(data, as_of, function=function), scope(data)
 
 
 def thousands(ax: Axes, axis: Literal["x", "y"], decimals: int = 0) -> None:
@@ -136,6 +177,21 @@ def titles(ax: Axes, title: str, note: str = "") -> None:
     ax.set_title(title, loc="left", fontsize=13, fontweight="bold")
     if note:
         ax.set_title(note, loc="right", fontsize=9, color="#555555")
+
+
+def marker_line(ax: Axes, x: float, text: str) -> None:
+    """Mark ``x`` with a dashed red line and a note at its top (as of, median)."""
+    ax.axvline(x, color="#b22222", linestyle="--", linewidth=1.2)
+    ax.annotate(
+        text,
+        (x, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, -2),
+        textcoords="offset points",
+        va="top",
+        fontsize=8,
+        color="#b22222",
+    )
 
 
 def style(ax: Axes, *, grid: Literal["x", "y"]) -> None:
@@ -155,75 +211,43 @@ def label(value: str | None) -> str:
     return NULL_LABEL if value is None else value
 
 
-def order(values: Iterable[str | None], weights: Iterable[float]) -> list[str | None]:
-    """Categories by descending weight, ties by name, null last."""
-    pairs = sorted(zip(values, weights, strict=True), key=lambda p: (p[0] is None, -p[1], p[0]))
-    return [value for value, _ in pairs]
+@dataclass(frozen=True)
+class Scope:
+    """The one commodity and the one province a frame holds, if it holds one; for titles."""
+
+    commodity: str | None = None
+    province: str | None = None
+
+    @property
+    def of(self) -> str:
+        """`` of Coal licenses`` when one commodity remains, else empty."""
+        return f" of {self.commodity} licenses" if self.commodity else ""
+
+    @property
+    def where(self) -> str:
+        """`` in Riau`` when one province remains, else empty."""
+        return f" in {self.province}" if self.province else ""
+
+    def licenses(self, plain: str = "Licenses") -> str:
+        """``Coal licenses`` when one commodity remains, else ``plain``."""
+        return f"{self.commodity} licenses" if self.commodity else plain
 
 
-def stacked_barh(
-    ax: Axes, table: pl.DataFrame, rows: list[str | None], key: str, *, scale: float
-) -> list[float]:
-    """Draw horizontal bars of ``table`` (``key``, commodity, area) stacked by commodity."""
-    wide = {name: np.zeros(len(rows)) for name in (None, *COMMODITY_COLORS)}
-    index = {row: i for i, row in enumerate(rows)}
-    for row, commodity, area in table.select(key, s.COMMODITY, s.AREA_HA).iter_rows():
-        if row in index:  # a few dozen rows at most: one per province/company and commodity
-            wide.setdefault(commodity, np.zeros(len(rows)))[index[row]] += (area or 0.0) / scale
-    present = [c for c, v in wide.items() if v.any()]
-    left = np.zeros(len(rows))
-    for commodity in order(present, [float(wide[c].sum()) for c in present]):
-        ax.barh(
-            np.arange(len(rows)),
-            wide[commodity],
-            left=left,
-            color=commodity_color(commodity),
-            label=label(commodity),
-            height=0.72,
-            edgecolor="white",
-            linewidth=0.4,
-        )
-        left += wide[commodity]
-    ax.set_yticks(np.arange(len(rows)), [label(r) for r in rows])
-    ax.set_ylim(len(rows) - 0.4, -0.6)  # largest on top
-    return [float(v) for v in left]
+def scope(frame: pl.DataFrame) -> Scope:
+    """Return what the frame was narrowed to: the commodity and the province all its rows share.
 
+    Titles say it, so a chart of a filtered frame does not read as the whole registry.
 
-def bar_end_labels(ax: Axes, totals: Sequence[float], texts: Sequence[str]) -> None:
-    for y, (total, text) in enumerate(zip(totals, texts, strict=True)):
-        ax.annotate(
-            text,
-            (total, y),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-            color="#333333",
-        )
-    ax.set_xlim(0, max(totals, default=1.0) * 1.16 or 1.0)
+    Examples
+    --------
+    >>> scope(pl.DataFrame({"commodity_type": ["Coal", "Coal"], "province": ["Riau", "Aceh"]}))
+    Scope(commodity='Coal', province=None)
+    """
 
+    def single(column: str) -> str | None:
+        if column not in frame.columns or frame.is_empty() or frame[column].null_count():
+            return None
+        values = frame[column].unique()
+        return str(values.item()) if values.len() == 1 else None
 
-def _swatch(handle: Any) -> Any:
-    patches = getattr(handle, "patches", None)  # bar() gives containers, hist() patches
-    patch = patches[0] if patches else handle
-    return patch.get_facecolor()[:3]
-
-
-def legend_right(ax: Axes, title: str, *, reverse: bool = False) -> None:
-    from matplotlib.patches import Patch
-
-    handles, labels = ax.get_legend_handles_labels()
-    # plain swatches: a container's first bar may be hatched (the expired bar)
-    handles = [Patch(facecolor=_swatch(h)) for h in handles]
-    if reverse:  # a vertical stack reads top down, like the legend
-        handles, labels = handles[::-1], labels[::-1]
-    ax.legend(
-        handles,
-        labels,
-        title=title,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-        fontsize=8,
-        title_fontsize=9,
-    )
+    return Scope(single(s.COMMODITY), single(s.PROVINCE))
