@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
-# Both create .venv (python3 -m venv) and install the package with its extras.
+# Both create .venv (python3 -m venv) and install the package with its extras
+# (viz: charts and maps; dev: the test tools; docs: the documentation site, built by a test).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[viz,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[viz,dev,docs]'
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -39,7 +40,6 @@ sample: $(STAMP)
 # Build the documentation site into build/site, offline, warnings as errors. The
 # notebooks are executed once and cached in build/docs-notebooks (re-run when edited).
 docs: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[viz,docs]'
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Regenerate the README screenshots (needs Chromium: apt-get install chromium).

@@ -98,7 +98,7 @@ def map_(frame: pl.DataFrame) -> p.Section:
         "Map of Indonesia with license points coloured by commodity and sized by area",
         "Filled circles: the API gave the license's point. Hollow diamonds: the record named "
         "only its regency, so the license sits at the regency's gazetteer point, which is "
-        "approximate and shared by every license there. No coastline is bundled.",
+        "approximate and shared by every license there. Land: Natural Earth (public domain).",
     )
     return p.Section("map", "Where the licenses are", "Licenses by commodity and area.", (chart,))
 
