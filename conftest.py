@@ -42,6 +42,14 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _warnings_anew() -> None:
+    """Each test sees the package's once-per-process warnings (warn_once) afresh."""
+    from mining_licenses._errors import forget_warnings
+
+    forget_warnings()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No real key, no real base URL, and a throw-away snapshot store per test."""
     monkeypatch.delenv("SECTORS_API_KEY", raising=False)

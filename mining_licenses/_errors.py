@@ -7,6 +7,8 @@ package's own conditions without catching everything.
 
 from __future__ import annotations
 
+import threading
+import warnings
 from typing import Any
 
 
@@ -85,3 +87,26 @@ class IncompleteSweepWarning(MiningLicensesWarning):
 
 class StaleSnapshotWarning(MiningLicensesWarning):
     """A snapshot older than ``max_age`` was used because no fresh data could be had."""
+
+
+_told: set[tuple[type[Warning], str]] = set()
+_told_lock = threading.Lock()
+
+
+def warn_once(key: str, message: str, category: type[Warning], *, stacklevel: int = 2) -> None:
+    """Issue a warning the first time ``(category, key)`` comes up in this process only.
+
+    Python's own filters repeat a warning for every notebook cell (each cell is
+    a new "module"); a user told once that the data is synthetic knows it.
+    """
+    with _told_lock:
+        if (category, key) in _told:
+            return
+        _told.add((category, key))
+    warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+def forget_warnings() -> None:
+    """Let :func:`warn_once` warn again (for tests)."""
+    with _told_lock:
+        _told.clear()

@@ -25,6 +25,7 @@ from mining_licenses._errors import (
     SnapshotError,
     StaleSnapshotWarning,
     SyntheticDataWarning,
+    warn_once,
 )
 from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses._wire import is_loopback
@@ -80,12 +81,10 @@ def sample_frame() -> pl.DataFrame:
     >>> frame.height
     4200
     """
-    from mining_licenses import sample
-
-    warnings.warn(
-        "This is the bundled SYNTHETIC sample, not the real registry: "
-        f"{sample.SYNTHETIC_NOTE} Set SECTORS_API_KEY (or pass api_key=) to pull the "
-        "real registry.",
+    warn_once(
+        "sample",
+        "This is the bundled SYNTHETIC sample, not the real registry (what it is: "
+        "mining_licenses.sample.SYNTHETIC_NOTE); set SECTORS_API_KEY to pull the real one.",
         SyntheticDataWarning,
         stacklevel=3,
     )
@@ -328,7 +327,8 @@ def load_licenses(
 def _read(path: Path) -> pl.DataFrame:
     meta = read_snapshot_meta(path)
     if meta.synthetic:
-        warnings.warn(
+        warn_once(
+            str(path),
             f"Snapshot {path.name} holds SYNTHETIC data (source={meta.source!r}), "
             "not the real registry.",
             SyntheticDataWarning,

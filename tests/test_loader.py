@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from mining_licenses._errors import (
     SnapshotError,
     StaleSnapshotWarning,
     SyntheticDataWarning,
+    forget_warnings,
 )
 from mining_licenses.loader import fetch_licenses, load_licenses
 from mining_licenses.replica import Replica
@@ -28,6 +30,7 @@ from tests._replica_fixtures import TODAY, make_records
 
 @pytest.fixture(scope="module")
 def sample() -> pl.DataFrame:
+    forget_warnings()  # set up before the per-test reset
     with pytest.warns(SyntheticDataWarning):
         frame = load_licenses(source="sample", as_="polars")
     assert isinstance(frame, pl.DataFrame)
@@ -92,8 +95,7 @@ def test_expiring_soon_is_inclusive_365_days_from_the_snapshot_date(
         d for d in sample[s.EXPIRY_DATE] if d is not None and SAMPLE_REFERENCE_DATE <= d <= end
     ]
     assert soon.height == len(expected) > 0
-    with pytest.warns(SyntheticDataWarning):
-        everything = load_licenses(source="sample", as_="polars", expiring_soon=False)
+    everything = load_licenses(source="sample", as_="polars", expiring_soon=False)  # told once
     assert isinstance(everything, pl.DataFrame)
     assert everything.height == sample.height
 
@@ -216,3 +218,14 @@ def test_wrong_key_is_an_authentication_error(replica: Replica, tmp_path: Path) 
         fetch_licenses(api_key="wrong-key", base_url=replica.url, store=tmp_path, progress=False)
     assert info.value.status_code == 401
     assert "wrong-key" not in str(info.value)
+
+
+def test_the_synthetic_warning_is_short_and_given_once_per_process():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            load_licenses(source="sample", as_="polars")
+    told = [w for w in caught if issubclass(w.category, SyntheticDataWarning)]
+    assert len(told) == 1
+    assert len(str(told[0].message)) < 200
+    assert told[0].filename == __file__  # points at the caller's line
