@@ -195,6 +195,15 @@ def test_notebook_prints_no_progress_bar_warning(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("stem", [n.stem for n in NOTEBOOKS])
+def test_notebook_is_told_once_that_the_data_is_synthetic(
+    stem: str, executed: dict[str, nbformat.NotebookNode]
+) -> None:
+    told = sum(_stderr(c).count("SyntheticDataWarning") for c in _code_cells(executed[stem]))
+    assert told <= 1
+
+
+@pytest.mark.slow
 def test_figures_show_once_each_in_a_plain_kernel(
     executed: dict[str, nbformat.NotebookNode],
 ) -> None:
