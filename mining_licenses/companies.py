@@ -31,12 +31,19 @@ Folding rules of the name key, each with an example (the tests list them all):
 from __future__ import annotations
 
 import difflib
+import logging
+import os
 import re
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import polars as pl
 
 from mining_licenses import schema as s
+from mining_licenses._errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
 
 _ACRONYMS: Final = ((r"\bp t\b", "pt"), (r"\bc v\b", "cv"), (r"\bk u d\b", "kud"))
 # longest first: "koperasi unit desa" before "koperasi"
@@ -260,6 +267,27 @@ def resolve_company(frame: pl.DataFrame, value: str) -> list[str]:
     return keys.to_list()
 
 
+def known_slugs(frame: pl.DataFrame, value: str) -> list[str] | None:
+    """Return the slugs of the company ``value`` names in ``frame``; None if it names none.
+
+    An empty list means the company is known but none of its records carries
+    a slug (the API cannot filter it); several mean ``value`` is ambiguous.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"company_name": ["PT Multi Bintang", "Multi Bintang Tbk"],
+    ...                       "company_slug": [None, "mlbi"], "company_key": ["mlbi", "mlbi"]})
+    >>> known_slugs(frame, "Multi Bintang"), known_slugs(frame, "Bara Jaya")
+    (['mlbi'], None)
+    """
+    keys = resolve_company(frame, value)
+    if not keys:
+        return None
+    rows = frame.filter(pl.col(s.COMPANY_KEY).is_in(keys))
+    slugs = rows[s.COMPANY_SLUG].str.strip_chars()  # as the API spells it: it matches exactly
+    return slugs.filter(slugs.str.len_chars() > 0).unique().sort().to_list()
+
+
 def looks_like_slug(value: str) -> bool:
     """Say whether ``value`` is shaped like an API slug (lower-case words joined by ``-``).
 
@@ -297,3 +325,75 @@ def suggest_companies(frame: pl.DataFrame, value: str, *, limit: int = 5) -> lis
             scored.append((score, f"{name!r} ({key})"))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [shown for _, shown in scored[:limit]]
+
+
+_COMPANY_COLUMNS: Final = [s.COMPANY_NAME, s.COMPANY_SLUG, s.COMPANY_KEY]
+
+
+def for_api(
+    filters: dict[str, Any],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+) -> dict[str, Any]:
+    """Return validated ``filters`` as the API needs them: ``company`` as its slug.
+
+    The API matches ``company`` against the slug only, which few records carry.
+    A name (any spelling), a company key or a slug is looked up in the store's
+    snapshots, newest first (synthetic ones only for a loopback ``base_url``),
+    and replaced by the slug the first snapshot that knows the company gives.
+    A value no snapshot knows is sent as it is when it is shaped like a slug.
+
+    Raises
+    ------
+    ConfigurationError
+        When the company is known but carries no slug (or several), or when a
+        name is known nowhere: the message says that the API filters by slug
+        and names the closest known companies.
+    """
+    from mining_licenses import _config
+    from mining_licenses._wire import is_loopback
+    from mining_licenses.store import list_snapshots, read_snapshot
+
+    company = filters.get("company")
+    if not isinstance(company, str):
+        return filters
+    folder = _config.store_dir(store)
+    listing = list_snapshots(folder)
+    if not is_loopback(urlsplit(_config.base_url(base_url)).hostname or ""):
+        listing = listing.filter(~pl.col("synthetic"))
+    seen: list[pl.DataFrame] = []
+    for path in reversed(listing["path"].to_list()):
+        known = with_company_keys(read_snapshot(path, columns=_COMPANY_COLUMNS))
+        seen.append(known)
+        slugs = known_slugs(known, company)
+        if slugs is None:
+            continue
+        if len(slugs) == 1:
+            logger.info("company=%r is sent to the API as its slug %r", company, slugs[0])
+            return {**filters, "company": slugs[0]}
+        why = (
+            f"has several slugs ({', '.join(slugs)}); pass one of them"
+            if slugs
+            else "carries no slug on any record, so the API cannot filter it"
+        )
+        msg = (
+            f"company={company!r} is known in {Path(path).name} but {why}. The API filters "
+            "company by slug only; for a name, filter a snapshot locally: "
+            "load_licenses(source='snapshot', company=...) or --source snapshot."
+        )
+        raise ConfigurationError(msg)
+    if looks_like_slug(company):
+        return filters
+    close = next((c for frame in seen if (c := suggest_companies(frame, company))), [])
+    hint = (
+        f"Closest known companies: {', '.join(close)}."
+        if close
+        else f"No snapshot in {folder} knows it or anything close."
+    )
+    msg = (
+        f"company={company!r} is not a slug, and the API filters company by slug only "
+        f"(e.g. 'jasa-tambang-nusantara'). {hint} Pass the slug, or pull without "
+        "company= and filter locally, where names in any spelling match."
+    )
+    raise ConfigurationError(msg)

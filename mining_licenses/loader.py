@@ -7,18 +7,19 @@ semantics, and hands back a GeoDataFrame or a polars frame.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
 from urllib.parse import urlsplit
 
 import polars as pl
 
-from mining_licenses import _config
+from mining_licenses import _config, companies
 from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepWarning,
@@ -40,6 +41,7 @@ from mining_licenses.store import (
     read_snapshot_meta,
     write_snapshot,
 )
+from mining_licenses.store._provenance import ATTRS_KEY
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -87,11 +89,9 @@ def sample_frame() -> pl.DataFrame:
         f"{sample.SYNTHETIC_NOTE} Set SECTORS_API_KEY (or pass api_key=) to pull the "
         "real registry.",
         SyntheticDataWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
-    frame = read_snapshot(bundled_sample_path(), as_="polars")
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return companies.with_company_keys(read_snapshot(bundled_sample_path()))
 
 
 @dataclass(frozen=True, repr=False)
@@ -118,6 +118,20 @@ class Pull:
 
     def __repr__(self) -> str:
         return f"Pull({self.frame.height} rows, {self.sweep!r}, snapshot={self.snapshot})"
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the server said the data is synthetic (the replica does)."""
+        return False  # set from the sweep once the client records the server's label
+
+    def meta(self) -> SnapshotMeta:
+        """Return the provenance of the pull: its snapshot's, else the sweep's."""
+        if self.snapshot is not None:
+            return read_snapshot_meta(self.snapshot)
+        known = {f.name for f in dataclasses.fields(SnapshotMeta)}
+        sweep = {k: v for k, v in self.sweep.metadata().items() if k in known}
+        fetched_at = self.sweep.finished_at.isoformat()
+        return SnapshotMeta.from_json({**sweep, "source": self.source, "fetched_at": fetched_at})
 
 
 def pull(
@@ -214,18 +228,111 @@ def fetch_licenses(
     --------
     >>> frame = fetch_licenses(commodity_type="Nickel", budget=20)  # doctest: +SKIP
     """
+    changes, filters = PullOptions.split(arguments)
+    opts = (options or PullOptions()).replace(**changes)
+    sent = companies.for_api(validate_filters(filters), store=store, base_url=base_url)
     return pull(
-        api_key=api_key, base_url=base_url, store=store, write=write, options=options, **arguments
+        api_key=api_key, base_url=base_url, store=store, write=write, options=opts, **sent
     ).frame
 
 
 def _finish(
-    frame: pl.DataFrame, filters: dict[str, Any], as_: OutputKind
-) -> pl.DataFrame | gpd.GeoDataFrame:
-    frame = apply_filters(frame, filters, as_of=frame_as_of(frame))
-    return frame if as_ == "polars" else to_geodataframe(frame)
+    frame: pl.DataFrame, meta: SnapshotMeta, filters: dict[str, Any]
+) -> tuple[pl.DataFrame, SnapshotMeta]:
+    """Apply ``filters`` locally (keys learned over the whole frame first) and note them in meta."""
+    frame = apply_filters(companies.with_company_keys(frame), filters, as_of=frame_as_of(frame))
+    applied = validate_filters({**meta.filters, **filters})
+    return frame, dataclasses.replace(meta, filters=applied, records=frame.height)
 
 
+def load_with_provenance(
+    *,
+    source: Source = "auto",
+    api_key: str | None = None,
+    base_url: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    max_age: dt.timedelta | None = None,
+    options: PullOptions | None = None,
+    **arguments: Any,
+) -> tuple[pl.DataFrame, SnapshotMeta]:
+    """Return what :func:`load_licenses` would, as a polars frame, with its provenance.
+
+    The provenance is the snapshot's (or the pull's) with the filters applied
+    locally added; ``synthetic`` says whether the data is made up (the bundled
+    sample, a replica). The command line uses it to label synthetic output and
+    to write provenance next to every file.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     frame, meta = load_with_provenance(source="sample", commodity_type="coal")
+    >>> meta.source, meta.synthetic, dict(meta.filters), meta.records == frame.height
+    ('sample', True, {'commodity_type': 'Coal'}, True)
+    """
+    _check_choice("source", source, SOURCES)
+    changes, filters = PullOptions.split(arguments)
+    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option or filter
+    clean: dict[str, Any] = validate_filters(filters)  # before any I/O
+    if source == "sample":
+        return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
+    if source == "snapshot":
+        path = find_snapshot(store=store, filters=clean, max_age=max_age, include_synthetic=True)
+        if path is None:
+            msg = (
+                f"No complete snapshot in {_config.store_dir(store)} answers "
+                f"filters {clean or '{}'}"
+                + (f" within max_age={max_age}" if max_age is not None else "")
+                + ". Pull one with `mining-licenses pull` or load_licenses(source='api')."
+            )
+            raise SnapshotError(msg)
+        return _finish(*_read(path), clean)
+    key = _config.api_key(api_key)
+    max_age = DEFAULT_MAX_AGE if max_age is None else max_age
+    fresh = find_snapshot(store=store, filters=clean, max_age=max_age)
+    if source == "auto" and fresh is not None:
+        return _finish(*_read(fresh), clean)
+    if source == "api" or key:
+        sent = companies.for_api(clean, store=store, base_url=base_url)
+        pulled = pull(api_key=key, base_url=base_url, store=store, options=opts, **sent)
+        return pulled.frame, pulled.meta()
+    stale = find_snapshot(store=store, filters=clean)
+    if stale is not None:
+        warnings.warn(
+            f"Using {stale.name}, older than max_age={max_age}: no API key "
+            "is set to pull a fresh one (SECTORS_API_KEY).",
+            StaleSnapshotWarning,
+            stacklevel=3,
+        )
+        return _finish(*_read(stale), clean)
+    return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
+
+
+@overload
+def load_licenses(
+    *,
+    source: Source = ...,
+    api_key: str | None = ...,
+    base_url: str | None = ...,
+    store: str | os.PathLike[str] | None = ...,
+    max_age: dt.timedelta | None = ...,
+    as_: Literal["geopandas"] = ...,
+    options: PullOptions | None = ...,
+    **arguments: Any,
+) -> gpd.GeoDataFrame: ...
+@overload
+def load_licenses(
+    *,
+    source: Source = ...,
+    api_key: str | None = ...,
+    base_url: str | None = ...,
+    store: str | os.PathLike[str] | None = ...,
+    max_age: dt.timedelta | None = ...,
+    as_: Literal["polars"],
+    options: PullOptions | None = ...,
+    **arguments: Any,
+) -> pl.DataFrame: ...
 def load_licenses(
     *,
     source: Source = "auto",
@@ -270,12 +377,19 @@ def load_licenses(
         data was fetched). Sent to the API when pulling, applied locally to
         snapshots and the sample. Also any field of
         :class:`~mining_licenses.client.PullOptions` for a pull (``budget``,
-        ``progress``, ...).
+        ``progress``, ...). ``company`` takes a slug, a company key or a name in
+        any spelling (``"PT Multi Bintang"``, ``"multi bintang"``) locally; sent
+        to the API, which matches slugs only, a name is first mapped to its slug
+        through the newest snapshot that knows it.
 
     Returns
     -------
     geopandas.GeoDataFrame or polars.DataFrame
         One row per license, the canonical columns (see ``schema.COLUMNS``).
+        A GeoDataFrame carries its provenance (source, ``fetched_at``,
+        filters, completeness, synthetic or not) in
+        ``gdf.attrs["mining_licenses"]``, which :func:`~mining_licenses.export` writes
+        into every file; :func:`load_with_provenance` returns it for a polars frame.
 
     Examples
     --------
@@ -286,54 +400,30 @@ def load_licenses(
     >>> coal["commodity_type"].unique().to_list()
     ['Coal']
     """
-    _check_choice("source", source, SOURCES)
     _check_choice("as_", as_, OUTPUT_KINDS)
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option or filter
-    clean: dict[str, Any] = validate_filters(filters)  # before any I/O
-    if source == "sample":
-        return _finish(sample_frame(), clean, as_)
-    if source == "snapshot":
-        path = find_snapshot(store=store, filters=clean, max_age=max_age, include_synthetic=True)
-        if path is None:
-            msg = (
-                f"No complete snapshot in {_config.store_dir(store)} answers "
-                f"filters {clean or '{}'}"
-                + (f" within max_age={max_age}" if max_age is not None else "")
-                + ". Pull one with `mining-licenses pull` or load_licenses(source='api')."
-            )
-            raise SnapshotError(msg)
-        return _finish(_read(path), clean, as_)
-    key = _config.api_key(api_key)
-    max_age = DEFAULT_MAX_AGE if max_age is None else max_age
-    fresh = find_snapshot(store=store, filters=clean, max_age=max_age)
-    if source == "auto" and fresh is not None:
-        return _finish(_read(fresh), clean, as_)
-    if source == "api" or key:
-        pulled = pull(api_key=key, base_url=base_url, store=store, options=opts, **clean)
-        frame = pulled.frame
-        return frame if as_ == "polars" else to_geodataframe(frame)
-    stale = find_snapshot(store=store, filters=clean)
-    if stale is not None:
-        warnings.warn(
-            f"Using {stale.name}, older than max_age={max_age}: no API key "
-            "is set to pull a fresh one (SECTORS_API_KEY).",
-            StaleSnapshotWarning,
-            stacklevel=2,
-        )
-        return _finish(_read(stale), clean, as_)
-    return _finish(sample_frame(), clean, as_)
+    frame, meta = load_with_provenance(
+        source=source,
+        api_key=api_key,
+        base_url=base_url,
+        store=store,
+        max_age=max_age,
+        options=options,
+        **arguments,
+    )
+    if as_ == "polars":
+        return frame
+    gdf = to_geodataframe(frame)
+    gdf.attrs[ATTRS_KEY] = meta.to_json()
+    return gdf
 
 
-def _read(path: Path) -> pl.DataFrame:
+def _read(path: Path) -> tuple[pl.DataFrame, SnapshotMeta]:
     meta = read_snapshot_meta(path)
     if meta.synthetic:
         warnings.warn(
             f"Snapshot {path.name} holds SYNTHETIC data (source={meta.source!r}), "
             "not the real registry.",
             SyntheticDataWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    frame = read_snapshot(path, as_="polars")
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return read_snapshot(path), meta

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import polars as pl
@@ -19,11 +20,13 @@ from mining_licenses._errors import (
     StaleSnapshotWarning,
     SyntheticDataWarning,
 )
+from mining_licenses._filters import NoMatchWarning, apply_filters
 from mining_licenses.loader import fetch_licenses, load_licenses
 from mining_licenses.replica import Replica
 from mining_licenses.sample import SAMPLE_REFERENCE_DATE, SAMPLE_SIZE
 from mining_licenses.store import list_snapshots
 from tests._replica_fixtures import TODAY, make_records
+from tests.test_companies import registry
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +219,94 @@ def test_wrong_key_is_an_authentication_error(replica: Replica, tmp_path: Path) 
         fetch_licenses(api_key="wrong-key", base_url=replica.url, store=tmp_path, progress=False)
     assert info.value.status_code == 401
     assert "wrong-key" not in str(info.value)
+
+
+# ------------------------------------------------------- company by name
+def test_company_takes_a_slug_a_key_or_a_name_in_any_spelling(sample: pl.DataFrame) -> None:
+    slugged = sample.filter(pl.col(s.COMPANY_SLUG).is_not_null()).row(0, named=True)
+    body = slugged[s.COMPANY_SLUG].replace("-", " ")
+    spellings = [
+        slugged[s.COMPANY_SLUG],
+        slugged[s.COMPANY_KEY],
+        slugged[s.COMPANY_NAME],
+        f"PT. {body.upper()} Tbk.",
+        f"{body}, P.T.",
+        body,
+    ]
+    expected = sample.filter(pl.col(s.COMPANY_KEY) == slugged[s.COMPANY_KEY])
+    assert expected.height > 1
+    for spelling in spellings:
+        with pytest.warns(SyntheticDataWarning):
+            got = load_licenses(source="sample", as_="polars", company=spelling)
+        assert_frame_equal(got, expected)
+
+
+def test_a_near_miss_warns_with_suggestions(sample: pl.DataFrame) -> None:
+    name = sample.filter(pl.col(s.COMPANY_KEY) == "multi-bintang")[s.COMPANY_NAME].mode()[0]
+    with pytest.warns(SyntheticDataWarning), pytest.warns(NoMatchWarning) as caught:
+        got = load_licenses(source="sample", as_="polars", company="PT Multi Bintangg")
+    assert got.height == 0
+    message = str(next(w.message for w in caught if w.category is NoMatchWarning))
+    assert message.startswith("No license matches company='PT Multi Bintangg'; did you mean ")
+    assert f"{name!r} (multi-bintang)" in message
+    no_sand = sample.filter(pl.col(s.COMMODITY) != "Sand")
+    with pytest.warns(NoMatchWarning, match=r"commodity_type='Sand'; did you mean 'Sand, Stone"):
+        apply_filters(no_sand, {"commodity_type": "sand"}, as_of=SAMPLE_REFERENCE_DATE)
+
+
+def test_unknown_values_suggest_and_quote_the_allowed_ones() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_licenses(source="sample", commodity_type="sand stone")
+    assert "(did you mean 'Sand, Stone, Gravel', 'Sand'?)" in str(info.value)
+    assert "'Sand', 'Sand, Stone, Gravel', 'Tin'." in str(info.value)
+    with pytest.raises(ConfigurationError, match=r"did you mean 'Kalimantan Timur'"):
+        load_licenses(source="sample", province="Kalimantan Timr")
+    with pytest.raises(ConfigurationError, match=r"commodity \(did you mean 'commodity_type'\?\)"):
+        load_licenses(source="sample", commodity="coal")
+
+
+def slugged_registry() -> list[dict[str, Any]]:
+    """Company 0 carries a slug unlike its name on some records; company 1 never does."""
+    picks = [(0, spelling, spelling % 2 == 0) for spelling in range(6)]
+    return registry(picks + [(1, spelling, False) for spelling in range(4)])
+
+
+def test_api_company_name_is_sent_as_the_slug_a_snapshot_knows(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with Replica(slugged_registry(), api_key=KEY, as_of=TODAY) as server:
+        fetch_licenses(api_key=KEY, base_url=server.url, store=store, progress=False)
+        by_slug = fetch_licenses(
+            api_key=KEY, base_url=server.url, store=store, progress=False, company="mubi"
+        )
+        for spelling in ("PT Multi Bintang", "multi bintang", "P.T. MULTI BINTANG TBK"):
+            server.reset_log()
+            frame = load_licenses(
+                source="api", api_key=KEY, base_url=server.url, store=store, as_="polars",
+                progress=False, company=spelling,
+            )  # fmt: skip
+            assert_frame_equal(frame.drop(s.FETCHED_AT), by_slug.drop(s.FETCHED_AT))
+            assert {r.params.get("company") for r in server.log} == {"mubi"}
+        assert by_slug.height == 3
+        with pytest.raises(ConfigurationError, match="carries no slug on any record"):
+            fetch_licenses(
+                api_key=KEY, base_url=server.url, store=store, company="Bara Sumber Makmur"
+            )
+        server.reset_log()
+        with pytest.raises(ConfigurationError) as info:
+            fetch_licenses(api_key=KEY, base_url=server.url, store=store, company="PT Multi Bintag")
+        assert not server.log  # nothing sent, nothing billed
+    message = str(info.value)
+    assert "the API filters company by slug only" in message
+    assert "Closest known companies: 'Multi Bintang, PT' (mubi)" in message
+
+
+def test_api_company_name_without_any_snapshot_says_the_api_wants_a_slug(tmp_path: Path) -> None:
+    with Replica(slugged_registry(), api_key=KEY, as_of=TODAY) as server:
+        with pytest.raises(ConfigurationError, match="filters company by slug only") as info:
+            fetch_licenses(api_key=KEY, base_url=server.url, store=tmp_path, company="PT Multi")
+        assert server.requests_served == 0
+        assert "No snapshot in" in str(info.value)
+        frame = fetch_licenses(
+            api_key=KEY, base_url=server.url, store=tmp_path, progress=False, company="mubi"
+        )  # a slug no snapshot knows is sent as it is
+    assert frame.height == 3

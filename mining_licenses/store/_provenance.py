@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 #: File-metadata key of the package's provenance block (JSON).
 META_KEY: Final = b"mining_licenses"
+#: Key of the provenance dict in a GeoDataFrame's ``attrs`` (set by ``load_licenses``).
+ATTRS_KEY: Final = "mining_licenses"
 SOURCES: Final = ("api", "sample", "replica", "unknown")
 Source = Literal["api", "sample", "replica", "unknown"]
 
