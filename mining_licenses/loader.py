@@ -241,8 +241,15 @@ def _finish(
 ) -> tuple[pl.DataFrame, SnapshotMeta]:
     """Apply ``filters`` locally (keys learned over the whole frame first) and note them in meta."""
     frame = apply_filters(companies.with_company_keys(frame), filters, as_of=frame_as_of(frame))
+    if not filters:
+        return frame, meta
+    # filtered locally with the API's semantics: a complete set stays complete, and the
+    # API would have counted what is left
+    total = frame.height if meta.complete else None
     applied = validate_filters({**meta.filters, **filters})
-    return frame, dataclasses.replace(meta, filters=applied, records=frame.height)
+    return frame, dataclasses.replace(
+        meta, filters=applied, records=frame.height, total_count=total
+    )
 
 
 def load_with_provenance(
