@@ -45,10 +45,10 @@ from mining_licenses._errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
-_ACRONYMS: Final = ((r"\bp t\b", "pt"), (r"\bc v\b", "cv"), (r"\bk u d\b", "kud"))
-# longest first: "koperasi unit desa" before "koperasi"
+# longest first ("koperasi unit desa" before "koperasi"); "p t", "c v" and "k u d" are what
+# "P.T.", "C.V." and "K.U.D." become once punctuation is read as a word break
 _LEGAL_FORMS: Final = (
-    r"\b(?:koperasi unit desa|perseroan terbatas|koperasi|persero|kud|tbk|pt|cv)\b"
+    r"\b(?:koperasi unit desa|perseroan terbatas|koperasi|persero|k u d|kud|tbk|p t|pt|c v|cv)\b"
 )
 _SLUG_SHAPE: Final = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
@@ -83,8 +83,6 @@ def name_key_expr(name: pl.Expr) -> pl.Expr:
     """
     words = name.str.to_lowercase().str.replace_all("&", " and ")
     words = words.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
-    for pattern, joined in _ACRONYMS:
-        words = words.str.replace_all(pattern, joined)
     words = words.str.replace_all(_LEGAL_FORMS, " ").str.strip_chars().str.replace_all(r"\s+", "-")
     return pl.when(words.str.len_chars() > 0).then(words)
 
@@ -109,23 +107,32 @@ def slug_expr(slug: pl.Expr) -> pl.Expr:
     return pl.when(clean.str.len_chars() > 0).then(clean)
 
 
-def company_key_expr(slug: pl.Expr, name_key: pl.Expr) -> pl.Expr:
-    """Polars expression: the unified company key from the slug and name-key columns.
+def company_keys(slug: pl.Series, name_key: pl.Series) -> pl.Series:
+    """Return the unified company key of each record, from its slug and its name key.
 
     The record's own slug; else the one slug its name key was seen with
-    elsewhere in the frame; else the name key. A window over the whole frame,
-    so it belongs in a ``select``/``with_columns`` over every record.
+    anywhere in the data; else the name key. The mapping is learned from the
+    few records with a slug, then looked up for all.
 
     Examples
     --------
-    >>> frame = pl.DataFrame({"slug": ["jtn-tbk", None, None], "key": ["jtn", "jtn", "abc"]})
-    >>> frame.select(company_key_expr(pl.col("slug"), pl.col("key"))).to_series().to_list()
+    >>> keys = company_keys(pl.Series(["jtn-tbk", None, None]), pl.Series(["jtn", "jtn", "abc"]))
+    >>> keys.to_list()
     ['jtn-tbk', 'jtn-tbk', 'abc']
     """
-    clean = slug_expr(slug)
-    first, last = clean.min().over(name_key), clean.max().over(name_key)
-    learned = pl.when(name_key.is_not_null() & (first == last)).then(first)
-    return pl.coalesce(clean, learned, name_key)
+    names = name_key.cast(pl.String)
+    clean = slug.cast(pl.String).to_frame(_SLUG).select(slug_expr(pl.col(_SLUG))).to_series()
+    learned = (
+        pl.DataFrame([clean, names.alias(_NAME_KEY)])
+        .drop_nulls()
+        .group_by(_NAME_KEY)
+        .agg(pl.col(_SLUG).min().alias("first"), pl.col(_SLUG).max().alias("last"))
+        .filter(pl.col("first") == pl.col("last"))  # one slug only: two are never merged
+    )
+    mapped = names.replace_strict(
+        learned[_NAME_KEY], learned["first"], default=None, return_dtype=pl.String()
+    )
+    return clean.fill_null(mapped).fill_null(names).alias(s.COMPANY_KEY)
 
 
 def name_keys(names: pl.Series) -> pl.Series:
@@ -148,9 +155,8 @@ def with_company_keys(frame: pl.DataFrame) -> pl.DataFrame:
     >>> with_company_keys(frame)["company_key"].to_list()
     ['multi-bintang-tbk', 'multi-bintang-tbk']
     """
-    keys = name_keys(frame[s.COMPANY_NAME]).alias(_NAME_KEY)
-    key = company_key_expr(pl.col(s.COMPANY_SLUG), pl.col(_NAME_KEY)).alias(s.COMPANY_KEY)
-    return frame.with_columns(keys).with_columns(key).drop(_NAME_KEY)
+    keys = company_keys(frame[s.COMPANY_SLUG], name_keys(frame[s.COMPANY_NAME]))
+    return frame.with_columns(keys)
 
 
 def _keyed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -189,18 +195,24 @@ def company_conflicts(frame: pl.DataFrame) -> pl.DataFrame:
     >>> company_conflicts(frame).select("conflict", "value", "seen_with").rows()
     [('name_several_slugs', 'abc', ['abc-1', 'abc-2'])]
     """
-    keyed = _keyed(frame)
-    pairs = keyed.drop_nulls([_NAME_KEY, _SLUG])
-    parts = []
-    for kind, value, other in (
-        (NAME_SEVERAL_SLUGS, _NAME_KEY, _SLUG),
-        (SLUG_SEVERAL_NAMES, _SLUG, _NAME_KEY),
-    ):
-        several = (
-            pairs.group_by(value)
-            .agg(pl.col(other).unique().sort().alias(SEEN_WITH))
-            .filter(pl.col(SEEN_WITH).list.len() > 1)
+    # the pairs come from the few records with a slug: the whole frame is folded only
+    # when there is a conflict to count
+    slugged = frame.filter(slug_expr(pl.col(s.COMPANY_SLUG)).is_not_null())
+    pairs = _keyed(slugged).drop_nulls([_NAME_KEY, _SLUG])
+    found = {
+        (kind, value): pairs.group_by(value)
+        .agg(pl.col(other).unique().sort().alias(SEEN_WITH))
+        .filter(pl.col(SEEN_WITH).list.len() > 1)
+        for kind, value, other in (
+            (NAME_SEVERAL_SLUGS, _NAME_KEY, _SLUG),
+            (SLUG_SEVERAL_NAMES, _SLUG, _NAME_KEY),
         )
+    }
+    if not any(several.height for several in found.values()):
+        return pl.DataFrame(schema=CONFLICT_COLUMNS)
+    keyed = _keyed(frame)
+    parts = []
+    for (kind, value), several in found.items():
         spelled = keyed.join(several, on=value, how="semi").group_by(value)
         counted = spelled.agg(
             pl.col(s.COMPANY_NAME).drop_nulls().unique().sort().alias(SPELLINGS),

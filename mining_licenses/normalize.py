@@ -20,7 +20,7 @@ import polars as pl
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError
-from mining_licenses.companies import company_key_expr, name_key_expr
+from mining_licenses.companies import company_keys, name_key_expr
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     )
     return typed.with_columns(
         *(pl.coalesce(_known(f), _raw(f)).alias(f) for f in s.CATEGORICAL_COLUMNS),
-        company_key_expr(pl.col(s.COMPANY_SLUG), pl.col(_NAME_KEY)).alias(s.COMPANY_KEY),
+        company_keys(typed[s.COMPANY_SLUG], typed[_NAME_KEY]),
         # a rejected point is kept as its GeoJSON text, so nothing the API sent is lost
         pl.coalesce(
             pl.col(_LOCATION_TEXT),
