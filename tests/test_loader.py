@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -310,3 +313,20 @@ def test_api_company_name_without_any_snapshot_says_the_api_wants_a_slug(tmp_pat
             api_key=KEY, base_url=server.url, store=tmp_path, progress=False, company="mubi"
         )  # a slug no snapshot knows is sent as it is
     assert frame.height == 3
+
+
+def test_readme_example_passes_mypy_strict_as_written() -> None:
+    root = Path(__file__).resolve().parents[1]
+    example = root / "tests" / "readme_examples.py"
+    block = re.search(r"```python\n(.*?)```", (root / "README.md").read_text(), re.DOTALL)
+    assert block is not None
+    assert block.group(1) in example.read_text(), "README and tests/readme_examples.py differ"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", str(example)],
+        capture_output=True,
+        text=True,
+        cwd=root,  # the project's mypy settings and cache
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
