@@ -32,11 +32,9 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import re
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -339,22 +337,21 @@ def suggest_companies(frame: pl.DataFrame, value: str, *, limit: int = 5) -> lis
     return [shown for _, shown in scored[:limit]]
 
 
-_COMPANY_COLUMNS: Final = [s.COMPANY_NAME, s.COMPANY_SLUG, s.COMPANY_KEY]
+#: Columns :func:`for_api` needs from each snapshot.
+COMPANY_COLUMNS: Final = (s.COMPANY_NAME, s.COMPANY_SLUG, s.COMPANY_KEY)
 
 
 def for_api(
-    filters: dict[str, Any],
-    *,
-    store: str | os.PathLike[str] | None = None,
-    base_url: str | None = None,
+    filters: dict[str, Any], snapshots: Iterable[tuple[str, pl.DataFrame]], *, where: str
 ) -> dict[str, Any]:
     """Return validated ``filters`` as the API needs them: ``company`` as its slug.
 
     The API matches ``company`` against the slug only, which few records carry.
-    A name (any spelling), a company key or a slug is looked up in the store's
-    snapshots, newest first (synthetic ones only for a loopback ``base_url``),
-    and replaced by the slug the first snapshot that knows the company gives.
-    A value no snapshot knows is sent as it is when it is shaped like a slug.
+    A name (any spelling), a company key or a slug is looked up in
+    ``snapshots`` (name and frame with :data:`COMPANY_COLUMNS`, newest first,
+    read lazily) and replaced by the slug the first one that knows the
+    company gives. A value none knows is sent as it is when it is shaped like
+    a slug. ``where`` names the store in messages.
 
     Raises
     ------
@@ -362,21 +359,20 @@ def for_api(
         When the company is known but carries no slug (or several), or when a
         name is known nowhere: the message says that the API filters by slug
         and names the closest known companies.
-    """
-    from mining_licenses import _config
-    from mining_licenses._wire import is_loopback
-    from mining_licenses.store import list_snapshots, read_snapshot
 
+    Examples
+    --------
+    >>> known = pl.DataFrame({"company_name": ["PT Multi Bintang", "Multi Bintang Tbk"],
+    ...                       "company_slug": [None, "mlbi"], "company_key": ["mlbi", "mlbi"]})
+    >>> for_api({"company": "P.T. Multi Bintang"}, [("s.parquet", known)], where="the store")
+    {'company': 'mlbi'}
+    """
     company = filters.get("company")
     if not isinstance(company, str):
         return filters
-    folder = _config.store_dir(store)
-    listing = list_snapshots(folder)
-    if not is_loopback(urlsplit(_config.base_url(base_url)).hostname or ""):
-        listing = listing.filter(~pl.col("synthetic"))
     seen: list[pl.DataFrame] = []
-    for path in reversed(listing["path"].to_list()):
-        known = with_company_keys(read_snapshot(path, columns=_COMPANY_COLUMNS))
+    for name, snapshot in snapshots:
+        known = with_company_keys(snapshot)
         seen.append(known)
         slugs = known_slugs(known, company)
         if slugs is None:
@@ -390,7 +386,7 @@ def for_api(
             else "carries no slug on any record, so the API cannot filter it"
         )
         msg = (
-            f"company={company!r} is known in {Path(path).name} but {why}. The API filters "
+            f"company={company!r} is known in {name} but {why}. The API filters "
             "company by slug only; for a name, filter a snapshot locally: "
             "load_licenses(source='snapshot', company=...) or --source snapshot."
         )
@@ -401,7 +397,7 @@ def for_api(
     hint = (
         f"Closest known companies: {', '.join(close)}."
         if close
-        else f"No snapshot in {folder} knows it or anything close."
+        else f"No snapshot in {where} knows it or anything close."
     )
     msg = (
         f"company={company!r} is not a slug, and the API filters company by slug only "

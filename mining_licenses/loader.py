@@ -37,6 +37,7 @@ from mining_licenses.store import (
     SnapshotMeta,
     bundled_sample_path,
     find_snapshot,
+    list_snapshots,
     read_snapshot,
     read_snapshot_meta,
     write_snapshot,
@@ -128,10 +129,9 @@ class Pull:
         """Return the provenance of the pull: its snapshot's, else the sweep's."""
         if self.snapshot is not None:
             return read_snapshot_meta(self.snapshot)
-        known = {f.name for f in dataclasses.fields(SnapshotMeta)}
-        sweep = {k: v for k, v in self.sweep.metadata().items() if k in known}
-        fetched_at = self.sweep.finished_at.isoformat()
-        return SnapshotMeta.from_json({**sweep, "source": self.source, "fetched_at": fetched_at})
+        data, known = self.sweep.metadata(), {f.name for f in dataclasses.fields(SnapshotMeta)}
+        data |= {"source": self.source, "fetched_at": data["finished_at"]}
+        return SnapshotMeta.from_json({k: v for k, v in data.items() if k in known})
 
 
 def pull(
@@ -230,7 +230,7 @@ def fetch_licenses(
     """
     changes, filters = PullOptions.split(arguments)
     opts = (options or PullOptions()).replace(**changes)
-    sent = companies.for_api(validate_filters(filters), store=store, base_url=base_url)
+    sent = company_for_api(validate_filters(filters), store=store, base_url=base_url)
     return pull(
         api_key=api_key, base_url=base_url, store=store, write=write, options=opts, **sent
     ).frame
@@ -243,9 +243,7 @@ def _finish(
     frame = apply_filters(companies.with_company_keys(frame), filters, as_of=frame_as_of(frame))
     if not filters:
         return frame, meta
-    # filtered locally with the API's semantics: a complete set stays complete, and the
-    # API would have counted what is left
-    total = frame.height if meta.complete else None
+    total = frame.height if meta.complete else None  # what the API would have counted
     applied = validate_filters({**meta.filters, **filters})
     return frame, dataclasses.replace(
         meta, filters=applied, records=frame.height, total_count=total
@@ -264,10 +262,8 @@ def load_with_provenance(
 ) -> tuple[pl.DataFrame, SnapshotMeta]:
     """Return what :func:`load_licenses` would, as a polars frame, with its provenance.
 
-    The provenance is the snapshot's (or the pull's) with the filters applied
-    locally added; ``synthetic`` says whether the data is made up (the bundled
-    sample, a replica). The command line uses it to label synthetic output and
-    to write provenance next to every file.
+    The provenance is the snapshot's (or the pull's), plus the filters applied
+    locally; ``synthetic`` says whether the data is made up (sample, replica).
 
     Examples
     --------
@@ -301,7 +297,7 @@ def load_with_provenance(
     if source == "auto" and fresh is not None:
         return _finish(*_read(fresh), clean)
     if source == "api" or key:
-        sent = companies.for_api(clean, store=store, base_url=base_url)
+        sent = company_for_api(clean, store=store, base_url=base_url)
         pulled = pull(api_key=key, base_url=base_url, store=store, options=opts, **sent)
         return pulled.frame, pulled.meta()
     stale = find_snapshot(store=store, filters=clean)
@@ -392,11 +388,9 @@ def load_licenses(
     Returns
     -------
     geopandas.GeoDataFrame or polars.DataFrame
-        One row per license, the canonical columns (see ``schema.COLUMNS``).
-        A GeoDataFrame carries its provenance (source, ``fetched_at``,
-        filters, completeness, synthetic or not) in
-        ``gdf.attrs["mining_licenses"]``, which :func:`~mining_licenses.export` writes
-        into every file; :func:`load_with_provenance` returns it for a polars frame.
+        One row per license, the canonical columns (see ``schema.COLUMNS``). A
+        GeoDataFrame carries its provenance in ``gdf.attrs["mining_licenses"]``
+        (``export`` writes it into files; see :func:`load_with_provenance`).
 
     Examples
     --------
@@ -434,3 +428,27 @@ def _read(path: Path) -> tuple[pl.DataFrame, SnapshotMeta]:
             stacklevel=4,
         )
     return read_snapshot(path), meta
+
+
+def company_for_api(
+    filters: dict[str, Any],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+) -> dict[str, Any]:
+    """Return ``filters`` with ``company`` as the API's slug, learned from the store.
+
+    See :func:`mining_licenses.companies.for_api`; synthetic snapshots count
+    only for a loopback ``base_url`` (a replica).
+    """
+    if "company" not in filters:
+        return filters
+    folder = _config.store_dir(store)
+    listing = list_snapshots(folder)
+    if not is_loopback(urlsplit(_config.base_url(base_url)).hostname or ""):
+        listing = listing.filter(~pl.col("synthetic"))
+    snapshots = (
+        (Path(path).name, read_snapshot(path, columns=companies.COMPANY_COLUMNS))
+        for path in reversed(listing["path"].to_list())
+    )
+    return companies.for_api(filters, snapshots, where=str(folder))

@@ -23,7 +23,7 @@ from mining_licenses._errors import (
 from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.client._options import NAMES
-from mining_licenses.loader import frame_as_of, load_with_provenance, pull
+from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
 from mining_licenses.store._provenance import provenance_line, sidecar_path, write_sidecar
 
 Handler = Callable[[argparse.Namespace], int]
@@ -137,7 +137,7 @@ def _cmd_replica(args: argparse.Namespace) -> int:
 def _cmd_pull(args: argparse.Namespace) -> int:
     options = {name: value for name in NAMES if (value := getattr(args, name, None)) is not None}
     filters = validate_filters(_filters(args))
-    sent = companies.for_api(filters, store=args.store, base_url=args.base_url)
+    sent = company_for_api(filters, store=args.store, base_url=args.base_url)
     result = pull(
         base_url=args.base_url,
         store=args.store,

@@ -12,6 +12,7 @@ GeoPackage (its ``gpkg_metadata`` table) and FlatGeobuf (its header), and in a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -25,7 +26,7 @@ import shapely
 
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, OutputExistsError
+from mining_licenses._errors import ConfigurationError, OutputExistsError, SnapshotError
 from mining_licenses.geo import points_from_frame, to_polars
 from mining_licenses.store._geoparquet import (
     BBOX,
@@ -152,7 +153,12 @@ def _provenance(
     attrs = getattr(data, "attrs", None)
     if meta is None and isinstance(attrs, dict) and isinstance(attrs.get(ATTRS_KEY), dict):
         meta = attrs[ATTRS_KEY]
-    return resolve_meta(meta if meta is not None else frame_meta(frame), frame)
+    if meta is None:
+        from mining_licenses.store._snapshots import bundled_sample_path  # imports this module
+
+        with contextlib.suppress(SnapshotError):  # no bundled sample: nothing to recognise
+            meta = frame_meta(frame, bundled_sample_path())
+    return resolve_meta(meta, frame)
 
 
 def export(

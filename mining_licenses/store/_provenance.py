@@ -224,11 +224,16 @@ def write_sidecar(path: str | os.PathLike[str], info: SnapshotMeta) -> Path:
     return write_atomic(sidecar_path(path), text.encode(), overwrite=True)
 
 
-def frame_meta(frame: pl.DataFrame) -> SnapshotMeta | None:
-    """Recognise the bundled sample by its fetch stamp; None for a frame of unknown origin."""
-    from mining_licenses import sample
+def frame_meta(frame: pl.DataFrame, sample: Path) -> SnapshotMeta | None:
+    """Return the ``sample`` snapshot's provenance for a frame of its fetch stamp, else None.
 
+    How a polars frame of the bundled sample, which carries no metadata, is
+    still recognised as synthetic when exported.
+    """
     stamps = frame[s.FETCHED_AT].drop_nulls() if s.FETCHED_AT in frame.columns else None
-    if stamps is not None and stamps.len() and stamps.max() == sample.SAMPLE_FETCHED_AT:
-        return SnapshotMeta(source="sample", synthetic=True, complete=True)
+    if stamps is None or not stamps.len():
+        return None
+    info = read_snapshot_meta(sample)
+    if info.synthetic and stamps.max() == info.fetched_at:
+        return dataclasses.replace(info, filters={}, total_count=None)
     return None
