@@ -123,7 +123,7 @@ class Pull:
     @property
     def synthetic(self) -> bool:
         """Whether the server said the data is synthetic (the replica does)."""
-        return False  # set from the sweep once the client records the server's label
+        return self.sweep.synthetic
 
     def meta(self) -> SnapshotMeta:
         """Return the provenance of the pull: its snapshot's, else the sweep's."""
@@ -182,7 +182,7 @@ def pull(
                 pages=sweep.pages,
                 credits_spent=sweep.credits_spent,
                 complete=sweep.complete,
-                synthetic=synthetic,
+                synthetic=synthetic or sweep.synthetic,
             )
             snapshot = write_snapshot(frame, store=store, meta=meta)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)

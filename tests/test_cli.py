@@ -133,6 +133,7 @@ def test_pull_through_the_replica_writes_a_snapshot(tmp_path: Path) -> None:
         )
         expected = len(replica.matching_records(commodity_type="Coal"))
     assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("SYNTHETIC DATA (source replica): not the real registry")
     assert f"{expected:,} licenses (complete)" in result.stdout
     assert "snapshot: " in result.stdout
     assert key not in result.stdout + result.stderr

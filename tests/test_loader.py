@@ -12,6 +12,7 @@ from typing import Any
 
 import geopandas as gpd
 import polars as pl
+import pyogrio
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -24,10 +25,10 @@ from mining_licenses._errors import (
     SyntheticDataWarning,
 )
 from mining_licenses._filters import NoMatchWarning, apply_filters
-from mining_licenses.loader import fetch_licenses, load_licenses
+from mining_licenses.loader import fetch_licenses, load_licenses, load_with_provenance, pull
 from mining_licenses.replica import Replica
 from mining_licenses.sample import SAMPLE_REFERENCE_DATE, SAMPLE_SIZE
-from mining_licenses.store import list_snapshots
+from mining_licenses.store import export, list_snapshots, read_snapshot_meta
 from tests._replica_fixtures import TODAY, make_records
 from tests.test_companies import registry
 
@@ -130,7 +131,8 @@ KEY = "test-key-5f1c0d2e9a"
 
 @pytest.fixture
 def replica() -> Iterator[Replica]:
-    with Replica(make_records(300, seed=7), api_key=KEY, as_of=TODAY) as server:
+    """A stand-in of the real API: its pages are not marked synthetic."""
+    with Replica(make_records(300, seed=7), api_key=KEY, as_of=TODAY, synthetic=False) as server:
         yield server
 
 
@@ -161,6 +163,37 @@ def test_api_pull_writes_a_complete_snapshot_without_the_key(
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
     assert not list((store / "journal").rglob("*.json")), "journal left after the snapshot"
+
+
+def test_a_pull_from_the_replica_is_synthetic_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    with Replica(make_records(40, seed=2), api_key=KEY, as_of=TODAY) as server:
+        pulled = pull(api_key=KEY, base_url=server.url, store=store, progress=False)
+    assert pulled.sweep.synthetic
+    assert pulled.synthetic
+    assert pulled.snapshot is not None
+    assert read_snapshot_meta(pulled.snapshot).synthetic
+    assert list_snapshots(store)["synthetic"].to_list() == [True]
+    with pytest.warns(SyntheticDataWarning, match="SYNTHETIC"):
+        frame, meta = load_with_provenance(source="snapshot", store=store)
+    assert (meta.source, meta.synthetic, frame.height) == ("replica", True, 40)
+    with pytest.warns(SyntheticDataWarning):
+        gdf = load_licenses(source="snapshot", store=store)
+    assert gdf.attrs["mining_licenses"]["synthetic"] is True
+    assert pyogrio.read_info(export(gdf, tmp_path / "r.gpkg"))["layer_metadata"]["synthetic"] == (
+        "true"
+    )
+    monkeypatch.delenv("SECTORS_API_KEY", raising=False)
+    with pytest.warns(SyntheticDataWarning, match="bundled SYNTHETIC sample"):
+        fallback = load_licenses(store=store, as_="polars")  # never a synthetic snapshot
+    assert fallback.height == SAMPLE_SIZE
+    # a real (unmarked) answer stays real
+    with Replica(make_records(5, seed=2), api_key=KEY, synthetic=False) as server:
+        real = pull(api_key=KEY, base_url=server.url, store=store, progress=False)
+    assert not real.synthetic
+    assert real.meta().synthetic is False
 
 
 def test_auto_uses_a_fresh_snapshot_without_asking_the_api(
