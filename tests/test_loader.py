@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -353,7 +354,8 @@ def test_readme_example_passes_mypy_strict_as_written() -> None:
     example = root / "tests" / "readme_examples.py"
     block = re.search(r"```python\n(.*?)```", (root / "README.md").read_text(), re.DOTALL)
     assert block is not None
-    assert block.group(1) in example.read_text(), "README and tests/readme_examples.py differ"
+    body = textwrap.indent(block.group(1), "    ")
+    assert body in example.read_text(), "README and tests/readme_examples.py differ"
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", str(example)],
         capture_output=True,
