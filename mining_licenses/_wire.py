@@ -30,6 +30,8 @@ PAGING_PARAMS: Final = (ORDER_BY, LIMIT, OFFSET)
 # The response envelope.
 RESULTS: Final = "results"
 PAGINATION: Final = "pagination"
+#: ``true`` in the envelope of pages whose records are made up (the replica sets it).
+SYNTHETIC: Final = "synthetic"
 TOTAL_COUNT: Final = "total_count"
 SHOWING: Final = "showing"
 HAS_NEXT: Final = "has_next"

@@ -1,11 +1,23 @@
 """Polars frame <-> GeoDataFrame, vectorised, in EPSG:4326.
 
-The GeoDataFrame keeps every column of the canonical frame with pyarrow-backed
-pandas dtypes (``date32``, ``timestamp[us, UTC]``, nullable floats, strings;
-the ``issues`` lists as object arrays, which pandas can write to and read from
-Parquet), so a round trip through geopandas gives back exactly the frame it
-started from: dates stay dates, missing values stay missing, a ``wiup_code``
-stays a string.
+The GeoDataFrame's dtypes are chosen so that geopandas' own tools take it as
+it is (``to_file`` to GeoPackage/FlatGeobuf with typed fields, ``to_parquet``,
+``explore``, ``plot``) and :func:`to_polars` gives back exactly the frame it
+started from:
+
+- dates (``license_effective_date``, ``license_expiry_date``) are
+  ``datetime64[ms]`` at midnight (GDAL writes a DateTime field; the ``ms``
+  unit holds any year, unlike ``ns``), ``fetched_at`` is
+  ``datetime64[us, UTC]``;
+- text and numbers are pyarrow-backed (``large_string[pyarrow]``,
+  ``double[pyarrow]``): missing stays missing, NaN stays NaN, a
+  ``wiup_code`` stays a string;
+- ``issues`` is one string, the codes joined with ``;`` (empty when clean),
+  as in every export; :func:`to_polars` splits it back into a list.
+
+``gdf.to_json()`` needs ``default=str`` for the date columns (geopandas'
+``to_json`` serialises no datetime column without it); ``export(gdf,
+"x.geojson")`` writes ISO dates and the provenance.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import polars as pl
+import pyarrow as pa
 import shapely
 
 from mining_licenses import schema as s
@@ -48,35 +61,62 @@ def points_from_frame(frame: pl.DataFrame) -> np.ndarray:
     return geometry
 
 
+def _pandas_dtype(arrow_type: pa.DataType) -> pd.ArrowDtype | None:
+    """Return the pandas dtype of an Arrow column: numpy date-times, pyarrow-backed others."""
+    return None if pa.types.is_timestamp(arrow_type) else pd.ArrowDtype(arrow_type)
+
+
 def to_geodataframe(frame: pl.DataFrame) -> gpd.GeoDataFrame:
     """Return the frame as a GeoDataFrame of points in EPSG:4326.
 
     Rows that could not be placed get a missing (``None``) geometry; they are
-    kept. Columns keep pyarrow-backed dtypes so :func:`to_polars` is lossless.
+    kept. Dates become ``datetime64[ms]``, list columns (``issues``) one
+    ``;``-joined string, the rest pyarrow-backed columns (see the module
+    docstring), so ``gdf.to_file(...)`` writes typed fields and
+    :func:`to_polars` is lossless.
 
     Examples
     --------
-    >>> frame = pl.DataFrame({"wiup_code": ["0123456789012345"],
+    >>> import datetime as dt
+    >>> frame = pl.DataFrame({"wiup_code": ["0123456789012345"], "issues": [["a", "b"]],
+    ...                       "license_expiry_date": [dt.date(2030, 1, 31)],
     ...                       "longitude": [116.1], "latitude": [-1.4]})
     >>> gdf = to_geodataframe(frame)
-    >>> gdf.crs.to_epsg(), gdf.geometry.iloc[0].wkt
-    (4326, 'POINT (116.1 -1.4)')
+    >>> gdf.crs.to_epsg(), gdf.geometry.iloc[0].wkt, gdf["issues"].iloc[0]
+    (4326, 'POINT (116.1 -1.4)', 'a;b')
+    >>> str(gdf["license_expiry_date"].dtype)
+    'datetime64[ms]'
     """
     import geopandas as gpd
 
     geometry = points_from_frame(frame)
-    data = frame.to_pandas(use_pyarrow_extension_array=True)
-    # pandas cannot rebuild Arrow list dtypes from parquet metadata, so a list
-    # column (``issues``) is kept as plain object arrays: GeoDataFrame.to_parquet
-    # then round-trips through geopandas.read_parquet (converted in C, no loop)
-    for name, dtype in frame.schema.items():
-        if isinstance(dtype, pl.List):
-            data[name] = pd.Series(
-                frame[name].to_arrow().to_pandas(), index=data.index, dtype=object
-            )
+    prepared = frame.with_columns(
+        [pl.col(n).cast(pl.Datetime("ms")) for n, t in frame.schema.items() if t == pl.Date]
+        + [
+            pl.col(n).cast(pl.List(pl.String)).list.join(s.LIST_SEPARATOR)
+            for n, t in frame.schema.items()
+            if isinstance(t, pl.List)
+        ]
+    )
+    table = prepared.to_arrow(compat_level=pl.CompatLevel.oldest())  # GDAL wants large_string
+    data = table.to_pandas(types_mapper=_pandas_dtype)
     return gpd.GeoDataFrame(
         data, geometry=gpd.GeoSeries(geometry, index=data.index, crs=s.CRS), crs=s.CRS
     )
+
+
+def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """Canonical dtypes for the canonical columns; joined lists split back."""
+    casts = []
+    for name, dtype in s.COLUMNS.items():
+        if name not in frame.columns:
+            continue
+        column = pl.col(name)
+        if isinstance(dtype, pl.List) and frame.schema[name] == pl.String:
+            empty = pl.lit([], dtype=dtype)
+            column = pl.when(column == "").then(empty).otherwise(column.str.split(s.LIST_SEPARATOR))
+        casts.append(column.cast(dtype).alias(name))
+    return frame.with_columns(casts)
 
 
 def to_polars(gdf: pd.DataFrame) -> pl.DataFrame:
@@ -111,4 +151,4 @@ def to_polars(gdf: pd.DataFrame) -> pl.DataFrame:
         )
     else:
         frame = pl.from_pandas(pd.DataFrame(gdf))
-    return frame.with_columns(pl.col(c).cast(t) for c, t in s.COLUMNS.items() if c in frame.columns)
+    return _canonical(frame)

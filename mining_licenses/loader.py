@@ -7,18 +7,19 @@ semantics, and hands back a GeoDataFrame or a polars frame.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, overload
 from urllib.parse import urlsplit
 
 import polars as pl
 
-from mining_licenses import _config
+from mining_licenses import _config, companies
 from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepWarning,
@@ -37,10 +38,12 @@ from mining_licenses.store import (
     SnapshotMeta,
     bundled_sample_path,
     find_snapshot,
+    list_snapshots,
     read_snapshot,
     read_snapshot_meta,
     write_snapshot,
 )
+from mining_licenses.store._provenance import ATTRS_KEY
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -86,11 +89,9 @@ def sample_frame() -> pl.DataFrame:
         "This is the bundled SYNTHETIC sample, not the real registry (what it is: "
         "mining_licenses.sample.SYNTHETIC_NOTE); set SECTORS_API_KEY to pull the real one.",
         SyntheticDataWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
-    frame = read_snapshot(bundled_sample_path(), as_="polars")
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return companies.with_company_keys(read_snapshot(bundled_sample_path()))
 
 
 @dataclass(frozen=True, repr=False)
@@ -117,6 +118,19 @@ class Pull:
 
     def __repr__(self) -> str:
         return f"Pull({self.frame.height} rows, {self.sweep!r}, snapshot={self.snapshot})"
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the server said the data is synthetic (the replica does)."""
+        return self.sweep.synthetic
+
+    def meta(self) -> SnapshotMeta:
+        """Return the provenance of the pull: its snapshot's, else the sweep's."""
+        if self.snapshot is not None:
+            return read_snapshot_meta(self.snapshot)
+        data, known = self.sweep.metadata(), {f.name for f in dataclasses.fields(SnapshotMeta)}
+        data |= {"source": self.source, "fetched_at": data["finished_at"]}
+        return SnapshotMeta.from_json({k: v for k, v in data.items() if k in known})
 
 
 def pull(
@@ -167,7 +181,7 @@ def pull(
                 pages=sweep.pages,
                 credits_spent=sweep.credits_spent,
                 complete=sweep.complete,
-                synthetic=synthetic,
+                synthetic=synthetic or sweep.synthetic,
             )
             snapshot = write_snapshot(frame, store=store, meta=meta)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
@@ -213,18 +227,114 @@ def fetch_licenses(
     --------
     >>> frame = fetch_licenses(commodity_type="Nickel", budget=20)  # doctest: +SKIP
     """
+    changes, filters = PullOptions.split(arguments)
+    opts = (options or PullOptions()).replace(**changes)
+    sent = company_for_api(validate_filters(filters), store=store, base_url=base_url)
     return pull(
-        api_key=api_key, base_url=base_url, store=store, write=write, options=options, **arguments
+        api_key=api_key, base_url=base_url, store=store, write=write, options=opts, **sent
     ).frame
 
 
 def _finish(
-    frame: pl.DataFrame, filters: dict[str, Any], as_: OutputKind
-) -> pl.DataFrame | gpd.GeoDataFrame:
-    frame = apply_filters(frame, filters, as_of=frame_as_of(frame))
-    return frame if as_ == "polars" else to_geodataframe(frame)
+    frame: pl.DataFrame, meta: SnapshotMeta, filters: dict[str, Any]
+) -> tuple[pl.DataFrame, SnapshotMeta]:
+    """Apply ``filters`` locally (keys learned over the whole frame first) and note them in meta."""
+    frame = apply_filters(companies.with_company_keys(frame), filters, as_of=frame_as_of(frame))
+    if not filters:
+        return frame, meta
+    total = frame.height if meta.complete else None  # what the API would have counted
+    applied = validate_filters({**meta.filters, **filters})
+    return frame, dataclasses.replace(
+        meta, filters=applied, records=frame.height, total_count=total
+    )
 
 
+def load_with_provenance(
+    *,
+    source: Source = "auto",
+    api_key: str | None = None,
+    base_url: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    max_age: dt.timedelta | None = None,
+    options: PullOptions | None = None,
+    **arguments: Any,
+) -> tuple[pl.DataFrame, SnapshotMeta]:
+    """Return what :func:`load_licenses` would, as a polars frame, with its provenance.
+
+    The provenance is the snapshot's (or the pull's), plus the filters applied
+    locally; ``synthetic`` says whether the data is made up (sample, replica).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     frame, meta = load_with_provenance(source="sample", commodity_type="coal")
+    >>> meta.source, meta.synthetic, dict(meta.filters), meta.records == frame.height
+    ('sample', True, {'commodity_type': 'Coal'}, True)
+    """
+    _check_choice("source", source, SOURCES)
+    changes, filters = PullOptions.split(arguments)
+    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option or filter
+    clean: dict[str, Any] = validate_filters(filters)  # before any I/O
+    if source == "sample":
+        return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
+    if source == "snapshot":
+        path = find_snapshot(store=store, filters=clean, max_age=max_age, include_synthetic=True)
+        if path is None:
+            msg = (
+                f"No complete snapshot in {_config.store_dir(store)} answers "
+                f"filters {clean or '{}'}"
+                + (f" within max_age={max_age}" if max_age is not None else "")
+                + ". Pull one with `mining-licenses pull` or load_licenses(source='api')."
+            )
+            raise SnapshotError(msg)
+        return _finish(*_read(path), clean)
+    key = _config.api_key(api_key)
+    max_age = DEFAULT_MAX_AGE if max_age is None else max_age
+    fresh = find_snapshot(store=store, filters=clean, max_age=max_age)
+    if source == "auto" and fresh is not None:
+        return _finish(*_read(fresh), clean)
+    if source == "api" or key:
+        sent = company_for_api(clean, store=store, base_url=base_url)
+        pulled = pull(api_key=key, base_url=base_url, store=store, options=opts, **sent)
+        return pulled.frame, pulled.meta()
+    stale = find_snapshot(store=store, filters=clean)
+    if stale is not None:
+        warnings.warn(
+            f"Using {stale.name}, older than max_age={max_age}: no API key "
+            "is set to pull a fresh one (SECTORS_API_KEY).",
+            StaleSnapshotWarning,
+            stacklevel=3,
+        )
+        return _finish(*_read(stale), clean)
+    return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
+
+
+@overload
+def load_licenses(
+    *,
+    source: Source = ...,
+    api_key: str | None = ...,
+    base_url: str | None = ...,
+    store: str | os.PathLike[str] | None = ...,
+    max_age: dt.timedelta | None = ...,
+    as_: Literal["geopandas"] = ...,
+    options: PullOptions | None = ...,
+    **arguments: Any,
+) -> gpd.GeoDataFrame: ...
+@overload
+def load_licenses(
+    *,
+    source: Source = ...,
+    api_key: str | None = ...,
+    base_url: str | None = ...,
+    store: str | os.PathLike[str] | None = ...,
+    max_age: dt.timedelta | None = ...,
+    as_: Literal["polars"],
+    options: PullOptions | None = ...,
+    **arguments: Any,
+) -> pl.DataFrame: ...
 def load_licenses(
     *,
     source: Source = "auto",
@@ -269,12 +379,17 @@ def load_licenses(
         data was fetched). Sent to the API when pulling, applied locally to
         snapshots and the sample. Also any field of
         :class:`~mining_licenses.client.PullOptions` for a pull (``budget``,
-        ``progress``, ...).
+        ``progress``, ...). ``company`` takes a slug, a company key or a name in
+        any spelling (``"PT Multi Bintang"``, ``"multi bintang"``) locally; sent
+        to the API, which matches slugs only, a name is first mapped to its slug
+        through the newest snapshot that knows it.
 
     Returns
     -------
     geopandas.GeoDataFrame or polars.DataFrame
-        One row per license, the canonical columns (see ``schema.COLUMNS``).
+        One row per license, the canonical columns (see ``schema.COLUMNS``). A
+        GeoDataFrame carries its provenance in ``gdf.attrs["mining_licenses"]``
+        (``export`` writes it into files; see :func:`load_with_provenance`).
 
     Examples
     --------
@@ -285,46 +400,24 @@ def load_licenses(
     >>> coal["commodity_type"].unique().to_list()
     ['Coal']
     """
-    _check_choice("source", source, SOURCES)
     _check_choice("as_", as_, OUTPUT_KINDS)
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option or filter
-    clean: dict[str, Any] = validate_filters(filters)  # before any I/O
-    if source == "sample":
-        return _finish(sample_frame(), clean, as_)
-    if source == "snapshot":
-        path = find_snapshot(store=store, filters=clean, max_age=max_age, include_synthetic=True)
-        if path is None:
-            msg = (
-                f"No complete snapshot in {_config.store_dir(store)} answers "
-                f"filters {clean or '{}'}"
-                + (f" within max_age={max_age}" if max_age is not None else "")
-                + ". Pull one with `mining-licenses pull` or load_licenses(source='api')."
-            )
-            raise SnapshotError(msg)
-        return _finish(_read(path), clean, as_)
-    key = _config.api_key(api_key)
-    max_age = DEFAULT_MAX_AGE if max_age is None else max_age
-    fresh = find_snapshot(store=store, filters=clean, max_age=max_age)
-    if source == "auto" and fresh is not None:
-        return _finish(_read(fresh), clean, as_)
-    if source == "api" or key:
-        pulled = pull(api_key=key, base_url=base_url, store=store, options=opts, **clean)
-        frame = pulled.frame
-        return frame if as_ == "polars" else to_geodataframe(frame)
-    stale = find_snapshot(store=store, filters=clean)
-    if stale is not None:
-        warnings.warn(
-            f"Using {stale.name}, older than max_age={max_age}: no API key "
-            "is set to pull a fresh one (SECTORS_API_KEY).",
-            StaleSnapshotWarning,
-            stacklevel=2,
-        )
-        return _finish(_read(stale), clean, as_)
-    return _finish(sample_frame(), clean, as_)
+    frame, meta = load_with_provenance(
+        source=source,
+        api_key=api_key,
+        base_url=base_url,
+        store=store,
+        max_age=max_age,
+        options=options,
+        **arguments,
+    )
+    if as_ == "polars":
+        return frame
+    gdf = to_geodataframe(frame)
+    gdf.attrs[ATTRS_KEY] = meta.to_json()
+    return gdf
 
 
-def _read(path: Path) -> pl.DataFrame:
+def _read(path: Path) -> tuple[pl.DataFrame, SnapshotMeta]:
     meta = read_snapshot_meta(path)
     if meta.synthetic:
         warn_once(
@@ -332,8 +425,30 @@ def _read(path: Path) -> pl.DataFrame:
             f"Snapshot {path.name} holds SYNTHETIC data (source={meta.source!r}), "
             "not the real registry.",
             SyntheticDataWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    frame = read_snapshot(path, as_="polars")
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+    return read_snapshot(path), meta
+
+
+def company_for_api(
+    filters: dict[str, Any],
+    *,
+    store: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+) -> dict[str, Any]:
+    """Return ``filters`` with ``company`` as the API's slug, learned from the store.
+
+    See :func:`mining_licenses.companies.for_api`; synthetic snapshots count
+    only for a loopback ``base_url`` (a replica).
+    """
+    if "company" not in filters:
+        return filters
+    folder = _config.store_dir(store)
+    listing = list_snapshots(folder)
+    if not is_loopback(urlsplit(_config.base_url(base_url)).hostname or ""):
+        listing = listing.filter(~pl.col("synthetic"))
+    snapshots = (
+        (Path(path).name, read_snapshot(path, columns=companies.COMPANY_COLUMNS))
+        for path in reversed(listing["path"].to_list())
+    )
+    return companies.for_api(filters, snapshots, where=str(folder))

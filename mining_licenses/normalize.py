@@ -20,6 +20,7 @@ import polars as pl
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError
+from mining_licenses.companies import company_keys, name_key_expr
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ _POINT_TYPE: Final = r'(?i)"type"\s*:\s*"point"'
 _NUMBER: Final = r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 _COORDINATES: Final = rf'"coordinates"\s*:\s*\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*[,\]]'
 _ISO_DATE: Final = r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$"
-_LEGAL_FORMS: Final = r"\b(?:pt|tbk|persero|perseroan terbatas)\b"
 #: Issue codes that describe the data rather than break the schema:
 #: ``strict=True`` reports them in the frame but does not raise for them.
 ADVISORY_ISSUES: Final = (s.ISSUE_LOCATION_UNRESOLVED, s.ISSUE_DUPLICATE_RECORD)
@@ -123,29 +123,6 @@ def _iso_date(raw: pl.Expr) -> pl.Expr:
     return raw.str.extract(_ISO_DATE, 1).str.to_date("%Y-%m-%d", strict=False)
 
 
-def _name_key(name: pl.Expr) -> pl.Expr:
-    """Return a slug of the company name: ``PT. ABC``, ``Pt Abc``, ``PT ABC Tbk`` -> ``abc``.
-
-    The name is lower-cased, punctuation and the legal forms ``PT``, ``Tbk`` and
-    ``(Persero)`` are dropped and words are joined with ``-``: the shape of the
-    API's slugs (``jasa-tambang-nusantara``).
-    """
-    words = (
-        name.str.to_lowercase()
-        .str.replace_all(r"&", " and ")
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.replace_all(_LEGAL_FORMS, " ")
-        .str.strip_chars()
-        .str.replace_all(r"\s+", "-")
-    )
-    return pl.when(words.str.len_chars() > 0).then(words)
-
-
-def _slug_or(slug: pl.Expr, name_key: pl.Expr) -> pl.Expr:
-    clean_slug = slug.str.strip_chars().str.to_lowercase()
-    return pl.when(clean_slug.str.len_chars() > 0).then(clean_slug).otherwise(name_key)
-
-
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     """Typed columns, plus the checks each needs, as expressions over the raw text."""
     lon_min, lat_min, lon_max, lat_max = s.INDONESIA_BOUNDS
@@ -173,7 +150,7 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
         *canonical,
         _per_value(frame, _raw(s.EFFECTIVE_DATE), _iso_date, pl.Date()).alias(s.EFFECTIVE_DATE),
         _per_value(frame, _raw(s.EXPIRY_DATE), _iso_date, pl.Date()).alias(s.EXPIRY_DATE),
-        _per_value(frame, _raw(s.COMPANY_NAME), _name_key, pl.String()).alias(_NAME_KEY),
+        _per_value(frame, _raw(s.COMPANY_NAME), name_key_expr, pl.String()).alias(_NAME_KEY),
         area.alias(s.AREA_HA),
         x.alias(_X),
         y.alias(_Y),
@@ -187,7 +164,7 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     )
     return typed.with_columns(
         *(pl.coalesce(_known(f), _raw(f)).alias(f) for f in s.CATEGORICAL_COLUMNS),
-        _slug_or(pl.col(s.COMPANY_SLUG), pl.col(_NAME_KEY)).alias(s.COMPANY_KEY),
+        company_keys(typed[s.COMPANY_SLUG], typed[_NAME_KEY]),
         # a rejected point is kept as its GeoJSON text, so nothing the API sent is lost
         pl.coalesce(
             pl.col(_LOCATION_TEXT),

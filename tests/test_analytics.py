@@ -27,6 +27,8 @@ from mining_licenses.cli._tables import (
     summary_tables,
 )
 from mining_licenses.geo import to_geodataframe
+from mining_licenses.normalize import normalize_records
+from tests.test_companies import registry
 
 D = dt.date
 FETCHED = dt.datetime(2024, 7, 1, 3, 0, tzinfo=dt.UTC)
@@ -775,3 +777,15 @@ def test_aggregates_accept_a_geodataframe() -> None:
         an.area_by_province(gdf.drop(columns=s.PROVINCE))
     with pytest.raises(ConfigurationError, match="'nope' is not a column"):
         an.area_by_province(gdf, by="nope")
+
+
+def test_quality_report_lists_company_key_conflicts() -> None:
+    records = registry([(0, 0, True), (0, 1, False), (1, 0, False)])
+    records[1][s.COMPANY_SLUG] = "multi-bintang-2"
+    report = an.quality_report(normalize_records(records))
+    rows = report.filter(pl.col("section") == "company_keys")
+    assert rows.select("item", "value", "count").rows() == [
+        ("name_several_slugs", "multi-bintang -> mubi, multi-bintang-2", 2)
+    ]
+    clean = an.quality_report(normalize_records(registry([(0, 0, True), (0, 1, False)])))
+    assert clean.filter(pl.col("section") == "company_keys").height == 0

@@ -8,7 +8,16 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mining_licenses"
 
-PLUMBING = {"_version", "_errors", "_config", "schema", "_wire", "_filters", "_atomic"}
+PLUMBING = {
+    "_version",
+    "_errors",
+    "_config",
+    "schema",
+    "_wire",
+    "_filters",
+    "_atomic",
+    "companies",
+}
 #: What each top-level module or sub-package may import from the package (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),
@@ -16,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "_config": set(),
     "_atomic": {"_errors"},
     "schema": set(),
-    "_filters": {"_errors", "schema"},
+    "companies": {"_errors", "schema"},
+    "_filters": {"_errors", "schema", "companies"},
     "_wire": {"_errors", "_filters", "schema"},
     "gazetteer": {"_errors", "schema"},
     "normalize": PLUMBING | {"gazetteer"},

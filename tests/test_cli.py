@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -17,10 +18,12 @@ from tests._replica_fixtures import TODAY, make_records
 ENTRY_POINT = Path(sys.executable).with_name("mining-licenses")
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, store: Path | None = None) -> subprocess.CompletedProcess[str]:
     if not ENTRY_POINT.exists():
         pytest.fail(f"{ENTRY_POINT} is missing: install the package (pip install -e .)")
     env = {k: v for k, v in os.environ.items() if k != "SECTORS_API_KEY"}
+    if store is not None:
+        env["MINING_LICENSES_DATA"] = str(store)
     return subprocess.run(
         [str(ENTRY_POINT), *args],
         capture_output=True,
@@ -43,6 +46,21 @@ def test_summary_on_the_sample() -> None:
     assert "SyntheticDataWarning" in result.stderr
     assert "licenses" in result.stdout
     assert "Coal" in result.stdout
+
+
+def test_sample_fallback_says_synthetic_on_stdout_and_near_misses_on_stderr(
+    tmp_path: Path,
+) -> None:
+    result = run("summary", "--company", "PT Multi Bintangg", store=tmp_path / "empty")
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first == (
+        "SYNTHETIC DATA (the bundled sample): not the real registry; do not cite these numbers."
+    )
+    assert "warning (NoMatchWarning): No license matches company='PT Multi Bintangg'; " in (
+        result.stderr
+    )
+    assert "did you mean 'PT Multi Bintang' (multi-bintang)" in result.stderr
 
 
 def test_bad_filter_value_is_a_one_line_error() -> None:
@@ -69,7 +87,15 @@ def test_expiring_writes_csv_and_json(tmp_path: Path) -> None:
         str(js),
     )
     assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("SYNTHETIC DATA (the bundled sample)")
     assert "licenses expiring within 30 days" in result.stdout
+    for written in (csv, js):
+        sidecar = json.loads(written.with_name(written.name + ".provenance.json").read_text())
+        assert (sidecar["file"], sidecar["synthetic"], sidecar["source"]) == (
+            written.name,
+            True,
+            "sample",
+        )
     rows = csv.read_text().splitlines()
     assert rows[0].startswith("wiup_code,")
     count = int(result.stdout.split(" licenses expiring")[0].split()[-1].replace(",", ""))
@@ -107,6 +133,7 @@ def test_pull_through_the_replica_writes_a_snapshot(tmp_path: Path) -> None:
         )
         expected = len(replica.matching_records(commodity_type="Coal"))
     assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("SYNTHETIC DATA (source replica): not the real registry")
     assert f"{expected:,} licenses (complete)" in result.stdout
     assert "snapshot: " in result.stdout
     assert key not in result.stdout + result.stderr

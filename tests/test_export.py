@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 import pyogrio
 import pytest
 import shapely
 from polars.testing import assert_frame_equal
 
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, SyntheticDataWarning
+from mining_licenses._version import __version__
 from mining_licenses.geo import to_geodataframe
-from mining_licenses.store import export, read_snapshot
+from mining_licenses.loader import load_licenses
+from mining_licenses.store import SnapshotMeta, export, read_snapshot
 from tests.test_store import canonical_frame
 
 
@@ -92,10 +97,78 @@ def test_existing_file_needs_overwrite(tmp_path: Path) -> None:
     assert path.read_text() == "{}"
     export(canonical_frame(), path, overwrite=True)
     assert pyogrio.read_info(path)["features"] == 4
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["licenses.geojson"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "licenses.geojson",
+        "licenses.geojson.provenance.json",
+    ]
 
 
 def test_timestamps_survive_in_geopackage(tmp_path: Path) -> None:
     path = export(canonical_frame(), tmp_path / "licenses.gpkg")
     gdf = pyogrio.read_dataframe(path)
     assert gdf[s.FETCHED_AT].iloc[0] == dt.datetime(2026, 11, 1, 6, tzinfo=dt.UTC)
+
+
+REAL = SnapshotMeta(
+    source="api",
+    fetched_at=dt.datetime(2026, 11, 1, 6, tzinfo=dt.UTC),
+    base_url="https://api.sectors.app",
+    filters={"commodity_type": "Coal"},
+    total_count=4,
+    complete=True,
+)
+
+
+def provenance_of(path: Path) -> dict[str, Any]:
+    """The provenance a reader finds in ``path``, read with that format's own reader."""
+    suffix = path.suffix
+    if suffix in (".gpkg", ".fgb"):
+        tags = pyogrio.read_info(path)["layer_metadata"]
+        block: dict[str, Any] = json.loads(tags["mining_licenses"])
+        assert tags["synthetic"] == str(block["synthetic"]).lower()
+        assert tags["DESCRIPTION"].split()[0] in ("SYNTHETIC", "Indonesia's")
+        return block
+    if suffix == ".parquet":
+        metadata = pq.read_schema(path).metadata
+        return dict(json.loads(metadata[b"mining_licenses"]))
+    sidecar = path.with_name(path.name + ".provenance.json")
+    return dict(json.loads(sidecar.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".gpkg", ".fgb", ".geojson", ".csv"])
+def test_every_format_carries_the_provenance(tmp_path: Path, suffix: str) -> None:
+    path = export(canonical_frame(), tmp_path / f"real{suffix}", meta=REAL)
+    block = provenance_of(path)
+    assert block["source"] == "api"
+    assert block["fetched_at"] == "2026-11-01T06:00:00Z"
+    assert block["filters"] == {"commodity_type": "Coal"}
+    assert (block["complete"], block["synthetic"], block["records"]) == (True, False, 4)
+    assert block["package_version"] == __version__
+    if suffix == ".geojson":
+        description = json.loads(path.read_text(encoding="utf-8"))["description"]
+        assert description.startswith(
+            "Indonesia's mining-license registry (Sectors API), source api"
+        )
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".gpkg", ".fgb", ".geojson", ".csv"])
+def test_the_sample_is_labelled_synthetic_in_every_format(tmp_path: Path, suffix: str) -> None:
+    with pytest.warns(SyntheticDataWarning):
+        gdf = load_licenses(source="sample", province="Bali")  # provenance in gdf.attrs
+    block = provenance_of(export(gdf, tmp_path / f"sample{suffix}"))
+    assert (block["source"], block["synthetic"]) == ("sample", True)
+    assert block["filters"] == {"province": "Bali"}
+    assert block["records"] == len(gdf)
+
+
+def test_a_polars_sample_frame_is_recognised_as_synthetic(tmp_path: Path) -> None:
+    with pytest.warns(SyntheticDataWarning):
+        frame = load_licenses(source="sample", as_="polars").head(5)
+    assert provenance_of(export(frame, tmp_path / "s.csv"))["synthetic"] is True
+    later = canonical_frame().with_columns(
+        pl.lit(dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+        .cast(s.COLUMNS[s.FETCHED_AT])
+        .alias(s.FETCHED_AT)
+    )
+    block = provenance_of(export(later, tmp_path / "u.csv"))
+    assert (block["source"], block["synthetic"]) == ("unknown", False)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import geopandas as gpd
 import polars as pl
+import pyogrio
 import pytest
 import shapely
 from polars.testing import assert_frame_equal
 
 from mining_licenses import schema as s
-from mining_licenses._errors import SchemaError
+from mining_licenses._errors import SchemaError, SyntheticDataWarning
 from mining_licenses.geo import points_from_frame, to_geodataframe, to_polars
+from mining_licenses.loader import load_licenses
 
 
 def canonical_rows() -> pl.DataFrame:
@@ -98,3 +101,45 @@ def test_geodataframe_survives_geopandas_own_parquet_round_trip(tmp_path: Path) 
     back = gpd.read_parquet(tmp_path / "g.parquet")
     assert back.crs.to_epsg() == 4326
     assert_frame_equal(to_polars(back), canonical_rows())
+
+
+@pytest.fixture(scope="module")
+def loaded() -> gpd.GeoDataFrame:
+    with pytest.warns(SyntheticDataWarning):
+        return load_licenses(source="sample", province="Kalimantan Timur")
+
+
+def test_geopandas_to_file_writes_typed_fields(loaded: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "licenses.gpkg"
+    loaded.to_file(path)
+    info = pyogrio.read_info(path)
+    dtypes = dict(zip(info["fields"], info["dtypes"], strict=True))
+    assert dtypes[s.EFFECTIVE_DATE] == dtypes[s.EXPIRY_DATE] == "datetime64[ms]"
+    assert dtypes[s.FETCHED_AT] == "datetime64[ms]"
+    assert dtypes[s.AREA_HA] == "float64"
+    assert info["features"] == len(loaded)
+    back = pyogrio.read_dataframe(path)
+    flagged = loaded[s.ISSUES] != ""
+    assert flagged.any()
+    assert back[s.ISSUES].tolist() == loaded[s.ISSUES].tolist()  # "a;b", never "['a' 'b']"
+    assert "[" not in "".join(back[s.ISSUES])
+    assert_frame_equal(to_polars(back).select(list(s.COLUMNS)), to_polars(loaded))
+
+
+def test_geopandas_to_parquet_and_to_json_work_as_they_are(
+    loaded: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    loaded.to_parquet(tmp_path / "g.parquet")
+    assert_frame_equal(to_polars(gpd.read_parquet(tmp_path / "g.parquet")), to_polars(loaded))
+    features = json.loads(loaded.to_json(default=str))["features"]
+    assert len(features) == len(loaded)
+    first = features[0]["properties"]
+    assert first[s.EXPIRY_DATE].startswith(str(loaded[s.EXPIRY_DATE].iloc[0].date()))
+    assert isinstance(first[s.AREA_HA], float)
+
+
+def test_nan_and_null_stay_apart_in_a_round_trip() -> None:
+    frame = canonical_rows().with_columns(pl.Series(s.AREA_HA, [float("nan"), 2.0, None]))
+    back = to_polars(to_geodataframe(frame))
+    assert back[s.AREA_HA].is_nan().to_list() == [True, False, None]
+    assert_frame_equal(back, frame)

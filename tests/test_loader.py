@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import subprocess
+import sys
+import textwrap
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import polars as pl
+import pyogrio
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -21,11 +27,13 @@ from mining_licenses._errors import (
     SyntheticDataWarning,
     forget_warnings,
 )
-from mining_licenses.loader import fetch_licenses, load_licenses
+from mining_licenses._filters import NoMatchWarning, apply_filters
+from mining_licenses.loader import fetch_licenses, load_licenses, load_with_provenance, pull
 from mining_licenses.replica import Replica
 from mining_licenses.sample import SAMPLE_REFERENCE_DATE, SAMPLE_SIZE
-from mining_licenses.store import list_snapshots
+from mining_licenses.store import export, list_snapshots, read_snapshot_meta
 from tests._replica_fixtures import TODAY, make_records
+from tests.test_companies import registry
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +134,8 @@ KEY = "test-key-5f1c0d2e9a"
 
 @pytest.fixture
 def replica() -> Iterator[Replica]:
-    with Replica(make_records(300, seed=7), api_key=KEY, as_of=TODAY) as server:
+    """A stand-in of the real API: its pages are not marked synthetic."""
+    with Replica(make_records(300, seed=7), api_key=KEY, as_of=TODAY, synthetic=False) as server:
         yield server
 
 
@@ -157,6 +166,36 @@ def test_api_pull_writes_a_complete_snapshot_without_the_key(
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
     assert not list((store / "journal").rglob("*.json")), "journal left after the snapshot"
+
+
+def test_a_pull_from_the_replica_is_synthetic_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    with Replica(make_records(40, seed=2), api_key=KEY, as_of=TODAY) as server:
+        pulled = pull(api_key=KEY, base_url=server.url, store=store, progress=False)
+    assert pulled.sweep.synthetic
+    assert pulled.synthetic
+    assert pulled.snapshot is not None
+    assert read_snapshot_meta(pulled.snapshot).synthetic
+    assert list_snapshots(store)["synthetic"].to_list() == [True]
+    with pytest.warns(SyntheticDataWarning, match="SYNTHETIC"):
+        frame, meta = load_with_provenance(source="snapshot", store=store)
+    assert (meta.source, meta.synthetic, frame.height) == ("replica", True, 40)
+    gdf = load_licenses(source="snapshot", store=store)  # told once per process already
+    assert gdf.attrs["mining_licenses"]["synthetic"] is True
+    assert pyogrio.read_info(export(gdf, tmp_path / "r.gpkg"))["layer_metadata"]["synthetic"] == (
+        "true"
+    )
+    monkeypatch.delenv("SECTORS_API_KEY", raising=False)
+    with pytest.warns(SyntheticDataWarning, match="bundled SYNTHETIC sample"):
+        fallback = load_licenses(store=store, as_="polars")  # never a synthetic snapshot
+    assert fallback.height == SAMPLE_SIZE
+    # a real (unmarked) answer stays real
+    with Replica(make_records(5, seed=2), api_key=KEY, synthetic=False) as server:
+        real = pull(api_key=KEY, base_url=server.url, store=store, progress=False)
+    assert not real.synthetic
+    assert real.meta().synthetic is False
 
 
 def test_auto_uses_a_fresh_snapshot_without_asking_the_api(
@@ -229,3 +268,113 @@ def test_the_synthetic_warning_is_short_and_given_once_per_process():
     assert len(told) == 1
     assert len(str(told[0].message)) < 200
     assert told[0].filename == __file__  # points at the caller's line
+
+
+# ------------------------------------------------------- company by name
+def test_company_takes_a_slug_a_key_or_a_name_in_any_spelling(sample: pl.DataFrame) -> None:
+    slugged = sample.filter(pl.col(s.COMPANY_SLUG).is_not_null()).row(0, named=True)
+    body = slugged[s.COMPANY_SLUG].replace("-", " ")
+    spellings = [
+        slugged[s.COMPANY_SLUG],
+        slugged[s.COMPANY_KEY],
+        slugged[s.COMPANY_NAME],
+        f"PT. {body.upper()} Tbk.",
+        f"{body}, P.T.",
+        body,
+    ]
+    expected = sample.filter(pl.col(s.COMPANY_KEY) == slugged[s.COMPANY_KEY])
+    assert expected.height > 1
+    for spelling in spellings:
+        forget_warnings()
+        with pytest.warns(SyntheticDataWarning):
+            got = load_licenses(source="sample", as_="polars", company=spelling)
+        assert_frame_equal(got, expected)
+
+
+def test_a_near_miss_warns_with_suggestions(sample: pl.DataFrame) -> None:
+    name = sample.filter(pl.col(s.COMPANY_KEY) == "multi-bintang")[s.COMPANY_NAME].mode()[0]
+    with pytest.warns(SyntheticDataWarning), pytest.warns(NoMatchWarning) as caught:
+        got = load_licenses(source="sample", as_="polars", company="PT Multi Bintangg")
+    assert got.height == 0
+    message = str(next(w.message for w in caught if w.category is NoMatchWarning))
+    assert message.startswith("No license matches company='PT Multi Bintangg'; did you mean ")
+    assert f"{name!r} (multi-bintang)" in message
+    no_sand = sample.filter(pl.col(s.COMMODITY) != "Sand")
+    with pytest.warns(NoMatchWarning, match=r"commodity_type='Sand'; did you mean 'Sand, Stone"):
+        apply_filters(no_sand, {"commodity_type": "sand"}, as_of=SAMPLE_REFERENCE_DATE)
+
+
+def test_unknown_values_suggest_and_quote_the_allowed_ones() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        load_licenses(source="sample", commodity_type="sand stone")
+    assert "(did you mean 'Sand, Stone, Gravel', 'Sand'?)" in str(info.value)
+    assert "'Sand', 'Sand, Stone, Gravel', 'Tin'." in str(info.value)
+    with pytest.raises(ConfigurationError, match=r"did you mean 'Kalimantan Timur'"):
+        load_licenses(source="sample", province="Kalimantan Timr")
+    with pytest.raises(ConfigurationError, match=r"commodity \(did you mean 'commodity_type'\?\)"):
+        load_licenses(source="sample", commodity="coal")
+
+
+def slugged_registry() -> list[dict[str, Any]]:
+    """Company 0 carries a slug unlike its name on some records; company 1 never does."""
+    picks = [(0, spelling, spelling % 2 == 0) for spelling in range(6)]
+    return registry(picks + [(1, spelling, False) for spelling in range(4)])
+
+
+def test_api_company_name_is_sent_as_the_slug_a_snapshot_knows(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with Replica(slugged_registry(), api_key=KEY, as_of=TODAY) as server:
+        fetch_licenses(api_key=KEY, base_url=server.url, store=store, progress=False)
+        by_slug = fetch_licenses(
+            api_key=KEY, base_url=server.url, store=store, progress=False, company="mubi"
+        )
+        for spelling in ("PT Multi Bintang", "multi bintang", "P.T. MULTI BINTANG TBK"):
+            server.reset_log()
+            frame = load_licenses(
+                source="api", api_key=KEY, base_url=server.url, store=store, as_="polars",
+                progress=False, company=spelling,
+            )  # fmt: skip
+            assert_frame_equal(frame.drop(s.FETCHED_AT), by_slug.drop(s.FETCHED_AT))
+            assert {r.params.get("company") for r in server.log} == {"mubi"}
+        assert by_slug.height == 3
+        with pytest.raises(ConfigurationError, match="carries no slug on any record"):
+            fetch_licenses(
+                api_key=KEY, base_url=server.url, store=store, company="Bara Sumber Makmur"
+            )
+        server.reset_log()
+        with pytest.raises(ConfigurationError) as info:
+            fetch_licenses(api_key=KEY, base_url=server.url, store=store, company="PT Multi Bintag")
+        assert not server.log  # nothing sent, nothing billed
+    message = str(info.value)
+    assert "the API filters company by slug only" in message
+    assert "Closest known companies: 'Multi Bintang, PT' (mubi)" in message
+
+
+def test_api_company_name_without_any_snapshot_says_the_api_wants_a_slug(tmp_path: Path) -> None:
+    with Replica(slugged_registry(), api_key=KEY, as_of=TODAY) as server:
+        with pytest.raises(ConfigurationError, match="filters company by slug only") as info:
+            fetch_licenses(api_key=KEY, base_url=server.url, store=tmp_path, company="PT Multi")
+        assert server.requests_served == 0
+        assert "No snapshot in" in str(info.value)
+        frame = fetch_licenses(
+            api_key=KEY, base_url=server.url, store=tmp_path, progress=False, company="mubi"
+        )  # a slug no snapshot knows is sent as it is
+    assert frame.height == 3
+
+
+def test_readme_example_passes_mypy_strict_as_written() -> None:
+    root = Path(__file__).resolve().parents[1]
+    example = root / "tests" / "readme_examples.py"
+    block = re.search(r"```python\n(.*?)```", (root / "README.md").read_text(), re.DOTALL)
+    assert block is not None
+    body = textwrap.indent(block.group(1), "    ")
+    assert body in example.read_text(), "README and tests/readme_examples.py differ"
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", str(example)],
+        capture_output=True,
+        text=True,
+        cwd=root,  # the project's mypy settings and cache
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

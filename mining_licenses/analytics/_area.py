@@ -113,8 +113,10 @@ def area_by_company(
 ) -> pl.DataFrame:
     """Sum licensed area per company, with its share and rank.
 
-    Companies are grouped by ``company_key`` (the slug where the API gives
-    one, else a normalised name), since ``company_slug`` is mostly null.
+    Companies are grouped by ``company_key``: one key per company, learned
+    from the data (a name spelled any way takes the slug its records carry
+    elsewhere; see :mod:`mining_licenses.companies`), since ``company_slug``
+    is mostly null and follows no promised rule.
 
     Parameters
     ----------

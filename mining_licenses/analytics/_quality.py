@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from mining_licenses import companies
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
 
@@ -23,6 +24,8 @@ SECTION_NULLS: Final = "nulls"
 SECTION_ISSUES: Final = "issues"
 SECTION_UNKNOWN: Final = "unknown_values"
 SECTION_PLACEMENT: Final = "placement"
+SECTION_COMPANY_KEYS: Final = "company_keys"
+_COMPANY_COLUMNS: Final = (s.COMPANY_NAME, s.COMPANY_SLUG, s.COMPANY_KEY)
 
 #: ``item`` of the placement rows for records with no geometry.
 NOT_PLACED: Final = "not_placed"
@@ -65,6 +68,12 @@ def quality_report(df: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
           point), ``regency`` (placed at a gazetteer point) or ``not_placed``
           (null ``geometry_source``), always all three; plus ``other`` when
           some value is none of these.
+        - ``company_keys`` (when the frame has ``company_name``,
+          ``company_slug`` and ``company_key``): ``item`` is
+          ``name_several_slugs`` or ``slug_several_names``, ``value`` reads
+          ``<name key or slug> -> <what it was seen with>``, ``count`` the
+          records concerned; see
+          :func:`mining_licenses.companies.company_conflicts` for the table.
 
         An empty frame gives an empty report.
 
@@ -131,12 +140,30 @@ def quality_report(df: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
         (pl.col(ITEM) != OTHER_PLACEMENT) | (pl.col(COUNT) > 0)
     ).with_columns(pl.lit(SECTION_PLACEMENT).alias(SECTION))
 
-    parts = [nulls, issues, *unknown, placement]
+    parts = [nulls, issues, *unknown, placement, *_company_keys(frame)]
     out = pl.concat(
         [part.with_columns(pl.col(COUNT).cast(pl.Int64)) for part in parts],
         how="diagonal_relaxed",
     ).with_columns((pl.col(COUNT) / rows).alias(SHARE))
     return inp.finish(out, QUALITY_COLUMNS)
+
+
+def _company_keys(frame: pl.DataFrame) -> list[pl.DataFrame]:
+    """Return the company-key conflicts as report rows (none without the company columns)."""
+    if not all(c in frame.columns for c in _COMPANY_COLUMNS):
+        return []
+    named = frame.select(pl.col(c).cast(pl.String) for c in _COMPANY_COLUMNS)
+    conflicts = companies.company_conflicts(named)
+    return [
+        conflicts.select(
+            pl.lit(SECTION_COMPANY_KEYS).alias(SECTION),
+            pl.col(companies.CONFLICT).alias(ITEM),
+            pl.format(
+                "{} -> {}", companies.VALUE, pl.col(companies.SEEN_WITH).list.join(", ")
+            ).alias(VALUE),
+            pl.col(companies.LICENSES).alias(COUNT),
+        )
+    ]
 
 
 def _known_values() -> dict[str, list[str]]:

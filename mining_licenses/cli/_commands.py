@@ -14,16 +14,17 @@ from typing import Any
 
 import polars as pl
 
-from mining_licenses import _config, analytics, store
+from mining_licenses import _config, analytics, companies, store
 from mining_licenses import schema as s
 from mining_licenses._errors import (
     ConfigurationError,
     SnapshotError,
 )
-from mining_licenses._filters import apply_filters
+from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.client._options import NAMES
-from mining_licenses.loader import frame_as_of, load_licenses, pull
+from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
+from mining_licenses.store._provenance import provenance_line, sidecar_path, write_sidecar
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -44,21 +45,40 @@ _EXPIRING_COLUMNS = (
 )
 
 
-def _load(args: argparse.Namespace) -> pl.DataFrame:
-    frame = load_licenses(source=args.source, as_="polars", **_filters(args))
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+def _label(meta: store.SnapshotMeta) -> None:
+    """Print, first on stdout, that the data is synthetic, when it is."""
+    if meta.synthetic:
+        print(provenance_line(meta))
+
+
+def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, store.SnapshotMeta]:
+    """Load what the options ask for; say on stdout first if it is synthetic."""
+    frame, meta = load_with_provenance(source=args.source, **_filters(args))
+    _label(meta)
+    return frame, meta
+
+
+def _write_with_sidecar(
+    frame: pl.DataFrame, path: Path, meta: store.SnapshotMeta, *, as_json: bool = False
+) -> None:
+    """Write a CSV (or JSON) result, its provenance next to it; print where it went."""
+    write_sidecar(path, store.SnapshotMeta.from_json({**meta.to_json(), "records": frame.height}))
+    if as_json:
+        frame.write_json(path)
+    else:
+        csv_ready(frame).write_csv(path)
+    print(f"wrote {path} (provenance: {sidecar_path(path).name})")
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    frame = _load(args)
+    frame, _ = _load(args)
     print(render_tables(summary_tables(frame, as_of=args.as_of, top=args.top)))
     return 0
 
 
 def _cmd_expiring(args: argparse.Namespace) -> int:
-    soon = analytics.expiring_soon(_load(args), within_days=args.within_days, as_of=args.as_of)
-    assert isinstance(soon, pl.DataFrame)
+    frame, meta = _load(args)
+    soon = analytics.expiring_soon(frame, within_days=args.within_days, as_of=args.as_of)
     title = (
         f"{soon.height:,} licenses expiring within {args.within_days} days "
         f"({soon[s.AREA_HA].sum():,.1f} ha)"
@@ -68,11 +88,9 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
         more = soon.height - args.limit
         print(f"... and {more:,} more: --limit N prints more, --csv/--json write them all")
     if args.csv:
-        csv_ready(soon).write_csv(args.csv)
-        print(f"wrote {args.csv}")
+        _write_with_sidecar(soon, args.csv, meta)
     if args.json:
-        soon.write_json(args.json)
-        print(f"wrote {args.json}")
+        _write_with_sidecar(soon, args.json, meta, as_json=True)
     return 0
 
 
@@ -80,7 +98,9 @@ def _cmd_replica(args: argparse.Namespace) -> int:
     from mining_licenses.replica import Faults, Replica, serve
 
     records = None
-    if args.records:
+    if not args.records:
+        _label(store.SnapshotMeta(source="sample", synthetic=True))
+    else:
         try:
             loaded = json.loads(Path(args.records).read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
@@ -116,13 +136,16 @@ def _cmd_replica(args: argparse.Namespace) -> int:
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     options = {name: value for name in NAMES if (value := getattr(args, name, None)) is not None}
+    filters = validate_filters(_filters(args))
+    sent = company_for_api(filters, store=args.store, base_url=args.base_url)
     result = pull(
         base_url=args.base_url,
         store=args.store,
         write=not args.no_write,
         **options,
-        **_filters(args),
+        **sent,
     )
+    _label(result.meta())
     sweep = result.sweep
     state = "complete" if sweep.complete else f"INCOMPLETE, {sweep.missing} missing"
     print(
@@ -150,9 +173,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         path = Path(listing[-1, "path"])
     else:
         path = Path(args.snapshot)
-    frame = store.read_snapshot(path)
-    assert isinstance(frame, pl.DataFrame)
-    out = write_report(frame, args.out, meta=store.read_snapshot_meta(path), as_of=args.as_of)
+    meta = store.read_snapshot_meta(path)
+    _label(meta)
+    frame = companies.with_company_keys(store.read_snapshot(path))  # keys of this version
+    out = write_report(frame, args.out, meta=meta, as_of=args.as_of)
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
     return 0
 
@@ -188,6 +212,10 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             msg = "diff needs two snapshots: name them, or pull twice into the store."
             raise ConfigurationError(msg)
         older, newer = older or paths[-2], newer or paths[-1]
+    metas = [_snapshot_meta(name, args.store) for name in (older, newer)]
+    synthetic = next((m for m in metas if m is not None and m.synthetic), None)
+    if synthetic is not None:
+        _label(synthetic)
     result = store.diff_snapshots(older, newer, store=args.store)
     print(f"{Path(older).name} -> {Path(newer).name}")
     print(render_table(pl.DataFrame([result.summary]), title="summary", side_on=True))
@@ -197,9 +225,22 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         if result.changed.height > args.limit:
             print(f"... and {result.changed.height - args.limit:,} more (--csv writes them all)")
     if args.csv:
-        result.changed.write_csv(args.csv)
-        print(f"wrote {args.csv}")
+        newest = metas[1] or store.SnapshotMeta()
+        label = {"synthetic": synthetic is not None, "filters": {}, "complete": False}
+        changes = store.SnapshotMeta.from_json({**newest.to_json(), **label})
+        _write_with_sidecar(result.changed, args.csv, changes)
     return 0
+
+
+def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta | None:
+    """Return the provenance of a snapshot named as ``diff`` takes it (None: not found)."""
+    path = Path(name)
+    if str(name) == "latest":
+        listing = store.list_snapshots(folder)
+        path = Path(listing[-1, "path"]) if listing.height else path
+    elif not path.exists():
+        path = _config.store_dir(folder) / path
+    return store.read_snapshot_meta(path) if path.exists() else None
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -210,11 +251,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
         msg = f"{args.path} exists; pass --overwrite to replace it."
         raise ConfigurationError(msg)
     if args.snapshot:
-        frame = store.read_snapshot(args.snapshot, store=args.store)
-        frame = apply_filters(frame, _filters(args), as_of=frame_as_of(frame))
+        meta = _snapshot_meta(args.snapshot, args.store) or store.SnapshotMeta()
+        _label(meta)
+        frame = companies.with_company_keys(store.read_snapshot(args.snapshot, store=args.store))
+        filters = validate_filters(_filters(args))
+        frame = apply_filters(frame, filters, as_of=frame_as_of(frame))
+        meta = store.SnapshotMeta.from_json(
+            {**meta.to_json(), "filters": {**meta.filters, **filters}}
+        )
     else:
-        frame = _load(args)
-    path = store.export(frame, args.path, overwrite=args.overwrite)
+        frame, meta = _load(args)
+    path = store.export(frame, args.path, overwrite=args.overwrite, meta=meta)
     print(f"wrote {frame.height:,} licenses to {path}")
     return 0
 
@@ -226,6 +273,7 @@ _DEMO_TABLES = ("totals", "area_by_province", "top_companies", "concentration")
 def _cmd_demo(args: argparse.Namespace) -> int:
     from mining_licenses.cli._demo import run_demo
 
+    _label(store.SnapshotMeta(source="sample", synthetic=True))
     print("mining-licenses demo: the synthetic sample, served by a local replica of the")
     print("Sectors API on 127.0.0.1, pulled page by page through the real client.\n")
     result = run_demo(args.out, latency=args.latency, progress=not args.quiet)
@@ -250,6 +298,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from mining_licenses import sample
 
+    if str(args.json) != "-":  # records on stdout stay plain JSON
+        _label(store.SnapshotMeta(source="sample", synthetic=True))
     if args.write_snapshot is not None:
         path = sample.write_sample(args.write_snapshot)
         print(f"wrote {path}")
@@ -260,6 +310,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         if str(args.json) == "-":
             print(text)
         else:
+            write_sidecar(args.json, store.SnapshotMeta(source="sample", synthetic=True))
             args.json.write_text(text + "\n", encoding="utf-8")
             print(f"wrote {args.n:,} synthetic records to {args.json}")
     return 0

@@ -21,7 +21,9 @@ from mining_licenses.sample import SAMPLE_SEED, SAMPLE_SIZE
 
 def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("filters (the API's own)")
-    group.add_argument("--company", help="company slug or normalised name key")
+    group.add_argument(
+        "--company", help="company: its slug, key or name in any spelling ('PT Multi Bintang')"
+    )
     group.add_argument("--province", help="province, exact (e.g. 'Kalimantan Timur')")
     group.add_argument("--commodity-type", dest=s.COMMODITY, help="e.g. Coal, Nickel")
     group.add_argument("--license-type", dest=s.LICENSE_TYPE, help="IUP, IUPK, KK, ...")

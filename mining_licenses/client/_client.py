@@ -348,6 +348,7 @@ class SectorsClient:
             base_url=self.base_url,
             started_at=started,
             finished_at=_now(),
+            synthetic=any(page.synthetic for page in pages.values()),
             pages_from_journal=run.from_journal,
             journal_paths=tuple(j.path for j in run.journals.values() if j.path.exists()),
             totals_seen=tuple(sorted(set(outcome.totals))),

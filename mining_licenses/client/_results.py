@@ -58,6 +58,8 @@ class SweepResult:
         Exact duplicate records the main sweep returned (pagination overlap).
     repaired_by
         The repairs that ran, in order (``"order_by=licensed_area_ha"``, ``"province"``).
+    synthetic
+        The server marked its pages as made-up data (the replica does).
     pages_from_journal
         Pages read back from the resume journal instead of bought again.
     journal_paths
@@ -89,6 +91,7 @@ class SweepResult:
     base_url: str
     started_at: dt.datetime
     finished_at: dt.datetime
+    synthetic: bool = False
     pages_from_journal: int = 0
     journal_paths: tuple[Path, ...] = ()
     totals_seen: tuple[int, ...] = ()

@@ -79,6 +79,8 @@ class Page:
         The ``pagination.total_count`` this page reported.
     from_journal
         True when it was read back from the resume journal (no credit spent).
+    synthetic
+        The server marked the page's records as made up (the replica does).
     """
 
     offset: int
@@ -86,6 +88,7 @@ class Page:
     records: list[dict[str, Any]] = field(repr=False)
     total_count: int
     from_journal: bool = False
+    synthetic: bool = False
 
 
 @dataclass
@@ -137,6 +140,7 @@ def _page(offset: int, limit: int, body: Mapping[str, Any], *, from_journal: boo
         records=list(body[_wire.RESULTS]),
         total_count=int(body[_wire.PAGINATION][_wire.TOTAL_COUNT]),
         from_journal=from_journal,
+        synthetic=body.get(_wire.SYNTHETIC) is True,
     )
 
 

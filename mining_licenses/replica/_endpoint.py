@@ -81,6 +81,10 @@ class Replica:
         :data:`schema.PROVINCES`.
     strict_params
         Answer 400 to unknown query parameters (the client never sends any).
+    synthetic
+        Mark every page ``"synthetic": true``, so what the client stores from it
+        is labelled synthetic. True by default: a stand-in serves no real
+        registry; pass False to replay real records.
 
     Examples
     --------
@@ -103,6 +107,7 @@ class Replica:
         seed: int = 0,
         provinces: Sequence[str] | None = None,
         strict_params: bool = True,
+        synthetic: bool = True,
     ) -> None:
         if not _wire.is_loopback(host):
             msg = f"The replica listens on loopback only; host={host!r} is not loopback."
@@ -110,6 +115,7 @@ class Replica:
         self.faults = faults or Faults()
         self.as_of = as_of
         self.strict_params = strict_params
+        self.synthetic = synthetic
         self.provinces = None if provinces is None else frozenset(provinces)
         self._key = api_key
         self._host, self._port = host, port
@@ -412,7 +418,8 @@ class Replica:
             encoded = self._encoded_records()
             chosen = rows[request.offset : request.offset + request.limit]
             page = [encoded[i] for i in chosen]
-        return 200, page_body(page, len(rows), request.limit, request.offset), {}
+        served = page_body(page, len(rows), request.limit, request.offset, synthetic=self.synthetic)
+        return 200, served, {}
 
     def _encoded_records(self) -> list[bytes]:
         # each record encoded once, not on every request: the replica must keep up

@@ -145,8 +145,13 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-def page_body(records: list[bytes], total: int, limit: int, offset: int) -> bytes:
-    """Return the JSON of one page: pre-encoded ``records`` and the pagination envelope."""
+def page_body(
+    records: list[bytes], total: int, limit: int, offset: int, *, synthetic: bool = False
+) -> bytes:
+    """Return the JSON of one page: pre-encoded ``records`` and the pagination envelope.
+
+    ``synthetic`` adds ``"synthetic": true`` to the envelope (the real API never sends it).
+    """
     has_next = offset + limit < total
     has_previous = offset > 0
     pagination = {
@@ -161,7 +166,8 @@ def page_body(records: list[bytes], total: int, limit: int, offset: int) -> byte
     }
     return b"".join(
         (
-            f'{{"{_wire.RESULTS}":['.encode(),
+            f'{{"{_wire.SYNTHETIC}":true,'.encode() if synthetic else b"{",
+            f'"{_wire.RESULTS}":['.encode(),
             b",".join(records),
             f'],"{_wire.PAGINATION}":'.encode(),
             json.dumps(pagination).encode(),

@@ -3,17 +3,22 @@
 GeoParquet goes through the snapshot encoder (:mod:`mining_licenses.store._geoparquet`);
 the GDAL formats are written with ``pyogrio.write_arrow`` from the same
 Hilbert-ordered Arrow table, so no row is converted through Python objects.
-Every file is published with the store's one atomic write.
+Every file is published with the store's one atomic write, and carries the
+data's provenance (source, ``fetched_at``, filters, completeness, synthetic or
+not, package version): in the GeoParquet metadata, in the layer metadata of
+GeoPackage (its ``gpkg_metadata`` table) and FlatGeobuf (its header), and in a
+``<file>.provenance.json`` sidecar next to CSV and GeoJSON.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 import pyarrow as pa
@@ -21,7 +26,7 @@ import shapely
 
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, OutputExistsError
+from mining_licenses._errors import ConfigurationError, OutputExistsError, SnapshotError
 from mining_licenses.geo import points_from_frame, to_polars
 from mining_licenses.store._geoparquet import (
     BBOX,
@@ -30,7 +35,16 @@ from mining_licenses.store._geoparquet import (
     to_table,
     write_table,
 )
-from mining_licenses.store._provenance import file_metadata, resolve_meta
+from mining_licenses.store._provenance import (
+    ATTRS_KEY,
+    SnapshotMeta,
+    file_metadata,
+    frame_meta,
+    provenance_line,
+    provenance_tags,
+    resolve_meta,
+    write_sidecar,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -59,15 +73,19 @@ def _joined_issues(table: pa.Table) -> pa.Table:
     return table.set_column(index, s.ISSUES, joined)
 
 
-def write_ogr(frame: pl.DataFrame, path: Path, driver: str) -> None:
-    """Write ``frame`` to ``path`` with the GDAL ``driver``, as EPSG:4326 points."""
+def write_ogr(frame: pl.DataFrame, path: Path, info: SnapshotMeta, driver: str) -> None:
+    """Write ``frame`` to ``path`` with the GDAL ``driver``, as EPSG:4326 points.
+
+    The provenance goes into the layer's description and metadata items
+    (GeoJSON keeps only the description; :func:`export` adds a sidecar).
+    """
     import pyogrio
 
     table, _ = to_table(frame)
     # GDAL's Arrow interface wants plain strings, not polars' string views.
     schema = canonical_arrow_schema().append(table.schema.field(s.GEOMETRY))
     table = _joined_issues(table.drop_columns([BBOX]).cast(schema))
-    options: dict[str, str] = {}
+    options: dict[str, str] = {"DESCRIPTION": provenance_line(info)}
     if driver == "FlatGeobuf" and table.column(s.GEOMETRY).null_count:
         # FlatGeobuf's spatial index cannot hold a feature without geometry;
         # keep every license and leave the (Hilbert-ordered) file unindexed.
@@ -81,11 +99,12 @@ def write_ogr(frame: pl.DataFrame, path: Path, driver: str) -> None:
         geometry_name=s.GEOMETRY,
         geometry_type="Point",
         crs=s.CRS,
-        layer_options=options or None,
+        layer_options=options,
+        layer_metadata=provenance_tags(info) if driver != "GeoJSON" else None,
     )
 
 
-def write_csv(frame: pl.DataFrame, path: Path) -> None:
+def write_csv(frame: pl.DataFrame, path: Path, info: SnapshotMeta) -> None:
     """Write ``frame`` as CSV: canonical columns, ``issues`` joined, the point as WKT."""
     points = points_from_frame(frame)
     wkt = shapely.to_wkt(points, rounding_precision=-1)
@@ -93,15 +112,21 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
         pl.col(s.ISSUES).list.join(s.LIST_SEPARATOR),
         pl.Series(WKT_COLUMN, wkt, dtype=pl.String()),
     ).write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
+    del info  # CSV has no place for it: export writes the sidecar
 
 
-def write_geoparquet(frame: pl.DataFrame, path: Path) -> None:
-    """Write ``frame`` as GeoParquet, the snapshot layout (provenance source ``unknown``)."""
+def write_geoparquet(frame: pl.DataFrame, path: Path, info: SnapshotMeta) -> None:
+    """Write ``frame`` as GeoParquet, the snapshot layout, ``info`` as its provenance block."""
     parts, geo = to_parts(frame)
-    write_table(parts, path, file_metadata(resolve_meta(None, frame), geo))
+    write_table(parts, path, file_metadata(info, geo))
 
 
-def _writer_for(path: Path) -> Callable[[pl.DataFrame, Path], None] | None:
+Writer = Callable[[pl.DataFrame, Path, SnapshotMeta], None]
+#: Formats whose files have no room for the provenance: it goes to a sidecar.
+_SIDECAR_FORMATS: Final = (".csv", ".geojson")
+
+
+def _writer_for(path: Path) -> Writer | None:
     """Return the writer of ``path``'s extension, or None for an unknown one."""
     suffix = path.suffix.lower()
     if suffix in _DRIVERS:
@@ -119,11 +144,29 @@ def _unsupported(path: Path) -> ConfigurationError:
 
 
 # -------------------------------------------------------------------- export
+def _provenance(
+    data: pl.DataFrame | gpd.GeoDataFrame,
+    frame: pl.DataFrame,
+    meta: SnapshotMeta | Mapping[str, Any] | None,
+) -> SnapshotMeta:
+    """Return the provenance to write: given, else a GeoDataFrame's, else recognised."""
+    attrs = getattr(data, "attrs", None)
+    if meta is None and isinstance(attrs, dict) and isinstance(attrs.get(ATTRS_KEY), dict):
+        meta = attrs[ATTRS_KEY]
+    if meta is None:
+        from mining_licenses.store._snapshots import bundled_sample_path  # imports this module
+
+        with contextlib.suppress(SnapshotError):  # no bundled sample: nothing to recognise
+            meta = frame_meta(frame, bundled_sample_path())
+    return resolve_meta(meta, frame)
+
+
 def export(
     data: pl.DataFrame | gpd.GeoDataFrame,
     path: str | os.PathLike[str],
     *,
     overwrite: bool = False,
+    meta: SnapshotMeta | Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the frame for GIS use, the format chosen by the extension of ``path``.
 
@@ -138,7 +181,16 @@ def export(
       ``Z``, ``issues`` joined with ``;``) plus ``wkt``, the point as WKT,
       next to ``longitude``/``latitude``.
 
-    The file is written to a temporary name and renamed into place.
+    Every format carries the provenance: ``meta`` when given; else the one a
+    GeoDataFrame from :func:`~mining_licenses.load_licenses` carries in
+    ``gdf.attrs["mining_licenses"]``; else, for the bundled sample,
+    ``synthetic``; else source ``unknown``. It is in the GeoParquet metadata,
+    the layer metadata of GeoPackage (``gpkg_metadata``) and FlatGeobuf
+    (``pyogrio.read_info(path)["layer_metadata"]``), the layer description,
+    and a ``<file>.provenance.json`` sidecar next to CSV and GeoJSON.
+
+    The file is written to a temporary name and renamed into place (its
+    sidecar first, so a file never exists without its label).
 
     Raises
     ------
@@ -161,10 +213,13 @@ def export(
         msg = f"{target} exists; pass overwrite=True (--overwrite) to replace it."
         raise OutputExistsError(msg)
     frame = as_frame(data)
+    info = _provenance(data, frame, meta)
+    if target.suffix.lower() in _SIDECAR_FORMATS:
+        write_sidecar(target, info)
 
     def write(temp: Path) -> None:
         temp.unlink()  # GDAL drivers create their file themselves
-        writer(frame, temp)
+        writer(frame, temp, info)
 
     write_atomic(target, write, overwrite=overwrite)
     logger.info("Exported %d licenses to %s", frame.height, target)

@@ -23,6 +23,7 @@ import polars as pl
 
 from mining_licenses import _config
 from mining_licenses import schema as s
+from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses._filters import FilterValue, validate_filters
 from mining_licenses.store._geoparquet import GEO_KEY, check_geo, encode_json, read_footer
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 #: File-metadata key of the package's provenance block (JSON).
 META_KEY: Final = b"mining_licenses"
+#: Key of the provenance dict in a GeoDataFrame's ``attrs`` (set by ``load_licenses``).
+ATTRS_KEY: Final = "mining_licenses"
 SOURCES: Final = ("api", "sample", "replica", "unknown")
 Source = Literal["api", "sample", "replica", "unknown"]
 
@@ -160,3 +163,77 @@ def read_snapshot_meta(path: str | os.PathLike[str]) -> SnapshotMeta:
     except (ValueError, TypeError) as err:
         msg = f"Snapshot {path} has a malformed provenance block ({err})."
         raise SnapshotError(msg) from err
+
+
+# --------------------------------------------------------- labels for files
+#: Suffix of the provenance file written next to formats without metadata (CSV, GeoJSON).
+SIDECAR_SUFFIX: Final = ".provenance.json"
+
+
+def provenance_line(info: SnapshotMeta) -> str:
+    """Return one line saying what the data is: synthetic, or where and when it came from.
+
+    Printed first by the command line for synthetic data, and written as the
+    description of GeoPackage, FlatGeobuf and GeoJSON exports.
+
+    Examples
+    --------
+    >>> provenance_line(SnapshotMeta(source="sample", synthetic=True))[:46]
+    'SYNTHETIC DATA (the bundled sample): not the r'
+    """
+    if info.synthetic:
+        what = "the bundled sample" if info.source == "sample" else f"source {info.source}"
+        return f"SYNTHETIC DATA ({what}): not the real registry; do not cite these numbers."
+    when = info.fetched_at.isoformat().replace("+00:00", "Z") if info.fetched_at else "unknown"
+    state = "verified complete" if info.complete else "not verified complete"
+    filters = ", ".join(f"{k}={v}" for k, v in info.filters.items()) or "none"
+    return (
+        f"Indonesia's mining-license registry (Sectors API), source {info.source}, "
+        f"fetched {when}, filters: {filters}, {state}; mining-licenses {info.package_version}."
+    )
+
+
+def provenance_tags(info: SnapshotMeta) -> dict[str, str]:
+    """Return the provenance as GDAL metadata items (GeoPackage, FlatGeobuf layers).
+
+    ``mining_licenses`` holds the whole block as JSON; ``synthetic``,
+    ``source`` and ``fetched_at`` repeat the fields a reader checks first.
+    """
+    data = info.to_json()
+    return {
+        META_KEY.decode(): json.dumps(data, ensure_ascii=False),
+        "synthetic": "true" if info.synthetic else "false",
+        "source": info.source,
+        "fetched_at": str(data["fetched_at"]),
+    }
+
+
+def sidecar_path(path: str | os.PathLike[str]) -> Path:
+    """Return the provenance sidecar of ``path``: ``soon.csv`` -> ``soon.csv.provenance.json``."""
+    target = Path(path)
+    return target.with_name(target.name + SIDECAR_SUFFIX)
+
+
+def write_sidecar(path: str | os.PathLike[str], info: SnapshotMeta) -> Path:
+    """Write the provenance of the file ``path`` next to it, as JSON; return the sidecar's path.
+
+    The sidecar belongs to its file, so an existing one is replaced.
+    """
+    body = {"file": Path(path).name, "description": provenance_line(info), **info.to_json()}
+    text = json.dumps(body, ensure_ascii=False, indent=1) + "\n"
+    return write_atomic(sidecar_path(path), text.encode(), overwrite=True)
+
+
+def frame_meta(frame: pl.DataFrame, sample: Path) -> SnapshotMeta | None:
+    """Return the ``sample`` snapshot's provenance for a frame of its fetch stamp, else None.
+
+    How a polars frame of the bundled sample, which carries no metadata, is
+    still recognised as synthetic when exported.
+    """
+    stamps = frame[s.FETCHED_AT].drop_nulls() if s.FETCHED_AT in frame.columns else None
+    if stamps is None or not stamps.len():
+        return None
+    info = read_snapshot_meta(sample)
+    if info.synthetic and stamps.max() == info.fetched_at:
+        return dataclasses.replace(info, filters={}, total_count=None)
+    return None
