@@ -81,6 +81,10 @@ class SyntheticDataWarning(MiningLicensesWarning):
     """The data being used is the synthetic bundled sample, not the registry."""
 
 
+class NoMatchWarning(MiningLicensesWarning):
+    """A filter matched no license although a near spelling of its value is in the data."""
+
+
 class IncompleteSweepWarning(MiningLicensesWarning):
     """A sweep returned fewer licenses than the API's ``total_count``."""
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from mining_licenses import companies
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, MiningLicensesWarning
+from mining_licenses._errors import ConfigurationError, NoMatchWarning
 
 FilterValue = str | bool
 _TRUE: Final = frozenset({"true", "1", "yes"})
@@ -30,10 +30,6 @@ _KNOWN_SETS: Final = {
     s.ACTIVITY: s.ACTIVITIES,
     s.CNC: s.CNC_STATES,
 }
-
-
-class NoMatchWarning(MiningLicensesWarning):
-    """A filter matched no license although a near spelling of its value is in the data."""
 
 
 def quoted(values: Iterable[str]) -> str:

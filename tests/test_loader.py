@@ -18,6 +18,7 @@ import pyogrio
 import pytest
 from polars.testing import assert_frame_equal
 
+from mining_licenses import NoMatchWarning
 from mining_licenses import schema as s
 from mining_licenses._errors import (
     AuthenticationError,
@@ -27,7 +28,7 @@ from mining_licenses._errors import (
     SyntheticDataWarning,
     forget_warnings,
 )
-from mining_licenses._filters import NoMatchWarning, apply_filters
+from mining_licenses._filters import apply_filters
 from mining_licenses.loader import fetch_licenses, load_licenses, load_with_provenance, pull
 from mining_licenses.replica import Replica
 from mining_licenses.sample import SAMPLE_REFERENCE_DATE, SAMPLE_SIZE

@@ -24,7 +24,6 @@ from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.client._options import NAMES
 from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
-from mining_licenses.store._provenance import provenance_line, sidecar_path, write_sidecar
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -48,7 +47,7 @@ _EXPIRING_COLUMNS = (
 def _label(meta: store.SnapshotMeta) -> None:
     """Print, first on stdout, that the data is synthetic, when it is."""
     if meta.synthetic:
-        print(provenance_line(meta))
+        print(store.provenance_line(meta))
 
 
 def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, store.SnapshotMeta]:
@@ -62,12 +61,14 @@ def _write_with_sidecar(
     frame: pl.DataFrame, path: Path, meta: store.SnapshotMeta, *, as_json: bool = False
 ) -> None:
     """Write a CSV (or JSON) result, its provenance next to it; print where it went."""
-    write_sidecar(path, store.SnapshotMeta.from_json({**meta.to_json(), "records": frame.height}))
+    store.write_sidecar(
+        path, store.SnapshotMeta.from_json({**meta.to_json(), "records": frame.height})
+    )
     if as_json:
         frame.write_json(path)
     else:
         csv_ready(frame).write_csv(path)
-    print(f"wrote {path} (provenance: {sidecar_path(path).name})")
+    print(f"wrote {path} (provenance: {store.sidecar_path(path).name})")
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -310,7 +311,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         if str(args.json) == "-":
             print(text)
         else:
-            write_sidecar(args.json, store.SnapshotMeta(source="sample", synthetic=True))
+            store.write_sidecar(args.json, store.SnapshotMeta(source="sample", synthetic=True))
             args.json.write_text(text + "\n", encoding="utf-8")
             print(f"wrote {args.n:,} synthetic records to {args.json}")
     return 0

@@ -11,7 +11,14 @@ by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
 from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, diff_snapshots
 from mining_licenses.store._export import EXPORT_FORMATS, export
-from mining_licenses.store._provenance import SOURCES, SnapshotMeta, read_snapshot_meta
+from mining_licenses.store._provenance import (
+    SOURCES,
+    SnapshotMeta,
+    provenance_line,
+    read_snapshot_meta,
+    sidecar_path,
+    write_sidecar,
+)
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
@@ -30,8 +37,11 @@ __all__ = [
     "find_snapshot",
     "history",
     "list_snapshots",
+    "provenance_line",
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
+    "sidecar_path",
+    "write_sidecar",
     "write_snapshot",
 ]
