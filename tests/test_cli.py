@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mining_licenses._errors import SyntheticDataWarning
+from mining_licenses.cli import build_parser, main
 from mining_licenses.replica import Replica
 from tests._replica_fixtures import TODAY, make_records
 
@@ -107,8 +108,52 @@ def test_expiring_rejects_a_negative_window() -> None:
     result = run("expiring", "--source", "sample", "--within-days", "-3")
     assert result.returncode == 2
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("error: expiring_soon(within_days=-3)")
+    assert last == (
+        "error: --within-days must be 0 or more, not -3. See: mining-licenses expiring --help"
+    )
+    assert result.stderr.startswith("usage: mining-licenses expiring ")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["expiring", "--as-of", "2026-13-01"], "--as-of must be a date written YYYY-MM-DD"),
+        (["summary", "--top", "0"], "--top must be 1 or more, not 0"),
+        (["summary", "--top", "ten"], "--top must be a whole number, not 'ten'"),
+        (["pull", "--max-in-flight", "100"], "--max-in-flight must be between 1 and 32"),
+        (["pull", "--timeout", "inf"], "--timeout must be a finite number"),
+        (
+            ["summary", "--provnce", "Riau"],
+            "does not take --provnce Riau (did you mean --province?)",
+        ),
+        (["sumary"], "command 'sumary' is not one of demo, summary,"),
+        (["sumary"], "(did you mean summary?)"),
+        (["summary", "--source", "smple"], "(did you mean sample?)"),
+    ],
+)
+def test_argument_errors_name_the_option_as_typed(argv, said, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert said in err.strip().splitlines()[-1]
+    command = argv[0] if argv[0] != "sumary" else ""
+    assert err.startswith(f"usage: mining-licenses {command}".rstrip())
+    assert "expiring_soon(" not in err  # never an internal function's name
+
+
+def test_every_subcommand_describes_itself(capsys) -> None:
+    parser = build_parser()
+    for name in ("demo", "summary", "expiring", "report", "snapshots", "diff", "export",
+                 "replica", "pull", "sample"):  # fmt: skip
+        with pytest.raises(SystemExit):
+            parser.parse_args([name, "--help"])
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].startswith(f"usage: mining-licenses {name}")
+        description = lines[lines.index("") + 1]
+        assert description[0].isupper(), (name, description)
+        assert description.endswith("."), (name, description)
 
 
 def test_report_of_the_bundled_sample(tmp_path: Path) -> None:

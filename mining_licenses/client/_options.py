@@ -160,6 +160,9 @@ SWEEP_NAMES: Final = tuple(
 )
 
 
-def option_help() -> dict[str, tuple[object, str]]:
-    """Return each option's default and meaning (the command line's help reads this)."""
-    return {f.name: (f.default, f.metadata["help"]) for f in dataclasses.fields(PullOptions)}
+def option_help() -> dict[str, tuple[object, str, float | None, float | None]]:
+    """Return each option's default, meaning and range (the command line reads this)."""
+    return {
+        f.name: (f.default, f.metadata["help"], f.metadata["low"], f.metadata["high"])
+        for f in dataclasses.fields(PullOptions)
+    }
