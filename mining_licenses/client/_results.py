@@ -7,9 +7,23 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from mining_licenses._filters import FilterValue
+
+SHORT: Final = "short"
+OVER: Final = "over"
+MOVED: Final = "moved"
+REFUSED: Final = "refused"
+#: Why a sweep may not be complete, as ``SweepResult.incomplete_reasons`` names it.
+INCOMPLETE_REASONS: Final = {
+    SHORT: "fewer distinct licenses than total_count (pages lost records, or pages past "
+    "the end of the data came back empty)",
+    OVER: "more distinct licenses than total_count (records from different states of the data)",
+    MOVED: "the data changed during the sweep: total_count changed, or pages disagreed on "
+    "the records they share, and no later pass saw one consistent set",
+    REFUSED: "pages the sweep needed failed or were refused (a repair that could not run)",
+}
 
 
 @dataclass(frozen=True)
@@ -51,9 +65,11 @@ class SweepResult:
     pages
         Pages of the main sweep.
     credits_spent, requests, retries
-        Billed credits, HTTP requests sent and retries, in this call.
+        Billed credits (every answer the client saw that the API bills), HTTP
+        requests sent and retries, in this call.
     complete, missing
-        Whether every license in ``total_count`` was collected; how many were not.
+        Whether every license in ``total_count`` was collected, and nothing
+        else; how many were not.
     duplicates_dropped
         Exact duplicate records the main sweep returned (pagination overlap).
     repaired_by
@@ -71,6 +87,16 @@ class SweepResult:
     stale_dropped
         Records dropped because a consistent re-sweep no longer had them (the
         data changed upstream during the sweep).
+    credits_upper_bound
+        The most credits the API may have billed: ``credits_spent`` plus the
+        requests given up on (timed out, dropped) that it may still have
+        answered. Budgets are checked against this bound.
+    incomplete_reasons
+        Why the sweep is not complete, from :data:`INCOMPLETE_REASONS`
+        (``"short"``, ``"over"``, ``"moved"``, ``"refused"``); empty when complete.
+    notes
+        What the client noticed on the way, one sentence each (a smaller page
+        size than asked for, empty pages past the data, a repair that failed).
     """
 
     records: list[dict[str, Any]] = field(repr=False)
@@ -94,9 +120,17 @@ class SweepResult:
     totals_seen: tuple[int, ...] = ()
     data_changed: bool = False
     stale_dropped: int = 0
+    credits_upper_bound: int = 0
+    incomplete_reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.credits_upper_bound < self.credits_spent:
+            object.__setattr__(self, "credits_upper_bound", self.credits_spent)
 
     def __repr__(self) -> str:
-        state = "complete" if self.complete else f"INCOMPLETE, {self.missing} missing"
+        reasons = ", ".join(self.incomplete_reasons)
+        state = "complete" if self.complete else f"INCOMPLETE ({reasons}), {self.missing} missing"
         return (
             f"SweepResult({len(self.records)} records of {self.total_count}, {state}, "
             f"{self.pages} pages, {self.credits_spent} credits, filters={dict(self.filters)})"
@@ -122,4 +156,6 @@ class SweepResult:
         data["finished_at"] = self.finished_at.isoformat()
         data["repaired_by"] = list(self.repaired_by)
         data["totals_seen"] = list(self.totals_seen)
+        data["incomplete_reasons"] = list(self.incomplete_reasons)
+        data["notes"] = list(self.notes)
         return data
