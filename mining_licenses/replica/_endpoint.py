@@ -5,9 +5,12 @@ the API sends them) or canonical frame, with the API's filters, ``order_by``,
 ``limit``/``offset``, pagination envelope, error statuses and billing rule. It
 can be slowed down and made to misbehave (429 with or without
 ``Retry-After``, 500, dropped connections, unstable ordering within ties,
-records inserted or removed between pages), each settable at any time, and it
-logs every request it served. The tests, the demo and the benchmarks use it;
-so can anyone who wants to test their own code offline.
+records inserted or removed between pages, fewer records a page than asked
+for), each settable at any time, and it logs every request it served. A
+:data:`~mining_licenses.replica.Hook` may replace any answer with a
+:class:`~mining_licenses.replica.Raw` one (any status, headers, body, endless
+or trickled) to play a hostile server. The tests, the demo and the benchmarks
+use it; so can anyone who wants to test their own code offline.
 """
 
 from __future__ import annotations
@@ -35,11 +38,14 @@ from mining_licenses._filters import FilterValue, filter_expression, validate_fi
 from mining_licenses.replica._http import (
     DROP,
     DataChange,
+    Exchange,
     Faults,
     Handler,
+    Hook,
     ServedRequest,
     Server,
     page_body,
+    peer_closed,
     records_from_frame,
 )
 
@@ -81,6 +87,9 @@ class Replica:
         :data:`schema.PROVINCES`.
     strict_params
         Answer 400 to unknown query parameters (the client never sends any).
+    hook
+        Called with every :class:`Exchange` before it is answered; a
+        :class:`Raw` it returns is sent instead. Replace ``replica.hook`` at any time.
 
     Examples
     --------
@@ -103,6 +112,7 @@ class Replica:
         seed: int = 0,
         provinces: Sequence[str] | None = None,
         strict_params: bool = True,
+        hook: Hook | None = None,
     ) -> None:
         if not _wire.is_loopback(host):
             msg = f"The replica listens on loopback only; host={host!r} is not loopback."
@@ -110,6 +120,7 @@ class Replica:
         self.faults = faults or Faults()
         self.as_of = as_of
         self.strict_params = strict_params
+        self.hook = hook
         self.provinces = None if provinces is None else frozenset(provinces)
         self._key = api_key
         self._host, self._port = host, port
@@ -126,6 +137,9 @@ class Replica:
         self._changes: list[DataChange] = []
         self._scripted: list[tuple[int | str, float | None]] = []
         self._log: list[ServedRequest] = []
+        self._on_wire: dict[int, socket.socket] = {}
+        self._max_on_wire = 0
+        self._aborted: list[int] = []
         self._count = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -206,6 +220,25 @@ class Replica:
         """Forget the requests served so far (counters restart at 0)."""
         with self._lock:
             self._log.clear()
+            self._aborted.clear()
+            self._max_on_wire = len(self._on_wire)
+
+    @property
+    def max_on_wire(self) -> int:
+        """The most requests on the wire at once so far.
+
+        A request is on the wire from its arrival until its answer is written,
+        or until its client closes the connection (while the replica, like a
+        real server, goes on producing the answer, and bills it).
+        """
+        with self._lock:
+            return self._max_on_wire
+
+    @property
+    def aborted(self) -> list[int]:
+        """Numbers of the requests whose client left before the whole answer was sent."""
+        with self._lock:
+            return list(self._aborted)
 
     # ----------------------------------------------------------------- data
     @property
@@ -346,39 +379,83 @@ class Replica:
             return {"Retry-After": email.utils.formatdate(time.time() + seconds, usegmt=True)}
         return {"Retry-After": f"{seconds:g}"}
 
+    def _arrive(self, number: int, sock: socket.socket) -> None:
+        with self._lock:
+            for other, open_sock in list(self._on_wire.items()):
+                if peer_closed(open_sock):
+                    del self._on_wire[other]
+            self._on_wire[number] = sock
+            self._max_on_wire = max(self._max_on_wire, len(self._on_wire))
+
+    def _leave(self, number: int) -> None:
+        with self._lock:
+            self._on_wire.pop(number, None)
+
+    def _produce(self, seconds: float, number: int, sock: socket.socket) -> None:
+        """Take ``seconds`` to produce an answer, noticing (not stopping) when the client leaves."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if number in self._on_wire and peer_closed(sock):
+                self._leave(number)
+            time.sleep(min(left, 0.005))
+
     def _handle(self, handler: Handler) -> None:
         url = urlsplit(handler.path)
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
         with self._lock:
             self._count += 1
             number = self._count
             self._apply_changes()
             fault, retry_after = self._next_fault(number)
-            faults = self.faults
-        if faults.latency:
-            time.sleep(faults.latency)
+            faults, hook = self.faults, self.hook
+        self._arrive(number, handler.connection)
         try:
-            status, body, headers = self._answer(handler, url.path, url.query, fault, retry_after)
+            self._respond(handler, number, url.path, url.query, params, faults, hook, fault,
+                          retry_after)  # fmt: skip
+        finally:
+            self._leave(number)
+
+    def _respond(
+        self,
+        handler: Handler,
+        number: int,
+        path: str,
+        query: str,
+        params: dict[str, str],
+        faults: Faults,
+        hook: Hook | None,
+        fault: int | str | None,
+        retry_after: float | None,
+    ) -> None:
+        if faults.latency:
+            self._produce(faults.latency, number, handler.connection)
+        try:
+            status, body, headers = self._answer(handler, path, query, fault, retry_after)
         except Exception as err:  # a replica bug must surface as an answer, not a hang
-            logger.exception("replica failed to answer %s", url.path)
+            logger.exception("replica failed to answer %s", path)
             status, body, headers = 500, {"error": "REPLICA_ERROR", "message": repr(err)}, {}
+        payload = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
+        raw = hook(Exchange(number, params, status, payload)) if hook is not None else None
+        if raw is not None:
+            status = raw.status
+        billed = status is not None and _wire.is_billed(status)
+        if raw is not None and raw.billed is not None:
+            billed = raw.billed
         with self._lock:
-            self._log.append(
-                ServedRequest(
-                    number=number,
-                    path=url.path,
-                    params={k: v[-1] for k, v in parse_qs(url.query).items()},
-                    status=status,
-                    billed=status is not None and _wire.is_billed(status),
-                )
-            )
+            self._log.append(ServedRequest(number, path, params, status, billed))
         if status is None:
             handler.close_connection = True
             return
         try:
-            handler.send_json(status, body, headers)
+            if raw is not None:
+                handler.send_raw(raw)
+            else:
+                handler.send_json(status, payload, headers)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             logger.debug("replica: client went away before request %d was answered", number)
             handler.close_connection = True
+            with self._lock:
+                self._aborted.append(number)
 
     def _answer(
         self,
@@ -410,9 +487,11 @@ class Replica:
                 request.filters, request.order_by, unstable=self.faults.unstable_ties
             )
             encoded = self._encoded_records()
-            chosen = rows[request.offset : request.offset + request.limit]
+            cap = self.faults.page_cap
+            size = min(request.limit, cap) if cap else request.limit
+            chosen = rows[request.offset : request.offset + size]
             page = [encoded[i] for i in chosen]
-        return 200, page_body(page, len(rows), request.limit, request.offset), {}
+        return 200, page_body(page, len(rows), size, request.offset), {}
 
     def _encoded_records(self) -> list[bytes]:
         # each record encoded once, not on every request: the replica must keep up
