@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
@@ -28,6 +26,7 @@ import polars as pl
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError, shorten
+from mining_licenses._parsers import parse_date, parse_point, valid_text
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +42,6 @@ _SWAPPED: Final = "__swapped"  # the API point, read [lat, lon], would lie in In
 _NAME_KEY: Final = "__name_key"
 _NOT_OBJECT: Final = "__not_object"
 _INVALID: Final = "__invalid_text_"  # prefix of a flag: the field's text had to be repaired
-#: The members a plain GeoJSON point may have: any other (``crs``, ``properties``,
-#: nested geometries) means coordinates that cannot be taken as WGS84 lon/lat.
-_POINT_MEMBERS: Final = frozenset({"type", "coordinates", "bbox"})
-_SURROGATES: Final = re.compile("[\ud800-\udfff]")
 _LEGAL_FORMS: Final = r"\b(?:pt|tbk|persero|perseroan terbatas)\b"
 #: Issue codes that describe the data rather than break the schema:
 #: ``strict=True`` reports them in the frame but does not raise for them.
@@ -70,62 +65,6 @@ _LOCATION_TEXT: Final = _raw("location_text")  # the API's location when it was 
 _LOCATION_JSON: Final = _raw("location_json")
 
 
-def _valid_text(text: str) -> tuple[str, bool]:
-    """Return ``text`` with lone surrogates (unencodable) replaced by U+FFFD, and if any were."""
-    if text.isascii():
-        return text, False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _SURROGATES.sub("\ufffd", text), True
-    return text, False
-
-
-def _point(value: object) -> tuple[float, float] | None:
-    """Return ``(x, y)`` of a plain GeoJSON point, else None (the location is malformed).
-
-    Examples
-    --------
-    >>> _point({"type": "Point", "coordinates": [116.1, -1.4]})
-    (116.1, -1.4)
-    >>> _point({"type": "Point", "crs": {"type": "name"}, "coordinates": [116.1, -1.4]})
-    """
-    if not isinstance(value, dict) or not value.keys() <= _POINT_MEMBERS:
-        return None
-    kind, coordinates = value.get("type"), value.get("coordinates")
-    if not isinstance(kind, str) or kind.lower() != "point":
-        return None
-    if not isinstance(coordinates, list) or len(coordinates) not in (2, 3):
-        return None
-    x, y = coordinates[0], coordinates[1]
-    for number in (x, y):
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            return None
-        if not math.isfinite(number):
-            return None
-    return float(x), float(y)
-
-
-def _parse_date(text: str) -> dt.date | None:
-    """Return the date of an ISO date or date-time text, else None.
-
-    Examples
-    --------
-    >>> _parse_date("2015-10-02T00:00:00Z"), _parse_date("2025-01-05 garbage")
-    (datetime.date(2015, 10, 2), None)
-    """
-    if len(text) < 10 or text[4] != "-" or text[7] != "-":
-        return None
-    try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        if text[10] not in "T ":
-            return None
-        return dt.datetime.fromisoformat(text).date()
-    except ValueError:
-        return None
-
-
 def _as_text(value: Any) -> str | None:
     """Text of a scalar the way JSON writes it (the slow path only)."""
     if value is None or isinstance(value, str):
@@ -145,7 +84,7 @@ def _text_columns(records: list[dict[str, Any]]) -> tuple[pl.DataFrame, dict[str
         values = [_as_text(r.get(f)) for r in records]
         for i, value in enumerate(values):
             if value is not None and not value.isascii():
-                values[i], bad = _valid_text(value)
+                values[i], bad = valid_text(value)
                 if bad:
                     repaired.setdefault(f, [False] * len(records))[i] = True
         columns[_raw(f)] = values
@@ -170,12 +109,12 @@ def _locations(records: list[dict[str, Any]]) -> tuple[list[pl.Series], list[boo
         if value is None:
             continue
         if isinstance(value, str):
-            text[i], bad = _valid_text(value)
+            text[i], bad = valid_text(value)
             if bad:
                 repaired = repaired or [False] * n
                 repaired[i] = True
             continue
-        point = _point(value)
+        point = parse_point(value)
         if point is not None:
             xs[i], ys[i] = point
             if lon_min <= point[0] <= lon_max and lat_min <= point[1] <= lat_max:
@@ -302,7 +241,7 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
         ),
         *canonical,
         *(
-            _per_text(frame, _raw(f), _parse_date, pl.Date()).alias(f)
+            _per_text(frame, _raw(f), parse_date, pl.Date()).alias(f)
             for f in (s.EFFECTIVE_DATE, s.EXPIRY_DATE)
         ),
         _per_value(frame, _raw(s.COMPANY_NAME), _name_key, pl.String()).alias(_NAME_KEY),

@@ -35,16 +35,13 @@ from mining_licenses.client._options import SWEEP_NAMES, PullOptions
 from mining_licenses.client._progress import SweepProgress
 from mining_licenses.client._records import RecordSet
 from mining_licenses.client._repair import Outcome, repair
-from mining_licenses.client._results import MOVED, OVER, REFUSED, SHORT, Estimate, SweepResult
-from mining_licenses.client._sweep import (
-    Page,
-    Query,
-    Run,
-    Trace,
-    misaligned,
-    remaining_cost,
-    sweep,
+from mining_licenses.client._results import (
+    Estimate,
+    SweepResult,
+    incomplete_reasons,
+    trace_notes,
 )
+from mining_licenses.client._sweep import Page, Query, Run, misaligned, remaining_cost, sweep
 from mining_licenses.client._transport import AUTH_HELP, Tally, Transport
 
 logger = logging.getLogger(__name__)
@@ -372,7 +369,7 @@ class SectorsClient:
                 target=max(totals),
                 changed=len(set(totals)) > 1 or bool(moved_at),
                 totals=totals,
-                notes=_trace_notes(query, trace, moved_at, max(totals)),
+                notes=trace_notes(query, trace, moved_at, max(totals)),
             )
             off = records.distinct != outcome.target
             if (off or outcome.changed) and opts.max_repair_rounds and trace.ended:
@@ -391,15 +388,11 @@ class SectorsClient:
         finally:
             self._finish(run)
         missing = max(outcome.target - records.distinct, 0)
-        reasons = tuple(
-            reason
-            for reason, applies in (
-                (SHORT, missing > 0),
-                (OVER, records.distinct > outcome.target),
-                (MOVED, outcome.changed),
-                (REFUSED, outcome.failed),
-            )
-            if applies
+        reasons = incomplete_reasons(
+            distinct=records.distinct,
+            total=outcome.target,
+            moved=outcome.changed,
+            refused=outcome.failed,
         )
         result = SweepResult(
             records=records.records,
@@ -477,30 +470,3 @@ class SectorsClient:
             logger.info(
                 "dropped %d records that a consistent re-sweep no longer had", result.stale_dropped
             )
-
-
-def _trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> tuple[str, ...]:
-    """Say, one sentence each, what the main sweep's pages showed besides records."""
-    notes = []
-    if trace.size < query.limit:
-        notes.append(
-            f"the API sent {trace.size} records a page when asked for {query.limit}; the sweep "
-            f"re-planned at {trace.size} a page"
-        )
-    if trace.empty:
-        shown = ", ".join(f"{o:,}" for o in sorted(trace.empty)[:5])
-        notes.append(
-            f"{len(trace.empty)} page(s) past the end of the data came back empty (offsets "
-            f"{shown}) although total_count={total:,} says records are there: the total is "
-            "overstated" + ("; the sweep stopped there" if trace.ended else "")
-        )
-    if trace.short:
-        shown = ", ".join(f"{o:,}" for o in sorted(trace.short)[:5])
-        notes.append(f"{len(trace.short)} page(s) held fewer records than a page (offsets {shown})")
-    if moved_at:
-        shown = ", ".join(f"{o:,}" for o in moved_at[:5])
-        notes.append(
-            f"the pages at offsets {shown} did not repeat the records the page before them "
-            "ended with: records moved between pages during the sweep"
-        )
-    return tuple(notes)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from mining_licenses._filters import FilterValue
+from mining_licenses.client._sweep import Query, Trace
 
 SHORT: Final = "short"
 OVER: Final = "over"
@@ -159,3 +160,50 @@ class SweepResult:
         data["incomplete_reasons"] = list(self.incomplete_reasons)
         data["notes"] = list(self.notes)
         return data
+
+
+def incomplete_reasons(*, distinct: int, total: int, moved: bool, refused: bool) -> tuple[str, ...]:
+    """Return why a sweep holding ``distinct`` licenses of ``total`` is not complete.
+
+    Examples
+    --------
+    >>> incomplete_reasons(distinct=1236, total=1237, moved=False, refused=True)
+    ('short', 'refused')
+    """
+    return tuple(
+        reason
+        for reason, applies in (
+            (SHORT, distinct < total),
+            (OVER, distinct > total),
+            (MOVED, moved),
+            (REFUSED, refused),
+        )
+        if applies
+    )
+
+
+def trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> tuple[str, ...]:
+    """Return, one sentence each, what the main sweep's pages showed besides records."""
+    notes = []
+    if trace.size < query.limit:
+        notes.append(
+            f"the API sent {trace.size} records a page when asked for {query.limit}; the sweep "
+            f"re-planned at {trace.size} a page"
+        )
+    if trace.empty:
+        shown = ", ".join(f"{o:,}" for o in sorted(trace.empty)[:5])
+        notes.append(
+            f"{len(trace.empty)} page(s) past the end of the data came back empty (offsets "
+            f"{shown}) although total_count={total:,} says records are there: the total is "
+            "overstated" + ("; the sweep stopped there" if trace.ended else "")
+        )
+    if trace.short:
+        shown = ", ".join(f"{o:,}" for o in sorted(trace.short)[:5])
+        notes.append(f"{len(trace.short)} page(s) held fewer records than a page (offsets {shown})")
+    if moved_at:
+        shown = ", ".join(f"{o:,}" for o in moved_at[:5])
+        notes.append(
+            f"the pages at offsets {shown} did not repeat the records the page before them "
+            "ended with: records moved between pages during the sweep"
+        )
+    return tuple(notes)

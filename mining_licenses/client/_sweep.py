@@ -126,16 +126,12 @@ class Trace:
         Offsets of pages, not the last, with fewer records than ``size``.
     ended
         The sweep stopped before its planned last page (too many empty pages).
-    unaffordable
-        Credits the rest of the sweep would have cost when the budget, the
-        ceiling or a cap stopped it (0: it was not stopped).
     """
 
     size: int
     empty: list[int] = field(default_factory=list)
     short: list[int] = field(default_factory=list)
     ended: bool = False
-    unaffordable: int = 0
 
     def first(self, query: Query, page: Page, *, max_empty: int) -> None:
         """Learn the page size from the first page."""
@@ -398,8 +394,6 @@ def sweep(
     else:
         planned = sum(remaining_cost(run, q, {}, expected_total, q.limit) for q in queries)
     if not affordable(planned):
-        for query in queries:
-            run.trace(query).unaffordable = planned
         return
     run.progress.plan(len(queries))
     firsts = [(q, 0) for q in queries]
@@ -419,9 +413,6 @@ def sweep(
             return
         cost = sum(remaining_cost(run, q, seen[q], *plan[q]) for q in live)
         if not affordable(cost):
-            for query in live:
-                trace = run.trace(query)
-                trace.unaffordable = remaining_cost(run, query, seen[query], *plan[query])
             return  # a soft sweep keeps what it has; the caller counts what is missing
         run.progress.plan(unseen)
         tasks = (

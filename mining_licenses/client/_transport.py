@@ -21,11 +21,8 @@ counted as possibly billed: ``credits`` is what the server certainly billed,
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Mapping
@@ -48,6 +45,7 @@ from mining_licenses import _config, _wire
 from mining_licenses._errors import ApiError, AuthenticationError, RateLimitedError
 from mining_licenses.client import _http
 from mining_licenses.client._body import bad_page, parse_page
+from mining_licenses.client._ratelimit import Gate, parse_retry_after, rate_limited
 
 logger = logging.getLogger(__name__)
 
@@ -137,69 +135,6 @@ class Tally:
         return self.credits + self.uncertain
 
 
-class _Gate:
-    """A shared "not before" time: a 429 pauses every worker, not only its own."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._not_before = 0.0
-
-    def push(self, seconds: float) -> None:
-        with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._not_before = 0.0
-
-    def pending(self) -> float:
-        """Seconds the pause still lasts (0 when none)."""
-        with self._lock:
-            return max(self._not_before - time.monotonic(), 0.0)
-
-    def wait(self, cancel: threading.Event) -> None:
-        while (delay := self.pending()) > 0:
-            if cancel.wait(min(delay, 1.0)):  # short steps: no huge timeout reaches the OS
-                return
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Return the seconds a ``Retry-After`` header asks for (seconds or HTTP date).
-
-    ``inf`` for a wait too long to represent (``1e999``, a date past 9999);
-    ``None`` when the header is absent or unreadable (``nan`` too).
-
-    Examples
-    --------
-    >>> parse_retry_after("2.5"), parse_retry_after(None), parse_retry_after("soon")
-    (2.5, None, None)
-    >>> parse_retry_after("1e999"), parse_retry_after("nan")
-    (inf, None)
-    """
-    if value is None:
-        return None
-    text = value.strip()[:100]
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return None if math.isnan(seconds) else max(seconds, 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
-
-
-def _seconds(value: float) -> str:
-    if not math.isfinite(value) or value > 10**12:
-        return "an unbounded time"
-    return f"{value:,.0f} s" if value >= 10 else f"{value:g} s"
-
-
 @dataclass
 class _Call:
     """One attempt handed to the wire: it starts when a wire thread takes it."""
@@ -248,7 +183,7 @@ class Transport:
         self.max_body_bytes = max_body_bytes
         self.max_decoded_bytes = max_decoded_bytes
         self._backoff = wait_random_exponential(multiplier=backoff, max=backoff_max)
-        self._gate = _Gate()
+        self._gate = Gate()
         self._wire = ThreadPoolExecutor(
             max_workers=max_connections, thread_name_prefix="mining-licenses-wire"
         )
@@ -417,23 +352,13 @@ class Transport:
             raise
 
     def _rate_limited(self, err: _Retryable, params: Mapping[str, str]) -> RateLimitedError:
-        seconds = err.retry_after if err.retry_after is not None else math.inf
-        error = RateLimitedError("", retry_after=seconds)
-        when = (
-            f"Try again after {error.retry_at.isoformat().replace('+00:00', 'Z')}"
-            if error.retry_at is not None
-            else "It named no time that can be waited for; try again later"
+        return rate_limited(
+            offset=params.get(_wire.OFFSET, "0"),
+            answer=str(err),
+            retry_after=err.retry_after,
+            header=self.scrub(err.header or ""),
+            max_retry_seconds=self.max_retry_seconds,
         )
-        header = self.scrub(err.header or "").strip()
-        shown = header if len(header) <= 40 else header[:37] + "..."
-        msg = (
-            f"Gave up on offset {params.get(_wire.OFFSET, 0)}: the API rate-limited it ({err}) "
-            f"and asked to wait {_seconds(seconds)} (Retry-After: {shown}), longer than "
-            f"max_retry_seconds={self.max_retry_seconds:g} allows. {when}, or raise "
-            "max_retry_seconds. The client is ready for the next call."
-        )
-        error.args = (msg,)
-        return error
 
     def _submit(
         self, params: Mapping[str, str], tally: Tally, max_total: int, started: threading.Event

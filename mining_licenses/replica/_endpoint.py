@@ -42,10 +42,10 @@ from mining_licenses.replica._http import (
     Faults,
     Handler,
     Hook,
+    OnTheWire,
     ServedRequest,
     Server,
     page_body,
-    peer_closed,
     records_from_frame,
 )
 
@@ -137,9 +137,7 @@ class Replica:
         self._changes: list[DataChange] = []
         self._scripted: list[tuple[int | str, float | None]] = []
         self._log: list[ServedRequest] = []
-        self._on_wire: dict[int, socket.socket] = {}
-        self._max_on_wire = 0
-        self._aborted: list[int] = []
+        self._wire = OnTheWire()
         self._count = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -220,8 +218,7 @@ class Replica:
         """Forget the requests served so far (counters restart at 0)."""
         with self._lock:
             self._log.clear()
-            self._aborted.clear()
-            self._max_on_wire = len(self._on_wire)
+        self._wire.reset()
 
     @property
     def max_on_wire(self) -> int:
@@ -231,14 +228,12 @@ class Replica:
         or until its client closes the connection (while the replica, like a
         real server, goes on producing the answer, and bills it).
         """
-        with self._lock:
-            return self._max_on_wire
+        return self._wire.most
 
     @property
     def aborted(self) -> list[int]:
         """Numbers of the requests whose client left before the whole answer was sent."""
-        with self._lock:
-            return list(self._aborted)
+        return self._wire.aborted
 
     # ----------------------------------------------------------------- data
     @property
@@ -379,26 +374,6 @@ class Replica:
             return {"Retry-After": email.utils.formatdate(time.time() + seconds, usegmt=True)}
         return {"Retry-After": f"{seconds:g}"}
 
-    def _arrive(self, number: int, sock: socket.socket) -> None:
-        with self._lock:
-            for other, open_sock in list(self._on_wire.items()):
-                if peer_closed(open_sock):
-                    del self._on_wire[other]
-            self._on_wire[number] = sock
-            self._max_on_wire = max(self._max_on_wire, len(self._on_wire))
-
-    def _leave(self, number: int) -> None:
-        with self._lock:
-            self._on_wire.pop(number, None)
-
-    def _produce(self, seconds: float, number: int, sock: socket.socket) -> None:
-        """Take ``seconds`` to produce an answer, noticing (not stopping) when the client leaves."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            if number in self._on_wire and peer_closed(sock):
-                self._leave(number)
-            time.sleep(min(left, 0.005))
-
     def _handle(self, handler: Handler) -> None:
         url = urlsplit(handler.path)
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
@@ -408,12 +383,12 @@ class Replica:
             self._apply_changes()
             fault, retry_after = self._next_fault(number)
             faults, hook = self.faults, self.hook
-        self._arrive(number, handler.connection)
+        self._wire.arrive(number, handler.connection)
         try:
             self._respond(handler, number, url.path, url.query, params, faults, hook, fault,
                           retry_after)  # fmt: skip
         finally:
-            self._leave(number)
+            self._wire.leave(number)
 
     def _respond(
         self,
@@ -428,7 +403,7 @@ class Replica:
         retry_after: float | None,
     ) -> None:
         if faults.latency:
-            self._produce(faults.latency, number, handler.connection)
+            self._wire.produce(faults.latency, number, handler.connection)
         try:
             status, body, headers = self._answer(handler, path, query, fault, retry_after)
         except Exception as err:  # a replica bug must surface as an answer, not a hang
@@ -454,8 +429,7 @@ class Replica:
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             logger.debug("replica: client went away before request %d was answered", number)
             handler.close_connection = True
-            with self._lock:
-                self._aborted.append(number)
+            self._wire.abort(number)
 
     def _answer(
         self,

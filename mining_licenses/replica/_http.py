@@ -256,6 +256,61 @@ def peer_closed(sock: socket.socket) -> bool:
         return True
 
 
+class OnTheWire:
+    """The requests on the wire: from arrival until answered, or until their client left.
+
+    A client that gives up closes its connection while the replica, like a
+    real server, goes on producing (and billing) the answer; that request is
+    then off the wire. ``most`` is the highest count seen, ``aborted`` the
+    requests whose client left before the whole answer was sent.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[int, socket.socket] = {}
+        self._most = 0
+        self._aborted: list[int] = []
+
+    @property
+    def most(self) -> int:
+        with self._lock:
+            return self._most
+
+    @property
+    def aborted(self) -> list[int]:
+        with self._lock:
+            return list(self._aborted)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._aborted.clear()
+            self._most = len(self._open)
+
+    def arrive(self, number: int, sock: socket.socket) -> None:
+        with self._lock:
+            for other, open_sock in list(self._open.items()):
+                if peer_closed(open_sock):
+                    del self._open[other]
+            self._open[number] = sock
+            self._most = max(self._most, len(self._open))
+
+    def leave(self, number: int) -> None:
+        with self._lock:
+            self._open.pop(number, None)
+
+    def abort(self, number: int) -> None:
+        with self._lock:
+            self._aborted.append(number)
+
+    def produce(self, seconds: float, number: int, sock: socket.socket) -> None:
+        """Take ``seconds`` to produce an answer, noticing (not stopping) when the client leaves."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if number in self._open and peer_closed(sock):
+                self.leave(number)
+            time.sleep(min(left, 0.005))
+
+
 def page_body(records: list[bytes], total: int, limit: int, offset: int) -> bytes:
     """Return the JSON of one page: pre-encoded ``records`` and the pagination envelope."""
     has_next = offset + limit < total
