@@ -451,6 +451,27 @@ def test_records_churning_during_the_sweep_are_never_reported_complete_with_a_wr
         assert not complete or (a_real_state and distinct == total)
 
 
+def test_a_journal_from_another_state_of_the_data_is_never_taken_as_complete(
+    tmp_path: Path,
+) -> None:
+    records = make_records(300, seed=20)
+    with Replica(records[:290], api_key=KEY, as_of=TODAY) as replica:
+        replica.faults = Faults(server_error_every=4)
+        with client_for(replica, tmp_path, max_attempts=1, max_in_flight=2) as client:
+            with pytest.raises(ApiError):
+                client.fetch_all()
+            assert list((tmp_path / "journal").rglob("page-*.json"))
+            replica.faults = Faults()
+            replica.schedule_change(0, insert=records[290:])  # ten licenses added meanwhile
+            result = client.fetch_all()
+        now = {license_key(r) for r in replica.matching_records()}
+    assert result.pages_from_journal > 0
+    assert result.totals_seen == (290, 300)
+    assert result.repaired_by  # the mixed pages were not trusted as they stood
+    assert result.complete
+    assert {license_key(r) for r in result.records} == now
+
+
 # ----------------------------------------------------------------- row 10
 def test_server_sending_20_records_when_asked_for_30_is_followed(tmp_path: Path) -> None:
     records = make_records(600, seed=10)

@@ -403,7 +403,7 @@ class Replica:
         retry_after: float | None,
     ) -> None:
         if faults.latency:
-            self._wire.produce(faults.latency, number, handler.connection)
+            time.sleep(faults.latency)  # producing the answer, even if the client leaves
         try:
             status, body, headers = self._answer(handler, path, query, fault, retry_after)
         except Exception as err:  # a replica bug must surface as an answer, not a hang

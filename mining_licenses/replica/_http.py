@@ -261,8 +261,9 @@ class OnTheWire:
 
     A client that gives up closes its connection while the replica, like a
     real server, goes on producing (and billing) the answer; that request is
-    then off the wire. ``most`` is the highest count seen, ``aborted`` the
-    requests whose client left before the whole answer was sent.
+    then off the wire. Closed connections are found when a request arrives,
+    the moment the count matters: ``most`` is the highest count seen then,
+    ``aborted`` the requests whose client left before the whole answer was sent.
     """
 
     def __init__(self) -> None:
@@ -301,14 +302,6 @@ class OnTheWire:
     def abort(self, number: int) -> None:
         with self._lock:
             self._aborted.append(number)
-
-    def produce(self, seconds: float, number: int, sock: socket.socket) -> None:
-        """Take ``seconds`` to produce an answer, noticing (not stopping) when the client leaves."""
-        end = time.monotonic() + seconds
-        while (left := end - time.monotonic()) > 0:
-            if number in self._open and peer_closed(sock):
-                self.leave(number)
-            time.sleep(min(left, 0.005))
 
 
 def page_body(records: list[bytes], total: int, limit: int, offset: int) -> bytes:
