@@ -193,9 +193,9 @@ def pull(
         source: Literal["api", "replica"] = "replica" if loopback else "api"
         if not sweep.complete:
             warnings.warn(
-                f"The sweep is incomplete: {sweep.missing} of {sweep.total_count} licenses "
-                "are missing after repair. The frame holds what was collected; the snapshot "
-                "is marked incomplete.",
+                f"The sweep is incomplete ({', '.join(sweep.incomplete_reasons)}): "
+                f"{sweep.missing} of {sweep.total_count} licenses are missing after repair. "
+                "The frame holds what was collected; the snapshot is marked incomplete.",
                 IncompleteSweepWarning,
                 stacklevel=2,
             )

@@ -484,6 +484,22 @@ def test_server_sending_20_records_when_asked_for_30_is_followed(tmp_path: Path)
         assert any("sent 20 records a page when asked for 30" in n for n in result.notes)
 
 
+def test_server_sending_50_records_when_asked_for_30_is_followed_too(tmp_path: Path) -> None:
+    def fifty(exchange: Exchange) -> Raw | None:
+        body = exchange.page()
+        offset = exchange.offset or 0
+        body["results"] = replica.matching_records()[offset : offset + 50]
+        return Raw(200, json.dumps(body).encode())
+
+    with Replica(make_records(600, seed=10), api_key=KEY, as_of=TODAY) as replica:
+        replica.hook = fifty
+        with client_for(replica, tmp_path) as client:
+            result = client.fetch_all()
+        assert result.complete
+        assert len(result.records) == 600
+        assert result.credits_spent == replica.billed == 12  # 600 / 50
+
+
 # ----------------------------------------------------------------- row 11
 def test_http_proxy_in_the_environment_never_sees_a_plain_http_request(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -513,6 +529,10 @@ def test_allow_insecure_no_is_refused_before_anything_is_sent(tmp_path: Path) ->
         with pytest.raises(ConfigurationError, match="allow_insecure"):
             pull(api_key=KEY, base_url=replica.url, allow_insecure="no", progress=False)
         assert replica.requests_served == 0
+    # the command line's flags come from PullOptions, new ones included
+    with pytest.raises(SystemExit) as done:
+        main(["pull", "--help"])
+    assert done.value.code == 0
 
 
 # ----------------------------------------------------------------- row 13

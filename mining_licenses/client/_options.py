@@ -106,7 +106,8 @@ class PullOptions:
         0,
         "sweep",
         "records each page repeats from the page before; 1 detects records moving between "
-        "pages during the sweep (data churn with an unchanged total_count), ~3.5% more credits",
+        "pages during the sweep (data churn with an unchanged total_count), for one page in 29 "
+        "more",
         0,
         s.MAX_PAGE_LIMIT - 1,
     )

@@ -185,7 +185,7 @@ def incomplete_reasons(*, distinct: int, total: int, moved: bool, refused: bool)
 def trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> tuple[str, ...]:
     """Return, one sentence each, what the main sweep's pages showed besides records."""
     notes = []
-    if trace.size < query.limit:
+    if trace.size != query.limit:
         notes.append(
             f"the API sent {trace.size} records a page when asked for {query.limit}; the sweep "
             f"re-planned at {trace.size} a page"

@@ -117,8 +117,8 @@ class Trace:
     Attributes
     ----------
     size
-        Records a page holds: the limit asked for, or the smaller number the
-        API sends instead (learned from the first page; the sweep re-plans).
+        Records a page holds: the limit asked for, or the number the API sends
+        instead (learned from the first page; the sweep re-plans with it).
     empty
         Offsets of empty pages although their ``total_count`` said records
         were there: pages past the end of the data.
@@ -136,11 +136,11 @@ class Trace:
     def first(self, query: Query, page: Page, *, max_empty: int) -> None:
         """Learn the page size from the first page."""
         got = len(page.records)
-        if 0 < got < min(query.limit, page.total_count):
+        if 0 < got < min(query.limit, page.total_count) or query.limit < got < page.total_count:
             logger.warning(
                 "the API sent %d records when asked for %d (total_count %d): re-planning the "
-                "sweep at %d a page, which costs more credits",
-                got, query.limit, page.total_count, got,
+                "sweep at %d a page (%s credits)",
+                got, query.limit, page.total_count, got, "more" if got < query.limit else "fewer",
             )  # fmt: skip
             self.size = got
         self.add(page, max_empty=max_empty)
