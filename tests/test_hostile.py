@@ -401,6 +401,31 @@ def test_results_of_non_objects_or_json_nested_100k_deep_are_a_typed_error(
             assert client.fetch_all().complete
 
 
+@pytest.mark.parametrize(
+    ("encoding", "body", "why"),
+    [
+        ("gzip", b"\x1f\x8b\x08\x00not gzip at all", "does not decompress"),
+        ("br", b"\x0b\x02\x80hello", "compressed as br"),
+    ],
+)
+def test_corrupt_or_unasked_compression_is_a_typed_error(
+    tmp_path: Path, encoding: str, body: bytes, why: str
+) -> None:
+    raw = Raw(200, body, headers={"Content-Encoding": encoding})
+    with (
+        Replica(make_records(30, seed=8), api_key=KEY, as_of=TODAY, hook=lambda _: raw) as rep,
+        client_for(rep, tmp_path) as client,
+    ):
+        with pytest.raises(BadResponseError, match=why):
+            client.fetch_all()
+        deep = b"[" * 900 + b"]" * 900  # parses, but no message to show: the client copes
+        rep.hook = lambda _: Raw(503, deep, headers={"Retry-After": "0"})
+        with pytest.raises(ApiError, match="503"):
+            client.fetch_all(max_repair_rounds=0)
+        rep.hook = None
+        assert client.fetch_all().complete
+
+
 # ------------------------------------------------------------------ row 8
 @pytest.mark.parametrize("total", [-5, True, 4151.0, "4151", None])
 def test_total_count_that_is_not_a_count_is_refused(tmp_path: Path, total: object) -> None:

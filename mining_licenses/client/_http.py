@@ -183,7 +183,7 @@ class BodyTooLargeError(Exception):
 
 
 class UnsupportedEncodingError(Exception):
-    """The body is compressed in a way the client did not ask for."""
+    """The body is compressed in a way the client did not ask for, or is corrupt."""
 
 
 class _Inflater:
@@ -262,7 +262,29 @@ def _read(response: httpx.Response, *, max_body: int, max_decoded: int, strict: 
     if strict and declared.isdigit() and int(declared) > max_body:
         raise BodyTooLargeError("on the wire (by its Content-Length)", max_body)
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    inflater = None if encoding in ("", "identity") else _Inflater(encoding)
+    try:
+        inflater = None if encoding in ("", "identity") else _Inflater(encoding)
+    except UnsupportedEncodingError:
+        if strict:
+            raise
+        inflater = None  # an error's message: shown as it came
+    try:
+        return _inflate(response, inflater, max_body, max_decoded, strict=strict)
+    except zlib.error as err:
+        if strict:
+            msg = f"{encoding} data that does not decompress ({err})"
+            raise UnsupportedEncodingError(msg) from err
+        return b""
+
+
+def _inflate(
+    response: httpx.Response,
+    inflater: _Inflater | None,
+    max_body: int,
+    max_decoded: int,
+    *,
+    strict: bool,
+) -> bytes:
     received, out = 0, bytearray()
     for chunk in response.iter_raw():
         received += len(chunk)

@@ -403,7 +403,7 @@ class Transport:
             advice = f"Nothing of the page was kept; raise {hint} if such pages are real."
             raise bad_page(str(err), offset=offset, advice=advice) from None
         except _http.UnsupportedEncodingError as err:
-            raise bad_page(f"its body is compressed as {err!s:.40}", offset=offset) from None
+            raise bad_page(f"its body is compressed as {err!s:.80}", offset=offset) from None
         except _NOT_SENT as err:
             raise _Retryable(self._failure("connection failed", err), status_code=None) from err
         except _RETRIED_TRANSPORT_ERRORS as err:
@@ -449,13 +449,13 @@ class Transport:
         raise ApiError(msg, status_code=status)
 
     def _message(self, reply: _http.Reply) -> str:
+        raw = reply.body.decode("utf-8", "replace")
         try:
-            body = json.loads(reply.body.decode("utf-8", "replace"))
+            body = json.loads(raw)
         except (ValueError, RecursionError):
             body = None
-        if isinstance(body, dict):
-            parts = [str(body[k]) for k in ("message", "detail", "error") if body.get(k)]
-            text = parts[0] if parts else str(body)
-        else:
-            text = reply.body.decode("utf-8", "replace").strip() or reply.reason
+        text = raw.strip() or reply.reason
+        if isinstance(body, dict):  # the first plain message field, else the body as sent
+            parts = [body[k] for k in ("message", "detail", "error") if body.get(k)]
+            text = next((str(p) for p in parts if isinstance(p, str | int | float)), text)
         return self.scrub(text[: 4 * _MAX_MESSAGE])[:_MAX_MESSAGE]
