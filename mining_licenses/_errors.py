@@ -7,9 +7,28 @@ package's own conditions without catching everything.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import threading
 import warnings
-from typing import Any
+from typing import Any, Final
+
+#: The longest a value is shown in an error message; longer ones are cut with "...".
+MAX_SHOWN_VALUE: Final = 80
+
+
+def shorten(value: object, width: int = MAX_SHOWN_VALUE) -> str:
+    """Return ``repr(value)`` cut to about ``width`` characters, for error messages.
+
+    Examples
+    --------
+    >>> shorten("x" * 500, width=12)
+    "'xxxxxxxx..."
+    """
+    if isinstance(value, str) and len(value) > 4 * width:
+        value = value[: 4 * width]  # repr of a huge text is not built only to be cut
+    shown = repr(value)
+    return shown if len(shown) <= width else shown[: width - 3] + "..."
 
 
 class MiningLicensesError(Exception):
@@ -51,6 +70,46 @@ class ApiError(MiningLicensesError):
 
 class AuthenticationError(ApiError):
     """The API refused the key (401/403), or no key was given."""
+
+
+class BadResponseError(ApiError):
+    """A response the API sent cannot be used as a page.
+
+    Not JSON, not the documented envelope, records that are not objects,
+    nesting deeper than any record has, a body larger than allowed, or a
+    ``total_count`` that is not a plausible count. Nothing of the page is kept.
+
+    Attributes
+    ----------
+    offset
+        The offset of the page that was asked for (``None`` when unknown).
+    """
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, offset: int | None = None
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.offset = offset
+
+
+class RateLimitedError(ApiError):
+    """The API asked (429 ``Retry-After``) for a pause longer than the client may wait.
+
+    Attributes
+    ----------
+    retry_after
+        The seconds the API asked for (``math.inf`` when it named no usable time).
+    retry_at
+        When to try again (UTC), or ``None`` when the wait is unbounded.
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, status_code=429)
+        self.retry_after = retry_after
+        self.retry_at: dt.datetime | None = None
+        if math.isfinite(retry_after) and retry_after < 100 * 365 * 86_400:
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            self.retry_at = now + dt.timedelta(seconds=math.ceil(retry_after))
 
 
 class BudgetExceededError(MiningLicensesError):

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from mining_licenses import _config, companies
 from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepWarning,
+    SchemaError,
     SnapshotError,
     StaleSnapshotWarning,
     SyntheticDataWarning,
@@ -133,6 +135,35 @@ class Pull:
         return SnapshotMeta.from_json({k: v for k, v in data.items() if k in known})
 
 
+def _check_store(store: str | os.PathLike[str] | None) -> None:
+    """Raise ConfigurationError unless the store is, or can be made, a writable folder.
+
+    Checked before a pull sends anything: a pull that cannot keep its journal
+    or write its snapshot would spend credits for nothing.
+    """
+    folder = _config.store_dir(store)
+    named = f"store={str(store)!r}" if store is not None else _config.ENV_DATA_DIR
+    fix = (
+        f"Point {named} at a writable folder (or pass store=...). Nothing was sent; "
+        "no credit was spent."
+    )
+    if folder.exists() and not folder.is_dir():
+        msg = f"The snapshot store {folder} is not a folder. {fix}"
+        raise ConfigurationError(msg)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"The snapshot store {folder} cannot be created ({err.strerror or err}). {fix}"
+        raise ConfigurationError(msg) from err
+    try:  # os.access says yes to root on a read-only mount: try it
+        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(handle)
+        Path(probe).unlink()
+    except OSError as err:
+        msg = f"The snapshot store {folder} is not writable ({err.strerror or err}). {fix}"
+        raise ConfigurationError(msg) from err
+
+
 def pull(
     *,
     api_key: str | None = None,
@@ -152,6 +183,8 @@ def pull(
     changes, filters = PullOptions.split(arguments)
     opts = (options or PullOptions()).replace(**changes)
     clean: dict[str, Any] = validate_filters(filters)
+    if write or opts.resume:
+        _check_store(store)
     with SectorsClient(
         api_key,
         base_url=base_url,
@@ -159,14 +192,23 @@ def pull(
         options=opts,
     ) as client:
         sweep = client.fetch_all(keep_journal=True, **clean)
-        frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)
+        try:
+            frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)
+        except Exception as err:  # a journal that cannot be normalised must not be replayed
+            client.discard_journal(sweep)
+            msg = (
+                f"The {len(sweep.records)} records pulled could not be normalised "
+                f"({type(err).__name__}: {str(err)[:200]}); their journal was discarded so "
+                "a rerun fetches them afresh instead of failing on them again."
+            )
+            raise SchemaError(msg) from err
         loopback = is_loopback(urlsplit(client.base_url).hostname or "")
         source: Literal["api", "replica"] = "replica" if loopback else "api"
         if not sweep.complete:
             warnings.warn(
-                f"The sweep is incomplete: {sweep.missing} of {sweep.total_count} licenses "
-                "are missing after repair. The frame holds what was collected; the snapshot "
-                "is marked incomplete.",
+                f"The sweep is incomplete ({', '.join(sweep.incomplete_reasons)}): "
+                f"{sweep.missing} of {sweep.total_count} licenses are missing after repair. "
+                "The frame holds what was collected; the snapshot is marked incomplete.",
                 IncompleteSweepWarning,
                 stacklevel=2,
             )

@@ -4,7 +4,13 @@ Every record becomes exactly one row, in input order, whatever it contains:
 a value that cannot be typed is kept where the frame has room for it and the
 row gets an issue code (see :data:`mining_licenses.schema.ISSUE_CODES`).
 Typing, spelling and checks are polars expressions over whole columns; the
-only per-record Python is pulling values out of the dicts.
+only per-record Python is pulling values out of the dicts (and reading the
+already parsed ``location`` objects). Values are read with parsers, never
+with patterns over JSON text: a GeoJSON point is a dict with exactly a
+``type``, its ``coordinates`` (and perhaps a ``bbox``); a date is an ISO date
+or date-time, parsed once per distinct text. Text that is not valid Unicode
+(a lone surrogate escaped in the JSON) is kept with U+FFFD in its place and
+flagged, so nothing the API sends stops a frame from being built.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import polars as pl
 
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
-from mining_licenses._errors import SchemaError
+from mining_licenses._errors import SchemaError, shorten
+from mining_licenses._parsers import parse_date, parse_point, valid_text
 from mining_licenses.companies import company_keys, name_key_expr
 
 logger = logging.getLogger(__name__)
@@ -35,10 +42,7 @@ _IN_BOUNDS: Final = "__in_bounds"  # the API point lies in Indonesia
 _SWAPPED: Final = "__swapped"  # the API point, read [lat, lon], would lie in Indonesia
 _NAME_KEY: Final = "__name_key"
 _NOT_OBJECT: Final = "__not_object"
-_POINT_TYPE: Final = r'(?i)"type"\s*:\s*"point"'
-_NUMBER: Final = r"(-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
-_COORDINATES: Final = rf'"coordinates"\s*:\s*\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*[,\]]'
-_ISO_DATE: Final = r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$"
+_INVALID: Final = "__invalid_text_"  # prefix of a flag: the field's text had to be repaired
 #: Issue codes that describe the data rather than break the schema:
 #: ``strict=True`` reports them in the frame but does not raise for them.
 ADVISORY_ISSUES: Final = (s.ISSUE_LOCATION_UNRESOLVED, s.ISSUE_DUPLICATE_RECORD)
@@ -52,8 +56,13 @@ def _known(field: str) -> str:
     return f"{_KNOWN}{field}"
 
 
+def _invalid(field: str) -> str:
+    return f"{_INVALID}{field}"
+
+
 _LOCATION_TEXT: Final = _raw("location_text")  # the API's location when it was text
-_LOCATION_JSON: Final = _raw("location_json")  # the API's location when it was not
+# the API's location as JSON text when it was neither text nor a point inside Indonesia
+_LOCATION_JSON: Final = _raw("location_json")
 
 
 def _as_text(value: Any) -> str | None:
@@ -67,30 +76,87 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+def _text_columns(records: list[dict[str, Any]]) -> tuple[pl.DataFrame, dict[str, list[bool]]]:
+    """Return the API's text fields as columns (the slow path) and where text was repaired."""
+    columns: dict[str, list[str | None]] = {}
+    repaired: dict[str, list[bool]] = {}
+    for f in _TEXT_FIELDS:
+        values = [_as_text(r.get(f)) for r in records]
+        for i, value in enumerate(values):
+            if value is not None and not value.isascii():
+                values[i], bad = valid_text(value)
+                if bad:
+                    repaired.setdefault(f, [False] * len(records))[i] = True
+        columns[_raw(f)] = values
+    frame = pl.DataFrame(columns, schema={_raw(f): pl.String() for f in _TEXT_FIELDS})
+    return frame, repaired
+
+
+def _locations(records: list[dict[str, Any]]) -> tuple[list[pl.Series], list[bool] | None]:
+    """Return ``location`` as text, point and JSON columns, and where its text was repaired.
+
+    The JSON is kept only when the location is neither text nor a point in Indonesia.
+    """
+    lon_min, lat_min, lon_max, lat_max = s.INDONESIA_BOUNDS
+    n = len(records)
+    text: list[str | None] = [None] * n
+    other: list[str | None] = [None] * n
+    xs: list[float | None] = [None] * n
+    ys: list[float | None] = [None] * n
+    repaired: list[bool] | None = None
+    for i, record in enumerate(records):  # the records are parsed already: read, don't re-parse
+        value = record.get(s.LOCATION)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            text[i], bad = valid_text(value)
+            if bad:
+                repaired = repaired or [False] * n
+                repaired[i] = True
+            continue
+        point = parse_point(value)
+        if point is not None:
+            xs[i], ys[i] = point
+            if lon_min <= point[0] <= lon_max and lat_min <= point[1] <= lat_max:
+                continue  # placed from its point: no text needed
+        other[i] = json.dumps(value, default=str)  # ASCII: escapes any lone surrogate
+    series = [
+        pl.Series(_LOCATION_TEXT, text, dtype=pl.String()),
+        pl.Series(_LOCATION_JSON, other, dtype=pl.String()),
+        pl.Series(_X, xs, dtype=pl.Float64()),
+        pl.Series(_Y, ys, dtype=pl.Float64()),
+    ]
+    return series, repaired
+
+
 def _raw_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
-    """All API fields as text columns, one row per record, in input order."""
-    text_schema = {_raw(f): pl.String() for f in _TEXT_FIELDS}
+    """All API fields as text columns, one row per record, in input order.
+
+    Also the location's point (``_X``, ``_Y``) and, per text field, whether its
+    text had to be repaired (``_invalid(field)``).
+    """
     renamed = {f: _raw(f) for f in _TEXT_FIELDS}
+    repaired: dict[str, list[bool]] = {}
     try:  # fast path: polars reads the dicts and writes numbers/booleans as text
         frame = pl.from_dicts(
             records, schema={f: pl.String() for f in _TEXT_FIELDS}, strict=False
         ).rename(renamed)
-    except Exception:
-        logger.debug("records hold nested values; extracting field by field")
-        frame = pl.DataFrame(
-            {_raw(f): [_as_text(r.get(f)) for r in records] for f in _TEXT_FIELDS},
-            schema=text_schema,
-        )
-    locations = [r.get(s.LOCATION) for r in records]
-    location_text = [v if isinstance(v, str) else None for v in locations]
-    location_json = [
-        None if v is None or isinstance(v, str) else json.dumps(v, default=str) for v in locations
+    except Exception:  # nested values, or text polars cannot encode (lone surrogates)
+        logger.debug("records hold nested values or invalid text; extracting field by field")
+        frame, repaired = _text_columns(records)
+    locations, location_repaired = _locations(records)
+    if location_repaired is not None:
+        repaired[s.LOCATION] = location_repaired
+    flags = [
+        pl.Series(_invalid(f), repaired[f], dtype=pl.Boolean())
+        if f in repaired
+        else pl.repeat(False, len(records), dtype=pl.Boolean(), eager=True).alias(_invalid(f))
+        for f in s.API_FIELDS
     ]
-    frame = frame.with_columns(
-        pl.Series(_LOCATION_TEXT, location_text, dtype=pl.String()),
-        pl.Series(_LOCATION_JSON, location_json, dtype=pl.String()),
+    frame = frame.with_columns(*locations, *flags)
+    return frame.with_columns(
+        _clean_text(c) for c in (*renamed.values(), _LOCATION_TEXT, _LOCATION_JSON)
     )
-    return frame.with_columns(_clean_text(c) for c in frame.columns)
 
 
 def _clean_text(column: str) -> pl.Expr:
@@ -114,13 +180,19 @@ def _per_value(
     return raw.replace_strict(distinct, done, default=None, return_dtype=dtype)
 
 
+def _per_text(
+    frame: pl.DataFrame, column: str, parse: Callable[[str], object], dtype: pl.DataType
+) -> pl.Series:
+    """Like :func:`_per_value`, with a Python parser run once per distinct text."""
+    raw = frame[column]
+    distinct = raw.unique().drop_nulls()
+    done = pl.Series([parse(v) for v in distinct.to_list()], dtype=dtype)
+    return raw.replace_strict(distinct, done, default=None, return_dtype=dtype)
+
+
 def _canonical_key(field: str) -> Callable[[pl.Expr], pl.Expr]:
     keys, values = list(s.ALIASES[field]), list(s.ALIASES[field].values())
     return lambda raw: s.value_key_expr(raw).replace_strict(keys, values, default=None)
-
-
-def _iso_date(raw: pl.Expr) -> pl.Expr:
-    return raw.str.extract(_ISO_DATE, 1).str.to_date("%Y-%m-%d", strict=False)
 
 
 def _typed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -128,9 +200,6 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     lon_min, lat_min, lon_max, lat_max = s.INDONESIA_BOUNDS
     area = pl.col(_raw(s.AREA_HA)).cast(pl.Float64, strict=False)
     point_json = pl.col(_LOCATION_JSON)
-    is_point = point_json.str.contains(_POINT_TYPE)
-    x = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 1).cast(pl.Float64))
-    y = pl.when(is_point).then(point_json.str.extract(_COORDINATES, 2).cast(pl.Float64))
     canonical: list[pl.Series] = []
     for f in s.CATEGORICAL_COLUMNS:
         known = _per_value(frame, _raw(f), _canonical_key(f), pl.String())
@@ -148,12 +217,12 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
             )
         ),
         *canonical,
-        _per_value(frame, _raw(s.EFFECTIVE_DATE), _iso_date, pl.Date()).alias(s.EFFECTIVE_DATE),
-        _per_value(frame, _raw(s.EXPIRY_DATE), _iso_date, pl.Date()).alias(s.EXPIRY_DATE),
+        *(
+            _per_text(frame, _raw(f), parse_date, pl.Date()).alias(f)
+            for f in (s.EFFECTIVE_DATE, s.EXPIRY_DATE)
+        ),
         _per_value(frame, _raw(s.COMPANY_NAME), name_key_expr, pl.String()).alias(_NAME_KEY),
         area.alias(s.AREA_HA),
-        x.alias(_X),
-        y.alias(_Y),
     ).with_columns(
         (pl.col(_X).is_between(lon_min, lon_max) & pl.col(_Y).is_between(lat_min, lat_max)).alias(
             _IN_BOUNDS
@@ -224,6 +293,7 @@ def _issue_table() -> dict[str, pl.Expr]:
         & ~pl.col(_SWAPPED),
         s.ISSUE_LOCATION_UNRESOLVED: pl.col(s.GEOMETRY_SOURCE).is_null(),
         s.ISSUE_DUPLICATE_RECORD: code.is_not_null() & code.is_duplicated(),
+        **{s.field_issue(s.ISSUE_INVALID_TEXT, f): pl.col(_invalid(f)) for f in s.API_FIELDS},
     }
 
 
@@ -288,8 +358,8 @@ def _problems(frame: pl.DataFrame) -> list[dict[str, Any]]:
 def _schema_error(problems: list[dict[str, Any]], records: int) -> SchemaError:
     shown = 20
     lines = [
-        f"  record {p['position']} (wiup_code={p[s.WIUP_CODE]!r})"
-        + (f", field {p['field']}={p['value']!r}" if p["field"] else "")
+        f"  record {p['position']} (wiup_code={shorten(p[s.WIUP_CODE])})"
+        + (f", field {p['field']}={shorten(p['value'])}" if p["field"] else "")
         + f": {p['reason']}"
         for p in problems[:shown]
     ]

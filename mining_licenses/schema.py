@@ -354,10 +354,11 @@ ISSUE_AREA_NOT_POSITIVE: Final = "area_not_positive"
 ISSUE_WIUP_CODE_FORMAT: Final = "wiup_code_format"  # not 16 digits
 ISSUE_COORDS_OUT_OF_BOUNDS: Final = "coords_out_of_bounds"
 ISSUE_COORDS_SWAPPED: Final = "coords_swapped"  # [lat, lon]; kept, not placed
-ISSUE_LOCATION_MALFORMED: Final = "location_malformed"  # neither point, text nor null
+ISSUE_LOCATION_MALFORMED: Final = "location_malformed"  # not a plain GeoJSON point, text or null
 ISSUE_LOCATION_UNRESOLVED: Final = "location_unresolved"  # no regency name matched
 ISSUE_NOT_AN_OBJECT: Final = "record_not_an_object"  # the record itself was not a dict
 ISSUE_DUPLICATE_RECORD: Final = "duplicate_wiup_code"  # same wiup_code on several rows
+ISSUE_INVALID_TEXT: Final = "invalid_text"  # + ":<field>", lone surrogates replaced by U+FFFD
 
 #: Every issue code, with what it means; field-specific codes end in ``:<field>``.
 ISSUE_CODES: Final = MappingProxyType(
@@ -371,10 +372,13 @@ ISSUE_CODES: Final = MappingProxyType(
         ISSUE_WIUP_CODE_FORMAT: "wiup_code is not a 16-digit string",
         ISSUE_COORDS_OUT_OF_BOUNDS: "the API's point lies outside Indonesia's extent",
         ISSUE_COORDS_SWAPPED: "the API's point looks like [latitude, longitude]",
-        ISSUE_LOCATION_MALFORMED: "location is neither a GeoJSON point, text, nor null",
+        ISSUE_LOCATION_MALFORMED: "location is neither a plain GeoJSON point (type, "
+        "coordinates and at most bbox; no crs), text, nor null",
         ISSUE_LOCATION_UNRESOLVED: "no regency in location or city matched the gazetteer",
         ISSUE_NOT_AN_OBJECT: "the record was not a JSON object",
         ISSUE_DUPLICATE_RECORD: "another record carries the same wiup_code",
+        f"{ISSUE_INVALID_TEXT}:<field>": "text that is not valid Unicode (a lone surrogate "
+        "from a JSON escape, or bytes that are not UTF-8), kept with U+FFFD in its place",
     }
 )
 

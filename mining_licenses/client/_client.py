@@ -35,8 +35,13 @@ from mining_licenses.client._options import SWEEP_NAMES, PullOptions
 from mining_licenses.client._progress import SweepProgress
 from mining_licenses.client._records import RecordSet
 from mining_licenses.client._repair import Outcome, repair
-from mining_licenses.client._results import Estimate, SweepResult
-from mining_licenses.client._sweep import Page, Query, Run, sweep
+from mining_licenses.client._results import (
+    Estimate,
+    SweepResult,
+    incomplete_reasons,
+    trace_notes,
+)
+from mining_licenses.client._sweep import Page, Query, Run, misaligned, remaining_cost, sweep
 from mining_licenses.client._transport import AUTH_HELP, Tally, Transport
 
 logger = logging.getLogger(__name__)
@@ -124,6 +129,8 @@ class SectorsClient:
             backoff=opts.backoff,
             backoff_max=opts.backoff_max,
             user_agent=_USER_AGENT,
+            max_body_bytes=opts.max_body_bytes,
+            max_decoded_bytes=opts.max_decoded_bytes,
         )
         self._lifetime = Tally()
 
@@ -160,21 +167,44 @@ class SectorsClient:
         return self._lifetime.credits
 
     @property
+    def credits_upper_bound(self) -> int:
+        """The most credits the API may have billed over this client's life.
+
+        Adds to :attr:`credits_spent` the requests given up on (timed out,
+        dropped) that the API may still have answered.
+        """
+        return self._lifetime.upper_bound
+
+    @property
     def requests_sent(self) -> int:
         """HTTP requests sent over this client's life, retries included."""
         return self._lifetime.requests
 
     # ---------------------------------------------------------------- helpers
-    def _query(self, filters: Mapping[str, object], order_by: str | None) -> Query:
+    def _query(
+        self, filters: Mapping[str, object], order_by: str | None, *, overlap: int = 0
+    ) -> Query:
         clean = validate_filters(filters)
-        return Query(tuple(clean.items()), _wire.validate_order_by(order_by), self.page_size)
+        if overlap >= self.page_size:
+            msg = f"overlap={overlap} must be smaller than page_size={self.page_size}."
+            raise ConfigurationError(msg)
+        order = _wire.validate_order_by(order_by)
+        return Query(tuple(clean.items()), order, self.page_size, overlap)
 
     def _require_key(self) -> None:
         if not self._has_key and not self._keyless_ok:
             msg = f"No API key for {self.base_url}. {AUTH_HELP}"
             raise AuthenticationError(msg)
 
-    def _run(self, *, journal: bool, progress: bool, budget: int | None = None) -> Run:
+    def _run(
+        self,
+        *,
+        journal: bool,
+        progress: bool,
+        budget: int | None = None,
+        options: PullOptions | None = None,
+    ) -> Run:
+        opts = options or self.options
         return Run(
             transport=self._transport,
             tally=Tally(),
@@ -184,12 +214,23 @@ class SectorsClient:
             journal_max_age=self.options.journal_max_age,
             base_url=self.base_url,
             budget=budget,
+            max_total=opts.max_total_count,
+            max_empty_pages=opts.max_empty_pages,
+            ceiling_factor=opts.auto_budget_factor,
         )
 
     def _finish(self, run: Run) -> None:
+        # every request of the call has ended (or been closed) by now: the counts are final,
+        # and a pause a 429 asked for does not outlive the call
+        self._transport.settle()
         run.progress.close()
         tally = run.tally
-        self._lifetime.add(requests=tally.requests, retries=tally.retries, credits=tally.credits)
+        self._lifetime.add(
+            requests=tally.requests,
+            retries=tally.retries,
+            credits=tally.credits,
+            uncertain=tally.uncertain,
+        )
 
     # ------------------------------------------------------------- public API
     def iter_pages(self, *, order_by: str | None = None, **filters: object) -> Iterator[Page]:
@@ -226,7 +267,9 @@ class SectorsClient:
                 waiting[page.offset] = page
                 while expected in waiting:  # in offset order, as they complete
                     yield waiting.pop(expected)
-                    expected += query.limit
+                    expected += query.step(run.trace(query).size)
+            for offset in sorted(waiting):  # after a gap (a sweep that ended early)
+                yield waiting[offset]
         finally:
             self._finish(run)
 
@@ -251,11 +294,11 @@ class SectorsClient:
             )
         finally:
             self._finish(run)
-        offsets = query.offsets(first.total_count)
+        size = run.trace(query).size
         return Estimate(
             total_count=first.total_count,
-            pages=len(offsets),
-            credits=sum(not run.is_cached(query, o) for o in offsets[1:]),
+            pages=query.pages_for(first.total_count, size),
+            credits=remaining_cost(run, query, {0: first}, first.total_count, size),
             credits_spent=run.tally.credits,
             limit=query.limit,
             order_by=query.order_by,
@@ -306,24 +349,38 @@ class SectorsClient:
             )
             raise ConfigurationError(msg)
         opts = self.options.replace(**changes)
-        query = self._query(filters, order_by)
+        query = self._query(filters, order_by, overlap=opts.overlap)
         self._require_key()
         if opts.resume:
             prune_journals(self.journal_dir, max_age=opts.journal_max_age)
         started = _now()
-        run = self._run(journal=opts.resume, progress=True, budget=opts.budget)
+        run = self._run(journal=opts.resume, progress=True, budget=opts.budget, options=opts)
         records = RecordSet()
         try:
             pages: dict[int, Page] = {}
             for _, page in sweep(run, [query], what="The sweep", hard=True):
-                records.add(page.records, at=(0, page.offset))
+                repeats = query.overlap if page.offset else 0
+                records.add(page.records, at=(0, page.offset), repeats=repeats)
                 pages[page.offset] = page
+            trace = run.trace(query)
             totals = tuple(p.total_count for p in pages.values())
-            outcome = Outcome(target=max(totals), changed=len(set(totals)) > 1, totals=totals)
-            if (records.distinct < outcome.target or outcome.changed) and opts.max_repair_rounds:
+            moved_at = misaligned(pages, query, trace.size)
+            outcome = Outcome(
+                target=max(totals),
+                changed=len(set(totals)) > 1 or bool(moved_at),
+                totals=totals,
+                notes=trace_notes(query, trace, moved_at, max(totals)),
+            )
+            off = records.distinct != outcome.target
+            if (off or outcome.changed) and opts.max_repair_rounds and trace.ended:
+                outcome = outcome.noted(
+                    "no repair was tried: the API serves fewer records than its total_count "
+                    "says, and no other order or split can find records it does not serve"
+                )
+            elif (off or outcome.changed) and opts.max_repair_rounds:
                 cap = opts.max_repair_credits
                 if cap is None:
-                    cap = 2 * query.pages_for(outcome.target) + len(s.PROVINCES)
+                    cap = 2 * query.pages_for(outcome.target, trace.size) + len(s.PROVINCES)
                 repaired = repair(
                     run, query, records, outcome, rounds=opts.max_repair_rounds, cap=cap
                 )
@@ -331,6 +388,12 @@ class SectorsClient:
         finally:
             self._finish(run)
         missing = max(outcome.target - records.distinct, 0)
+        reasons = incomplete_reasons(
+            distinct=records.distinct,
+            total=outcome.target,
+            moved=outcome.changed,
+            refused=outcome.failed,
+        )
         result = SweepResult(
             records=records.records,
             total_count=outcome.target,
@@ -338,7 +401,7 @@ class SectorsClient:
             credits_spent=run.tally.credits,
             requests=run.tally.requests,
             retries=run.tally.retries,
-            complete=missing == 0 and not outcome.changed,
+            complete=not reasons,
             missing=missing,
             duplicates_dropped=records.duplicates,
             repaired_by=outcome.repaired_by,
@@ -354,6 +417,9 @@ class SectorsClient:
             totals_seen=tuple(sorted(set(outcome.totals))),
             data_changed=outcome.changed,
             stale_dropped=outcome.stale_dropped,
+            credits_upper_bound=run.tally.upper_bound,
+            incomplete_reasons=reasons,
+            notes=outcome.notes,
         )
         self._report(result)
         if not result.complete and opts.strict:
@@ -361,8 +427,10 @@ class SectorsClient:
             msg = (
                 f"The sweep collected {records.distinct} distinct licenses of "
                 f"{result.total_count} ({missing} missing){changed}, after repairs "
-                f"{list(result.repaired_by) or 'none'}; {result.credits_spent} credits spent. "
-                "The pages are kept in the journal: rerun later, or raise budget / "
+                f"{list(result.repaired_by) or 'none'}; {result.credits_spent} credits spent; "
+                f"not complete because: {', '.join(reasons)}"
+                + "".join(f"; {note}" for note in result.notes)
+                + ". The pages are kept in the journal: rerun later, or raise budget / "
                 "max_repair_credits."
             )
             raise IncompleteSweepError(msg)
@@ -395,8 +463,9 @@ class SectorsClient:
             )
         else:
             logger.warning(
-                "Sweep incomplete: %d of %d licenses missing after repairs %s.",
-                result.missing, result.total_count, list(result.repaired_by) or "none",
+                "Sweep incomplete (%s): %d of %d licenses missing after repairs %s.",
+                ", ".join(result.incomplete_reasons), result.missing, result.total_count,
+                list(result.repaired_by) or "none",
             )  # fmt: skip
         if result.stale_dropped:
             logger.info(

@@ -15,11 +15,12 @@ import json
 import logging
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from mining_licenses._atomic import write_atomic
+from mining_licenses._errors import MiningLicensesError
 from mining_licenses._wire import query_digest
 
 logger = logging.getLogger(__name__)
@@ -64,8 +65,14 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
-    def load(self) -> dict[int, dict[str, Any]]:
-        """Return the journaled page bodies by offset (empty when none or stale)."""
+    def load(
+        self, check: Callable[[bytes, int], dict[str, Any]] | None = None
+    ) -> dict[int, dict[str, Any]]:
+        """Return the journaled page bodies by offset (empty when none or stale).
+
+        ``check(raw, offset)`` parses and checks a page as a live one is; a page
+        it refuses is deleted (it will be bought again), never replayed forever.
+        """
         meta_path = self.path / _META
         if not meta_path.is_file():
             return {}
@@ -82,9 +89,11 @@ class Journal:
         for item in self.path.glob(f"{_PAGE_PREFIX}*.json"):
             try:
                 offset = int(item.stem.removeprefix(_PAGE_PREFIX))
-                pages[offset] = json.loads(item.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                logger.warning("ignoring unreadable journal page %s", item)
+                raw = item.read_bytes()
+                pages[offset] = check(raw, offset) if check else json.loads(raw)
+            except (OSError, ValueError, RecursionError, MiningLicensesError) as err:
+                logger.warning("dropping unusable journal page %s: %s", item.name, err)
+                item.unlink(missing_ok=True)
         self._started = True
         logger.debug("journal %s holds %d pages", self.path, len(pages))
         return pages

@@ -26,6 +26,12 @@ Scope = Literal["client", "sweep"]
 #: The most requests one client keeps in flight: more only queues on a 2-core
 #: machine and looks like an attack to a rate limiter.
 MAX_IN_FLIGHT: Final = 32
+#: The default ceiling on ``total_count``: the registry held ~4,150 licenses in
+#: August 2026 and grows by a few hundred a year, so 100,000 (24 times that, a
+#: sweep of 3,334 credits: two thirds of the entry plan's month) is far above
+#: any real total and far below what a broken or hostile response can claim.
+MAX_TOTAL_COUNT: Final = 100_000
+_MIB: Final = 2**20
 
 
 def _option(
@@ -73,6 +79,38 @@ class PullOptions:
         "most credits repairs may spend (default: two sweeps' worth plus one page a province)",
         0,
     )
+    auto_budget_factor: float = _option(
+        3.0,
+        "sweep",
+        "without budget=, the most credits a pull spends, as a multiple of the pages "
+        "total_count implies (plus one page a province for repairs)",
+        1,
+        1000,
+    )
+    max_total_count: int = _option(
+        MAX_TOTAL_COUNT,
+        "sweep",
+        "largest total_count believed (the registry holds ~4,150); a larger one, or one "
+        "that is not a count, is refused before more pages are bought",
+        0,
+        10**9,
+    )
+    max_empty_pages: int = _option(
+        2,
+        "sweep",
+        "empty pages past the end of the data (total_count said more) before a sweep stops",
+        1,
+        1000,
+    )
+    overlap: int = _option(
+        0,
+        "sweep",
+        "records each page repeats from the page before; 1 detects records moving between "
+        "pages during the sweep (data churn with an unchanged total_count), for one page in 29 "
+        "more",
+        0,
+        s.MAX_PAGE_LIMIT - 1,
+    )
     max_in_flight: int = _option(4, "client", "requests in flight at once", 1, MAX_IN_FLIGHT)
     page_size: int = _option(
         s.MAX_PAGE_LIMIT,
@@ -81,7 +119,14 @@ class PullOptions:
         1,
         s.MAX_PAGE_LIMIT,
     )
-    timeout: float = _option(30.0, "client", "seconds to wait for one response", 0.001, 3600)
+    timeout: float = _option(
+        30.0,
+        "client",
+        "seconds one request may take in all (connecting, headers, body); a slower one is "
+        "retried, its connection kept open as long again so a late answer is still counted",
+        0.001,
+        3600,
+    )
     max_attempts: int = _option(6, "client", "attempts per page (429, 5xx, timeouts)", 1, 100)
     max_retry_seconds: float = _option(
         120.0, "client", "seconds one page may spend retrying", 0.001, 86_400
@@ -90,6 +135,16 @@ class PullOptions:
         0.5, "client", "first backoff in seconds (doubles, full jitter)", 0.0001, 3600
     )
     backoff_max: float = _option(30.0, "client", "longest backoff in seconds", 0.0001, 3600)
+    max_body_bytes: int = _option(
+        4 * _MIB, "client", "largest response body accepted, as received (bytes)", 1024, 2**30
+    )
+    max_decoded_bytes: int = _option(
+        16 * _MIB,
+        "client",
+        "largest response body accepted once decompressed (bytes)",
+        1024,
+        2**31,
+    )
     journal_max_age: float = _option(
         24 * 3600.0, "client", "seconds after which a journal is stale", 0.001, 365 * 86_400
     )

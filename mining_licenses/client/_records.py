@@ -51,17 +51,19 @@ class RecordSet:
         *,
         at: tuple[int, int] = (0, 0),
         count_duplicates: bool = True,
+        repeats: int = 0,
     ) -> int:
         """Add records found at ``(pass, offset)``; return the new distinct licenses.
 
         Exact duplicates are dropped; they are counted in ``duplicates`` when
-        ``count_duplicates`` (the main sweep; a repair overlaps on purpose).
+        ``count_duplicates`` (the main sweep; a repair overlaps on purpose),
+        except the first ``repeats`` records (asked for twice on purpose).
         """
         before = len(self._licenses)
         for index, record in enumerate(records):
             fingerprint = _wire.record_fingerprint(record)
             if fingerprint in self._kept:
-                self.duplicates += count_duplicates
+                self.duplicates += count_duplicates and index >= repeats
                 continue
             self._kept[fingerprint] = ((*at, index), record)
             self._index(record)

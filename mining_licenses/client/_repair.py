@@ -11,6 +11,9 @@ The repairs, cheapest likely first and each bounded in credits:
 - a split by province: the first page of each province tells its count, and
   only the provinces still short are swept further (a province that fits in
   one page has no pagination hazard at all).
+
+A repair that fails (the API refuses or keeps failing) ends the repairs; what
+the sweep and the steps before it collected is kept, and the failure is noted.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from mining_licenses import schema as s
+from mining_licenses._errors import ApiError
 from mining_licenses._wire import split_order_by
 from mining_licenses.client._records import RecordSet
-from mining_licenses.client._sweep import Page, Query, Run, collect, sweep
+from mining_licenses.client._sweep import Page, Query, Run, collect, misaligned, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +49,8 @@ class Outcome:
 
     ``target`` is the freshest ``total_count``; ``changed`` says the data
     changed and no pass saw one consistent set; ``totals`` every
-    ``total_count`` the pages reported.
+    ``total_count`` the pages reported; ``failed`` that a repair step failed
+    (``notes`` says which and why).
     """
 
     target: int
@@ -53,6 +58,12 @@ class Outcome:
     totals: tuple[int, ...] = ()
     repaired_by: tuple[str, ...] = ()
     stale_dropped: int = 0
+    failed: bool = False
+    notes: tuple[str, ...] = ()
+
+    def noted(self, note: str, *, failed: bool = False) -> Outcome:
+        """Return a copy with ``note`` added (and ``failed`` set when asked)."""
+        return replace(self, notes=(*self.notes, note), failed=self.failed or failed)
 
 
 @dataclass(frozen=True)
@@ -118,8 +129,9 @@ def repair(
     spent_before = run.tally.credits
     for step in plan(query, records, outcome.target)[:rounds]:
         short = records.distinct < outcome.target
+        over = records.distinct > outcome.target  # stale records among the current ones
         # a province split adds records but cannot tell which ones went stale
-        if not short and (not outcome.changed or step == PROVINCE_SPLIT):
+        if not short and (step == PROVINCE_SPLIT or not (outcome.changed or over)):
             continue
         left = cap - (run.tally.credits - spent_before)
         logger.info(
@@ -128,19 +140,27 @@ def repair(
             step, left,
         )  # fmt: skip
         if left <= 0:
+            outcome = outcome.noted(f"repairs stopped: their cap of {cap} credits is spent")
             break
-        if step == PROVINCE_SPLIT:
-            if _by_province(run, query.with_(order_by=orders[0]), records, left):
-                outcome = replace(outcome, repaired_by=(*outcome.repaired_by, PROVINCE_SPLIT))
-            continue
-        again = query.with_(order_by=step)
-        found = collect(
-            sweep(
-                run, [again], what=f"Repair by order_by={step}", hard=False, cap=left,
-                expected_total=outcome.target,
-            )
-        ).get(again)  # fmt: skip
+        name = PROVINCE_SPLIT if step == PROVINCE_SPLIT else f"order_by={step}"
+        try:
+            if step == PROVINCE_SPLIT:
+                if _by_province(run, query.with_(order_by=orders[0]), records, left):
+                    outcome = replace(outcome, repaired_by=(*outcome.repaired_by, PROVINCE_SPLIT))
+                continue
+            again = query.with_(order_by=step)
+            found = collect(
+                sweep(
+                    run, [again], what=f"Repair by {name}", hard=False, cap=left,
+                    expected_total=outcome.target,
+                )
+            ).get(again)  # fmt: skip
+        except ApiError as err:
+            logger.warning("repair by %s failed; keeping what was collected: %s", name, err)
+            outcome = outcome.noted(f"repair by {name} failed: {err}", failed=True)
+            break
         if not found:
+            outcome = outcome.noted(f"repair by {name} skipped: it did not fit the credits left")
             continue  # not affordable within the cap or the budget
         seen = tuple(page.total_count for page in found.values())
         view = RecordSet()
@@ -150,13 +170,14 @@ def repair(
             outcome,
             target=max(seen),  # the newest full view of the data
             totals=outcome.totals + seen,
-            repaired_by=(*outcome.repaired_by, f"order_by={step}"),
+            repaired_by=(*outcome.repaired_by, name),
         )
-        if len(set(seen)) == 1 and view.distinct >= seen[0]:
+        moved = misaligned(found, again, run.trace(again).size)
+        if len(set(seen)) == 1 and view.distinct == seen[0] and not moved:
             # this pass alone saw every record of one unchanging set: it is the truth
             dropped = records.keep_only(view.fingerprints())
             outcome = replace(outcome, changed=False, stale_dropped=outcome.stale_dropped + dropped)
-        elif len(set(seen)) > 1:
+        elif len(set(seen)) > 1 or moved:
             outcome = replace(outcome, changed=True)
     return Repaired(records, outcome)
 

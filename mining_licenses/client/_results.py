@@ -7,9 +7,24 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from mining_licenses._filters import FilterValue
+from mining_licenses.client._sweep import Query, Trace
+
+SHORT: Final = "short"
+OVER: Final = "over"
+MOVED: Final = "moved"
+REFUSED: Final = "refused"
+#: Why a sweep may not be complete, as ``SweepResult.incomplete_reasons`` names it.
+INCOMPLETE_REASONS: Final = {
+    SHORT: "fewer distinct licenses than total_count (pages lost records, or pages past "
+    "the end of the data came back empty)",
+    OVER: "more distinct licenses than total_count (records from different states of the data)",
+    MOVED: "the data changed during the sweep: total_count changed, or pages disagreed on "
+    "the records they share, and no later pass saw one consistent set",
+    REFUSED: "pages the sweep needed failed or were refused (a repair that could not run)",
+}
 
 
 @dataclass(frozen=True)
@@ -51,9 +66,11 @@ class SweepResult:
     pages
         Pages of the main sweep.
     credits_spent, requests, retries
-        Billed credits, HTTP requests sent and retries, in this call.
+        Billed credits (every answer the client saw that the API bills), HTTP
+        requests sent and retries, in this call.
     complete, missing
-        Whether every license in ``total_count`` was collected; how many were not.
+        Whether every license in ``total_count`` was collected, and nothing
+        else; how many were not.
     duplicates_dropped
         Exact duplicate records the main sweep returned (pagination overlap).
     repaired_by
@@ -73,6 +90,16 @@ class SweepResult:
     stale_dropped
         Records dropped because a consistent re-sweep no longer had them (the
         data changed upstream during the sweep).
+    credits_upper_bound
+        The most credits the API may have billed: ``credits_spent`` plus the
+        requests given up on (timed out, dropped) that it may still have
+        answered. Budgets are checked against this bound.
+    incomplete_reasons
+        Why the sweep is not complete, from :data:`INCOMPLETE_REASONS`
+        (``"short"``, ``"over"``, ``"moved"``, ``"refused"``); empty when complete.
+    notes
+        What the client noticed on the way, one sentence each (a smaller page
+        size than asked for, empty pages past the data, a repair that failed).
     """
 
     records: list[dict[str, Any]] = field(repr=False)
@@ -97,9 +124,17 @@ class SweepResult:
     totals_seen: tuple[int, ...] = ()
     data_changed: bool = False
     stale_dropped: int = 0
+    credits_upper_bound: int = 0
+    incomplete_reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.credits_upper_bound < self.credits_spent:
+            object.__setattr__(self, "credits_upper_bound", self.credits_spent)
 
     def __repr__(self) -> str:
-        state = "complete" if self.complete else f"INCOMPLETE, {self.missing} missing"
+        reasons = ", ".join(self.incomplete_reasons)
+        state = "complete" if self.complete else f"INCOMPLETE ({reasons}), {self.missing} missing"
         return (
             f"SweepResult({len(self.records)} records of {self.total_count}, {state}, "
             f"{self.pages} pages, {self.credits_spent} credits, filters={dict(self.filters)})"
@@ -125,4 +160,53 @@ class SweepResult:
         data["finished_at"] = self.finished_at.isoformat()
         data["repaired_by"] = list(self.repaired_by)
         data["totals_seen"] = list(self.totals_seen)
+        data["incomplete_reasons"] = list(self.incomplete_reasons)
+        data["notes"] = list(self.notes)
         return data
+
+
+def incomplete_reasons(*, distinct: int, total: int, moved: bool, refused: bool) -> tuple[str, ...]:
+    """Return why a sweep holding ``distinct`` licenses of ``total`` is not complete.
+
+    Examples
+    --------
+    >>> incomplete_reasons(distinct=1236, total=1237, moved=False, refused=True)
+    ('short', 'refused')
+    """
+    return tuple(
+        reason
+        for reason, applies in (
+            (SHORT, distinct < total),
+            (OVER, distinct > total),
+            (MOVED, moved),
+            (REFUSED, refused),
+        )
+        if applies
+    )
+
+
+def trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> tuple[str, ...]:
+    """Return, one sentence each, what the main sweep's pages showed besides records."""
+    notes = []
+    if trace.size != query.limit:
+        notes.append(
+            f"the API sent {trace.size} records a page when asked for {query.limit}; the sweep "
+            f"re-planned at {trace.size} a page"
+        )
+    if trace.empty:
+        shown = ", ".join(f"{o:,}" for o in sorted(trace.empty)[:5])
+        notes.append(
+            f"{len(trace.empty)} page(s) past the end of the data came back empty (offsets "
+            f"{shown}) although total_count={total:,} says records are there: the total is "
+            "overstated" + ("; the sweep stopped there" if trace.ended else "")
+        )
+    if trace.short:
+        shown = ", ".join(f"{o:,}" for o in sorted(trace.short)[:5])
+        notes.append(f"{len(trace.short)} page(s) held fewer records than a page (offsets {shown})")
+    if moved_at:
+        shown = ", ".join(f"{o:,}" for o in moved_at[:5])
+        notes.append(
+            f"the pages at offsets {shown} did not repeat the records the page before them "
+            "ended with: records moved between pages during the sweep"
+        )
+    return tuple(notes)

@@ -4,15 +4,22 @@
 progress bar, the credit cap); :func:`fetch_pages` fetches a batch of
 ``(query, offset)`` pages with a bounded number in flight; :func:`sweep` walks
 one or more queries from their first page to their last (the records they
-collect go into a :class:`~mining_licenses.client._records.RecordSet`).
+collect go into a :class:`~mining_licenses.client._records.RecordSet`), and
+records in a :class:`Trace` what each query's pages said besides their records
+(a smaller page size than asked for, empty pages past the data, short pages).
+
+Costs are counted, not listed: a sweep knows what it would cost from
+``total_count`` and the page size before it plans a single offset, and its
+offsets are produced lazily, a few ahead of the requests in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +29,7 @@ from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError, BudgetExceededError
 from mining_licenses._filters import FilterValue
+from mining_licenses.client._body import parse_page
 from mining_licenses.client._journal import Journal
 from mining_licenses.client._progress import SweepProgress
 from mining_licenses.client._transport import Cancelled, Tally, Transport
@@ -36,11 +44,16 @@ MAX_PACE_SECONDS: Final = 1.0
 
 @dataclass(frozen=True)
 class Query:
-    """One sweep's identity: validated filters, ``order_by`` and page size."""
+    """One sweep's identity: validated filters, ``order_by`` and page size.
+
+    ``overlap`` records of each page are asked for again at the start of the
+    next one (a check that nothing moved between the two requests).
+    """
 
     filters: tuple[tuple[str, FilterValue], ...]
     order_by: str
     limit: int
+    overlap: int = 0
 
     def params(self, offset: int) -> dict[str, str]:
         """Return the query parameters of the page at ``offset``."""
@@ -50,19 +63,28 @@ class Query:
         params[_wire.OFFSET] = str(offset)
         return params
 
-    def pages_for(self, total: int) -> int:
-        """Return the pages a sweep of ``total`` records takes (an empty result is one)."""
-        return max(1, math.ceil(total / self.limit))
+    def step(self, size: int | None = None) -> int:
+        """Return the distance between page offsets for pages of ``size`` records."""
+        size = size or self.limit
+        return size - min(self.overlap, size - 1)
 
-    def offsets(self, total: int) -> range:
-        """Return every page offset of a sweep of ``total`` records."""
-        return range(0, self.pages_for(total) * self.limit, self.limit)
+    def pages_for(self, total: int, size: int | None = None) -> int:
+        """Return the pages a sweep of ``total`` records takes (an empty result is one)."""
+        size = size or self.limit
+        if total <= size:
+            return 1
+        return 1 + math.ceil((total - size) / self.step(size))
+
+    def offsets(self, total: int, size: int | None = None) -> range:
+        """Return every page offset of a sweep of ``total`` records (a range: nothing listed)."""
+        step = self.step(size)
+        return range(0, self.pages_for(total, size) * step, step)
 
     def with_(self, *, order_by: str | None = None, **filters: FilterValue) -> Query:
         """Return a copy with another ``order_by`` and/or more filters."""
         merged = dict(self.filters) | filters
         ordered = tuple((k, merged[k]) for k in s.FILTERS if k in merged)
-        return Query(ordered, order_by or self.order_by, self.limit)
+        return Query(ordered, order_by or self.order_by, self.limit, self.overlap)
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,57 @@ class Page:
 
 
 @dataclass
+class Trace:
+    """What one query's pages said besides their records.
+
+    Attributes
+    ----------
+    size
+        Records a page holds: the limit asked for, or the number the API sends
+        instead (learned from the first page; the sweep re-plans with it).
+    empty
+        Offsets of empty pages although their ``total_count`` said records
+        were there: pages past the end of the data.
+    short
+        Offsets of pages, not the last, with fewer records than ``size``.
+    ended
+        The sweep stopped before its planned last page (too many empty pages).
+    """
+
+    size: int
+    empty: list[int] = field(default_factory=list)
+    short: list[int] = field(default_factory=list)
+    ended: bool = False
+
+    def first(self, query: Query, page: Page, *, max_empty: int) -> None:
+        """Learn the page size from the first page."""
+        got = len(page.records)
+        if 0 < got < min(query.limit, page.total_count) or query.limit < got < page.total_count:
+            logger.warning(
+                "the API sent %d records when asked for %d (total_count %d): re-planning the "
+                "sweep at %d a page (%s credits)",
+                got, query.limit, page.total_count, got, "more" if got < query.limit else "fewer",
+            )  # fmt: skip
+            self.size = got
+        self.add(page, max_empty=max_empty)
+
+    def add(self, page: Page, *, max_empty: int) -> None:
+        """Note what ``page`` says about the sweep (empty past the data, or short)."""
+        got = len(page.records)
+        if not got and page.total_count > page.offset:
+            self.empty.append(page.offset)
+            if len(self.empty) >= max_empty and not self.ended:
+                self.ended = True
+                logger.warning(
+                    "%d pages came back empty although total_count=%d says records are there "
+                    "(offsets %s): the total is overstated; stopping the sweep",
+                    len(self.empty), page.total_count, ", ".join(map(str, sorted(self.empty))),
+                )  # fmt: skip
+        elif 0 < got < min(self.size, page.total_count - page.offset):
+            self.short.append(page.offset)
+
+
+@dataclass
 class Run:
     """What the pages of one public call share."""
 
@@ -103,8 +176,13 @@ class Run:
     journal_max_age: float
     base_url: str
     budget: int | None = None
+    max_total: int = 10**9
+    max_empty_pages: int = 2
+    ceiling_factor: float | None = None
+    ceiling: float = math.inf
     journals: dict[Query, Journal] = field(default_factory=dict)
     cached: dict[Query, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    traces: dict[Query, Trace] = field(default_factory=dict)
     from_journal: int = 0
 
     def journal(self, query: Query) -> Journal | None:
@@ -121,16 +199,31 @@ class Run:
             }
             journal = Journal(self.journal_root, identity, max_age=self.journal_max_age)
             self.journals[query] = journal
-            self.cached[query] = journal.load()
+            self.cached[query] = journal.load(
+                lambda raw, offset: parse_page(raw, offset=offset, max_total=self.max_total)
+            )
         return self.journals[query]
 
     def is_cached(self, query: Query, offset: int) -> bool:
         """Return True when the page is in the journal."""
         return self.journal(query) is not None and offset in self.cached[query]
 
+    def trace(self, query: Query) -> Trace:
+        """Return what the pages of ``query`` said so far."""
+        return self.traces.setdefault(query, Trace(size=query.limit))
+
     def credits_left(self) -> float:
-        """Return the credits the budget still allows (infinite without a budget)."""
-        return math.inf if self.budget is None else self.budget - self.tally.credits
+        """Return the credits the budget (or, without one, the ceiling) still allows."""
+        limit = min(math.inf if self.budget is None else self.budget, self.ceiling)
+        return limit - self.tally.upper_bound
+
+    def fix_ceiling(self, query: Query, page: Page) -> None:
+        """Without a budget, cap the call's credits at a multiple of what ``page`` implies."""
+        if self.budget is not None or self.ceiling_factor is None or math.isfinite(self.ceiling):
+            return
+        pages = query.pages_for(page.total_count, self.trace(query).size)
+        self.ceiling = math.ceil(self.ceiling_factor * pages) + len(s.PROVINCES)
+        logger.debug("no budget given: this call may spend at most %d credits", self.ceiling)
 
 
 def _page(offset: int, limit: int, body: Mapping[str, Any], *, from_journal: bool) -> Page:
@@ -149,7 +242,9 @@ def _fetch_one(
 ) -> Page:
     if delay and cancel.wait(delay):
         raise Cancelled
-    body, raw = run.transport.get_page(query.params(offset), tally=run.tally, cancel=cancel)
+    body, raw = run.transport.get_page(
+        query.params(offset), tally=run.tally, cancel=cancel, max_total=run.max_total
+    )
     journal = run.journal(query)
     if journal is not None:
         journal.save(offset, raw)
@@ -159,41 +254,43 @@ def _fetch_one(
 
 def fetch_pages(
     run: Run, tasks: Iterable[tuple[Query, int]], *, skip_refused: bool = False
-) -> Iterator[tuple[Query, Page]]:
-    """Yield the pages of ``tasks`` as they arrive: journaled ones first, for free.
+) -> Generator[tuple[Query, Page], None, None]:
+    """Yield the pages of ``tasks`` as they arrive; journaled ones at once, for free.
 
-    At most ``run.max_in_flight`` requests are in flight. The first ones are
-    paced over one typical response time rather than sent in one burst: a
-    burst is what rate limits punish, and requests that all return at once
-    queue behind each other on both ends. If one page fails for good, or the
-    caller stops iterating, no new request is started and the requests in
-    flight finish (and are journaled: they were paid for). With
+    ``tasks`` is read lazily, only as far as the requests in flight need: at
+    most ``run.max_in_flight`` are in flight and nothing else is planned ahead.
+    The first ones are paced over one typical response time rather than sent in
+    one burst: a burst is what rate limits punish, and requests that all return
+    at once queue behind each other on both ends. If one page fails for good,
+    or the caller stops iterating, no new request is started and the requests
+    in flight finish (and are journaled: they were paid for). With
     ``skip_refused``, a page the API refuses as invalid (400) is logged and
     left out instead.
     """
-    to_fetch: list[tuple[Query, int]] = []
-    for query, offset in tasks:
-        if run.is_cached(query, offset):
-            run.from_journal += 1
-            page = _page(offset, query.limit, run.cached[query][offset], from_journal=True)
-            run.progress.advance(records=len(page.records), credits=run.tally.credits)
-            yield query, page
-        else:
-            to_fetch.append((query, offset))
-    if not to_fetch:
-        return
     cancel = threading.Event()
-    workers = min(run.max_in_flight, len(to_fetch))
+    workers = run.max_in_flight
     pace = min(run.transport.typical_seconds, MAX_PACE_SECONDS) / workers
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mining-licenses")
+    pool: ThreadPoolExecutor | None = None
+    pending: dict[Future[Page], Query] = {}
+    todo = iter(tasks)
+    started = 0
     try:
-        pending: dict[Future[Page], Query] = {
-            pool.submit(
-                _fetch_one, run, query, offset, cancel, pace * index if index < workers else 0.0
-            ): query
-            for index, (query, offset) in enumerate(to_fetch)
-        }
-        while pending:
+        while True:
+            while len(pending) < workers and (task := next(todo, None)) is not None:
+                query, offset = task
+                if run.is_cached(query, offset):
+                    run.from_journal += 1
+                    page = _page(offset, query.limit, run.cached[query][offset], from_journal=True)
+                    run.progress.advance(records=len(page.records), credits=run.tally.credits)
+                    yield query, page
+                    continue
+                if pool is None:
+                    pool = ThreadPoolExecutor(workers, thread_name_prefix="mining-licenses")
+                delay = pace * started if started < workers else 0.0
+                pending[pool.submit(_fetch_one, run, query, offset, cancel, delay)] = query
+                started += 1
+            if not pending:
+                return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 query = pending.pop(future)
@@ -208,21 +305,53 @@ def fetch_pages(
                 yield query, page
     finally:
         cancel.set()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def check_cost(run: Run, cost: int, *, what: str, hard: bool) -> bool:
     """Return True when ``cost`` credits fit the budget; else raise (``hard``) or warn."""
     if cost <= run.credits_left():
         return True
+    spent = run.tally.upper_bound
+    if run.budget is not None and run.budget <= run.ceiling:
+        limit = f"the budget of {run.budget}"
+        how = " Raise budget=..., or narrow the filters."
+    else:
+        limit = (
+            f"the ceiling of {run.ceiling:.0f} credits a call without budget= may spend "
+            f"({run.ceiling_factor:g} times the pages total_count implies, plus one page a "
+            "province)"
+        )
+        how = " Pass budget=... (or raise auto_budget_factor) to allow more."
     msg = (
-        f"{what} needs {cost} more credit(s) but the budget of {run.budget} leaves "
-        f"{max(run.credits_left(), 0):g} ({run.tally.credits} spent so far)."
+        f"{what} needs {cost:,} more credit(s) but {limit} leaves "
+        f"{max(run.credits_left(), 0):,.0f} ({spent} spent so far)."
     )
     if hard:
-        raise BudgetExceededError(msg + " Raise budget=..., or narrow the filters.")
+        raise BudgetExceededError(msg + how)
     logger.warning("%s Skipped.", msg)
     return False
+
+
+def remaining_cost(
+    run: Run,
+    query: Query,
+    seen: Mapping[int, Page],
+    total: int,
+    size: int,
+    *,
+    journaled_free: bool = True,
+) -> int:
+    """Credits the pages of ``query`` not yet seen nor journaled would cost (no offset listed).
+
+    With ``journaled_free=False``: the pages not yet seen, journaled or not.
+    """
+    step, pages = query.step(size), query.pages_for(total, size)
+    have = set(seen)
+    if journaled_free and run.journal(query) is not None:
+        have |= set(run.cached[query])
+    return pages - sum(1 for o in have if o % step == 0 and o < pages * step)
 
 
 def sweep(
@@ -241,20 +370,21 @@ def sweep(
     The one page generator: :meth:`SectorsClient.iter_pages`, ``estimate``,
     ``fetch_all`` and the repairs all read pages through it.
     ``keep_going(query, first_page)`` picks the queries worth sweeping past
-    their first page (``estimate`` keeps none). Each batch is checked against
-    the budget and ``cap`` (credits) before it is sent: over it, a ``hard``
-    sweep raises :class:`BudgetExceededError`, a soft one stops (having
-    yielded nothing, or, past the first pages, what it has). With
-    ``expected_total`` the whole sweep's cost is checked before the first
-    page is bought. Pages that report a larger total than planned extend the
-    sweep (the data grew meanwhile).
+    their first page (``estimate`` keeps none). Each batch's cost is counted
+    against the budget (or the ceiling) and ``cap`` before it is planned: over
+    it, a ``hard`` sweep raises :class:`BudgetExceededError`, a soft one stops
+    (having yielded nothing, or, past the first pages, what it has). With
+    ``expected_total`` the whole sweep's cost is checked before the first page
+    is bought. The first page sets the page size (a server that sends fewer
+    records than asked for is followed); pages that report a larger total than
+    planned extend the sweep (the data grew meanwhile); ``run.max_empty_pages``
+    empty pages past the data end it.
     """
-    spent_at_start = run.tally.credits
+    spent_at_start = run.tally.upper_bound
     seen: dict[Query, dict[int, Page]] = {q: {} for q in queries}
 
-    def affordable(tasks: list[tuple[Query, int]]) -> bool:
-        cost = sum(not run.is_cached(q, o) for q, o in tasks)
-        left = cap - (run.tally.credits - spent_at_start)
+    def affordable(cost: int) -> bool:
+        left = cap - (run.tally.upper_bound - spent_at_start)
         if cost > left:
             logger.warning(
                 "%s needs %d more credit(s), more than the %g its cap leaves; skipped.",
@@ -263,27 +393,67 @@ def sweep(
             return False
         return check_cost(run, cost, what=what, hard=hard)
 
-    firsts = [(q, 0) for q in queries]
-    planned = firsts
-    if expected_total is not None:
-        planned = [(q, o) for q in queries for o in q.offsets(expected_total)]
+    if expected_total is None:
+        planned = sum(not run.is_cached(q, 0) for q in queries)
+    else:
+        planned = sum(remaining_cost(run, q, {}, expected_total, q.limit) for q in queries)
     if not affordable(planned):
         return
-    run.progress.plan(len(firsts))
-    for query, page in fetch_pages(run, firsts, skip_refused=skip_refused):
-        seen[query][0] = page
-        yield query, page
+    run.progress.plan(len(queries))
+    firsts = [(q, 0) for q in queries]
+    with contextlib.closing(fetch_pages(run, firsts, skip_refused=skip_refused)) as pages:
+        for query, page in pages:
+            seen[query][0] = page
+            run.trace(query).first(query, page, max_empty=run.max_empty_pages)
+            run.fix_ceiling(query, page)
+            yield query, page
     answered = [q for q in queries if 0 in seen[q]]
     chosen = [q for q in answered if keep_going is None or keep_going(q, seen[q][0])]
     for _ in range(MAX_GROWTH_ROUNDS + 1):
-        totals = {q: max(p.total_count for p in seen[q].values()) for q in chosen}
-        rest = [(q, o) for q in chosen for o in q.offsets(totals[q]) if o not in seen[q]]
-        if not rest or not affordable(rest):
+        live = [q for q in chosen if not run.trace(q).ended]
+        plan = {q: (max(p.total_count for p in seen[q].values()), run.trace(q).size) for q in live}
+        unseen = sum(remaining_cost(run, q, seen[q], *plan[q], journaled_free=False) for q in live)
+        if not unseen:
+            return
+        cost = sum(remaining_cost(run, q, seen[q], *plan[q]) for q in live)
+        if not affordable(cost):
             return  # a soft sweep keeps what it has; the caller counts what is missing
-        run.progress.plan(len(rest))
-        for query, page in fetch_pages(run, rest, skip_refused=skip_refused):
-            seen[query][page.offset] = page
-            yield query, page
+        run.progress.plan(unseen)
+        tasks = (
+            (q, o)
+            for q in live
+            for o in q.offsets(*plan[q])
+            if o not in seen[q] and not run.trace(q).ended
+        )
+        with contextlib.closing(fetch_pages(run, tasks, skip_refused=skip_refused)) as pages:
+            for query, page in pages:
+                seen[query][page.offset] = page
+                run.trace(query).add(page, max_empty=run.max_empty_pages)
+                yield query, page
+
+
+def misaligned(pages: Mapping[int, Page], query: Query, size: int) -> list[int]:
+    """Return the offsets whose first records differ from the ones the page before repeats.
+
+    With ``query.overlap`` records asked for twice, two neighbouring pages
+    fetched while the data did not move agree on them; a disagreement means
+    records moved between the two requests (inserted or removed before them,
+    or ties ordered anew).
+    """
+    overlap = min(query.overlap, size - 1)
+    if not overlap:
+        return []
+    step = query.step(size)
+    out = []
+    for offset, page in sorted(pages.items()):
+        before = pages.get(offset - step)
+        if before is None or len(before.records) < size or not page.records:
+            continue
+        tail = before.records[step : step + overlap]
+        head = page.records[: len(tail)]
+        if list(map(_wire.record_fingerprint, tail)) != list(map(_wire.record_fingerprint, head)):
+            out.append(offset)
+    return out
 
 
 def collect(pages: Iterable[tuple[Query, Page]]) -> dict[Query, dict[int, Page]]:

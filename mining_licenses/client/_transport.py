@@ -1,22 +1,32 @@
 """One page request: the auth header, retries, status checks, credit count.
 
-Everything that touches the network for the client lives here. A page is
-requested through :meth:`Transport.get_page`, which retries 429, 5xx,
-timeouts and dropped connections with tenacity (``Retry-After`` honoured,
-otherwise exponential backoff with full jitter, bounded in attempts and in
-time), turns 400/401/403/404 into typed errors at once, and counts requests
-and billed credits. The API key only ever goes into the ``Authorization``
-header; it is scrubbed from any text the server sends back.
+Everything that touches the network for the client lives here (and in
+``_http``, the bounded exchange itself). A page is requested through
+:meth:`Transport.get_page`, which retries 429, 5xx, timeouts and dropped
+connections with tenacity (``Retry-After`` honoured up to the time the page
+may spend retrying, otherwise exponential backoff with full jitter, bounded
+in attempts and in time), turns 400/401/403/404 into typed errors at once, and
+counts requests and billed credits. The API key only ever goes into the
+``Authorization`` header; it is scrubbed from any text the server sends back.
+
+Requests go out on a pool of ``max_in_flight`` wire threads: that many and no
+more are ever on the wire. A request that outlives ``timeout`` is given up on
+(the page is retried) but its connection is kept, still holding its place,
+for as long again: a server still producing the answer is not sent more
+requests than ``max_in_flight``, and a late answer is counted (it is billed)
+and used if the page still needs it. One that never answers is closed and
+counted as possibly billed: ``credits`` is what the server certainly billed,
+``credits + uncertain`` the most it may have.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
+import json
 import logging
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -32,7 +42,10 @@ from tenacity import (
 )
 
 from mining_licenses import _config, _wire
-from mining_licenses._errors import ApiError, AuthenticationError
+from mining_licenses._errors import ApiError, AuthenticationError, RateLimitedError
+from mining_licenses.client import _http
+from mining_licenses.client._body import bad_page, parse_page
+from mining_licenses.client._ratelimit import Gate, parse_retry_after, rate_limited
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +54,19 @@ _RETRIED_TRANSPORT_ERRORS: Final = (
     httpx.NetworkError,
     httpx.RemoteProtocolError,
 )
+#: Errors raised before the request left: the server never saw it, nothing was billed.
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout)
 _MAX_MESSAGE: Final = 300
+#: How often a waiting worker looks at its cancel event (seconds).
+_POLL: Final = 0.05
+#: A request is given up on after ``timeout`` and closed after this many times it.
+LINGER_FACTOR: Final = 2.0
 AUTH_HELP: Final = (
     f"Set the {_config.ENV_API_KEY} environment variable to your Sectors API key "
     "(or pass api_key=...). The key is sent raw in the Authorization header."
 )
+
+Body = tuple[dict[str, Any], bytes]
 
 
 class Cancelled(Exception):  # noqa: N818 - a signal, not an error
@@ -53,10 +74,18 @@ class Cancelled(Exception):  # noqa: N818 - a signal, not an error
 
 
 class _Retryable(Exception):  # noqa: N818 - internal signal to tenacity
-    def __init__(self, message: str, *, status_code: int | None, retry_after: float | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None,
+        retry_after: float | None = None,
+        header: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.retry_after = retry_after
+        self.header = header
 
 
 class _Secret:
@@ -78,62 +107,40 @@ class _Secret:
 
 @dataclass
 class Tally:
-    """Requests sent, retries and credits billed; safe to update from threads."""
+    """Requests sent, retries, credits billed and possibly billed; safe to update from threads.
+
+    ``uncertain`` counts requests the server may have answered (and billed)
+    after the client gave up on them.
+    """
 
     requests: int = 0
     retries: int = 0
     credits: int = 0
+    uncertain: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, *, requests: int = 0, retries: int = 0, credits: int = 0) -> None:
+    def add(
+        self, *, requests: int = 0, retries: int = 0, credits: int = 0, uncertain: int = 0
+    ) -> None:
         """Add to the counters atomically."""
         with self._lock:
             self.requests += requests
             self.retries += retries
             self.credits += credits
+            self.uncertain += uncertain
+
+    @property
+    def upper_bound(self) -> int:
+        """The most credits the server may have billed."""
+        return self.credits + self.uncertain
 
 
-class _Gate:
-    """A shared "not before" time: a 429 pauses every worker, not only its own."""
+@dataclass
+class _Call:
+    """One attempt handed to the wire: it starts when a wire thread takes it."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._not_before = 0.0
-
-    def push(self, seconds: float) -> None:
-        with self._lock:
-            self._not_before = max(self._not_before, time.monotonic() + seconds)
-
-    def wait(self, cancel: threading.Event) -> None:
-        while True:
-            with self._lock:
-                delay = self._not_before - time.monotonic()
-            if delay <= 0 or cancel.wait(delay):
-                return
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Return the seconds a ``Retry-After`` header asks for (seconds or HTTP date).
-
-    Examples
-    --------
-    >>> parse_retry_after("2.5"), parse_retry_after(None), parse_retry_after("soon")
-    (2.5, None, None)
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
+    future: Future[Body]
+    started: threading.Event
 
 
 class Transport:
@@ -151,30 +158,45 @@ class Transport:
         backoff: float,
         backoff_max: float,
         user_agent: str,
+        max_body_bytes: int,
+        max_decoded_bytes: int,
     ) -> None:
         self.url = base_url + _wire.ENDPOINT_PATH
         self._key = _Secret(api_key or "")
-        headers = {"Accept": "application/json", "User-Agent": user_agent}
+        headers = {
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",  # what _http decompresses, in bounded steps
+            "User-Agent": user_agent,
+        }
         if api_key:
             headers["Authorization"] = api_key  # raw, no "Bearer": the API's contract
-        self._http = httpx.Client(
+        # per-operation timeouts at the linger bound; the deadline cuts each request there
+        self._http = _http.session(
+            base_url,
             headers=headers,
-            timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            follow_redirects=False,  # a redirect could carry the key elsewhere
+            timeout=LINGER_FACTOR * timeout,
+            max_connections=max_connections,
         )
+        self.timeout = timeout
         self.max_attempts = max_attempts
         self.max_retry_seconds = max_retry_seconds
+        self.max_body_bytes = max_body_bytes
+        self.max_decoded_bytes = max_decoded_bytes
         self._backoff = wait_random_exponential(multiplier=backoff, max=backoff_max)
-        self._gate = _Gate()
+        self._gate = Gate()
+        self._wire = ThreadPoolExecutor(
+            max_workers=max_connections, thread_name_prefix="mining-licenses-wire"
+        )
+        self._outstanding: set[Future[Body]] = set()
+        self._lock = threading.Lock()
         #: A moving average of how long a successful request takes (0 until one did).
         self.typical_seconds = 0.0
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (lingering requests end at once)."""
+        self._wire.shutdown(wait=False, cancel_futures=True)
         self._http.close()
+        self._wire.shutdown(wait=True)
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with the API key, if it appears, replaced by ``***``."""
@@ -183,6 +205,28 @@ class Transport:
 
     def __repr__(self) -> str:
         return f"Transport({self.url!r})"
+
+    @property
+    def paused_for(self) -> float:
+        """Seconds every request still waits because of a 429 (0 when none)."""
+        return self._gate.pending()
+
+    @property
+    def on_the_wire(self) -> int:
+        """Requests started and not yet finished (lingering ones included)."""
+        with self._lock:
+            return sum(f.running() for f in self._outstanding)
+
+    def settle(self) -> None:
+        """Wait until no request of this client is on the wire, then lift any 429 pause.
+
+        Every request ends by its deadline (``LINGER_FACTOR * timeout``), so this
+        is bounded; afterwards the counts of every tally are final.
+        """
+        with self._lock:
+            outstanding = list(self._outstanding)
+        wait(outstanding)
+        self._gate.clear()
 
     def _wait(self, state: RetryCallState) -> float:
         err = state.outcome.exception() if state.outcome else None
@@ -193,19 +237,29 @@ class Transport:
         return delay
 
     def get_page(
-        self, params: Mapping[str, str], *, tally: Tally, cancel: threading.Event
-    ) -> tuple[dict[str, Any], bytes]:
+        self,
+        params: Mapping[str, str],
+        *,
+        tally: Tally,
+        cancel: threading.Event,
+        max_total: int,
+    ) -> Body:
         """Return one page's JSON body, parsed and raw, retrying what is worth retrying.
 
         Raises
         ------
         AuthenticationError
             On 401/403, with how to set the key.
+        RateLimitedError
+            On a 429 whose ``Retry-After`` is longer than the page may still wait.
+        BadResponseError
+            On a page that cannot be used (see :func:`~._body.parse_page`).
         ApiError
             On any other refusal, or when the retries are exhausted.
         Cancelled
             When ``cancel`` is set while waiting.
         """
+        offset = params.get(_wire.OFFSET, "0")
 
         def log_retry(state: RetryCallState) -> None:
             tally.add(retries=1)
@@ -213,11 +267,8 @@ class Transport:
             sleep = state.next_action.sleep if state.next_action else 0.0
             logger.info(
                 "retrying offset=%s in %.2f s (attempt %d): %s",
-                params.get(_wire.OFFSET),
-                sleep,
-                state.attempt_number,
-                err,
-            )
+                offset, sleep, state.attempt_number, err,
+            )  # fmt: skip
 
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts) | stop_before_delay(self.max_retry_seconds),
@@ -227,82 +278,184 @@ class Transport:
             before_sleep=log_retry,
             reraise=True,
         )
+        calls: list[_Call] = []
+        first = time.monotonic()
         try:
-            return retrying(self._attempt, params, tally, cancel)
+            return retrying(self._attempt, params, tally, cancel, calls, first, max_total)
         except _Retryable as err:
             attempts = retrying.statistics.get("attempt_number", self.max_attempts)
             elapsed = retrying.statistics.get("delay_since_first_attempt", 0.0)
             msg = (
-                f"Gave up on {self.url} (offset {params.get(_wire.OFFSET, 0)}) after "
-                f"{attempts} attempt(s) over {elapsed:.1f} s: {err}. The API may be "
-                "overloaded or rate-limiting; try again later, or raise max_attempts "
-                "/ max_retry_seconds."
+                f"Gave up on {self.url} (offset {offset}) after {attempts} attempt(s) over "
+                f"{elapsed:.1f} s: {err}. The API may be overloaded or rate-limiting; try "
+                "again later, or raise max_attempts / max_retry_seconds / timeout."
             )
             raise ApiError(msg, status_code=err.status_code) from err
+        finally:
+            for call in calls:
+                call.future.cancel()  # attempts still queued are never sent
+
+    @staticmethod
+    def _answered(calls: list[_Call]) -> Body | None:
+        """Return the answer of an earlier attempt that came in late (paid for), if any."""
+        for call in calls:
+            future = call.future
+            if future.done() and not future.cancelled() and future.exception() is None:
+                return future.result()
+        return None
 
     def _attempt(
-        self, params: Mapping[str, str], tally: Tally, cancel: threading.Event
-    ) -> tuple[dict[str, Any], bytes]:
+        self,
+        params: Mapping[str, str],
+        tally: Tally,
+        cancel: threading.Event,
+        calls: list[_Call],
+        first: float,
+        max_total: int,
+    ) -> Body:
         self._gate.wait(cancel)
         if cancel.is_set():
             raise Cancelled
-        tally.add(requests=1)
-        started = time.perf_counter()
+        if (late := self._answered(calls)) is not None:
+            return late
+        started = threading.Event()
+        call = _Call(self._submit(params, tally, max_total, started), started)
+        calls.append(call)
+        # the wire takes it once a place is free: the requests ahead end by their deadlines
+        while not call.started.wait(_POLL):
+            if cancel.is_set():
+                raise Cancelled
+            if (late := self._answered(calls)) is not None:
+                return late
+        until = time.monotonic() + self.timeout
+        while True:
+            if call.future.done():
+                return self._result(call.future, params, first)
+            if (late := self._answered(calls)) is not None:
+                return late
+            left = until - time.monotonic()
+            if left <= 0:
+                msg = f"timed out: no complete answer within timeout={self.timeout:g} s"
+                raise _Retryable(msg, status_code=None)
+            if cancel.is_set():
+                raise Cancelled
+            live = [c.future for c in calls if not c.future.done()]
+            wait(live, timeout=min(left, _POLL), return_when=FIRST_COMPLETED)
+
+    def _result(self, future: Future[Body], params: Mapping[str, str], first: float) -> Body:
         try:
-            response = self._http.get(self.url, params=params)
+            return future.result()
+        except _Retryable as err:
+            left = self.max_retry_seconds - (time.monotonic() - first)
+            if err.retry_after is not None and err.retry_after > left:
+                raise self._rate_limited(err, params) from None
+            raise
+
+    def _rate_limited(self, err: _Retryable, params: Mapping[str, str]) -> RateLimitedError:
+        return rate_limited(
+            offset=params.get(_wire.OFFSET, "0"),
+            answer=str(err),
+            retry_after=err.retry_after,
+            header=self.scrub(err.header or ""),
+            max_retry_seconds=self.max_retry_seconds,
+        )
+
+    def _submit(
+        self, params: Mapping[str, str], tally: Tally, max_total: int, started: threading.Event
+    ) -> Future[Body]:
+        future = self._wire.submit(self._exchange, dict(params), tally, max_total, started)
+        with self._lock:
+            self._outstanding.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[Body]) -> None:
+        with self._lock:
+            self._outstanding.discard(future)
+
+    def _exchange(
+        self, params: dict[str, str], tally: Tally, max_total: int, started: threading.Event
+    ) -> Body:
+        """Run on a wire thread: send one request and read its answer by the deadline."""
+        started.set()
+        tally.add(requests=1)
+        offset = _wire.validate_offset(params.get(_wire.OFFSET))
+        status_seen: list[int] = []
+
+        def on_status(status: int) -> None:
+            status_seen.append(status)
+            if _wire.is_billed(status):
+                tally.add(credits=1)
+
+        begun = time.perf_counter()
+        try:
+            with _http.deadline(time.monotonic() + LINGER_FACTOR * self.timeout):
+                reply = _http.exchange(
+                    self._http,
+                    self.url,
+                    params,
+                    max_body=self.max_body_bytes,
+                    max_decoded=self.max_decoded_bytes,
+                    on_status=on_status,
+                )
+        except _http.BodyTooLargeError as err:
+            hint = "max_body_bytes" if "wire" in str(err) else "max_decoded_bytes"
+            advice = f"Nothing of the page was kept; raise {hint} if such pages are real."
+            raise bad_page(str(err), offset=offset, advice=advice) from None
+        except _http.UnsupportedEncodingError as err:
+            raise bad_page(f"its body is compressed as {err!s:.80}", offset=offset) from None
+        except _NOT_SENT as err:
+            raise _Retryable(self._failure("connection failed", err), status_code=None) from err
         except _RETRIED_TRANSPORT_ERRORS as err:
+            if not status_seen:  # the server may have answered, and billed, after we gave up
+                tally.add(uncertain=1)
             kind = "timed out" if isinstance(err, httpx.TimeoutException) else "connection failed"
-            raise _Retryable(
-                f"{kind}: {type(err).__name__}: {self.scrub(str(err))}",
-                status_code=None,
-                retry_after=None,
-            ) from err
-        status = response.status_code
-        if _wire.is_billed(status):
-            tally.add(credits=1)
+            raise _Retryable(self._failure(kind, err), status_code=None) from err
+        except httpx.HTTPError as err:
+            msg = f"The request for offset {offset} failed: {self._failure('error', err)}"
+            raise ApiError(msg) from err
+        return self._answer(reply, params, offset, max_total, time.perf_counter() - begun)
+
+    def _failure(self, kind: str, err: Exception) -> str:
+        return f"{kind}: {type(err).__name__}: {self.scrub(str(err))[:_MAX_MESSAGE]}"
+
+    def _answer(
+        self,
+        reply: _http.Reply,
+        params: Mapping[str, str],
+        offset: int,
+        max_total: int,
+        seconds: float,
+    ) -> Body:
+        status = reply.status
         if 200 <= status < 300:
-            seconds = time.perf_counter() - started
+            body = parse_page(reply.body, offset=offset, max_total=max_total)
             typical = self.typical_seconds
             self.typical_seconds = seconds if not typical else 0.7 * typical + 0.3 * seconds
-            return self._body(response), response.content
-        message = self._message(response)
+            return body, reply.body
+        message = self._message(reply)
         if status in (401, 403):
             msg = f"The API refused the key ({status}): {message}. {AUTH_HELP}"
             raise AuthenticationError(msg, status_code=status)
         if status == 429 or status >= 500:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise _Retryable(f"{status}: {message}", status_code=status, retry_after=retry_after)
+            header = reply.headers.get("Retry-After")
+            raise _Retryable(
+                f"{status}: {message}",
+                status_code=status,
+                retry_after=parse_retry_after(header),
+                header=header,
+            )
         msg = f"The API refused the request ({status}) for {dict(params)}: {message}"
         raise ApiError(msg, status_code=status)
 
-    def _message(self, response: httpx.Response) -> str:
+    def _message(self, reply: _http.Reply) -> str:
+        raw = reply.body.decode("utf-8", "replace")
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):
             body = None
-        if isinstance(body, dict):
-            parts = [str(body[k]) for k in ("message", "detail", "error") if body.get(k)]
-            text = parts[0] if parts else str(body)
-        else:
-            text = response.text.strip() or response.reason_phrase
-        return self.scrub(text)[:_MAX_MESSAGE]
-
-    def _body(self, response: httpx.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError as err:
-            msg = f"The API answered {response.status_code} with a body that is not JSON."
-            raise ApiError(msg, status_code=response.status_code) from err
-        pagination = body.get(_wire.PAGINATION) if isinstance(body, dict) else None
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get(_wire.RESULTS), list)
-            or not isinstance(pagination, dict)
-            or not isinstance(pagination.get(_wire.TOTAL_COUNT), int)
-        ):
-            msg = (
-                f"The API answered {response.status_code} without the expected "
-                "'results' list and 'pagination.total_count'; the endpoint may have changed."
-            )
-            raise ApiError(msg, status_code=response.status_code)
-        return body
+        text = raw.strip() or reply.reason
+        if isinstance(body, dict):  # the first plain message field, else the body as sent
+            parts = [body[k] for k in ("message", "detail", "error") if body.get(k)]
+            text = next((str(p) for p in parts if isinstance(p, str | int | float)), text)
+        return self.scrub(text[: 4 * _MAX_MESSAGE])[:_MAX_MESSAGE]

@@ -5,9 +5,12 @@ the API sends them) or canonical frame, with the API's filters, ``order_by``,
 ``limit``/``offset``, pagination envelope, error statuses and billing rule. It
 can be slowed down and made to misbehave (429 with or without
 ``Retry-After``, 500, dropped connections, unstable ordering within ties,
-records inserted or removed between pages), each settable at any time, and it
-logs every request it served. The tests, the demo and the benchmarks use it;
-so can anyone who wants to test their own code offline.
+records inserted or removed between pages, fewer records a page than asked
+for), each settable at any time, and it logs every request it served. A
+``hook`` may answer any request with a :class:`Raw` response instead (any
+status, headers and body, endless or trickled): a hostile server for tests.
+The tests, the demo and the benchmarks use it; so can anyone who wants to
+test their own code offline.
 
 Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`, :func:`serve`)
 and ``_http`` (settings, request log, server, envelope).
@@ -17,7 +20,10 @@ from mining_licenses.replica._endpoint import Replica, serve
 from mining_licenses.replica._http import (
     DROP,
     DataChange,
+    Exchange,
     Faults,
+    Hook,
+    Raw,
     ServedRequest,
     records_from_frame,
 )
@@ -25,7 +31,10 @@ from mining_licenses.replica._http import (
 __all__ = [
     "DROP",
     "DataChange",
+    "Exchange",
     "Faults",
+    "Hook",
+    "Raw",
     "Replica",
     "ServedRequest",
     "records_from_frame",

@@ -5,9 +5,12 @@ the API sends them) or canonical frame, with the API's filters, ``order_by``,
 ``limit``/``offset``, pagination envelope, error statuses and billing rule. It
 can be slowed down and made to misbehave (429 with or without
 ``Retry-After``, 500, dropped connections, unstable ordering within ties,
-records inserted or removed between pages), each settable at any time, and it
-logs every request it served. The tests, the demo and the benchmarks use it;
-so can anyone who wants to test their own code offline.
+records inserted or removed between pages, fewer records a page than asked
+for), each settable at any time, and it logs every request it served. A
+:data:`~mining_licenses.replica.Hook` may replace any answer with a
+:class:`~mining_licenses.replica.Raw` one (any status, headers, body, endless
+or trickled) to play a hostile server. The tests, the demo and the benchmarks
+use it; so can anyone who wants to test their own code offline.
 """
 
 from __future__ import annotations
@@ -35,8 +38,11 @@ from mining_licenses._filters import FilterValue, filter_expression, validate_fi
 from mining_licenses.replica._http import (
     DROP,
     DataChange,
+    Exchange,
     Faults,
     Handler,
+    Hook,
+    OnTheWire,
     ServedRequest,
     Server,
     page_body,
@@ -85,6 +91,9 @@ class Replica:
         Mark every page ``"synthetic": true``, so what the client stores from it
         is labelled synthetic. True by default: a stand-in serves no real
         registry; pass False to replay real records.
+    hook
+        Called with every :class:`Exchange` before it is answered; a
+        :class:`Raw` it returns is sent instead. Replace ``replica.hook`` at any time.
 
     Examples
     --------
@@ -108,6 +117,7 @@ class Replica:
         provinces: Sequence[str] | None = None,
         strict_params: bool = True,
         synthetic: bool = True,
+        hook: Hook | None = None,
     ) -> None:
         if not _wire.is_loopback(host):
             msg = f"The replica listens on loopback only; host={host!r} is not loopback."
@@ -116,6 +126,7 @@ class Replica:
         self.as_of = as_of
         self.strict_params = strict_params
         self.synthetic = synthetic
+        self.hook = hook
         self.provinces = None if provinces is None else frozenset(provinces)
         self._key = api_key
         self._host, self._port = host, port
@@ -132,6 +143,7 @@ class Replica:
         self._changes: list[DataChange] = []
         self._scripted: list[tuple[int | str, float | None]] = []
         self._log: list[ServedRequest] = []
+        self._wire = OnTheWire()
         self._count = 0
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -212,6 +224,22 @@ class Replica:
         """Forget the requests served so far (counters restart at 0)."""
         with self._lock:
             self._log.clear()
+        self._wire.reset()
+
+    @property
+    def max_on_wire(self) -> int:
+        """The most requests on the wire at once so far.
+
+        A request is on the wire from its arrival until its answer is written,
+        or until its client closes the connection (while the replica, like a
+        real server, goes on producing the answer, and bills it).
+        """
+        return self._wire.most
+
+    @property
+    def aborted(self) -> list[int]:
+        """Numbers of the requests whose client left before the whole answer was sent."""
+        return self._wire.aborted
 
     # ----------------------------------------------------------------- data
     @property
@@ -354,37 +382,60 @@ class Replica:
 
     def _handle(self, handler: Handler) -> None:
         url = urlsplit(handler.path)
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
         with self._lock:
             self._count += 1
             number = self._count
             self._apply_changes()
             fault, retry_after = self._next_fault(number)
-            faults = self.faults
-        if faults.latency:
-            time.sleep(faults.latency)
+            faults, hook = self.faults, self.hook
+        self._wire.arrive(number, handler.connection)
         try:
-            status, body, headers = self._answer(handler, url.path, url.query, fault, retry_after)
+            self._respond(handler, number, url.path, url.query, params, faults, hook, fault,
+                          retry_after)  # fmt: skip
+        finally:
+            self._wire.leave(number)
+
+    def _respond(
+        self,
+        handler: Handler,
+        number: int,
+        path: str,
+        query: str,
+        params: dict[str, str],
+        faults: Faults,
+        hook: Hook | None,
+        fault: int | str | None,
+        retry_after: float | None,
+    ) -> None:
+        if faults.latency:
+            time.sleep(faults.latency)  # producing the answer, even if the client leaves
+        try:
+            status, body, headers = self._answer(handler, path, query, fault, retry_after)
         except Exception as err:  # a replica bug must surface as an answer, not a hang
-            logger.exception("replica failed to answer %s", url.path)
+            logger.exception("replica failed to answer %s", path)
             status, body, headers = 500, {"error": "REPLICA_ERROR", "message": repr(err)}, {}
+        payload = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
+        raw = hook(Exchange(number, params, status, payload)) if hook is not None else None
+        if raw is not None:
+            status = raw.status
+        billed = status is not None and _wire.is_billed(status)
+        if raw is not None and raw.billed is not None:
+            billed = raw.billed
         with self._lock:
-            self._log.append(
-                ServedRequest(
-                    number=number,
-                    path=url.path,
-                    params={k: v[-1] for k, v in parse_qs(url.query).items()},
-                    status=status,
-                    billed=status is not None and _wire.is_billed(status),
-                )
-            )
+            self._log.append(ServedRequest(number, path, params, status, billed))
         if status is None:
             handler.close_connection = True
             return
         try:
-            handler.send_json(status, body, headers)
+            if raw is not None:
+                handler.send_raw(raw)
+            else:
+                handler.send_json(status, payload, headers)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
             logger.debug("replica: client went away before request %d was answered", number)
             handler.close_connection = True
+            self._wire.abort(number)
 
     def _answer(
         self,
@@ -416,9 +467,11 @@ class Replica:
                 request.filters, request.order_by, unstable=self.faults.unstable_ties
             )
             encoded = self._encoded_records()
-            chosen = rows[request.offset : request.offset + request.limit]
+            cap = self.faults.page_cap
+            size = min(request.limit, cap) if cap else request.limit
+            chosen = rows[request.offset : request.offset + size]
             page = [encoded[i] for i in chosen]
-        served = page_body(page, len(rows), request.limit, request.offset, synthetic=self.synthetic)
+        served = page_body(page, len(rows), size, request.offset, synthetic=self.synthetic)
         return 200, served, {}
 
     def _encoded_records(self) -> list[bytes]:

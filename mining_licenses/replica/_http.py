@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import select
 import socket
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
@@ -49,6 +52,9 @@ class Faults:
         Order records that tie on the sort key randomly, anew for each request,
         as a database without a tie-breaker may; otherwise ties are broken by
         ``wiup_code``.
+    page_cap
+        Send at most this many records a page, whatever ``limit`` asks for, as a
+        server with a lower maximum does (0: the ``limit`` asked for).
     """
 
     latency: float = 0.0
@@ -58,6 +64,66 @@ class Faults:
     server_error_every: int = 0
     drop_every: int = 0
     unstable_ties: bool = False
+    page_cap: int = 0
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request the replica is about to answer, as a :data:`Hook` sees it.
+
+    ``status`` and ``body`` are what the replica would send (``status`` is
+    ``None`` for a dropped connection).
+    """
+
+    number: int
+    params: Mapping[str, str]
+    status: int | None
+    body: bytes
+
+    @property
+    def offset(self) -> int | None:
+        """The requested offset (``None`` when unparsable)."""
+        try:
+            return _wire.validate_offset(self.params.get(_wire.OFFSET))
+        except ConfigurationError:
+            return None
+
+    def page(self) -> dict[str, Any]:
+        """Return the body the replica would send, parsed (a page or an error message)."""
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A response a :data:`Hook` sends instead of the replica's: any status, headers and body.
+
+    Attributes
+    ----------
+    status
+        The status code (billed as the API bills it, unless ``billed`` says otherwise).
+    body
+        Bytes (sent with a ``Content-Length``), or a function returning an
+        iterable of chunks (sent until it ends or the client leaves, then the
+        connection is closed; endless is allowed).
+    headers
+        Extra headers (``Content-Encoding``, ``Retry-After``, a lying ``Content-Length``).
+    byte_delay
+        Seconds between single bytes of the whole response, status line
+        included: a server that trickles (0: no delay).
+    billed
+        Whether the provider would bill it (default: by ``status``).
+    """
+
+    status: int = 200
+    body: bytes | Callable[[], Iterable[bytes]] = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    byte_delay: float = 0.0
+    billed: bool | None = None
+
+
+#: Called for every request the endpoint answers; a :class:`Raw` replaces the answer.
+Hook = Callable[[Exchange], "Raw | None"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +200,33 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("replica: " + format, *args)
 
+    def send_raw(self, raw: Raw) -> None:
+        """Send ``raw`` exactly (trickled if asked); raises if the client goes away."""
+        try:
+            phrase = HTTPStatus(raw.status).phrase
+        except ValueError:
+            phrase = "Unknown"
+        lines = [f"HTTP/1.1 {raw.status} {phrase}", "Content-Type: application/json"]
+        lines += [f"{name}: {value}" for name, value in raw.headers.items()]
+        names = {name.lower() for name in raw.headers}
+        if isinstance(raw.body, bytes):
+            if "content-length" not in names:
+                lines.append(f"Content-Length: {len(raw.body)}")
+            chunks: Iterable[bytes] = (raw.body,)
+        else:
+            chunks = raw.body()
+        if not isinstance(raw.body, bytes) or "content-length" in names:
+            lines.append("Connection: close")
+            self.close_connection = True
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        for chunk in _chain(head, chunks):
+            if not raw.byte_delay:
+                self.wfile.write(chunk)
+                continue
+            for index in range(len(chunk)):
+                self.wfile.write(chunk[index : index + 1])
+                time.sleep(raw.byte_delay)
+
     def send_json(self, status: int, body: object, headers: Mapping[str, str] = {}) -> None:
         payload = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
         self.send_response(status)
@@ -143,6 +236,72 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
+
+
+def _chain(first: bytes, rest: Iterable[bytes]) -> Iterable[bytes]:
+    yield first
+    yield from rest
+
+
+def peer_closed(sock: socket.socket) -> bool:
+    """Return True when the client closed ``sock`` (an EOF is waiting, nothing else)."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable:
+            return False
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except (OSError, ValueError):
+        return True
+
+
+class OnTheWire:
+    """The requests on the wire: from arrival until answered, or until their client left.
+
+    A client that gives up closes its connection while the replica, like a
+    real server, goes on producing (and billing) the answer; that request is
+    then off the wire. Closed connections are found when a request arrives,
+    the moment the count matters: ``most`` is the highest count seen then,
+    ``aborted`` the requests whose client left before the whole answer was sent.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[int, socket.socket] = {}
+        self._most = 0
+        self._aborted: list[int] = []
+
+    @property
+    def most(self) -> int:
+        with self._lock:
+            return self._most
+
+    @property
+    def aborted(self) -> list[int]:
+        with self._lock:
+            return list(self._aborted)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._aborted.clear()
+            self._most = len(self._open)
+
+    def arrive(self, number: int, sock: socket.socket) -> None:
+        with self._lock:
+            for other, open_sock in list(self._open.items()):
+                if peer_closed(open_sock):
+                    del self._open[other]
+            self._open[number] = sock
+            self._most = max(self._most, len(self._open))
+
+    def leave(self, number: int) -> None:
+        with self._lock:
+            self._open.pop(number, None)
+
+    def abort(self, number: int) -> None:
+        with self._lock:
+            self._aborted.append(number)
 
 
 def page_body(

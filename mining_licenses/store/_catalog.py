@@ -1,6 +1,7 @@
 """The store as a catalogue: list its snapshots, read them all as history, find one, prune.
 
-Listing reads only footers; :func:`history` is lazy.
+Listing reads only footers; :func:`history` is lazy, and a damaged file it
+meets is named in a :class:`SnapshotError`, never a bare polars error.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import polars as pl
 from mining_licenses import _config
 from mining_licenses import schema as s
 from mining_licenses._atomic import TEMP_SUFFIX
-from mining_licenses._errors import ConfigurationError, SnapshotError
+from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
 from mining_licenses._filters import FilterValue, validate_filters
 from mining_licenses.store._geoparquet import encode_json
 from mining_licenses.store._names import PREFIX, snapshot_files
@@ -82,7 +83,9 @@ def history(store: str | os.PathLike[str] | None = None) -> pl.LazyFrame:
     """All snapshots of the store as one lazy frame, with a ``snapshot`` (file name) column.
 
     Each row keeps its ``fetched_at``, so ``group_by("fetched_at")`` follows the
-    registry over time.
+    registry over time. Files are read when the frame is collected; one that
+    is damaged (its footer read, its data not) raises :class:`SnapshotError`
+    naming it.
 
     Examples
     --------
@@ -90,15 +93,29 @@ def history(store: str | os.PathLike[str] | None = None) -> pl.LazyFrame:
     >>> history(tempfile.mkdtemp()).collect().columns[-1]
     'snapshot'
     """
-    scans = [
-        pl.scan_parquet(path)
-        .select(pl.col(c).cast(t) for c, t in s.COLUMNS.items())
-        .with_columns(pl.lit(Path(path).name).alias("snapshot"))
-        for path in list_snapshots(store)["path"]
-    ]
+    scans = [_deferred(Path(path)) for path in list_snapshots(store)["path"]]
     if not scans:
         return s.empty_frame().lazy().with_columns(pl.lit(None, pl.String()).alias("snapshot"))
     return pl.concat(scans, how="vertical")
+
+
+def _deferred(path: Path) -> pl.LazyFrame:
+    """One snapshot as a lazy frame that names the file if it turns out to be damaged."""
+
+    def read() -> pl.DataFrame:
+        try:
+            frame = pl.read_parquet(path, columns=list(s.COLUMNS))
+            return frame.select(pl.col(c).cast(t) for c, t in s.COLUMNS.items()).with_columns(
+                pl.lit(path.name).alias("snapshot")
+            )
+        except (pl.exceptions.PolarsError, OSError) as err:
+            msg = (
+                f"Snapshot {path} is damaged or unreadable ({type(err).__name__}: "
+                f"{shorten(str(err))}). Move it out of the store (or delete it) and retry."
+            )
+            raise SnapshotError(msg) from err
+
+    return pl.defer(read, schema={**s.COLUMNS, "snapshot": pl.String()})
 
 
 def _answers(have: Mapping[str, FilterValue], want: Mapping[str, FilterValue]) -> bool:

@@ -1,0 +1,115 @@
+"""What a page body must be before anything is taken from it.
+
+One check, used on every page as it arrives and on every page read back from
+the resume journal: JSON (invalid UTF-8 kept as lone surrogates, which the
+normaliser replaces and flags), the documented envelope, every record an
+object nested no deeper than any real record, and a ``total_count`` that is
+a plausible count. A page that fails is a :class:`BadResponseError` naming
+its offset and why: never a raw ``AttributeError`` or ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from typing import Any, Final
+
+from mining_licenses import _wire
+from mining_licenses._errors import BadResponseError
+
+#: Deepest nesting inside one record: a GeoJSON MultiPolygon's coordinates
+#: nest five deep; anything past this is not a license.
+MAX_RECORD_DEPTH: Final = 32
+_ADVICE: Final = "Nothing of the page was kept; the endpoint may have changed or misbehave."
+
+
+def bad_page(
+    why: str, *, offset: int | None, status: int | None = 200, advice: str = _ADVICE
+) -> BadResponseError:
+    """Return the error for a page that cannot be used."""
+    where = "a page" if offset is None else f"the page at offset {offset:,}"
+    msg = f"The API sent {where} that cannot be used: {why}. {advice}"
+    return BadResponseError(msg, status_code=status, offset=offset)
+
+
+def _depth_over(value: object, limit: int) -> bool:
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def check_total(total: object, *, offset: int | None, max_total: int) -> int:
+    """Return ``total`` when it is a plausible ``total_count``; else raise BadResponseError."""
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise bad_page(f"its total_count {total!r} is not a count", offset=offset)
+    if total > max_total:
+        raise bad_page(
+            f"its total_count {total:,} is more than max_total_count={max_total:,}",
+            offset=offset,
+            advice=(
+                "The registry holds about 4,150 licenses; a total this large is far more "
+                "likely a broken response than real growth, and sweeping it would cost "
+                f"{-(-total // 30):,} credits. No further page was bought. If the registry "
+                "really is that large, pass max_total_count=... (and a budget=...)."
+            ),
+        )
+    return total
+
+
+def parse_page(raw: bytes, *, offset: int | None, max_total: int) -> dict[str, Any]:
+    """Return the page body ``raw`` parsed and checked.
+
+    Raises
+    ------
+    BadResponseError
+        Naming ``offset`` and what is wrong with the page.
+
+    Examples
+    --------
+    >>> parse_page(b'{"results": [], "pagination": {"total_count": 0}}', offset=0,
+    ...            max_total=10)["results"]
+    []
+    >>> parse_page(b'{"results": ["x"], "pagination": {"total_count": 1}}', offset=30,
+    ...            max_total=10)
+    Traceback (most recent call last):
+    ...
+    mining_licenses._errors.BadResponseError: The API sent the page at offset 30 that cannot be \
+used: results[0] is a str, not an object. Nothing of the page was kept; the endpoint may have \
+changed or misbehave.
+    """
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        body = json.loads(raw.decode("utf-8", "surrogateescape"))
+    except RecursionError:
+        raise bad_page("its JSON is nested too deeply to parse", offset=offset) from None
+    except ValueError as err:
+        raise bad_page(f"its body is not JSON ({err})", offset=offset) from None
+    pagination = body.get(_wire.PAGINATION) if isinstance(body, dict) else None
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get(_wire.RESULTS), list)
+        or not isinstance(pagination, dict)
+        or _wire.TOTAL_COUNT not in pagination
+    ):
+        raise bad_page("it lacks the 'results' list or 'pagination.total_count'", offset=offset)
+    check_total(pagination[_wire.TOTAL_COUNT], offset=offset, max_total=max_total)
+    for index, record in enumerate(body[_wire.RESULTS]):
+        if not isinstance(record, dict):
+            kind = "null" if record is None else type(record).__name__
+            raise bad_page(f"results[{index}] is a {kind}, not an object", offset=offset)
+        if _depth_over(record, MAX_RECORD_DEPTH):
+            raise bad_page(
+                f"results[{index}] nests deeper than {MAX_RECORD_DEPTH} levels", offset=offset
+            )
+    return body

@@ -1,0 +1,304 @@
+"""One exchange on the wire, bounded: a whole-request deadline, body sizes, no stray proxy.
+
+httpx bounds each socket operation (a read, a write, a connect), not a
+request: a server that sends one byte every half second never trips a read
+timeout. The session made here wraps httpcore's network streams so that every
+operation of a request run under :func:`deadline` waits at most until that
+request's deadline. Bodies are streamed and counted as they arrive, on the
+wire and after decompression (done here, with a bound on each step, so a small
+gzip cannot expand to gigabytes first). Proxies and ``.netrc`` from the
+environment are not read: the key must never go in clear to an
+``HTTP_PROXY``; only an ``https://`` API is reached through an environment's
+``HTTPS_PROXY``/``ALL_PROXY`` (its traffic stays encrypted inside the tunnel).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpcore
+import httpx
+
+#: Keep-alive connections are dropped after this many idle seconds.
+_KEEPALIVE_SECONDS: Final = 5.0
+#: Error bodies are read up to this size for their message; the rest is ignored.
+ERROR_BODY_BYTES: Final = 64 * 1024
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(at: float) -> Iterator[None]:
+    """Bound every network operation of this thread until ``at`` (``time.monotonic``)."""
+    _local.deadline = at
+    try:
+        yield
+    finally:
+        _local.deadline = None
+
+
+def _bounded(timeout: float | None, error: type[Exception]) -> float | None:
+    at: float | None = getattr(_local, "deadline", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        msg = "the request's deadline passed"
+        raise error(msg)
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    """A network stream whose every operation ends by the request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, bounded))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    """httpcore's socket backend, with every stream bounded by the request's deadline."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.connect_tcp(host, port, bounded, local_address, socket_options))
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:  # pragma: no cover - the client never uses a socket file
+        bounded = _bounded(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._inner.connect_unix_socket(path, bounded, socket_options))
+
+    def sleep(self, seconds: float) -> None:  # pragma: no cover - httpcore's retries are off
+        self._inner.sleep(seconds)
+
+
+def proxy_for(url: str) -> str | None:
+    """Return the environment's proxy for ``url``: only for ``https://``, never plain http.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["HTTP_PROXY"] = "http://proxy.example:3128"
+    >>> proxy_for("http://127.0.0.1:8000") is None
+    True
+    >>> del os.environ["HTTP_PROXY"]
+    """
+    parsed = httpx.URL(url)
+    if parsed.scheme != "https":
+        return None
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get("https") or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parsed.host):
+        return None
+    return proxy
+
+
+def session(
+    base_url: str, *, headers: Mapping[str, str], timeout: float, max_connections: int
+) -> httpx.Client:
+    """Return an httpx client for ``base_url``: bounded streams, no environment proxy or netrc."""
+    ssl_context = httpx.create_ssl_context(trust_env=True)  # SSL_CERT_FILE/DIR still count
+    common: dict[str, Any] = {
+        "ssl_context": ssl_context,
+        "max_connections": max_connections,
+        "max_keepalive_connections": max_connections,
+        "keepalive_expiry": _KEEPALIVE_SECONDS,
+        "network_backend": _Backend(),
+    }
+    proxy = proxy_for(base_url)
+    pool: httpcore.ConnectionPool
+    if proxy is None:
+        pool = httpcore.ConnectionPool(**common)
+    else:
+        spec = httpx.Proxy(proxy)
+        pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(
+                scheme=spec.url.raw_scheme,
+                host=spec.url.raw_host,
+                port=spec.url.port,
+                target=spec.url.raw_path,
+            ),
+            proxy_auth=spec.raw_auth,
+            proxy_headers=spec.headers.raw,
+            proxy_ssl_context=spec.ssl_context,
+            **common,
+        )
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx takes no network backend: swap the pool it made for one that has ours
+    transport._pool.close()
+    transport._pool = pool
+    return httpx.Client(
+        transport=transport,
+        headers=dict(headers),
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,  # a redirect could carry the key elsewhere
+        trust_env=False,  # no HTTP_PROXY, no .netrc: the key goes where base_url says
+    )
+
+
+class BodyTooLargeError(Exception):
+    """A body went past a size bound while it was read (internal; see the transport)."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"its body is larger than {limit:,} bytes {what}")
+        self.limit = limit
+
+
+class UnsupportedEncodingError(Exception):
+    """The body is compressed in a way the client did not ask for, or is corrupt."""
+
+
+class _Inflater:
+    """Decompress gzip or deflate in bounded steps (zlib's ``max_length``)."""
+
+    def __init__(self, encoding: str) -> None:
+        self._raw_deflate = False
+        if encoding in ("gzip", "x-gzip"):
+            self._z: Any = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        elif encoding == "deflate":  # servers send zlib-wrapped or raw deflate
+            self._z = zlib.decompressobj()
+            self._raw_deflate = True
+        else:
+            raise UnsupportedEncodingError(encoding)
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        """Return at most ``room + 1`` bytes decompressed from ``data`` (and what it left)."""
+        if not self._started and self._raw_deflate:
+            self._started = True
+            try:
+                return self._z.decompress(data, room + 1)  # type: ignore[no-any-return]
+            except zlib.error:
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        self._started = True
+        return self._z.decompress(data, room + 1)  # type: ignore[no-any-return]
+
+    def more(self, room: int) -> bytes:
+        """Return output held back by the last step's bound (``b""`` when none)."""
+        tail = self._z.unconsumed_tail
+        return self._z.decompress(tail, room + 1) if tail else b""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response as read: its status, headers and (decompressed) body."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    reason: str
+
+
+def exchange(
+    client: httpx.Client,
+    url: str,
+    params: Mapping[str, str],
+    *,
+    max_body: int,
+    max_decoded: int,
+    on_status: Callable[[int], None],
+) -> Reply:
+    """Send one GET and read its answer within the size bounds.
+
+    ``on_status`` is called as soon as the status line is in (billing is
+    decided by it, whatever happens to the body). A 2xx body beyond a bound
+    raises :class:`BodyTooLargeError`; an error status's body is read up to
+    :data:`ERROR_BODY_BYTES` for its message and the rest is ignored.
+    """
+    request = client.build_request("GET", url, params=params)
+    response = client.send(request, stream=True)
+    try:
+        status = response.status_code
+        on_status(status)
+        ok = 200 <= status < 300
+        if not ok:
+            max_body = max_decoded = ERROR_BODY_BYTES
+        body = _read(response, max_body=max_body, max_decoded=max_decoded, strict=ok)
+        return Reply(status, response.headers, body, response.reason_phrase)
+    finally:
+        response.close()
+
+
+def _read(response: httpx.Response, *, max_body: int, max_decoded: int, strict: bool) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if strict and declared.isdigit() and int(declared) > max_body:
+        raise BodyTooLargeError("on the wire (by its Content-Length)", max_body)
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    try:
+        inflater = None if encoding in ("", "identity") else _Inflater(encoding)
+    except UnsupportedEncodingError:
+        if strict:
+            raise
+        inflater = None  # an error's message: shown as it came
+    try:
+        return _inflate(response, inflater, max_body, max_decoded, strict=strict)
+    except zlib.error as err:
+        if strict:
+            msg = f"{encoding} data that does not decompress ({err})"
+            raise UnsupportedEncodingError(msg) from err
+        return b""
+
+
+def _inflate(
+    response: httpx.Response,
+    inflater: _Inflater | None,
+    max_body: int,
+    max_decoded: int,
+    *,
+    strict: bool,
+) -> bytes:
+    received, out = 0, bytearray()
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if received > max_body:
+            if not strict:
+                break
+            raise BodyTooLargeError("on the wire", max_body)
+        pieces = [chunk] if inflater is None else [inflater.feed(chunk, max_decoded - len(out))]
+        while pieces:
+            out += pieces.pop()
+            if len(out) > max_decoded:
+                if not strict:
+                    return bytes(out[:max_decoded])
+                raise BodyTooLargeError("once decompressed", max_decoded)
+            if inflater is not None and (tail := inflater.more(max_decoded - len(out))):
+                pieces.append(tail)
+    return bytes(out)
