@@ -8,6 +8,7 @@ from __future__ import annotations
 from mining_licenses._errors import (
     ApiError,
     AuthenticationError,
+    BadResponseError,
     BudgetExceededError,
     ConfigurationError,
     IncompleteSweepError,
@@ -16,6 +17,7 @@ from mining_licenses._errors import (
     MiningLicensesWarning,
     MissingDependencyError,
     NoMatchWarning,
+    RateLimitedError,
     SchemaError,
     SnapshotError,
     StaleSnapshotWarning,
@@ -54,6 +56,7 @@ from mining_licenses.store import (
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "BadResponseError",
     "BudgetExceededError",
     "ConfigurationError",
     "IncompleteSweepError",
@@ -63,6 +66,7 @@ __all__ = [
     "MissingDependencyError",
     "NoMatchWarning",
     "Pull",
+    "RateLimitedError",
     "SchemaError",
     "SectorsClient",
     "SnapshotDiff",

@@ -148,11 +148,12 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     )
     _label(result.meta())
     sweep = result.sweep
-    state = "complete" if sweep.complete else f"INCOMPLETE, {sweep.missing} missing"
     print(
-        f"{result.frame.height:,} licenses ({state}); {sweep.pages} pages, "
-        f"{sweep.credits_spent} credits, {sweep.requests} requests"
+        f"{result.frame.height:,} licenses ({sweep.state}); {sweep.pages} pages, "
+        f"{sweep.credits}, {sweep.requests} requests"
     )
+    for note in sweep.notes:
+        print(f"note: {note}")
     if result.snapshot:
         print(f"snapshot: {result.snapshot}")
     return 0 if sweep.complete else 1
@@ -279,7 +280,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("Sectors API on 127.0.0.1, pulled page by page through the real client.\n")
     result = run_demo(args.out, latency=args.latency, progress=not args.quiet)
     sweep = result.pulled.sweep
-    state = "verified complete" if sweep.complete else f"INCOMPLETE, {sweep.missing} missing"
+    state = "verified complete" if sweep.complete else sweep.state
     print(
         f"\nPulled {len(sweep.records):,} of {sweep.total_count:,} licenses ({state}) from "
         f"{result.replica_url}: {sweep.pages} pages, {sweep.credits_spent} credits, "

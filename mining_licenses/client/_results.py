@@ -132,9 +132,22 @@ class SweepResult:
         if self.credits_upper_bound < self.credits_spent:
             object.__setattr__(self, "credits_upper_bound", self.credits_spent)
 
+    @property
+    def state(self) -> str:
+        """``complete``, or ``INCOMPLETE (<reasons>), N missing``: the sweep in a few words."""
+        if self.complete:
+            return "complete"
+        return f"INCOMPLETE ({', '.join(self.incomplete_reasons)}), {self.missing} missing"
+
+    @property
+    def credits(self) -> str:
+        """Credits spent, as a range when some requests may have been billed unseen."""
+        if self.credits_upper_bound > self.credits_spent:
+            return f"{self.credits_spent} to {self.credits_upper_bound} credits"
+        return f"{self.credits_spent} credits"
+
     def __repr__(self) -> str:
-        reasons = ", ".join(self.incomplete_reasons)
-        state = "complete" if self.complete else f"INCOMPLETE ({reasons}), {self.missing} missing"
+        state = self.state
         return (
             f"SweepResult({len(self.records)} records of {self.total_count}, {state}, "
             f"{self.pages} pages, {self.credits_spent} credits, filters={dict(self.filters)})"

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mining_licenses import schema as s
-from mining_licenses._errors import SchemaError, SnapshotError
+from mining_licenses._errors import SchemaError, SnapshotError, shorten
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def canonical(frame: pl.DataFrame) -> pl.DataFrame:
     try:
         return frame.select(pl.col(c).cast(t, strict=True) for c, t in s.COLUMNS.items())
     except pl.exceptions.PolarsError as err:
-        msg = f"The frame's columns do not have the canonical dtypes ({err})."
+        msg = f"The frame's columns do not have the canonical dtypes ({shorten(str(err), 300)})."
         raise SchemaError(msg) from err
 
 
