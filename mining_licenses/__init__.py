@@ -1,9 +1,14 @@
 """mining_licenses: Indonesia's mining-license registry as frames, maps and GeoParquet.
 
-The public API is listed in ``__all__``; everything else is internal.
+The public API is listed in ``__all__``; everything else is internal. The
+exceptions and warnings are imported with the package; every other name on
+first use, so importing the package is quick.
 """
 
 from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from mining_licenses._errors import (
     ApiError,
@@ -24,34 +29,67 @@ from mining_licenses._errors import (
     SyntheticDataWarning,
 )
 from mining_licenses._version import __version__
-from mining_licenses.analytics import (
-    area_by_company,
-    area_by_province,
-    concentration,
-    expiring_soon,
-    expiry_schedule,
-    license_age_stats,
-    quality_report,
-)
-from mining_licenses.client import SectorsClient, SweepResult
-from mining_licenses.geo import to_geodataframe, to_polars
-from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
-from mining_licenses.normalize import normalize_records
-from mining_licenses.report import render_report, write_report
-from mining_licenses.store import (
-    SnapshotDiff,
-    SnapshotMeta,
-    bundled_sample_path,
-    diff_snapshots,
-    export,
-    find_snapshot,
-    history,
-    list_snapshots,
-    prune,
-    read_snapshot,
-    read_snapshot_meta,
-    write_snapshot,
-)
+
+if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
+    from mining_licenses.analytics import (
+        area_by_company,
+        area_by_province,
+        concentration,
+        expiring_soon,
+        expiry_schedule,
+        license_age_stats,
+        quality_report,
+    )
+    from mining_licenses.client import SectorsClient, SweepResult
+    from mining_licenses.geo import to_geodataframe, to_polars
+    from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
+    from mining_licenses.normalize import normalize_records
+    from mining_licenses.report import render_report, write_report
+    from mining_licenses.store import (
+        SnapshotDiff,
+        SnapshotMeta,
+        bundled_sample_path,
+        diff_snapshots,
+        export,
+        find_snapshot,
+        history,
+        list_snapshots,
+        prune,
+        read_snapshot,
+        read_snapshot_meta,
+        write_snapshot,
+    )
+
+#: Where each public name lives; importing the package imports none of them, so
+#: ``import mining_licenses`` stays cheap (no pandas, geopandas, shapely, httpx).
+_LAZY: dict[str, str] = {
+    "Pull": "mining_licenses.loader",
+    "SectorsClient": "mining_licenses.client",
+    "SweepResult": "mining_licenses.client",
+    "fetch_licenses": "mining_licenses.loader",
+    "load_licenses": "mining_licenses.loader",
+    "normalize_records": "mining_licenses.normalize",
+    "pull": "mining_licenses.loader",
+    "render_report": "mining_licenses.report",
+    "to_geodataframe": "mining_licenses.geo",
+    "to_polars": "mining_licenses.geo",
+    "write_report": "mining_licenses.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'mining_licenses' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "ApiError",

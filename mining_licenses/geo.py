@@ -25,16 +25,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import polars as pl
 import pyarrow as pa
-import shapely
 
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: loading the package must not pay for them
     import geopandas as gpd
+    import pandas as pd
 
 
 def points_from_frame(frame: pl.DataFrame) -> np.ndarray:
@@ -46,6 +45,8 @@ def points_from_frame(frame: pl.DataFrame) -> np.ndarray:
     >>> [None if g is None else g.wkt for g in points_from_frame(frame)]
     ['POINT (116.1 -1.4)', None]
     """
+    import shapely
+
     missing = [c for c in (s.LONGITUDE, s.LATITUDE) if c not in frame.columns]
     if missing:
         msg = (
@@ -63,6 +64,8 @@ def points_from_frame(frame: pl.DataFrame) -> np.ndarray:
 
 def _pandas_dtype(arrow_type: pa.DataType) -> pd.ArrowDtype | None:
     """Return the pandas dtype of an Arrow column: numpy date-times, pyarrow-backed others."""
+    import pandas as pd
+
     return None if pa.types.is_timestamp(arrow_type) else pd.ArrowDtype(arrow_type)
 
 
@@ -135,6 +138,8 @@ def to_polars(gdf: pd.DataFrame) -> pl.DataFrame:
     True
     """
     import geopandas as gpd
+    import pandas as pd
+    import shapely
 
     if isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns:
         geoms = gdf.geometry

@@ -33,7 +33,7 @@ from mining_licenses._errors import (
 from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses._wire import is_loopback
 from mining_licenses.analytics._inputs import resolve_as_of
-from mining_licenses.client import PullOptions, SectorsClient, SweepResult
+from mining_licenses.client import PullOptions
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.normalize import normalize_records
 from mining_licenses.store import (
@@ -49,6 +49,8 @@ from mining_licenses.store._provenance import ATTRS_KEY
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+    from mining_licenses.client import SweepResult
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +187,8 @@ def pull(
     clean: dict[str, Any] = validate_filters(filters)
     if write or opts.resume:
         _check_store(store)
+    from mining_licenses.client import SectorsClient  # httpx: only when pulling
+
     with SectorsClient(
         api_key,
         base_url=base_url,

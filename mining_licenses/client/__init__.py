@@ -12,10 +12,33 @@ returns, and why it is not complete), ``_progress`` (the progress bar) and
 ``_options`` (the pull options shared with the loader and the command line).
 """
 
-from mining_licenses.client._client import SectorsClient
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from mining_licenses.client._options import PullOptions
-from mining_licenses.client._repair import REPAIR_ORDERS
-from mining_licenses.client._results import Estimate, SweepResult
-from mining_licenses.client._sweep import Page
+
+if TYPE_CHECKING:  # imported on first use: the options need no httpx
+    from mining_licenses.client._client import SectorsClient
+    from mining_licenses.client._repair import REPAIR_ORDERS
+    from mining_licenses.client._results import Estimate, SweepResult
+    from mining_licenses.client._sweep import Page
+
+_LAZY = {
+    "SectorsClient": "_client",
+    "REPAIR_ORDERS": "_repair",
+    "Estimate": "_results",
+    "SweepResult": "_results",
+    "Page": "_sweep",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        msg = f"module 'mining_licenses.client' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(import_module(f"mining_licenses.client.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["REPAIR_ORDERS", "Estimate", "Page", "PullOptions", "SectorsClient", "SweepResult"]

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 import pyarrow as pa
-import shapely
 
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
@@ -106,6 +105,8 @@ def write_ogr(frame: pl.DataFrame, path: Path, info: SnapshotMeta, driver: str) 
 
 def write_csv(frame: pl.DataFrame, path: Path, info: SnapshotMeta) -> None:
     """Write ``frame`` as CSV: canonical columns, ``issues`` joined, the point as WKT."""
+    import shapely
+
     points = points_from_frame(frame)
     wkt = shapely.to_wkt(points, rounding_precision=-1)
     frame.with_columns(
