@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import platformdirs
 
@@ -19,6 +19,10 @@ ENV_BASE_URL: Final = "SECTORS_BASE_URL"
 ENV_DATA_DIR: Final = "MINING_LICENSES_DATA"
 DEFAULT_BASE_URL: Final = "https://api.sectors.app"
 APP_NAME: Final = "mining-licenses"
+
+#: Where ``load_licenses`` (and every command) takes its data from.
+Source = Literal["auto", "api", "snapshot", "sample"]
+SOURCES: Final = ("auto", "api", "snapshot", "sample")
 
 # Names of settings, metadata entries or headers that may hold a credential.
 _SECRET_NAME: Final = re.compile(r"(?i)(^key$|api.?key|token|secret|passw|auth|credential|cookie)")

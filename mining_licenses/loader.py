@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config, companies
+from mining_licenses._config import SOURCES, Source
 from mining_licenses._errors import (
     ConfigurationError,
     IncompleteSweepWarning,
@@ -54,9 +55,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Source = Literal["auto", "api", "snapshot", "sample"]
 OutputKind = Literal["geopandas", "polars"]
-SOURCES: Final = ("auto", "api", "snapshot", "sample")
 OUTPUT_KINDS: Final = ("geopandas", "polars")
 #: With ``source="auto"``, a snapshot younger than this is used instead of a pull.
 DEFAULT_MAX_AGE: Final = dt.timedelta(days=7)

@@ -86,3 +86,19 @@ def test_the_architecture_note_names_every_part():
     }
     missing = sorted(p for p in parts if f"`{p}" not in note)
     assert missing == []
+
+
+def test_every_public_name_resolves_and_the_package_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mining_licenses as m\n"
+        "heavy = ('pandas', 'geopandas', 'shapely', 'httpx', 'matplotlib', 'folium', 'tenacity')\n"
+        "print(sorted(k for k in heavy if k in sys.modules))\n"
+        "print(sorted(n for n in m.__all__ if getattr(m, n, None) is None))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.splitlines() == ["[]", "[]"], done.stdout + done.stderr

@@ -306,13 +306,13 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         path = sample.write_sample(args.write_snapshot)
         print(f"wrote {path}")
     if args.json is not None:
-        text = json.dumps(
-            sample.generate_records(args.n, seed=args.seed), ensure_ascii=False, indent=1
-        )
+        n = sample.SAMPLE_SIZE if args.n is None else args.n
+        seed = sample.SAMPLE_SEED if args.seed is None else args.seed
+        text = json.dumps(sample.generate_records(n, seed=seed), ensure_ascii=False, indent=1)
         if str(args.json) == "-":
             print(text)
         else:
             store.write_sidecar(args.json, store.SnapshotMeta(source="sample", synthetic=True))
             args.json.write_text(text + "\n", encoding="utf-8")
-            print(f"wrote {args.n:,} synthetic records to {args.json}")
+            print(f"wrote {n:,} synthetic records to {args.json}")
     return 0

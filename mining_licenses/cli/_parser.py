@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mining_licenses import schema as s
+from mining_licenses._config import SOURCES
 from mining_licenses._errors import MiningLicensesError, SyntheticDataWarning
 from mining_licenses._version import __version__
-from mining_licenses.cli import _commands as cmd
 from mining_licenses.cli._args import (
     CommandParser,
     add_filter_options,
@@ -22,8 +22,6 @@ from mining_licenses.cli._args import (
     number,
     whole,
 )
-from mining_licenses.loader import SOURCES
-from mining_licenses.sample import SAMPLE_SEED, SAMPLE_SIZE
 
 
 def _show_warning(
@@ -69,7 +67,6 @@ def build_parser() -> CommandParser:
         "--latency", type=number(0, 60), default=0.02, help="replica latency per request, seconds"
     )
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
-    demo.set_defaults(handler=cmd._cmd_demo)
 
     summary = _command(
         commands,
@@ -81,7 +78,6 @@ def build_parser() -> CommandParser:
         "--top", type=whole(1), default=10, metavar="N", help="companies to list (default: 10)"
     )
     add_filter_options(summary)
-    summary.set_defaults(handler=cmd._cmd_summary)
 
     expiring = _command(
         commands, "expiring", "licenses expiring within N days (both ends inclusive)"
@@ -100,7 +96,6 @@ def build_parser() -> CommandParser:
     expiring.add_argument("--csv", type=Path, metavar="PATH", help="write every row as CSV")
     expiring.add_argument("--json", type=Path, metavar="PATH", help="write every row as JSON")
     add_filter_options(expiring)
-    expiring.set_defaults(handler=cmd._cmd_expiring)
     report = _command(commands, "report", "write the self-contained HTML report")
     report.add_argument(
         "--snapshot",
@@ -110,11 +105,9 @@ def build_parser() -> CommandParser:
     report.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
     report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML to write")
     report.add_argument("--as-of", metavar="DATE", type=iso_date, help="reference day, YYYY-MM-DD")
-    report.set_defaults(handler=cmd._cmd_report)
 
     snapshots = _command(commands, "snapshots", "list the snapshots in the store")
     snapshots.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
-    snapshots.set_defaults(handler=cmd._cmd_snapshots)
 
     diff = _command(commands, "diff", "licenses added, removed and changed between two snapshots")
     diff.add_argument("older", nargs="?", help="snapshot file or name (default: second newest)")
@@ -122,7 +115,6 @@ def build_parser() -> CommandParser:
     diff.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
     diff.add_argument("--limit", type=whole(1), default=30, metavar="N", help="changes to print")
     diff.add_argument("--csv", type=Path, metavar="PATH", help="write every change as CSV")
-    diff.set_defaults(handler=cmd._cmd_diff)
 
     export_cmd = _command(
         commands, "export", "write the licenses for GIS use (.parquet .gpkg .fgb .geojson .csv)"
@@ -135,7 +127,6 @@ def build_parser() -> CommandParser:
     export_cmd.add_argument("--overwrite", action="store_true", help="replace an existing file")
     add_source_options(export_cmd, SOURCES)
     add_filter_options(export_cmd)
-    export_cmd.set_defaults(handler=cmd._cmd_export)
 
     replica = _command(commands, "replica", "serve a local stand-in of the API on 127.0.0.1")
     replica.add_argument("--port", type=whole(0, 65535), default=8000)
@@ -152,7 +143,6 @@ def build_parser() -> CommandParser:
     replica.add_argument("--retry-after", type=number(0), default=None, metavar="SECONDS")
     replica.add_argument("--server-error-every", type=whole(0), default=0, metavar="N")
     replica.add_argument("--drop-every", type=whole(0), default=0, metavar="N")
-    replica.set_defaults(handler=cmd._cmd_replica)
 
     pull_cmd = _command(
         commands, "pull", "sweep the API (key: SECTORS_API_KEY), verify, normalise, snapshot"
@@ -162,7 +152,6 @@ def build_parser() -> CommandParser:
     pull_cmd.add_argument("--no-write", action="store_true", help="do not write a snapshot")
     add_pull_options(pull_cmd)
     add_filter_options(pull_cmd)
-    pull_cmd.set_defaults(handler=cmd._cmd_pull)
 
     sample = _command(
         commands,
@@ -176,13 +165,8 @@ def build_parser() -> CommandParser:
         metavar="FOLDER",
         help="rewrite the bundled sample snapshot in FOLDER (make sample: data/sample)",
     )
-    sample.add_argument(
-        "-n", type=whole(0), default=SAMPLE_SIZE, help="records (default: %(default)s)"
-    )
-    sample.add_argument(
-        "--seed", type=whole(), default=SAMPLE_SEED, help="seed (default: %(default)s)"
-    )
-    sample.set_defaults(handler=cmd._cmd_sample)
+    sample.add_argument("-n", type=whole(0), help="records (default: the bundled sample's 4,200)")
+    sample.add_argument("--seed", type=whole(), help="seed (default: the bundled sample's)")
     return parser
 
 
@@ -197,7 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.WARNING - 10 * min(args.verbose, 2),
         format="%(levelname)s %(name)s: %(message)s",
     )
-    handler: cmd.Handler = args.handler
+    # the handlers (and the library behind them) are imported only once a command runs
+    from mining_licenses.cli import _commands
+
+    handler: _commands.Handler = getattr(_commands, f"_cmd_{args.command}")
     with warnings.catch_warnings():
         warnings.simplefilter("default", SyntheticDataWarning)
         warnings.showwarning = _show_warning
