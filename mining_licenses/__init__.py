@@ -33,7 +33,7 @@ from mining_licenses.analytics import (
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.geo import to_geodataframe, to_polars
 from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
-from mining_licenses.normalize import normalize_records
+from mining_licenses.normalize import normalize_pages, normalize_records
 from mining_licenses.report import render_report, write_report
 from mining_licenses.store import (
     SnapshotDiff,
@@ -84,6 +84,7 @@ __all__ = [
     "license_age_stats",
     "list_snapshots",
     "load_licenses",
+    "normalize_pages",
     "normalize_records",
     "prune",
     "pull",

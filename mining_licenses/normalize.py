@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
-from mining_licenses import gazetteer
+from mining_licenses import _wire, gazetteer
 from mining_licenses import schema as s
-from mining_licenses._errors import SchemaError
+from mining_licenses._errors import ConfigurationError, SchemaError
 
 logger = logging.getLogger(__name__)
 
@@ -67,20 +69,48 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-def _raw_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
-    """All API fields as text columns, one row per record, in input order."""
-    text_schema = {_raw(f): pl.String() for f in _TEXT_FIELDS}
-    renamed = {f: _raw(f) for f in _TEXT_FIELDS}
+def _is_plain(value: Any) -> bool:
+    """Tell whether polars writes ``value`` as text itself (str, bool, 64-bit int, float)."""
+    if value is None or isinstance(value, str | bool | float):
+        return True
+    return type(value) is int and -(2**63) <= value < 2**64
+
+
+def _text_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    """Return the text fields as text columns, the scalars written by polars (1.0 -> "1").
+
+    A value polars cannot write (a nested object or list, an integer beyond
+    64 bits) is written by :func:`_as_text` and every other value still by
+    polars, so a value's text never depends on the other records in the batch
+    (``normalize_pages`` reads pages apart and must match).
+    """
+    schema = {f: pl.String() for f in _TEXT_FIELDS}
     try:  # fast path: polars reads the dicts and writes numbers/booleans as text
-        frame = pl.from_dicts(
-            records, schema={f: pl.String() for f in _TEXT_FIELDS}, strict=False
-        ).rename(renamed)
+        return pl.from_dicts(records, schema=schema, strict=False)
     except Exception:
         logger.debug("records hold nested values; extracting field by field")
-        frame = pl.DataFrame(
-            {_raw(f): [_as_text(r.get(f)) for r in records] for f in _TEXT_FIELDS},
-            schema=text_schema,
-        )
+    odd = {
+        (i, f): _as_text(v)
+        for i, r in enumerate(records)
+        for f in _TEXT_FIELDS
+        if not _is_plain(v := r.get(f))
+    }
+    rows = {i for i, _ in odd}
+    plain = [
+        {f: (None if (i, f) in odd else r.get(f)) for f in _TEXT_FIELDS} if i in rows else r
+        for i, r in enumerate(records)
+    ]
+    frame = pl.from_dicts(plain, schema=schema, strict=False)
+    return frame.with_columns(
+        frame[f].scatter(at, [odd[i, f] for i in at])
+        for f in _TEXT_FIELDS
+        if (at := sorted(i for i, g in odd if g == f))
+    )
+
+
+def _raw_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
+    """All API fields as text columns, one row per record, in input order."""
+    frame = _text_frame(records).rename({f: _raw(f) for f in _TEXT_FIELDS})
     locations = [r.get(s.LOCATION) for r in records]
     location_text = [v if isinstance(v, str) else None for v in locations]
     location_json = [
@@ -95,8 +125,7 @@ def _raw_frame(records: list[dict[str, Any]]) -> pl.DataFrame:
 
 def _clean_text(column: str) -> pl.Expr:
     """Trimmed text, with empty strings read as missing."""
-    text = pl.col(column).str.strip_chars()
-    return pl.when(text.str.len_chars() > 0).then(text).alias(column)
+    return pl.col(column).str.strip_chars().replace("", None).alias(column)
 
 
 def _per_value(
@@ -367,6 +396,11 @@ def normalize_records(
     ('CNC', 'jasa-tambang-nusantara', 'api_point', [])
     """
     rows: list[Any] = records if isinstance(records, list) else list(records)
+    return _canonical(_records_frame(rows), strict=strict, fetched_at=fetched_at)
+
+
+def _records_frame(rows: list[Any]) -> pl.DataFrame:
+    """Return the raw text columns of ``rows``, flagging the rows that are not objects."""
     # plain dicts are used as they are (copying a million of them costs seconds)
     odd = [i for i, r in enumerate(rows) if type(r) is not dict]
     dicts: list[dict[str, Any]] = rows
@@ -377,19 +411,325 @@ def normalize_records(
             is_mapping = isinstance(rows[i], Mapping)
             dicts[i] = dict(rows[i]) if is_mapping else {}
             not_object[i] = not is_mapping
+    return _raw_frame(dicts).with_columns(pl.Series(_NOT_OBJECT, not_object, dtype=pl.Boolean()))
+
+
+def _canonical(
+    frame: pl.DataFrame, *, strict: bool, fetched_at: dt.datetime | None
+) -> pl.DataFrame:
+    """Type, place and check the raw text columns: the steps both ingest paths share."""
     when = fetched_at or dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-
-    frame = _raw_frame(dicts).with_columns(pl.Series(_NOT_OBJECT, not_object, dtype=pl.Boolean()))
+    records = frame.height
     frame = _with_issues(_placed(_typed(frame))).with_columns(
         pl.lit(when).cast(s.COLUMNS[s.FETCHED_AT]).alias(s.FETCHED_AT)
     )
     if strict:
         problems = _problems(frame)
         if problems:
-            raise _schema_error(problems, len(rows))
+            raise _schema_error(problems, records)
     flagged = frame.select(pl.col(s.ISSUES).list.len() > 0).to_series().sum()
     if flagged:
-        logger.info("%d of %d records carry quality issues", flagged, len(rows))
+        logger.info("%d of %d records carry quality issues", flagged, records)
     return frame.select(pl.col(c).cast(t) for c, t in s.COLUMNS.items())
+
+
+# --------------------------------------------------------------------- pages
+_PAGE: Final = "__page"
+#: Pages per call of the JSON reader (about 14 MB of this API's pages).
+_PAGES_PER_READ: Final = 1024
+_RECORD_SCHEMA: Final = {f: pl.String() for f in s.API_FIELDS}
+_PAGE_SCHEMA: Final = {_wire.RESULTS: pl.List(pl.Struct(_RECORD_SCHEMA))}
+_HEAD: Final = re.compile(rb'\s*\{\s*"results"\s*:\s*\[')
+#: the end of a page after its records: only a flat pagination object may follow
+_TAIL: Final = re.compile(rb'\]\s*,\s*"pagination"\s*:\s*\{[^{}\[\]]*\}\s*\}\s*')
+# polars' JSON reader writes a value read as text as the dict path does:
+# numbers and booleans alike, a nested value as json.dumps does (", ", ": ", keys
+# in order) but for some numbers and escapes. It cannot say whether a text
+# location was a string or an object. A page goes to the dict path (json.loads)
+# where the two could differ:
+#: in the raw page, a string ``location`` that starts like JSON ({, [, a number,
+#: true, false); an escaped key (it could be ``location``); a lone-surrogate
+#: escape; a line break (pages are read as NDJSON);
+_DOUBTFUL_PAGE: Final = "|".join(
+    (
+        r'"location"\s*:\s*"(?:[\[{0-9-]|true"|false")',
+        r'\\[^"]*"\s*:',
+        r"\\u[dD][89abAB]",
+        r"[\n\r]",
+    )
+)
+#: in a value read as text from an object or list, numbers json.dumps may write
+#: otherwise (integers: an integral float reads ``1`` for ``1.0``; floats below
+#: 1e-4 or from 1e16, which polars writes without an exponent) once the floats
+#: both write alike are removed; escapes and control characters (and, in a
+#: location, which json.dumps writes in ASCII, any other character).
+_SAME_FLOAT: Final = r"-?(?:[1-9][0-9]{0,15}\.[0-9]+|0\.0{0,3}[1-9][0-9]*)"
+_LOOKS_JSON: Final = r"^(?:[\[{0-9-]|true$|false$)"
+
+
+def _unsafe_numbers(text: pl.Expr) -> pl.Expr:
+    return text.str.replace_all(_SAME_FLOAT, "").str.contains("[0-9]")
+
+
+def _page_records(body: bytes, index: int) -> list[Any]:
+    """Return the ``results`` of one page, read with json.loads (the dict path)."""
+    try:
+        page = json.loads(body)
+    except ValueError as err:
+        msg = f"Page {index} is not JSON ({err}); pass the response bodies as the API sent them."
+        raise SchemaError(msg) from err
+    results = page.get(_wire.RESULTS) if isinstance(page, dict) else None
+    if not isinstance(results, list):
+        msg = (
+            f"Page {index} has no '{_wire.RESULTS}' list; pass the bodies of the API's "
+            "answers to the license endpoint."
+        )
+        raise SchemaError(msg)
+    return results
+
+
+def _dict_page(body: bytes, index: int) -> pl.DataFrame:
+    try:
+        frame = _records_frame(_page_records(body, index))
+    except UnicodeEncodeError as err:
+        msg = f"Page {index} holds text that is not Unicode ({err}); it cannot be normalised."
+        raise SchemaError(msg) from err
+    return frame.select(pl.lit(index, pl.Int64()).alias(_PAGE), pl.all())
+
+
+def _fast_pages(bodies: list[bytes], first: int) -> tuple[pl.DataFrame | None, list[int]]:
+    """Read pages with polars' JSON reader; return their raw rows and the pages it refused."""
+    try:
+        text = pl.Series(bodies, dtype=pl.Binary()).cast(pl.String())
+    except pl.exceptions.PolarsError:  # invalid UTF-8 somewhere: find the page(s)
+        text = pl.Series([_utf8_or_none(b) for b in bodies], dtype=pl.String())
+    doubtful = (text.is_null() | text.str.contains(_DOUBTFUL_PAGE)).to_list()
+    del text
+    pages = [first + i for i, bad in enumerate(doubtful) if not bad]
+    refused = {first + i for i, bad in enumerate(doubtful) if bad}
+    flat, nested = _read_flat(bodies, pages, first)
+    parts = [] if flat is None else [flat]
+    if nested:
+        rows, unread = _read_nested(bodies, nested, first)
+        refused |= unread
+        parts += [] if rows is None else [rows]
+    if not parts:
+        return None, sorted(refused)
+    rows = pl.concat(parts, how="vertical")
+    if len(parts) > 1:
+        rows = rows.sort(_PAGE, maintain_order=True)
+    refused |= _doubtful_rows(rows)
+    if refused:
+        rows = rows.filter(~pl.col(_PAGE).is_in(sorted(refused)))
+    cleaned = _clean_text(s.LOCATION)
+    looks_json = pl.col(s.LOCATION).str.contains(_LOOKS_JSON)
+    frame = rows.select(
+        _PAGE,
+        *(_clean_text(f).alias(_raw(f)) for f in _TEXT_FIELDS),
+        pl.when(looks_json).then(None).otherwise(cleaned).alias(_LOCATION_TEXT),
+        pl.when(looks_json).then(cleaned).alias(_LOCATION_JSON),
+        _NOT_OBJECT,
+    )
+    return frame, sorted(refused)
+
+
+def _doubtful_rows(rows: pl.DataFrame) -> set[int]:
+    """Pages with a value read from an object or list that json.dumps would write otherwise."""
+    location = pl.col(s.LOCATION)
+    looks_json = location.str.contains(_LOOKS_JSON)
+    nested = [pl.col(f).str.starts_with("{") | pl.col(f).str.starts_with("[") for f in _TEXT_FIELDS]
+    suspects = rows.filter(looks_json | pl.any_horizontal(nested))
+    doubtful = suspects.filter(
+        looks_json & (location.str.contains(r"[^\x20-\x7e]|\\") | _unsafe_numbers(location))
+        | pl.any_horizontal(
+            is_nested & (pl.col(f).str.contains(r"[\x00-\x1f\\]") | _unsafe_numbers(pl.col(f)))
+            for f, is_nested in zip(_TEXT_FIELDS, nested, strict=True)
+        )
+    )
+    return set(doubtful[_PAGE])
+
+
+def _read_flat(
+    bodies: list[bytes], pages: list[int], first: int
+) -> tuple[pl.DataFrame | None, list[int]]:
+    """Read the records of pages shaped ``{"results": [...], "pagination": {...}}`` as NDJSON.
+
+    The pages' ``results`` arrays are cut into one line per record at ``},{``.
+    A cut inside a string or a nested value leaves a line that is not one JSON
+    object, and the reader refuses the lot; so it does for anything but objects.
+    Return the rows (or None) and the pages left for :func:`_read_nested`.
+    """
+    middles: list[memoryview] = []
+    shaped: list[int] = []
+    nested: list[int] = []
+    for page in pages:
+        body = bodies[page - first]
+        head = _HEAD.match(body)
+        end = body.rfind(b"]", 0, body.rfind(b'"pagination"'))
+        if head is None or end < head.end() or not _TAIL.fullmatch(body, end):
+            nested.append(page)
+        elif body[head.end() : end].isspace() or head.end() == end:
+            continue  # no records
+        elif body[head.end()] != ord("{") or body[end - 1] != ord("}"):
+            nested.append(page)  # records that are not objects, or spaces around them
+        else:
+            shaped.append(page)
+            middles.append(memoryview(body)[head.end() : end])
+    if not middles:
+        return None, nested
+    # the cuts keep every byte where it is, so each line's page is known by position
+    joined = b"\n".join(middles).replace(b"},{", b"}\n{")
+    if b"}, {" in joined:
+        joined = joined.replace(b"}, {", b"}\n {")
+    try:
+        rows = pl.read_ndjson(joined, schema=_RECORD_SCHEMA)
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None, sorted(nested + shaped)
+    breaks = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == ord("\n"))
+    ends = np.cumsum([len(m) + 1 for m in middles])  # one past each page's newline
+    line_page = np.searchsorted(ends, np.concatenate(([0], breaks + 1)), side="right")
+    if rows.height != line_page.size:
+        return None, sorted(nested + shaped)
+    pages_of_lines = pl.Series(_PAGE, np.asarray(shaped, dtype=np.int64)[line_page])
+    return rows.with_columns(pages_of_lines, pl.lit(value=False).alias(_NOT_OBJECT)), nested
+
+
+def _read_nested(
+    bodies: list[bytes], pages: list[int], first: int
+) -> tuple[pl.DataFrame | None, set[int]]:
+    """Read whole pages as NDJSON (any envelope); return the rows and the pages refused."""
+    read = _read_pages([bodies[i - first] for i in pages])
+    refused: set[int] = set()
+    if read is None:  # one page spoils the batch: read them one by one
+        singles = dict(zip(pages, (_read_pages([bodies[i - first]]) for i in pages), strict=True))
+        refused = {i for i, one in singles.items() if one is None}
+        pages = [i for i in pages if i not in refused]
+        if not pages:
+            return None, refused
+        read = pl.concat([one for one in singles.values() if one is not None])
+    results = pl.col(_wire.RESULTS)
+    empty = read[_wire.RESULTS].is_null().to_list()
+    refused |= {i for i, bad in zip(pages, empty, strict=True) if bad}
+    rows = (
+        read.with_columns(pl.Series(_PAGE, pages, dtype=pl.Int64()))
+        .filter(results.is_not_null())
+        .explode(_wire.RESULTS, empty_as_null=False, keep_nulls=True)
+        .with_columns(results.is_null().alias(_NOT_OBJECT))
+        .unnest(_wire.RESULTS)
+    )
+    return rows.select(*s.API_FIELDS, _PAGE, _NOT_OBJECT), refused
+
+
+def _read_pages(bodies: list[bytes]) -> pl.DataFrame | None:
+    """Pages as one frame of ``results`` lists, or None if the reader refuses one."""
+    try:
+        return pl.read_ndjson(b"\n".join(bodies), schema=_PAGE_SCHEMA)
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+
+
+def _utf8_or_none(body: bytes) -> str | None:
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _pages_frame(bodies: list[bytes]) -> pl.DataFrame:
+    """Return the raw text columns of every page's records, in order, with ``__page``."""
+    parts: list[pl.DataFrame] = []
+    for first in range(0, len(bodies), _PAGES_PER_READ):
+        batch = bodies[first : first + _PAGES_PER_READ]
+        frame, refused = _fast_pages(batch, first)
+        if refused:
+            logger.debug("pages %s take the dict path", refused)
+        chunk = [] if frame is None else [frame]
+        chunk += [_dict_page(bodies[i], i) for i in refused]
+        if not chunk:
+            continue
+        merged = pl.concat(chunk, how="vertical")
+        parts.append(merged.sort(_PAGE, maintain_order=True) if refused else merged)
+    if not parts:
+        return _records_frame([]).select(pl.lit(0, pl.Int64()).alias(_PAGE), pl.all())
+    return pl.concat(parts, how="vertical")
+
+
+def normalize_pages(
+    bodies: Iterable[bytes],
+    *,
+    select: Sequence[tuple[int, int]] | None = None,
+    strict: bool = False,
+    fetched_at: dt.datetime | None = None,
+) -> pl.DataFrame:
+    """Turn the API's page bodies (raw JSON bytes) into the canonical frame.
+
+    The same frame as ``normalize_records`` of the pages' ``results`` (read
+    with ``json.loads``), built by polars' JSON reader straight into columns,
+    without a Python dict per record. A page the reader cannot take exactly
+    (values it would write differently, a line break, a string location that
+    looks like JSON) is read by ``json.loads`` instead, alone.
+
+    Parameters
+    ----------
+    bodies
+        Response bodies of the license endpoint, in order:
+        ``{"results": [...], "pagination": {...}}``.
+    select
+        The records to keep, in the order to keep them, as ``(body index,
+        record index)`` pairs (the client's de-duplication decides them).
+        Default: every record of every page, in order.
+    strict, fetched_at
+        As for :func:`normalize_records`.
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per selected record, with :data:`schema.COLUMNS`.
+
+    Raises
+    ------
+    SchemaError
+        If a body is not JSON or has no ``results`` list; with ``strict=True``,
+        as :func:`normalize_records`.
+    ConfigurationError
+        If ``select`` names a page or record that does not exist.
+
+    Notes
+    -----
+    One difference remains: a record that repeats a key keeps the first
+    value here and the last with ``json.loads``.
+
+    Examples
+    --------
+    >>> page = (b'{"results": [{"wiup_code": "3411003442014022", "cnc": "CnC", '
+    ...         b'"location": {"type": "Point", "coordinates": [116.123, -1.456]}}], '
+    ...         b'"pagination": {"total_count": 1}}')
+    >>> frame = normalize_pages([page, page], select=[(1, 0)])
+    >>> frame.select("wiup_code", "cnc", "longitude", "geometry_source").row(0)
+    ('3411003442014022', 'CNC', 116.123, 'api_point')
+    """
+    pages = [bytes(b) for b in bodies]
+    frame = _pages_frame(pages)
+    if select is not None:
+        frame = frame[_positions(select, frame[_PAGE], len(pages))]
+    return _canonical(frame.drop(_PAGE), strict=strict, fetched_at=fetched_at)
+
+
+def _positions(select: Sequence[tuple[int, int]], page: pl.Series, pages: int) -> np.ndarray:
+    """Row numbers of the selected ``(page, record)`` pairs."""
+    wanted = np.asarray(select, dtype=np.int64).reshape(-1, 2)
+    counts = np.bincount(page.to_numpy(), minlength=pages)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    body, record = wanted[:, 0], wanted[:, 1]
+    inside = (body >= 0) & (body < pages)
+    inside[inside] &= (record[inside] >= 0) & (record[inside] < counts[body[inside]])
+    if not inside.all():
+        bad = int(np.flatnonzero(~inside)[0])
+        msg = (
+            f"select[{bad}] = {tuple(select[bad])} names no record: there are {pages} "
+            "pages, and a page's records are counted from 0."
+        )
+        raise ConfigurationError(msg)
+    return starts[body] + record
