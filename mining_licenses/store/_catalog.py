@@ -1,6 +1,9 @@
 """The store as a catalogue: list its snapshots, read them all as history, find one, prune.
 
-Listing reads only footers; :func:`history` is lazy.
+Listing reads only footers, each once: what a footer says is kept by the
+file's (size, modification time, inode), and snapshot files are never
+rewritten. :func:`history` is lazy: one scan over the snapshots it needs,
+with filters and columns pushed down into the Parquet reader.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import polars as pl
 
@@ -42,12 +46,73 @@ _LISTING: Final = {
     "credits_spent": pl.Int64(),
     "base_url": pl.String(),
 }
+#: The column :func:`history` adds: the snapshot's file name.
+SNAPSHOT: Final = "snapshot"
+PATH_COLUMN: Final = "__path"
+#: Footers remembered at most (a few hundred bytes each).
+_FOOTERS_KEPT: Final = 20_000
+
+_StatKey = tuple[int, int, int]
+# path -> (size, mtime, inode) when read, and the listing row or why it was unreadable
+_footers: dict[str, tuple[_StatKey, dict[str, Any] | SnapshotError]] = {}
+_footers_lock = threading.Lock()
+
+
+def _listing_row(path: Path) -> dict[str, Any] | SnapshotError:
+    """Return the listing row of one snapshot from its footer, or the error reading it."""
+    try:
+        info = read_snapshot_meta(path)
+    except SnapshotError as err:
+        return err
+    row = info.to_json()
+    row.update(
+        path=str(path), fetched_at=info.fetched_at, filters=encode_json(info.filters).decode()
+    )
+    return {k: row.get(k) for k in _LISTING}
+
+
+def _footer_rows(paths: list[Path]) -> list[dict[str, Any] | SnapshotError]:
+    """Return the listing row (or error) of each path, reading only footers not seen before."""
+    out: list[dict[str, Any] | SnapshotError] = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError as err:  # removed since it was listed
+            out.append(SnapshotError(f"Snapshot {path} could not be read ({err})."))
+            continue
+        key = (st.st_size, st.st_mtime_ns, st.st_ino)
+        seen = _footers.get(str(path))
+        if seen is not None and seen[0] == key:
+            out.append(seen[1])
+            continue
+        row = _listing_row(path)
+        with _footers_lock:
+            if len(_footers) >= _FOOTERS_KEPT:
+                _footers.pop(next(iter(_footers)))
+            _footers[str(path)] = (key, row)
+        out.append(row)
+    return out
+
+
+def _listing(store: str | os.PathLike[str] | None) -> tuple[pl.DataFrame, list[SnapshotError]]:
+    paths = snapshot_files(_config.store_dir(store))
+    rows, damaged = [], []
+    for row in _footer_rows(paths):
+        if isinstance(row, SnapshotError):
+            damaged.append(row)
+        else:
+            rows.append(row)
+    frame = pl.DataFrame(rows, schema=_LISTING, orient="row")
+    return frame.with_row_index("_n").sort(s.FETCHED_AT, "_n").drop("_n"), damaged
 
 
 def list_snapshots(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     """List the store's snapshots, oldest first, from their footers only.
 
-    Unreadable files are skipped with a logged warning.
+    Each footer is read once per process: a file whose size, modification
+    time and inode are unchanged is listed from memory, so listing a store of
+    a thousand snapshots again takes milliseconds. Unreadable files are
+    skipped with a logged warning.
 
     Returns
     -------
@@ -62,43 +127,98 @@ def list_snapshots(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     >>> list_snapshots(tempfile.mkdtemp()).height
     0
     """
-    rows = []
-    for path in snapshot_files(_config.store_dir(store)):
-        try:
-            info = read_snapshot_meta(path)
-        except SnapshotError as err:
-            logger.warning("Skipping %s: %s", path.name, err)
-            continue
-        row = info.to_json()
-        row.update(
-            path=str(path), fetched_at=info.fetched_at, filters=encode_json(info.filters).decode()
-        )
-        rows.append({k: row.get(k) for k in _LISTING})
-    frame = pl.DataFrame(rows, schema=_LISTING, orient="row")
-    return frame.with_row_index("_n").sort(s.FETCHED_AT, "_n").drop("_n")
+    frame, damaged = _listing(store)
+    for err in damaged:
+        logger.warning("Skipping a snapshot: %s", err)
+    return frame
 
 
-def history(store: str | os.PathLike[str] | None = None) -> pl.LazyFrame:
+def history(
+    store: str | os.PathLike[str] | None = None,
+    *,
+    wiup_code: str | Sequence[str] | None = None,
+    since: dt.datetime | dt.date | None = None,
+    columns: Sequence[str] | None = None,
+) -> pl.LazyFrame:
     """All snapshots of the store as one lazy frame, with a ``snapshot`` (file name) column.
 
     Each row keeps its ``fetched_at``, so ``group_by("fetched_at")`` follows the
-    registry over time.
+    registry over time. The frame is one scan of the snapshot files: filters
+    and column choices, these arguments' and your own, are pushed down to the
+    Parquet reader, and ``collect(engine="streaming")`` never holds every
+    snapshot in memory.
+
+    Parameters
+    ----------
+    store
+        The snapshot folder (see :func:`list_snapshots`).
+    wiup_code
+        Keep only this license (or these licenses): its trajectory.
+    since
+        Keep only snapshots fetched at or after this time (a date means its
+        00:00 UTC; a naive time is UTC). Snapshots before it are not opened.
+    columns
+        Canonical columns to keep, in this order (default: all); ``snapshot``
+        always comes last.
+
+    Raises
+    ------
+    SnapshotError
+        If a snapshot's footer is unreadable or its columns are not canonical
+        (the message names the file).
+    ConfigurationError
+        For a column that is not canonical.
 
     Examples
     --------
     >>> import tempfile
     >>> history(tempfile.mkdtemp()).collect().columns[-1]
     'snapshot'
+
+    One license over time, and what the last 30 days held (``store`` a folder
+    of daily snapshots)::
+
+        trajectory = history(store, wiup_code="3411003442014022").collect()
+        recent = history(store, since=dt.date.today() - dt.timedelta(days=30))
+        recent.group_by("fetched_at").agg(pl.len()).collect()
     """
-    scans = [
-        pl.scan_parquet(path)
-        .select(pl.col(c).cast(t) for c, t in s.COLUMNS.items())
-        .with_columns(pl.lit(Path(path).name).alias("snapshot"))
-        for path in list_snapshots(store)["path"]
-    ]
-    if not scans:
-        return s.empty_frame().lazy().with_columns(pl.lit(None, pl.String()).alias("snapshot"))
-    return pl.concat(scans, how="vertical")
+    wanted = _columns(columns)
+    listing, damaged = _listing(store)
+    if damaged:
+        raise damaged[0]
+    if since is not None:
+        listing = listing.filter(pl.col(s.FETCHED_AT) >= utc_start(since))
+    paths = listing["path"].to_list()
+    if not paths:
+        empty = s.empty_frame().lazy().select(wanted)
+        return empty.with_columns(pl.lit(None, pl.String()).alias(SNAPSHOT))
+    scan = pl.scan_parquet(paths, include_file_paths=PATH_COLUMN)
+    if wiup_code is not None:
+        codes = [wiup_code] if isinstance(wiup_code, str) else list(wiup_code)
+        scan = scan.filter(pl.col(s.WIUP_CODE).is_in(codes))
+    return scan.select(
+        *(pl.col(c).cast(s.COLUMNS[c]) for c in wanted),
+        pl.col(PATH_COLUMN).str.extract(r"([^/\\]+)$").alias(SNAPSHOT),
+    )
+
+
+def _columns(columns: Sequence[str] | None) -> list[str]:
+    wanted = list(s.COLUMNS) if columns is None else list(columns)
+    unknown = [c for c in wanted if c not in s.COLUMNS]
+    if unknown or not wanted:
+        msg = (
+            f"columns={list(wanted)!r}: name one or more of the canonical columns: "
+            f"{', '.join(s.COLUMNS)}."
+        )
+        raise ConfigurationError(msg)
+    return wanted
+
+
+def utc_start(when: dt.datetime | dt.date) -> dt.datetime:
+    """Return ``when`` as a UTC time; a date is its first instant in UTC."""
+    if not isinstance(when, dt.datetime):
+        when = dt.datetime.combine(when, dt.time(), tzinfo=dt.UTC)
+    return utc(when)
 
 
 def _answers(have: Mapping[str, FilterValue], want: Mapping[str, FilterValue]) -> bool:
