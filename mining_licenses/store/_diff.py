@@ -272,7 +272,7 @@ def changes(
         first_new = 2  # the first snapshot of the first batch has nothing before it
         if before is not None:
             rows, first_new = (
-                pl.concat([before.with_columns(pl.lit(0, pl.Int64()).alias(_N)), rows]),
+                pl.concat([before.select(pl.lit(0, pl.Int64()).alias(_N), pl.all()), rows]),
                 1,
             )
         stamps = pl.DataFrame(
