@@ -14,6 +14,8 @@ from benchmarks._history_store import build_store, day_time
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses.store import (
+    _catalog,
+    _diff,
     changes,
     diff_snapshots,
     history,
@@ -21,7 +23,6 @@ from mining_licenses.store import (
     read_snapshot,
     write_snapshot,
 )
-from mining_licenses.store import _catalog, _diff
 
 DAYS = 30
 
