@@ -437,8 +437,9 @@ def _canonical(
 
 # --------------------------------------------------------------------- pages
 _PAGE: Final = "__page"
-#: Pages per call of the JSON reader (about 14 MB of this API's pages).
-_PAGES_PER_READ: Final = 1024
+#: Pages per call of the JSON reader (about 56 MB of this API's pages: big enough for
+#: polars to read in parallel).
+_PAGES_PER_READ: Final = 4096
 _RECORD_SCHEMA: Final = {f: pl.String() for f in s.API_FIELDS}
 _PAGE_SCHEMA: Final = {_wire.RESULTS: pl.List(pl.Struct(_RECORD_SCHEMA))}
 _HEAD: Final = re.compile(rb'\s*\{\s*"results"\s*:\s*\[')
@@ -452,14 +453,13 @@ _TAIL: Final = re.compile(rb'\]\s*,\s*"pagination"\s*:\s*\{[^{}\[\]]*\}\s*\}\s*'
 #: in the raw page, a string ``location`` that starts like JSON ({, [, a number,
 #: true, false); an escaped key (it could be ``location``); a lone-surrogate
 #: escape; a line break (pages are read as NDJSON);
-_DOUBTFUL_PAGE: Final = "|".join(
-    (
-        r'"location"\s*:\s*"(?:[\[{0-9-]|true"|false")',
-        r'\\[^"]*"\s*:',
-        r"\\u[dD][89abAB]",
-        r"[\n\r]",
-    )
+_DOUBTFUL: Final = (
+    r'"location"\s*:\s*"(?:[\[{0-9-]|true"|false")',
+    r'\\[^"]*"\s*:',
+    r"\\u[dD][89abAB]",
 )
+_DOUBTFUL_PAGE: Final = "|".join((*_DOUBTFUL, r"[\n\r]"))
+_STRING_LOCATION, _ESCAPED_KEY, _SURROGATE = (re.compile(p.encode()) for p in _DOUBTFUL)
 #: in a value read as text from an object or list, numbers json.dumps may write
 #: otherwise (integers: an integral float reads ``1`` for ``1.0``; floats below
 #: 1e-4 or from 1e16, which polars writes without an exponent) once the floats
@@ -501,18 +501,13 @@ def _dict_page(body: bytes, index: int) -> pl.DataFrame:
 
 def _fast_pages(bodies: list[bytes], first: int) -> tuple[pl.DataFrame | None, list[int]]:
     """Read pages with polars' JSON reader; return their raw rows and the pages it refused."""
-    try:
-        text = pl.Series(bodies, dtype=pl.Binary()).cast(pl.String())
-    except pl.exceptions.PolarsError:  # invalid UTF-8 somewhere: find the page(s)
-        text = pl.Series([_utf8_or_none(b) for b in bodies], dtype=pl.String())
-    doubtful = (text.is_null() | text.str.contains(_DOUBTFUL_PAGE)).to_list()
-    del text
-    pages = [first + i for i, bad in enumerate(doubtful) if not bad]
-    refused = {first + i for i, bad in enumerate(doubtful) if bad}
-    flat, nested = _read_flat(bodies, pages, first)
+    flat, nested, braces, refused = _read_flat(bodies, first)
     parts = [] if flat is None else [flat]
     if nested:
-        rows, unread = _read_nested(bodies, nested, first)
+        text = _page_text([bodies[i - first] for i in nested])
+        doubtful = (text.is_null() | text.str.contains(_DOUBTFUL_PAGE)).to_list()
+        refused |= {i for i, bad in zip(nested, doubtful, strict=True) if bad}
+        rows, unread = _read_nested(bodies, [i for i in nested if i not in refused], first)
         refused |= unread
         parts += [] if rows is None else [rows]
     if not parts:
@@ -520,7 +515,7 @@ def _fast_pages(bodies: list[bytes], first: int) -> tuple[pl.DataFrame | None, l
     rows = pl.concat(parts, how="vertical")
     if len(parts) > 1:
         rows = rows.sort(_PAGE, maintain_order=True)
-    refused |= _doubtful_rows(rows)
+    refused |= _doubtful_rows(rows, None if nested else braces)
     if refused:
         rows = rows.filter(~pl.col(_PAGE).is_in(sorted(refused)))
     cleaned = _clean_text(s.LOCATION)
@@ -535,42 +530,62 @@ def _fast_pages(bodies: list[bytes], first: int) -> tuple[pl.DataFrame | None, l
     return frame, sorted(refused)
 
 
-def _doubtful_rows(rows: pl.DataFrame) -> set[int]:
-    """Pages with a value read from an object or list that json.dumps would write otherwise."""
+def _doubtful_rows(rows: pl.DataFrame, braces: int | None) -> set[int]:
+    """Return the pages with a value read from an object or list that json.dumps writes otherwise.
+
+    ``braces`` counts the ``{`` and ``[`` of the raw records (None: unknown, or
+    escapes present): when the records' own braces and those of the locations
+    account for all of them, no other field holds an object or a list, and
+    only the locations need a look.
+    """
     location = pl.col(s.LOCATION)
     looks_json = location.str.contains(_LOOKS_JSON)
+    if braces is not None:
+        in_locations = rows.select(
+            location.str.count_matches("{", literal=True).sum()
+            + location.str.count_matches("[", literal=True).sum()
+        ).item()
+        if braces == rows.height + in_locations:
+            return _doubtful_locations(rows.filter(looks_json))
     nested = [pl.col(f).str.starts_with("{") | pl.col(f).str.starts_with("[") for f in _TEXT_FIELDS]
     suspects = rows.filter(looks_json | pl.any_horizontal(nested))
     doubtful = suspects.filter(
-        looks_json & (location.str.contains(r"[^\x20-\x7e]|\\") | _unsafe_numbers(location))
-        | pl.any_horizontal(
+        pl.any_horizontal(
             is_nested & (pl.col(f).str.contains(r"[\x00-\x1f\\]") | _unsafe_numbers(pl.col(f)))
             for f, is_nested in zip(_TEXT_FIELDS, nested, strict=True)
         )
     )
+    return set(doubtful[_PAGE]) | _doubtful_locations(suspects.filter(looks_json))
+
+
+def _doubtful_locations(rows: pl.DataFrame) -> set[int]:
+    """Return the pages of ``rows`` (locations read from JSON) that json.dumps writes otherwise."""
+    location = pl.col(s.LOCATION)
+    doubtful = rows.filter(location.str.contains(r"[^\x20-\x7e]|\\") | _unsafe_numbers(location))
     return set(doubtful[_PAGE])
 
 
 def _read_flat(
-    bodies: list[bytes], pages: list[int], first: int
-) -> tuple[pl.DataFrame | None, list[int]]:
+    bodies: list[bytes], first: int
+) -> tuple[pl.DataFrame | None, list[int], int | None, set[int]]:
     """Read the records of pages shaped ``{"results": [...], "pagination": {...}}`` as NDJSON.
 
     The pages' ``results`` arrays are cut into one line per record at ``},{``.
     A cut inside a string or a nested value leaves a line that is not one JSON
     object, and the reader refuses the lot; so it does for anything but objects.
-    Return the rows (or None) and the pages left for :func:`_read_nested`.
+    Return the rows (or None), the pages left for :func:`_read_nested`, how
+    many ``{`` and ``[`` the records hold (see :func:`_doubtful_rows`), and the
+    pages refused (see ``_DOUBTFUL_PAGE``).
     """
     middles: list[memoryview] = []
     shaped: list[int] = []
     nested: list[int] = []
-    for page in pages:
-        body = bodies[page - first]
+    for page, body in enumerate(bodies, start=first):
         head = _HEAD.match(body)
         end = body.rfind(b"]", 0, body.rfind(b'"pagination"'))
         if head is None or end < head.end() or not _TAIL.fullmatch(body, end):
             nested.append(page)
-        elif body[head.end() : end].isspace() or head.end() == end:
+        elif end - head.end() < 8 and not body[head.end() : end].strip():
             continue  # no records
         elif body[head.end()] != ord("{") or body[end - 1] != ord("}"):
             nested.append(page)  # records that are not objects, or spaces around them
@@ -578,22 +593,30 @@ def _read_flat(
             shaped.append(page)
             middles.append(memoryview(body)[head.end() : end])
     if not middles:
-        return None, nested
-    # the cuts keep every byte where it is, so each line's page is known by position
-    joined = b"\n".join(middles).replace(b"},{", b"}\n{")
-    if b"}, {" in joined:
+        return None, nested, None, set()
+    joined = b"\n".join(middles)
+    ends = np.cumsum([len(m) + 1 for m in middles])  # one past each page's newline
+    escapes = b"\\" in joined
+    patterns = (_STRING_LOCATION, *((_ESCAPED_KEY, _SURROGATE) if escapes else ()))
+    at = [m.start() for pattern in patterns for m in pattern.finditer(joined)]
+    refused = {shaped[i] for i in np.searchsorted(ends, at, side="right").tolist()}
+    # without escapes, every { and [ of the text is one in the bytes (_doubtful_rows)
+    braces = None if escapes else joined.count(b"{") + joined.count(b"[")
+    # the cuts keep every byte in place, so each line's page is known by its position
+    joined = joined.replace(b"},{", b"}\n{")
+    if b"}, {" in middles[0].tobytes():  # the API's separator (a wrong cut: a read error)
         joined = joined.replace(b"}, {", b"}\n {")
     try:
         rows = pl.read_ndjson(joined, schema=_RECORD_SCHEMA)
     except (pl.exceptions.PolarsError, OSError, ValueError):
-        return None, sorted(nested + shaped)
+        return None, sorted(nested + shaped), None, set()
     breaks = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == ord("\n"))
-    ends = np.cumsum([len(m) + 1 for m in middles])  # one past each page's newline
     line_page = np.searchsorted(ends, np.concatenate(([0], breaks + 1)), side="right")
     if rows.height != line_page.size:
-        return None, sorted(nested + shaped)
+        return None, sorted(nested + shaped), None, set()
     pages_of_lines = pl.Series(_PAGE, np.asarray(shaped, dtype=np.int64)[line_page])
-    return rows.with_columns(pages_of_lines, pl.lit(value=False).alias(_NOT_OBJECT)), nested
+    rows = rows.with_columns(pages_of_lines, pl.lit(value=False).alias(_NOT_OBJECT))
+    return rows, nested, braces, refused
 
 
 def _read_nested(
@@ -628,6 +651,14 @@ def _read_pages(bodies: list[bytes]) -> pl.DataFrame | None:
         return pl.read_ndjson(b"\n".join(bodies), schema=_PAGE_SCHEMA)
     except (pl.exceptions.PolarsError, OSError, ValueError):
         return None
+
+
+def _page_text(bodies: list[bytes]) -> pl.Series:
+    """Return the pages as text, null where a page is not UTF-8."""
+    try:
+        return pl.Series(bodies, dtype=pl.Binary()).cast(pl.String())
+    except pl.exceptions.PolarsError:  # invalid UTF-8 somewhere: find the page(s)
+        return pl.Series([_utf8_or_none(b) for b in bodies], dtype=pl.String())
 
 
 def _utf8_or_none(body: bytes) -> str | None:
