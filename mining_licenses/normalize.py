@@ -9,14 +9,17 @@ only per-record Python is pulling values out of the dicts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from mining_licenses import _wire, gazetteer
@@ -499,9 +502,13 @@ def _dict_page(body: bytes, index: int) -> pl.DataFrame:
     return frame.select(pl.lit(index, pl.Int64()).alias(_PAGE), pl.all())
 
 
-def _fast_pages(bodies: list[bytes], first: int) -> tuple[pl.DataFrame | None, list[int]]:
+def _fast_pages(
+    bodies: list[bytes], first: int, cut: _Cut
+) -> tuple[pl.DataFrame | None, list[int]]:
     """Read pages with polars' JSON reader; return their raw rows and the pages it refused."""
-    flat, nested, braces, refused = _read_flat(bodies, first)
+    flat = _read_flat(cut)
+    refused, braces = set(cut.refused), cut.braces
+    nested = cut.nested if flat is not None else sorted([*cut.nested, *cut.pages])
     parts = [] if flat is None else [flat]
     if nested:
         text = _page_text([bodies[i - first] for i in nested])
@@ -565,17 +572,25 @@ def _doubtful_locations(rows: pl.DataFrame) -> set[int]:
     return set(doubtful[_PAGE])
 
 
-def _read_flat(
-    bodies: list[bytes], first: int
-) -> tuple[pl.DataFrame | None, list[int], int | None, set[int]]:
-    """Read the records of pages shaped ``{"results": [...], "pagination": {...}}`` as NDJSON.
+@dataclasses.dataclass(frozen=True)
+class _Cut:
+    """A batch of pages cut into one NDJSON line per record (see :func:`_cut`)."""
 
-    The pages' ``results`` arrays are cut into one line per record at ``},{``.
-    A cut inside a string or a nested value leaves a line that is not one JSON
-    object, and the reader refuses the lot; so it does for anything but objects.
-    Return the rows (or None), the pages left for :func:`_read_nested`, how
-    many ``{`` and ``[`` the records hold (see :func:`_doubtful_rows`), and the
-    pages refused (see ``_DOUBTFUL_PAGE``).
+    lines: bytes
+    line_page: npt.NDArray[np.int64]  # the page of each line
+    pages: list[int]  # the pages cut
+    nested: list[int]  # pages for _read_nested: not shaped like the API's
+    braces: int | None  # { and [ in the records; None if they hold escapes
+    refused: set[int]  # pages for the dict path (see _DOUBTFUL_PAGE)
+
+
+def _cut(bodies: list[bytes], first: int) -> _Cut:
+    """Cut pages shaped ``{"results": [...], "pagination": {...}}`` into record lines.
+
+    Each page's ``results`` array is cut at ``},{`` (``}, {``). A cut inside a
+    string or a nested value leaves a line that is not one JSON object, which
+    the reader refuses; so it does for records that are not objects. Pure byte
+    work, done for the next batch while polars reads this one.
     """
     middles: list[memoryview] = []
     shaped: list[int] = []
@@ -593,7 +608,7 @@ def _read_flat(
             shaped.append(page)
             middles.append(memoryview(body)[head.end() : end])
     if not middles:
-        return None, nested, None, set()
+        return _Cut(b"", np.zeros(0, dtype=np.int64), [], nested, None, set())
     joined = b"\n".join(middles)
     ends = np.cumsum([len(m) + 1 for m in middles])  # one past each page's newline
     escapes = b"\\" in joined
@@ -606,17 +621,24 @@ def _read_flat(
     joined = joined.replace(b"},{", b"}\n{")
     if b"}, {" in middles[0].tobytes():  # the API's separator (a wrong cut: a read error)
         joined = joined.replace(b"}, {", b"}\n {")
-    try:
-        rows = pl.read_ndjson(joined, schema=_RECORD_SCHEMA)
-    except (pl.exceptions.PolarsError, OSError, ValueError):
-        return None, sorted(nested + shaped), None, set()
     breaks = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == ord("\n"))
     line_page = np.searchsorted(ends, np.concatenate(([0], breaks + 1)), side="right")
-    if rows.height != line_page.size:
-        return None, sorted(nested + shaped), None, set()
-    pages_of_lines = pl.Series(_PAGE, np.asarray(shaped, dtype=np.int64)[line_page])
-    rows = rows.with_columns(pages_of_lines, pl.lit(value=False).alias(_NOT_OBJECT))
-    return rows, nested, braces, refused
+    pages = np.asarray(shaped, dtype=np.int64)[line_page]
+    return _Cut(joined, pages, shaped, nested, braces, refused)
+
+
+def _read_flat(cut: _Cut) -> pl.DataFrame | None:
+    """Read the record lines of ``cut``; None if the reader refuses any."""
+    if not cut.lines:
+        return None
+    try:
+        rows = pl.read_ndjson(cut.lines, schema=_RECORD_SCHEMA)
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+    if rows.height != cut.line_page.size:
+        return None
+    pages_of_lines = pl.Series(_PAGE, cut.line_page)
+    return rows.with_columns(pages_of_lines, pl.lit(value=False).alias(_NOT_OBJECT))
 
 
 def _read_nested(
@@ -671,9 +693,17 @@ def _utf8_or_none(body: bytes) -> str | None:
 def _pages_frame(bodies: list[bytes]) -> pl.DataFrame:
     """Return the raw text columns of every page's records, in order, with ``__page``."""
     parts: list[pl.DataFrame] = []
-    for first in range(0, len(bodies), _PAGES_PER_READ):
-        batch = bodies[first : first + _PAGES_PER_READ]
-        frame, refused = _fast_pages(batch, first)
+    starts = range(0, len(bodies), _PAGES_PER_READ)
+    batches = [(bodies[first : first + _PAGES_PER_READ], first) for first in starts]
+    done = []
+    # cut the next batch (byte work, holding the GIL) while polars reads this one
+    with ThreadPoolExecutor(1) as helper:
+        upcoming = helper.submit(_cut, *batches[0]) if batches else None
+        for i, batch in enumerate(batches):
+            cut = upcoming.result() if upcoming is not None else _cut(*batch)
+            upcoming = helper.submit(_cut, *batches[i + 1]) if i + 1 < len(batches) else None
+            done.append(_fast_pages(*batch, cut))
+    for frame, refused in done:
         if refused:
             logger.debug("pages %s take the dict path", refused)
         chunk = [] if frame is None else [frame]
