@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -16,11 +17,13 @@ from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses.store import (
     _catalog,
     _diff,
+    bundled_sample_path,
     changes,
     diff_snapshots,
     history,
     list_snapshots,
     read_snapshot,
+    read_snapshot_meta,
     write_snapshot,
 )
 
@@ -49,13 +52,13 @@ def test_listing_reads_each_footer_once(
     for path in sorted(store.glob("*.parquet"))[:5]:
         (folder / path.name).write_bytes(path.read_bytes())
     reads: list[str] = []
-    real = _catalog.read_snapshot_meta
+    real = _catalog._snapshot_meta
 
     def counting(path: Path) -> object:
         reads.append(Path(path).name)
         return real(path)
 
-    monkeypatch.setattr(_catalog, "read_snapshot_meta", counting)
+    monkeypatch.setattr(_catalog, "_snapshot_meta", counting)
     first = list_snapshots(folder)
     assert len(reads) == 5
     assert list_snapshots(folder).equals(first)
@@ -67,6 +70,21 @@ def test_listing_reads_each_footer_once(
     again = list_snapshots(folder)
     assert reads[5:] == [touched.name]
     assert again["path"].to_list() == first["path"].to_list()[:4]
+
+
+def test_footer_entries_read_from_bytes_equal_pyarrow(store: Path, tmp_path: Path) -> None:
+    for path in [bundled_sample_path(), *sorted(store.glob("*.parquet"))[:3]]:
+        entries = _catalog._footer_entries(path)
+        assert entries is not None
+        metadata = pq.read_metadata(path).metadata
+        assert entries == {key: metadata[key] for key in entries}
+        assert _catalog._snapshot_meta(path) == read_snapshot_meta(path)
+    plain = tmp_path / "plain.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(plain)
+    assert _catalog._footer_entries(plain) is None
+    short = tmp_path / "short.parquet"
+    short.write_bytes(b"PAR1")
+    assert _catalog._footer_entries(short) is None
 
 
 def test_listing_is_oldest_first_with_provenance(store: Path) -> None:

@@ -83,6 +83,30 @@ def test_select_outside_the_pages_is_refused(
         normalize_pages(sample_pages[:140], select=[(0, 0), bad])
 
 
+def test_spaced_pages_are_read_by_the_json_reader(caplog: pytest.LogCaptureFixture) -> None:
+    records = sample.generate_records(300)
+    spaced = [
+        json.dumps({"results": records[at : at + PAGE], "pagination": {"offset": at}}).encode()
+        for at in range(0, len(records), PAGE)
+    ]
+    with caplog.at_level(logging.DEBUG, logger="mining_licenses.normalize"):
+        assert_same(spaced)
+    assert not [r for r in caplog.records if "dict path" in r.getMessage()]
+
+
+def test_a_value_reads_the_same_whatever_the_batch() -> None:
+    # a nested value sends the dict path field by field; the other values must not change
+    odd = record(wiup_code=1e16, license_number=116.0, company_name={"odd": [1, 2.5]})
+    alone = normalize_records([record(wiup_code=1e16, license_number=116.0)], fetched_at=FETCHED)
+    batch = normalize_records(
+        [record(wiup_code=1e16, license_number=116.0), odd], fetched_at=FETCHED
+    )
+    assert batch.drop(s.ISSUES).row(0) == alone.drop(s.ISSUES).row(0)  # but the duplicate
+    assert batch[s.WIUP_CODE].to_list() == ["10000000000000000"] * 2
+    assert batch[s.LICENSE_NUMBER].to_list() == ["116"] * 2
+    assert batch[s.COMPANY_NAME][1] == '{"odd": [1, 2.5]}'
+
+
 def test_envelopes_and_spacing_the_reader_takes_differently() -> None:
     records = [record(), record(wiup_code="3411003442014023", location="Paser")]
     compact = pages_of(records, separators=(",", ":"))
