@@ -659,8 +659,8 @@ def _read_nested(
     refused |= {i for i, bad in zip(pages, empty, strict=True) if bad}
     rows = (
         read.with_columns(pl.Series(_PAGE, pages, dtype=pl.Int64()))
-        .filter(results.is_not_null())
-        .explode(_wire.RESULTS, empty_as_null=False, keep_nulls=True)
+        .filter(results.list.len() > 0)  # an empty page gives no row (nor does a null one)
+        .explode(_wire.RESULTS)  # a null record gives a null row: not an object
         .with_columns(results.is_null().alias(_NOT_OBJECT))
         .unnest(_wire.RESULTS)
     )
