@@ -30,8 +30,10 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Every benchmark, then the README's tables from benchmarks/results/ (BENCH_ARGS=--quick: smaller).
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_table.py
 
 # Regenerate the committed sample snapshot in data/sample/ (deterministic).
 sample: $(STAMP)

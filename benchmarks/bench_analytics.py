@@ -5,13 +5,13 @@ Run: ``.venv/bin/python benchmarks/bench_analytics.py [--rows N] [--repeat R] [-
 Each analytics function runs on the same synthetic canonical frame (1M rows by
 default, built vectorised and deterministically) as polars and as pandas; the
 pandas side is the group-by code an analyst would write for the same answer,
-vectorised where pandas allows (issue lists are exploded, not looped over).
-Conversions between the two are done once, outside the timings. Reported per
-function: best wall time of ``--repeat`` runs, the ratio pandas / polars
-(target: 5x or more), and the peak memory each side adds during one call,
-measured in a fresh interpreter per function and side (resident high-water
-mark, see ``_measure.py``; "nan" where the platform cannot reset it). Both
-sides run alternately, so a machine shared with other work slows both alike.
+vectorised where pandas allows (issue lists are exploded, not looped over;
+``expiry_schedule`` groups on the quarter and labels the groups afterwards;
+``concentration`` keeps the null-province group, as ours does). Both answers
+are checked equal (sorted by their keys, floats to 1e-9) before timing.
+Conversions between the two are done once, outside the timings. Timing and
+memory follow ``_measure.py``: warm-up, at least five alternating runs (min
+and median), peak memory per side in a fresh interpreter. Target: 5x.
 """
 
 from __future__ import annotations
@@ -20,12 +20,8 @@ import argparse
 import datetime as dt
 import json
 import math
-import os
-import platform
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,14 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
-import psutil
+from polars.testing import assert_frame_equal
 
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses.geo import to_geodataframe
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import measure
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._measure import MIN_REPEAT, alternate, case, child_json, measure, write_results
 
 AS_OF = dt.date(2026, 8, 1)
 FETCHED_AT = dt.datetime(2026, 8, 1, 6, 0, tzinfo=dt.UTC)
@@ -186,25 +182,25 @@ def gpd_expiring_soon(gdf: Any) -> Any:
 
 
 def pd_expiry_schedule(df: pd.DataFrame) -> pd.DataFrame:
+    """Group on (bucket, quarter) first, then label the few groups."""
     as_of = pd.Timestamp(AS_OF)
     expiry = df[s.EXPIRY_DATE]
     usable = expiry.notna() & ~_pd_flagged(df, EXPIRY_FLAGS)
     order = np.where(~usable, 2, np.where(expiry < as_of, 0, 1))
-    period = expiry.dt.to_period("Q")
-    label = np.select(
-        [order == 0, order == 2], [an.EXPIRED_BUCKET, an.NO_DATE_BUCKET], period.astype(str)
-    )
-    start = period.dt.start_time.where(order == 1)
-    keys = pd.DataFrame({"order": order, an.PERIOD: label, an.PERIOD_START: start})
+    quarter = expiry.dt.to_period("Q").where(order == 1)
     out = (
         df[[s.AREA_HA]]
-        .join(keys)
-        .groupby(["order", an.PERIOD, an.PERIOD_START], dropna=False, sort=False)
+        .assign(order=order, quarter=quarter)
+        .groupby(["order", "quarter"], dropna=False, sort=True)
         .agg(licenses=(s.AREA_HA, "size"), licensed_area_ha=(s.AREA_HA, "sum"))
         .reset_index()
-        .sort_values(["order", an.PERIOD_START])
     )
-    return out.drop(columns="order")
+    label = out["quarter"].astype(str).str.replace("Q", "-Q", regex=False)
+    out[an.PERIOD] = np.select(
+        [out["order"] == 0, out["order"] == 2], [an.EXPIRED_BUCKET, an.NO_DATE_BUCKET], label
+    )
+    out[an.PERIOD_START] = out["quarter"].dt.start_time
+    return out[[an.PERIOD, an.PERIOD_START, an.LICENSES, s.AREA_HA]]
 
 
 def pd_area_by_province(df: pd.DataFrame) -> pd.DataFrame:
@@ -248,23 +244,25 @@ def pd_area_by_company(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def pd_concentration(df: pd.DataFrame) -> pd.DataFrame:
-    per_company = df.groupby([s.PROVINCE, s.COMPANY_KEY], sort=False)[s.AREA_HA].sum().reset_index()
-    per_company = per_company.sort_values(s.AREA_HA, ascending=False)
-    grouped = per_company.groupby(s.PROVINCE, sort=True)[s.AREA_HA]
-    total = grouped.sum()
-    per_company["share"] = per_company[s.AREA_HA] / per_company[s.PROVINCE].map(total)
-    shares = per_company.groupby(s.PROVINCE, sort=True)["share"]
-    out = pd.DataFrame(
-        {
-            an.COMPANIES: grouped.size(),
-            s.AREA_HA: total,
-            an.HHI: shares.apply(lambda x: ((100 * x) ** 2).sum()),
-            **{
-                col: shares.apply(lambda x, k=k: x.head(k).sum())
-                for k, col in an.TOP_SHARES.items()
-            },
-        }
+    """Area per (province, company), then per province; null provinces are a group too."""
+    per_company = (
+        df.groupby([s.PROVINCE, s.COMPANY_KEY], dropna=False, sort=False)[s.AREA_HA]
+        .sum()
+        .reset_index()
     )
+    known = per_company[per_company[s.COMPANY_KEY].notna()].sort_values(
+        s.AREA_HA, ascending=False, kind="stable"
+    )
+    grouped = known.groupby(s.PROVINCE, dropna=False, sort=True)[s.AREA_HA]
+    total = grouped.sum()
+    out = pd.DataFrame({an.COMPANIES: grouped.size(), s.AREA_HA: total})
+    out[an.HHI] = (known[s.AREA_HA] ** 2).groupby(known[s.PROVINCE], dropna=False).sum()
+    out[an.HHI] = out[an.HHI] * 10_000 / total**2
+    for k, col in an.TOP_SHARES.items():
+        out[col] = grouped.head(k).groupby(known[s.PROVINCE], dropna=False).sum() / total
+    unattributed = per_company[per_company[s.COMPANY_KEY].isna()]
+    out[an.UNATTRIBUTED_AREA] = unattributed.groupby(s.PROVINCE, dropna=False)[s.AREA_HA].sum()
+    out[an.UNATTRIBUTED_AREA] = out[an.UNATTRIBUTED_AREA].fillna(0.0)
     return out.reset_index()
 
 
@@ -401,123 +399,99 @@ CASES: list[Case] = [
 ]
 
 
-def best_times(
-    ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int
-) -> tuple[float, float]:
-    """Best wall times of both sides, run alternately so both see the same load."""
-    ours()  # warm up: imports, caches, thread pools
-    theirs()
-    best_ours = best_theirs = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        ours()
-        best_ours = min(best_ours, time.perf_counter() - started)
-        started = time.perf_counter()
-        theirs()
-        best_theirs = min(best_theirs, time.perf_counter() - started)
-    return best_ours, best_theirs
+# ------------------------------------------------------------------ equality
+_KEYS: dict[str, list[str]] = {
+    "expiring_soon": [s.WIUP_CODE, s.EXPIRY_DATE, an.DAYS_TO_EXPIRY],
+    "expiry_schedule(quarter)": [an.PERIOD],
+    "area_by_province(by=commodity)": [s.PROVINCE, s.COMMODITY],
+    "area_by_company": [s.COMPANY_KEY],
+    "concentration(by=province)": [s.PROVINCE],
+    "license_age_stats(by=commodity)": [s.COMMODITY],
+    "quality_report": ["section", "item", "value"],
+}
 
 
-def child_peak(data_path: Path, case: int, side: int) -> float:
-    """Peak memory of one run, measured in a fresh interpreter (bytes)."""
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--child",
-        str(data_path),
-        str(case),
-        str(side),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
+def _as_polars(result: Any) -> pl.DataFrame:
+    if isinstance(result, pl.DataFrame):
+        return result
+    frame = pd.DataFrame(result).drop(columns="geometry", errors="ignore")
+    for column in frame.columns:  # lists and arrays in object columns as Python lists
+        values = frame[column]
+        if values.dtype == object and any(isinstance(v, list | np.ndarray) for v in values):
+            frame[column] = [list(v) if isinstance(v, list | np.ndarray) else None for v in values]
+    return pl.from_pandas(frame)
 
 
-def run_child(data_path: Path, case: int, side: int) -> int:
-    """In the child: load the data, prepare its form, run once warm on a slice, then measure."""
+def check_equal(name: str, ours: Any, theirs: Any) -> None:
+    """Assert both sides' answers agree: same rows (sorted by key), same values."""
+    mine, other = _as_polars(ours), _as_polars(theirs)
+    base = name.removesuffix("(GeoDataFrame)")
+    keys = _KEYS[base]
+    columns = keys if base == "expiring_soon" else mine.columns
+    other = other.select(columns).cast(mine.select(columns).schema, strict=False)
+    if base == "quality_report":
+        other = other.with_columns(pl.col("value").fill_null(""))
+        mine = mine.with_columns(pl.col("value").fill_null(""))
+    # a company without a commodity: [] in ours, missing (NaN) after pandas' join
+    lists = [c for c in columns if isinstance(mine.schema[c], pl.List)]
+    other = other.with_columns(pl.col(c).fill_null(pl.lit([], mine.schema[c])) for c in lists)
+    mine, other = (f.select(columns).sort(keys, nulls_last=True) for f in (mine, other))
+    assert_frame_equal(mine, other, check_exact=False, rel_tol=1e-9, abs_tol=1e-6)
+
+
+def run_child(data_path: Path, number: int, side: int) -> None:
+    """In a fresh interpreter: load the data in the side's form, warm up, measure one call."""
     data = Data(pl.read_parquet(data_path))
-    function = CASES[case][1 + side]
+    name, *functions = CASES[number]
+    function = functions[side]
     function(Data(data.frame.head(1000)))  # imports and thread pools, outside the measure
-    if side == 1 or "GeoDataFrame" in CASES[case][0]:
-        _ = data.pandas if "GeoDataFrame" not in CASES[case][0] else data.geo
-    _, _, peak_mib = measure(lambda: function(data))
-    print(math.nan if peak_mib is None else peak_mib * MIB)
-    return 0
+    if "GeoDataFrame" in name:
+        _ = data.geo
+    elif side == 1:
+        _ = data.pandas
+    _, seconds, peak = measure(lambda: function(data))
+    print(json.dumps({"peak_mib": peak, "seconds": seconds}))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
+    parser.add_argument("--quick", action="store_true", help="100,000 rows")
     parser.add_argument("--json", type=Path, help="also write the results here as JSON")
     parser.add_argument("--no-geo", action="store_true", help="skip the GeoDataFrame case")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        path, case, side = args.child
-        return run_child(Path(path), int(case), int(side))
-
-    started = time.perf_counter()
-    data = Data(synthetic_frame(args.rows))
-    _ = data.pandas
-    print(
-        f"{args.rows:,} synthetic rows built in {time.perf_counter() - started:.1f} s "
-        f"(polars {pl.__version__}, pandas {pd.__version__}, {platform.machine()}, "
-        f"{psutil.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}); "
-        f"best of {args.repeat}"
-    )
+        path, number, side = args.child
+        run_child(Path(path), int(number), int(side))
+        return 0
+    rows = 100_000 if args.quick else args.rows
+    data = Data(synthetic_frame(rows))
+    _ = data.pandas, data.geo
     cases = [c for c in CASES if not (args.no_geo and "GeoDataFrame" in c[0])]
-
     results = []
-    header = (
-        f"{'function':<32} {'polars s':>9} {'pandas s':>9} {'ratio':>7} "
-        f"{'polars MiB':>11} {'pandas MiB':>11}"
-    )
-    print(header)
-    print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
         data_path = Path(tmp) / "frame.parquet"
-        if not args.no_memory:
-            data.frame.write_parquet(data_path)
-        for number, (name, ours, theirs) in enumerate(cases):
-            ours_time, theirs_time = best_times(
-                lambda ours=ours: ours(data), lambda theirs=theirs: theirs(data), args.repeat
+        data.frame.write_parquet(data_path)
+        for name, ours, theirs in cases:
+            check_equal(name, ours(data), theirs(data))
+            times = alternate(
+                {"polars": lambda o=ours: o(data), "pandas": lambda t=theirs: t(data)},
+                repeat=args.repeat,
             )
-            peaks = (
-                (math.nan, math.nan)
-                if args.no_memory
-                else (child_peak(data_path, number, 0), child_peak(data_path, number, 1))
-            )
-            ratio = theirs_time / ours_time
-            results.append(
-                {
-                    "function": name,
-                    "polars_seconds": ours_time,
-                    "pandas_seconds": theirs_time,
-                    "ratio": ratio,
-                    "polars_peak_mib": peaks[0] / MIB,
-                    "pandas_peak_mib": peaks[1] / MIB,
-                }
-            )
-            print(
-                f"{name:<32} {ours_time:>9.3f} {theirs_time:>9.3f} {ratio:>6.1f}x "
-                f"{peaks[0] / MIB:>11.1f} {peaks[1] / MIB:>11.1f}"
-            )
-    print(
-        "ratio = pandas / polars (best wall times, run alternately); MiB = peak resident "
-        "memory added by one call in a fresh process"
-    )
-    if args.json:
-        payload = {
-            "rows": args.rows,
-            "repeat": args.repeat,
-            "polars": pl.__version__,
-            "pandas": pd.__version__,
-            "cpus": psutil.cpu_count(),
-            "load_average": os.getloadavg()[0],
-            "results": results,
-        }
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+            peaks: dict[str, float | None] = {"polars": math.nan, "pandas": math.nan}
+            if not args.no_memory:
+                number = CASES.index((name, ours, theirs))
+                for side, key in ((0, "polars"), (1, "pandas")):
+                    command = [__file__, "--child", str(data_path), str(number), str(side)]
+                    peaks[key] = child_json(command)["peak_mib"]
+            row = case(name, ours="polars", baseline="pandas", times=times, peaks=peaks, target=5.0)
+            results.append(row)
+            print(f"  {name}: done", flush=True)
+    size = f"{rows:,} synthetic canonical rows; baseline pandas {pd.__version__}"
+    write_results(args.json, "analytics", size, results)
     return 0
 
 

@@ -6,8 +6,10 @@ do not share an interpreter lock. The baseline is what a notebook would write:
 one ``httpx.Client``, one page after another. The client runs at 4, 8 and 16
 requests in flight, journal on (as users run it). For each side: wall time,
 the ideal ``ceil(pages / in_flight) x latency`` and the ratio to it (target:
-within 1.3x), the speed-up over the sequential loop, requests and credits,
-and peak memory (each side in its own subprocess, so the figures are clean).
+within 1.3x), the speed-up over the sequential loop and peak memory. Both
+sides' records are checked equal before timing; timing and memory follow
+``_measure.py`` (alternating runs, min and median, memory per side in a
+fresh process).
 
 Run: ``python benchmarks/bench_client.py [--latency 0.05] [--json OUT]``
 """
@@ -29,12 +31,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # imported up front: the figures measure the sweep, not the imports
 import httpx
 
-from benchmarks._measure import fmt_mib, measure
+from benchmarks._measure import MIN_REPEAT, alternate, case, child_json, measure, write_results
 from mining_licenses.client import SectorsClient
 
 ENDPOINT = "/v2/mining/licenses/"
 IN_FLIGHT = (4, 8, 16)
-REPEAT = 3
+SEQUENTIAL = "sequential"
 TARGET_RATIO = 1.3
 
 SERVER = textwrap.dedent(
@@ -50,7 +52,7 @@ SERVER = textwrap.dedent(
 )
 
 
-def sequential(url: str) -> int:
+def sequential(url: str) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     offset: int | None = 0
     with httpx.Client(timeout=30) as http:
@@ -60,10 +62,10 @@ def sequential(url: str) -> int:
             body = response.json()
             records += body["results"]
             offset = body["pagination"]["next_offset"]
-    return len(records)
+    return records
 
 
-def client(url: str, in_flight: int) -> int:
+def client(url: str, in_flight: int) -> list[dict[str, Any]]:
     with (
         tempfile.TemporaryDirectory() as journal,
         SectorsClient(
@@ -72,87 +74,80 @@ def client(url: str, in_flight: int) -> int:
     ):
         result = api.fetch_all()
         assert result.complete, result
-        return len(result.records)
+        return list(result.records)
 
 
-def _one_side(side: str, url: str, repeat: int) -> dict[str, Any]:
-    def run() -> int:
-        return sequential(url) if side == "sequential" else client(url, int(side))
+def run(side: str, url: str) -> list[dict[str, Any]]:
+    return (
+        sequential(url)
+        if side == SEQUENTIAL
+        else client(url, int(side.rsplit("x", maxsplit=1)[-1]))
+    )
 
-    best, peak, rows = math.inf, 0.0, 0
-    for _ in range(repeat):
-        rows, seconds, mib = measure(run)
-        best = min(best, seconds)
-        peak = max(peak, mib or 0.0)
-    return {"side": side, "records": rows, "seconds": best, "peak_mib": peak or None}
+
+def _canonical(records: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, default=str) for r in records)
+
+
+def _child(side: str, url: str) -> None:
+    """In a fresh interpreter: one warm-up sweep, then one measured sweep."""
+    run(side, url)
+    records, seconds, peak = measure(lambda: run(side, url))
+    print(json.dumps({"peak_mib": peak, "seconds": seconds, "records": len(records)}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request")
     parser.add_argument("--records", type=int, default=4200)
-    parser.add_argument("--repeat", type=int, default=REPEAT, help="best of this many")
+    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
+    parser.add_argument("--quick", action="store_true", help="1,200 records")
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
     parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--side", help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.side:
-        print(json.dumps(_one_side(args.side, args.url, args.repeat)))
+    if args.child:
+        _child(*args.child)
         return
-
+    records = 1200 if args.quick else args.records
     root = str(Path(__file__).resolve().parent.parent)
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(args.latency), str(args.records)],
+        [sys.executable, "-c", SERVER, str(args.latency), str(records)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=root,
     )
+    sides = [SEQUENTIAL, *(f"client x{n}" for n in IN_FLIGHT)]
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
-        rows = []
-        for side in ("sequential", *map(str, IN_FLIGHT)):
-            command = [sys.executable, __file__, "--side", side, "--url", url]
-            out = subprocess.run(
-                [*command, "--repeat", str(args.repeat)],
-                check=True, capture_output=True, text=True, cwd=root,
-            ).stdout  # fmt: skip
-            rows.append(json.loads(out.strip().splitlines()[-1]))
+        expected = _canonical(sequential(url))
+        for side in sides[1:]:
+            assert _canonical(client(url, int(side.split("x")[-1]))) == expected, side
+        times = alternate({side: lambda x=side: run(x, url) for side in sides}, repeat=args.repeat)
+        peaks: dict[str, float | None] = dict.fromkeys(sides, math.nan)
+        if not args.no_memory:
+            for side in sides:
+                peaks[side] = child_json([__file__, "--child", side, url])["peak_mib"]
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-    pages = math.ceil(rows[0]["records"] / 30)
-    sequential_seconds = rows[0]["seconds"]
-    print(
-        f"full sweep: {rows[0]['records']:,} records, {pages} pages of 30, "
-        f"{args.latency * 1000:.0f} ms per request (best of {args.repeat})"
-    )
-    header = (
-        f"{'side':<16}{'seconds':>9}{'ideal':>8}{'ratio':>7}{'speed-up':>10}{'peak memory':>14}"
-    )
-    print(header)
-    print("-" * len(header))
-    ok = True
-    for row in rows:
-        in_flight = 1 if row["side"] == "sequential" else int(row["side"])
-        row["in_flight"] = in_flight
-        row["pages"] = pages
-        row["ideal_seconds"] = math.ceil(pages / in_flight) * args.latency
-        row["ratio_to_ideal"] = row["seconds"] / row["ideal_seconds"]
-        row["speedup_vs_sequential"] = sequential_seconds / row["seconds"]
-        label = "sequential" if in_flight == 1 else f"client x{in_flight}"
-        if in_flight > 1:
-            ok &= row["ratio_to_ideal"] <= TARGET_RATIO
-        print(
-            f"{label:<16}{row['seconds']:>9.2f}{row['ideal_seconds']:>8.2f}"
-            f"{row['ratio_to_ideal']:>7.2f}{row['speedup_vs_sequential']:>9.1f}x"
-            f"{fmt_mib(row['peak_mib']):>14}"
+    pages = math.ceil(records / 30)
+    rows = []
+    for side in sides[1:]:
+        in_flight = int(side.split("x")[-1])
+        ideal = math.ceil(pages / in_flight) * args.latency
+        to_ideal = min(times[side]) / ideal
+        note = (
+            f"{to_ideal:.2f}x the ideal {ideal:.2f} s (target at most {TARGET_RATIO}x: "
+            f"{'met' if to_ideal <= TARGET_RATIO else 'missed'})"
         )
-    print(f"target: client within {TARGET_RATIO}x of ideal: {'met' if ok else 'NOT met'}")
-    if args.json:
-        figures = {"latency": args.latency, "repeat": args.repeat, "rows": rows}
-        args.json.write_text(json.dumps(figures, indent=2))
+        rows.append(
+            case(f"{side} vs sequential", ours=side, baseline=SEQUENTIAL, times=times,
+                 peaks=peaks, note=note)
+        )  # fmt: skip
+    size = f"{records:,} records, {pages} pages of 30, {args.latency * 1000:.0f} ms per request"
+    write_results(args.json, "client", size, rows)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ column, input order). Ours starts from the canonical polars frame and writes
 GeoParquet 1.1 with a bbox covering column, Hilbert-ordered rows, ZSTD and
 provenance, so it does more work for the same rows. The input is the
 deterministic synthetic registry (``sample.generate_records(N)`` normalised),
-built once and handed to each side as a plain Parquet file; building it is not
-timed. Every measurement runs in its own subprocess so that peak memory
-(resident high-water mark above the process's start) belongs to that call.
+built once; building it is not timed.
 
-Targets (issue 4): write no slower than geopandas, read at least as fast, file
-at most 0.8x the size.
+Both files are read back and checked to hold the same rows (sorted by
+``wiup_code``, same values and points) before timing; reads are checked
+against each other the same way. Timing and memory follow ``_measure.py``.
+
+Targets (issue 4): write no slower than geopandas, read at least as fast
+(speed-up >= 1), file at most 0.8x the size.
 
 Run: ``python benchmarks/bench_store.py [--records N] [--repeat R] [--json OUT]``
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
+import math
 import sys
 import tempfile
 from pathlib import Path
@@ -28,12 +30,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._measure import best_of, fmt_mib
+import geopandas as gpd
+import polars as pl
 
-SIDES = {
-    "write": ("write_snapshot", "gdf.to_parquet"),
-    "read": ("read_snapshot (polars)", "read_snapshot (geopandas)", "geopandas.read_parquet"),
-}
+from benchmarks._measure import MIN_REPEAT, alternate, case, child_json, measure, write_results
+from mining_licenses import schema as s
+from mining_licenses.geo import points_from_frame
+from mining_licenses.store import read_snapshot, write_snapshot
+
+WRITE = ("write_snapshot", "gdf.to_parquet")
+READ = ("read_snapshot (polars)", "read_snapshot (geopandas)", "geopandas.read_parquet")
 
 
 def build_input(records: int, path: Path) -> None:
@@ -44,125 +50,129 @@ def build_input(records: int, path: Path) -> None:
     frame.write_parquet(path)
 
 
-def _write_side(side: str, source: Path, work: Path, repeat: int) -> dict[str, Any]:
-    import polars as pl
+class Work:
+    """The input in both forms and a folder for the files written."""
 
-    from mining_licenses.geo import points_from_frame
-    from mining_licenses.schema import CRS
-    from mining_licenses.store import write_snapshot
+    def __init__(self, source: Path, folder: Path) -> None:
+        self.frame = pl.read_parquet(source).rechunk()  # one chunk, as normalize_records gives
+        # A notebook's GeoDataFrame (numpy-backed pandas): geopandas.read_parquet cannot
+        # read back the file of geo.to_geodataframe's pyarrow-backed one.
+        self.gdf = gpd.GeoDataFrame(
+            self.frame.to_pandas(), geometry=points_from_frame(self.frame), crs=s.CRS
+        )
+        self.folder = folder
+        self.count = 0
 
-    frame = pl.read_parquet(source).rechunk()  # one chunk, as normalize_records returns it
-    counter = iter(range(10_000))
-    if side == "write_snapshot":
+    def target(self, stem: str) -> Path:
+        self.count += 1
+        return self.folder / f"{stem}{self.count}"
 
-        def run() -> Path:
-            return write_snapshot(frame, store=work / f"ours{next(counter)}")
+    def write(self, side: str) -> Path:
+        if side == WRITE[0]:
+            return write_snapshot(self.frame, store=self.target("ours"))
+        path = self.target("geopandas").with_suffix(".parquet")
+        self.gdf.to_parquet(path)
+        return path
 
-    else:
-        import geopandas as gpd
-
-        # A notebook's GeoDataFrame (numpy-backed pandas). geo.to_geodataframe's
-        # pyarrow-backed one writes, but geopandas.read_parquet cannot read that file
-        # back (pandas cannot parse the 'large_list<...>[pyarrow]' dtype it records).
-        gdf = gpd.GeoDataFrame(frame.to_pandas(), geometry=points_from_frame(frame), crs=CRS)
-        del frame
-
-        def run() -> Path:
-            path = work / f"geopandas{next(counter)}.parquet"
-            gdf.to_parquet(path)
-            return path
-
-    seconds, peak = best_of(run, repeat)
-    out = run()
-    return {"bytes": out.stat().st_size, "seconds": seconds, "peak_mib": peak, "file": str(out)}
-
-
-def _read_side(side: str, file: Path, repeat: int) -> dict[str, Any]:
-    import geopandas as gpd
-
-    from mining_licenses.store import read_snapshot
-
-    def run() -> int:
-        if side == "geopandas.read_parquet":
-            return len(gpd.read_parquet(file))
+    def read(self, side: str, files: dict[str, Path]) -> Any:
+        if side == READ[2]:
+            return gpd.read_parquet(files[WRITE[1]])
         as_ = "geopandas" if "geopandas" in side else "polars"
-        return len(read_snapshot(file, as_=as_))
-
-    seconds, peak = best_of(run, repeat)
-    return {"rows": run(), "seconds": seconds, "peak_mib": peak}
+        return read_snapshot(files[WRITE[0]], as_=as_)
 
 
-def _child(argv: list[str]) -> None:
-    kind, side, path, work, repeat = argv
-    if kind == "write":
-        result = _write_side(side, Path(path), Path(work), int(repeat))
+def _rows(data: Any) -> pl.DataFrame:
+    """Canonical columns and the point of each row, sorted: order-free comparison."""
+    if isinstance(data, pl.DataFrame):
+        frame = data
     else:
-        result = _read_side(side, Path(path), int(repeat))
-    print(json.dumps(result))
-
-
-def _run_child(*args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
+        frame = pl.from_pandas(
+            data.drop(columns="geometry").assign(
+                **{s.LONGITUDE: data.geometry.x, s.LATITUDE: data.geometry.y}
+            )
+        )
+    columns = [s.WIUP_CODE, s.LICENSE_NUMBER, s.COMPANY_NAME, s.AREA_HA, s.LONGITUDE, s.LATITUDE]
+    out = frame.select(columns).cast({s.AREA_HA: pl.Float64(), s.LONGITUDE: pl.Float64()})
+    return out.with_columns(pl.col(s.LONGITUDE, s.LATITUDE).fill_nan(None)).sort(
+        columns, nulls_last=True
     )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def check_equal(work: Work, files: dict[str, Path]) -> None:
+    """Both files, read by geopandas and by us, hold the same rows."""
+    expected = _rows(work.frame)
+    for side in READ:
+        assert _rows(work.read(side, files)).equals(expected), side
+    assert _rows(gpd.read_parquet(files[WRITE[0]])).equals(expected), "ours read by geopandas"
+
+
+def run_child(kind: str, side: str, source: Path, folder: Path) -> None:
+    """In a fresh interpreter: one warm-up call, then one measured call."""
+    work = Work(source, folder)
+    files = {name: next(folder.glob(f"first-{i}*")) for i, name in enumerate(WRITE)}
+    if kind == "write":
+        work.write(side)
+        _, seconds, peak = measure(lambda: work.write(side))
+    else:
+        del work.gdf  # the read side holds only what it reads
+        work.read(side, files)
+        _, seconds, peak = measure(lambda: work.read(side, files))
+    print(json.dumps({"peak_mib": peak, "seconds": seconds}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
+    parser.add_argument("--quick", action="store_true", help="100,000 records")
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
     parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(args.child)
+        kind, side, source, folder = args.child
+        run_child(kind, side, Path(source), Path(folder))
         return
-
+    records = 100_000 if args.quick else args.records
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        source = work / "input.parquet"
-        print(f"building {args.records:,} synthetic licenses ...", flush=True)
-        build_input(args.records, source)
-        rows: list[dict[str, Any]] = []
-        files: dict[str, dict[str, Any]] = {}
-        for side in SIDES["write"]:
-            result = _run_child("write", side, str(source), str(work), str(args.repeat))
-            files[side] = result
-            rows.append({"step": "write", "side": side, **result})
-        for side in SIDES["read"]:
-            file = files["gdf.to_parquet" if side == "geopandas.read_parquet" else "write_snapshot"]
-            result = _run_child("read", side, file["file"], str(work), str(args.repeat))
-            rows.append({"step": "read", "side": side, "bytes": file["bytes"], **result})
-
-    ours, theirs = files["write_snapshot"], files["gdf.to_parquet"]
-    read = {r["side"]: r["seconds"] for r in rows if r["step"] == "read"}
-    ratios = {
-        "write_time": ours["seconds"] / theirs["seconds"],
-        "read_time_polars": read["read_snapshot (polars)"] / read["geopandas.read_parquet"],
-        "read_time_geopandas": read["read_snapshot (geopandas)"] / read["geopandas.read_parquet"],
-        "size": ours["bytes"] / theirs["bytes"],
-    }
-    print(f"\n{args.records:,} licenses, best of {args.repeat}, each side in its own process\n")
-    print(f"{'step':<6} {'side':<27} {'seconds':>8} {'peak memory':>12} {'file size':>10}")
-    for r in rows:
-        size = f"{r['bytes'] / 2**20:,.1f} MiB"
-        print(
-            f"{r['step']:<6} {r['side']:<27} {r['seconds']:>8.2f} "
-            f"{fmt_mib(r['peak_mib']):>12} {size:>10}"
+        folder = Path(tmp)
+        source = folder / "input.parquet"
+        print(f"building {records:,} synthetic licenses ...", flush=True)
+        build_input(records, source)
+        work = Work(source, folder)
+        files = {}
+        for i, side in enumerate(WRITE):
+            written = work.write(side)
+            files[side] = written.rename(folder / f"first-{i}{written.suffix}")
+        check_equal(work, files)
+        sizes = {side: files[side].stat().st_size for side in WRITE}
+        write_times = alternate(
+            {side: lambda x=side: work.write(x) for side in WRITE}, repeat=args.repeat
         )
-    print(
-        f"\nours / geopandas: write time {ratios['write_time']:.2f}x (target <= 1), "
-        f"read time {ratios['read_time_polars']:.2f}x polars / "
-        f"{ratios['read_time_geopandas']:.2f}x geopandas (target <= 1), "
-        f"size {ratios['size']:.2f}x (target <= 0.8)"
+        read_times = alternate(
+            {side: lambda x=side: work.read(x, files) for side in READ}, repeat=args.repeat
+        )
+        peaks: dict[str, float | None] = dict.fromkeys((*WRITE, *READ), math.nan)
+        if not args.no_memory:
+            del work
+            for kind, sides in (("write", WRITE), ("read", READ)):
+                for side in sides:
+                    command = [__file__, "--child", kind, side, str(source), str(folder)]
+                    peaks[side] = child_json(command)["peak_mib"]
+    ratio = sizes[WRITE[0]] / sizes[WRITE[1]]
+    size_note = (
+        f"file {sizes[WRITE[0]] / 1e6:.1f} MB vs {sizes[WRITE[1]] / 1e6:.1f} MB, "
+        f"{ratio:.2f}x the size (target at most 0.8x: {'met' if ratio <= 0.8 else 'missed'})"
     )
-    if args.json:
-        for r in rows:
-            r.pop("file", None)
-        args.json.write_text(
-            json.dumps({"records": args.records, "rows": rows, "ratios": ratios}, indent=2)
-        )
+    rows = [
+        case("write_snapshot vs gdf.to_parquet", ours=WRITE[0], baseline=WRITE[1],
+             times=write_times, peaks=peaks, target=1.0, note=size_note),
+        case("read_snapshot (polars) vs geopandas.read_parquet", ours=READ[0], baseline=READ[2],
+             times=read_times, peaks=peaks, target=1.0),
+        case("read_snapshot(as_='geopandas') vs geopandas.read_parquet", ours=READ[1],
+             baseline=READ[2], times=read_times, peaks=peaks, target=1.0),
+    ]  # fmt: skip
+    write_results(args.json, "store", f"{records:,} licenses", rows)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
     from mining_licenses.client import SectorsClient, SweepResult
     from mining_licenses.geo import to_geodataframe, to_polars
     from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
-    from mining_licenses.normalize import normalize_records
+    from mining_licenses.normalize import normalize_pages, normalize_records
     from mining_licenses.report import render_report, write_report
     from mining_licenses.store import (
         SnapshotDiff,
@@ -82,6 +82,7 @@ _LAZY: dict[str, str] = {
     "license_age_stats": "mining_licenses.analytics",
     "list_snapshots": "mining_licenses.store",
     "load_licenses": "mining_licenses.loader",
+    "normalize_pages": "mining_licenses.normalize",
     "normalize_records": "mining_licenses.normalize",
     "prune": "mining_licenses.store",
     "pull": "mining_licenses.loader",
@@ -147,6 +148,7 @@ __all__ = [
     "license_age_stats",
     "list_snapshots",
     "load_licenses",
+    "normalize_pages",
     "normalize_records",
     "prune",
     "pull",

@@ -9,7 +9,7 @@ by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
 """
 
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
-from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, diff_snapshots
+from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, changes, diff_snapshots
 from mining_licenses.store._export import EXPORT_FORMATS, export
 from mining_licenses.store._provenance import (
     SOURCES,
@@ -32,6 +32,7 @@ __all__ = [
     "SnapshotDiff",
     "SnapshotMeta",
     "bundled_sample_path",
+    "changes",
     "diff_snapshots",
     "export",
     "find_snapshot",
