@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from mining_licenses import companies
 from mining_licenses import schema as s
 from mining_licenses.normalize import normalize_records
 from mining_licenses.sample import generate_records
@@ -75,6 +76,7 @@ def build_store(folder: Path, days: int, *, seed: int = SEED) -> Path:
             taken += new
         when = day_time(day)
         frame = frame.with_columns(pl.lit(when).cast(s.COLUMNS[s.FETCHED_AT]).alias(s.FETCHED_AT))
+        frame = companies.with_company_keys(frame)  # keys as a pull of that day assigns them
         meta = {"source": "sample", "synthetic": True, "complete": True, "fetched_at": when}
         write_snapshot(frame, store=folder, meta=meta)
     return folder
@@ -84,7 +86,10 @@ def cached_store(days: int, *, seed: int = SEED) -> Path:
     """The store of ``days`` snapshots in the temporary folder, built on first use."""
     from mining_licenses import __version__
 
-    folder = Path(tempfile.gettempdir()) / f"mining-licenses-history-{days}d-{seed}-{__version__}"
+    # the layout version (-2: company keys assigned per day) is in the name: a changed builder
+    # never reuses a store built by the old one
+    name = f"mining-licenses-history-{days}d-{seed}-{__version__}-{s.SCHEMA_VERSION}-2"
+    folder = Path(tempfile.gettempdir()) / name
     done = folder / ".complete"
     if not done.exists():
         for stale in folder.glob("*.parquet") if folder.exists() else []:

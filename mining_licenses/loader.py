@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config, companies
+from mining_licenses import schema as s
 from mining_licenses._config import SOURCES, Source
 from mining_licenses._errors import (
     ConfigurationError,
@@ -94,7 +95,7 @@ def sample_frame() -> pl.DataFrame:
         SyntheticDataWarning,
         stacklevel=4,
     )
-    return companies.with_company_keys(read_snapshot(bundled_sample_path()))
+    return read_snapshot(bundled_sample_path())
 
 
 @dataclass(frozen=True, repr=False)
@@ -283,8 +284,14 @@ def fetch_licenses(
 def _finish(
     frame: pl.DataFrame, meta: SnapshotMeta, filters: dict[str, Any]
 ) -> tuple[pl.DataFrame, SnapshotMeta]:
-    """Apply ``filters`` locally (keys learned over the whole frame first) and note them in meta."""
-    frame = apply_filters(companies.with_company_keys(frame), filters, as_of=frame_as_of(frame))
+    """Apply ``filters`` locally and note them in meta.
+
+    A snapshot written under an older schema gets its company keys learnt
+    anew over the whole frame first (the rule changed in schema 1.1).
+    """
+    if meta.schema_version != s.SCHEMA_VERSION:
+        frame = companies.with_company_keys(frame)
+    frame = apply_filters(frame, filters, as_of=frame_as_of(frame))
     if not filters:
         return frame, meta
     total = frame.height if meta.complete else None  # what the API would have counted

@@ -17,7 +17,8 @@ from typing import Final
 
 import polars as pl
 
-SCHEMA_VERSION: Final = "1.0"
+#: 1.1: ``company_key`` learnt from the data (name -> slug), ``invalid_text:<field>``.
+SCHEMA_VERSION: Final = "1.1"
 
 # ---------------------------------------------------------------- API fields
 WIUP_CODE: Final = "wiup_code"

@@ -379,3 +379,22 @@ def test_readme_example_passes_mypy_strict_as_written() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_company_keys_are_learnt_anew_only_for_snapshots_of_an_older_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mining_licenses.normalize import normalize_records
+    from mining_licenses.store import write_snapshot
+
+    frame = normalize_records(registry([(0, 0, True), (0, 4, False)]))
+    stale = frame.with_columns(pl.lit("stale").alias(s.COMPANY_KEY))
+    meta = {"source": "api", "complete": True}
+    with monkeypatch.context() as old:
+        old.setattr(s, "SCHEMA_VERSION", "1.0")
+        write_snapshot(stale, store=tmp_path / "old", meta=meta)
+    write_snapshot(stale, store=tmp_path / "new", meta=meta)
+    relearnt = load_licenses(source="snapshot", store=tmp_path / "old", as_="polars")
+    kept = load_licenses(source="snapshot", store=tmp_path / "new", as_="polars")
+    assert sorted(relearnt[s.COMPANY_KEY].unique()) == sorted(frame[s.COMPANY_KEY].unique())
+    assert kept[s.COMPANY_KEY].unique().to_list() == ["stale"]  # this schema's keys are trusted
