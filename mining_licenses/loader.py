@@ -36,8 +36,6 @@ from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses._wire import is_loopback
 from mining_licenses.analytics._inputs import resolve_as_of
 from mining_licenses.client import PullOptions
-from mining_licenses.geo import to_geodataframe
-from mining_licenses.normalize import normalize_records
 from mining_licenses.store import (
     SnapshotMeta,
     bundled_sample_path,
@@ -188,6 +186,7 @@ def pull(
     if write or opts.resume:
         _check_store(store)
     from mining_licenses.client import SectorsClient  # httpx: only when pulling
+    from mining_licenses.normalize import normalize_records
 
     with SectorsClient(
         api_key,
@@ -464,6 +463,8 @@ def load_licenses(
     )
     if as_ == "polars":
         return frame
+    from mining_licenses.geo import to_geodataframe  # geopandas: only for a GeoDataFrame
+
     gdf = to_geodataframe(frame)
     gdf.attrs[ATTRS_KEY] = meta.to_json()
     return gdf

@@ -17,6 +17,7 @@ from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses.store import (
     _catalog,
     _diff,
+    _footer,
     bundled_sample_path,
     changes,
     diff_snapshots,
@@ -74,17 +75,17 @@ def test_listing_reads_each_footer_once(
 
 def test_footer_entries_read_from_bytes_equal_pyarrow(store: Path, tmp_path: Path) -> None:
     for path in [bundled_sample_path(), *sorted(store.glob("*.parquet"))[:3]]:
-        entries = _catalog._footer_entries(path)
+        entries = _footer.footer_entries(path)
         assert entries is not None
         metadata = pq.read_metadata(path).metadata
         assert entries == {key: metadata[key] for key in entries}
         assert _catalog._snapshot_meta(path) == read_snapshot_meta(path)
     plain = tmp_path / "plain.parquet"
     pl.DataFrame({"a": [1]}).write_parquet(plain)
-    assert _catalog._footer_entries(plain) is None
+    assert _footer.footer_entries(plain) is None
     short = tmp_path / "short.parquet"
     short.write_bytes(b"PAR1")
-    assert _catalog._footer_entries(short) is None
+    assert _footer.footer_entries(short) is None
 
 
 def test_listing_is_oldest_first_with_provenance(store: Path) -> None:

@@ -129,7 +129,7 @@ def test_lone_surrogate_in_a_record_is_kept_flagged_and_never_blocks_a_pull(
 
         replica.hook = None
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("mining_licenses.loader.normalize_records", unforeseen)
+            patch.setattr("mining_licenses.normalize.normalize_records", unforeseen)
             with pytest.raises(SchemaError, match="journal was discarded"):
                 pull(api_key=KEY, base_url=replica.url, store=store, progress=False)
         assert not list((store / "journal").rglob("page-*.json"))

@@ -34,6 +34,7 @@ from mining_licenses.store import (
     read_snapshot_meta,
     write_snapshot,
 )
+from mining_licenses.store import _footer as footer
 from mining_licenses.store import _geoparquet as gp
 
 FETCHED = dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.UTC)
@@ -373,8 +374,8 @@ def test_geoparquet_with_wrong_types(folder: Path) -> None:
     path = _snapshot_named(folder)
     table, geo = gp.to_table(canonical_frame())
     table = table.set_column(0, s.WIUP_CODE, pl.Series([1, 2, 3, None], dtype=pl.Int64).to_arrow())
-    gp.write_table(table, path, {gp.GEO_KEY: gp.encode_json(geo)})
-    with pytest.raises(SnapshotError, match="wiup_code is int64"):
+    gp.write_table(table, path, {footer.GEO_KEY: footer.encode_json(geo)})
+    with pytest.raises(SnapshotError, match="wiup_code is Int64, expected String"):
         read_snapshot(path)
 
 

@@ -28,7 +28,6 @@ import polars as pl
 
 from mining_licenses.normalize import _columns as c
 from mining_licenses.normalize._canonical import ADVISORY_ISSUES, canonical
-from mining_licenses.normalize._pages import pages_frame, positions
 from mining_licenses.normalize._records import records_frame
 
 __all__ = ["ADVISORY_ISSUES", "normalize_pages", "normalize_records"]
@@ -131,6 +130,8 @@ def normalize_pages(
     >>> frame.select("wiup_code", "cnc", "longitude", "geometry_source").row(0)
     ('3411003442014022', 'CNC', 116.123, 'api_point')
     """
+    from mining_licenses.normalize._pages import pages_frame, positions  # numpy: only here
+
     pages = [bytes(b) for b in bodies]
     frame = pages_frame(pages)
     if select is not None:

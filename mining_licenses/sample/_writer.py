@@ -13,7 +13,8 @@ from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import SnapshotError
 from mining_licenses.normalize import normalize_records
 from mining_licenses.sample._generate import SAMPLE_FETCHED_AT, generate_records
-from mining_licenses.store._geoparquet import META_KEY, read_footer, to_parts, write_table
+from mining_licenses.store._footer import META_KEY, read_metadata
+from mining_licenses.store._geoparquet import to_parts, write_table
 from mining_licenses.store._names import snapshot_files, snapshot_stem
 from mining_licenses.store._provenance import SnapshotMeta, file_metadata, resolve_meta
 
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 def _is_sample(path: Path) -> bool:
     try:
-        _, metadata = read_footer(path)
+        metadata = read_metadata(path)
         return bool(json.loads(metadata[META_KEY]).get("source") == "sample")
     except (SnapshotError, KeyError, ValueError):
         return False

@@ -26,7 +26,7 @@ from mining_licenses import schema as s
 from mining_licenses._atomic import TEMP_SUFFIX
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
 from mining_licenses._filters import FilterValue, validate_filters
-from mining_licenses.store._geoparquet import GEO_KEY, META_KEY, check_geo, encode_json
+from mining_licenses.store._footer import META_KEY, check_geo, encode_json, footer_entries
 from mining_licenses.store._names import PREFIX, snapshot_files
 from mining_licenses.store._provenance import SnapshotMeta, read_snapshot_meta, utc
 
@@ -60,62 +60,9 @@ _footers: dict[str, tuple[_StatKey, dict[str, Any] | SnapshotError]] = {}
 _footers_lock = threading.Lock()
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
-        value >>= 7
-        if not value:
-            return bytes(out)
-
-
-# A footer key-value entry in Thrift's compact encoding: 0x18 (field 1, binary), the
-# key's length and bytes, 0x18 (field 2, binary), the value's length and bytes, 0x00.
-_ENTRIES: Final = {key: b"\x18" + _varint(len(key)) + key + b"\x18" for key in (META_KEY, GEO_KEY)}
-_MAGIC: Final = b"PAR1"
-
-
-def _footer_entries(path: Path) -> dict[bytes, bytes] | None:
-    """Return the provenance and ``geo`` entries of a snapshot's footer, or None.
-
-    A Parquet file ends with its footer, the footer's length and ``PAR1``.
-    Reading those bytes and finding the two entries in them takes a tenth of
-    the time of parsing the whole footer (row groups, statistics) with
-    pyarrow, which matters for a store of a thousand snapshots. Anything
-    unexpected returns None, and the caller reads the footer with pyarrow.
-    """
-    try:
-        with path.open("rb") as file:
-            file.seek(-8, os.SEEK_END)
-            tail = file.read(8)
-            size = int.from_bytes(tail[:4], "little")
-            if tail[4:] != _MAGIC or size + 8 > file.tell():
-                return None
-            file.seek(-8 - size, os.SEEK_END)
-            footer = file.read(size)
-    except OSError:
-        return None
-    entries = {}
-    for key, prefix in _ENTRIES.items():
-        at = footer.rfind(prefix)  # the entries follow the row groups: the last match
-        if at < 0:
-            return None
-        length, shift, at = 0, 0, at + len(prefix)
-        while at < len(footer) and shift < 35:
-            length |= (footer[at] & 0x7F) << shift
-            shift, at = shift + 7, at + 1
-            if not footer[at - 1] & 0x80:
-                break
-        end = at + length
-        if end >= len(footer) or footer[end] != 0:  # the entry's stop byte
-            return None
-        entries[key] = footer[at:end]
-    return entries
-
-
 def _snapshot_meta(path: Path) -> SnapshotMeta:
     """Return the provenance of a snapshot, from the footer's bytes where they read cleanly."""
-    entries = _footer_entries(path)
+    entries = footer_entries(path)
     if entries is not None:
         try:
             check_geo(path, entries)

@@ -21,19 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
-import pyarrow as pa
 
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, OutputExistsError, SnapshotError
-from mining_licenses.geo import points_from_frame, to_polars
-from mining_licenses.store._geoparquet import (
-    BBOX,
-    canonical_arrow_schema,
-    to_parts,
-    to_table,
-    write_table,
-)
 from mining_licenses.store._provenance import (
     ATTRS_KEY,
     SnapshotMeta,
@@ -45,15 +36,20 @@ from mining_licenses.store._provenance import (
     write_sidecar,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the writers' numpy, pyarrow and GDAL are imported when they write
     import geopandas as gpd
+    import pyarrow as pa
 
 logger = logging.getLogger(__name__)
 
 
 def as_frame(data: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
     """Return the canonical polars frame of ``data`` (a GeoDataFrame's geometry wins)."""
-    return data if isinstance(data, pl.DataFrame) else to_polars(data)
+    if isinstance(data, pl.DataFrame):
+        return data
+    from mining_licenses.geo import to_polars
+
+    return to_polars(data)
 
 
 #: Name of the CSV column holding the point as WKT (GDAL's CSV driver reads it).
@@ -79,6 +75,8 @@ def write_ogr(frame: pl.DataFrame, path: Path, info: SnapshotMeta, driver: str) 
     (GeoJSON keeps only the description; :func:`export` adds a sidecar).
     """
     import pyogrio
+
+    from mining_licenses.store._geoparquet import BBOX, canonical_arrow_schema, to_table
 
     table, _ = to_table(frame)
     # GDAL's Arrow interface wants plain strings, not polars' string views.
@@ -107,6 +105,8 @@ def write_csv(frame: pl.DataFrame, path: Path, info: SnapshotMeta) -> None:
     """Write ``frame`` as CSV: canonical columns, ``issues`` joined, the point as WKT."""
     import shapely
 
+    from mining_licenses.geo import points_from_frame
+
     points = points_from_frame(frame)
     wkt = shapely.to_wkt(points, rounding_precision=-1)
     frame.with_columns(
@@ -118,6 +118,8 @@ def write_csv(frame: pl.DataFrame, path: Path, info: SnapshotMeta) -> None:
 
 def write_geoparquet(frame: pl.DataFrame, path: Path, info: SnapshotMeta) -> None:
     """Write ``frame`` as GeoParquet, the snapshot layout, ``info`` as its provenance block."""
+    from mining_licenses.store._geoparquet import to_parts, write_table
+
     parts, geo = to_parts(frame)
     write_table(parts, path, file_metadata(info, geo))
 

@@ -21,12 +21,10 @@ types and sees plain ``string``, ``list<string>``, ``date32`` and
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import IO, Any, Final
 
 import numpy as np
@@ -35,13 +33,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mining_licenses import schema as s
-from mining_licenses._errors import SchemaError, SnapshotError, shorten
+from mining_licenses._errors import SchemaError, shorten
 
 logger = logging.getLogger(__name__)
 
-GEO_KEY: Final = b"geo"
-#: File-metadata key of the package's provenance block (JSON).
-META_KEY: Final = b"mining_licenses"
 GEOPARQUET_VERSION: Final = "1.1.0"
 BBOX: Final = "bbox"
 BBOX_FIELDS: Final = ("xmin", "ymin", "xmax", "ymax")
@@ -317,89 +312,3 @@ def write_table(
             writer.write_table(part, row_group_size=ROW_GROUP_ROWS)
             part = upcoming.result()
         writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
-
-
-def encode_json(value: Mapping[str, Any]) -> bytes:
-    """Compact, key-sorted JSON: the same value always gives the same bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def read_footer(path: Path) -> tuple[pq.FileMetaData, dict[bytes, bytes]]:
-    """Return the Parquet footer of ``path`` and its key-value metadata.
-
-    Raises
-    ------
-    SnapshotError
-        If the file is missing, unreadable, truncated or not Parquet.
-    """
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        msg = f"Snapshot {path} {what}; list the store with list_snapshots()."
-        raise SnapshotError(msg)
-    try:
-        footer = pq.read_metadata(path)
-    except (OSError, pa.ArrowException) as err:
-        msg = (
-            f"Snapshot {path} is not a readable Parquet file ({err}). It may be truncated "
-            "(an interrupted copy) or not Parquet at all: delete it or restore it."
-        )
-        raise SnapshotError(msg) from err
-    return footer, dict(footer.metadata or {})
-
-
-def check_geo(path: Path, metadata: Mapping[bytes, bytes]) -> dict[str, Any]:
-    """Return the ``geo`` metadata of ``path`` after checking what the reader relies on."""
-    raw = metadata.get(GEO_KEY)
-    if raw is None:
-        msg = (
-            f"Snapshot {path} is Parquet but not GeoParquet (no 'geo' metadata); "
-            "snapshots are written by write_snapshot()."
-        )
-        raise SnapshotError(msg)
-    try:
-        geo = json.loads(raw)
-        column = geo["columns"][geo["primary_column"]]
-        encoding = column["encoding"]
-    except (ValueError, KeyError, TypeError) as err:
-        msg = f"Snapshot {path} has malformed 'geo' metadata ({err!r})."
-        raise SnapshotError(msg) from err
-    if geo["primary_column"] != s.GEOMETRY or encoding != "WKB":
-        msg = (
-            f"Snapshot {path} stores its geometry as {geo['primary_column']!r} in "
-            f"{encoding!r}; expected {s.GEOMETRY!r} in WKB."
-        )
-        raise SnapshotError(msg)
-    return dict(geo)
-
-
-def check_columns(path: Path, footer: pq.FileMetaData, columns: list[str]) -> None:
-    """Raise SnapshotError unless ``columns`` exist in the file with castable types."""
-    schema = footer.schema.to_arrow_schema()
-    expected = {f.name: f.type for f in arrow_schema()}
-    missing = [c for c in columns if c not in schema.names]
-    if missing:
-        msg = (
-            f"Snapshot {path} lacks the column(s) {', '.join(missing)}: it was not written "
-            "by this package's write_snapshot() or comes from an incompatible schema."
-        )
-        raise SnapshotError(msg)
-    wrong = [
-        f"{c} is {schema.field(c).type}, expected {expected[c]}"
-        for c in columns
-        if not _same_kind(schema.field(c).type, expected[c])
-    ]
-    if wrong:
-        msg = f"Snapshot {path} has columns of the wrong type: {'; '.join(wrong)}."
-        raise SnapshotError(msg)
-
-
-def _same_kind(actual: pa.DataType, expected: pa.DataType) -> bool:
-    """Tell whether ``actual`` reads as ``expected`` (string/large_string/string_view alike)."""
-    text = (pa.string(), pa.large_string(), pa.string_view())
-    if expected in text:
-        return actual in text
-    if pa.types.is_list(expected) or pa.types.is_large_list(expected):
-        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _same_kind(
-            actual.value_type, expected.value_type
-        )
-    return bool(actual == expected)

@@ -26,12 +26,10 @@ from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses._filters import FilterValue, validate_filters
-from mining_licenses.store._geoparquet import GEO_KEY, check_geo, encode_json, read_footer
+from mining_licenses.store._footer import GEO_KEY, META_KEY, check_geo, encode_json, read_metadata
 
 logger = logging.getLogger(__name__)
 
-#: File-metadata key of the package's provenance block (JSON).
-META_KEY: Final = b"mining_licenses"
 #: Key of the provenance dict in a GeoDataFrame's ``attrs`` (set by ``load_licenses``).
 ATTRS_KEY: Final = "mining_licenses"
 SOURCES: Final = ("api", "sample", "replica", "unknown")
@@ -152,7 +150,7 @@ def read_snapshot_meta(path: str | os.PathLike[str]) -> SnapshotMeta:
     True
     """
     path = Path(path)
-    _, metadata = read_footer(path)
+    metadata = read_metadata(path)
     check_geo(path, metadata)
     raw = metadata.get(META_KEY)
     if raw is None:

@@ -32,16 +32,8 @@ from mining_licenses import _config
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError
-from mining_licenses.geo import to_geodataframe
 from mining_licenses.store._catalog import list_snapshots
-from mining_licenses.store._export import as_frame
-from mining_licenses.store._geoparquet import (
-    check_columns,
-    check_geo,
-    read_footer,
-    to_parts,
-    write_table,
-)
+from mining_licenses.store._footer import check_columns, check_geo, read_metadata
 from mining_licenses.store._names import snapshot_files, snapshot_stem
 from mining_licenses.store._provenance import (
     SnapshotMeta,
@@ -96,6 +88,10 @@ def write_snapshot(
     >>> path.name
     'licenses_20261101T060000Z.parquet'
     """
+    # the writer's numpy and pyarrow are imported here, not by readers of the store
+    from mining_licenses.store._export import as_frame
+    from mining_licenses.store._geoparquet import to_parts, write_table
+
     frame = as_frame(data)
     parts, geo = to_parts(frame)
     info = resolve_meta(meta, frame)
@@ -194,9 +190,8 @@ def read_snapshot(
         raise ConfigurationError(msg)
     needed = list(dict.fromkeys(wanted + ([s.LONGITUDE, s.LATITUDE] if as_ == "geopandas" else [])))
     file = _resolve(path, store)
-    footer, metadata = read_footer(file)
-    check_geo(file, metadata)
-    check_columns(file, footer, needed)
+    check_geo(file, read_metadata(file))
+    check_columns(file, needed)
     try:
         frame = pl.read_parquet(file, columns=needed).select(
             pl.col(c).cast(s.COLUMNS[c], strict=True) for c in needed
@@ -206,6 +201,8 @@ def read_snapshot(
         raise SnapshotError(msg) from err
     if as_ == "polars":
         return frame
+    from mining_licenses.geo import to_geodataframe
+
     return to_geodataframe(frame).drop(columns=[c for c in needed if c not in wanted])
 
 
