@@ -58,6 +58,8 @@ KABUPATEN: Final = "Kabupaten"
 KOTA: Final = "Kota"
 
 _DATA = "data/gazetteer"
+#: What a match carries of its regency.
+_REGENCY: Final = (CODE, NAME, KIND, schema.PROVINCE, schema.LONGITUDE, schema.LATITUDE)
 
 #: Other names in use, folded like any lookup key, mapped to a regency code.
 #: Renamed regencies, official one-word spellings and common short forms.
@@ -152,15 +154,7 @@ def _compact(expr: pl.Expr) -> pl.Expr:
 @functools.cache
 def _match_table() -> pl.DataFrame:
     """Return key -> regency rows: every bare name plus the aliases."""
-    table = _regencies().select(
-        _compact(pl.col(BARE_NAME)).alias("key"),
-        CODE,
-        NAME,
-        KIND,
-        schema.PROVINCE,
-        schema.LONGITUDE,
-        schema.LATITUDE,
-    )
+    table = _regencies().select(_compact(pl.col(BARE_NAME)).alias("key"), *_REGENCY)
     aliases = pl.DataFrame(
         {"key": list(_ALIASES), CODE: list(_ALIASES.values())},
         schema={"key": pl.String, CODE: pl.String},
@@ -255,12 +249,7 @@ def _resolve(unique: pl.DataFrame) -> pl.DataFrame:
             "_pos",
             "_province",
             "_via_prefix",
-            CODE,
-            NAME,
-            KIND,
-            schema.PROVINCE,
-            schema.LONGITUDE,
-            schema.LATITUDE,
+            *_REGENCY,
         )
         .unique(["_pair", "_pos", CODE], keep="first", maintain_order=True)
         # A prefixed reading beats the whole-text reading of the same part.

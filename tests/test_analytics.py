@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SchemaError
-from mining_licenses.analytics._quality import QUALITY_COLUMNS
+from mining_licenses.analytics.columns import QUALITY_COLUMNS
 from mining_licenses.cli._tables import (
     csv_ready,
     render_table,

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
-from mining_licenses.analytics.columns import (
-    AGE_MAX,
-    AGE_MEAN,
-    AGE_MEDIAN,
-    AGE_MIN,
-    AGE_P10,
-    AGE_P90,
-    AGE_STATS_COLUMNS,
-    EXPIRED_SHARE,
-    LICENSES,
-    MISSING_DATES,
-    REMAINING_MEDIAN,
-    TENURE_MEDIAN,
-)
+from mining_licenses.analytics import columns as col
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-_AGE: Final = "__age"
-_TENURE: Final = "__tenure"
-_REMAINING: Final = "__remaining"
-_USABLE: Final = "__usable"
-_EXPIRED: Final = "__expired"
+# working columns (the leading underscores keep them clear of real ones)
+_AGE, _TENURE, _REMAINING, _USABLE, _EXPIRED = (
+    f"__{name}" for name in ("age", "tenure", "remaining", "usable", "expired")
+)
 
 
 def license_age_stats(
@@ -99,7 +85,7 @@ def license_age_stats(
     """
     function = "license_age_stats"
     frame, _ = inp.load(df, [s.EFFECTIVE_DATE, s.EXPIRY_DATE, s.ISSUES], function=function, by=by)
-    keys = inp.group_columns(frame, by, function=function, reserved=AGE_STATS_COLUMNS)
+    keys = inp.group_columns(frame, by, function=function, reserved=col.AGE_STATS_COLUMNS)
     day = inp.resolve_as_of(frame, as_of, function=function)
     today = pl.lit(day)
     effective, expiry = pl.col(s.EFFECTIVE_DATE), pl.col(s.EXPIRY_DATE)
@@ -118,19 +104,22 @@ def license_age_stats(
         frame,
         keys,
         [
-            pl.len().alias(LICENSES),
-            age.mean().alias(AGE_MEAN),
-            age.median().alias(AGE_MEDIAN),
-            age.quantile(0.1, interpolation="linear").alias(AGE_P10),
-            age.quantile(0.9, interpolation="linear").alias(AGE_P90),
-            age.min().alias(AGE_MIN),
-            age.max().alias(AGE_MAX),
-            pl.col(_TENURE).filter(usable).median().alias(TENURE_MEDIAN),
-            pl.col(_REMAINING).filter(usable & ~pl.col(_EXPIRED)).median().alias(REMAINING_MEDIAN),
-            expired.mean().alias(EXPIRED_SHARE),
-            (~usable).sum().alias(MISSING_DATES),
+            pl.len().alias(col.LICENSES),
+            age.mean().alias(col.AGE_MEAN),
+            age.median().alias(col.AGE_MEDIAN),
+            age.quantile(0.1, interpolation="linear").alias(col.AGE_P10),
+            age.quantile(0.9, interpolation="linear").alias(col.AGE_P90),
+            age.min().alias(col.AGE_MIN),
+            age.max().alias(col.AGE_MAX),
+            pl.col(_TENURE).filter(usable).median().alias(col.TENURE_MEDIAN),
+            pl.col(_REMAINING)
+            .filter(usable & ~pl.col(_EXPIRED))
+            .median()
+            .alias(col.REMAINING_MEDIAN),
+            expired.mean().alias(col.EXPIRED_SHARE),
+            (~usable).sum().alias(col.MISSING_DATES),
         ],
         columns=prepared,
     )
     out = out.sort(keys, nulls_last=True, maintain_order=True) if keys else out
-    return inp.finish(out, inp.key_schema(frame, keys) | AGE_STATS_COLUMNS)
+    return inp.finish(out, inp.key_schema(frame, keys) | col.AGE_STATS_COLUMNS)

@@ -12,22 +12,7 @@ import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
-from mining_licenses.analytics.columns import (
-    AREA_BY_COMPANY_COLUMNS,
-    AREA_BY_PROVINCE_COLUMNS,
-    AREA_SHARE,
-    COMMODITY_LIST,
-    COMPANIES,
-    CONCENTRATION_COLUMNS,
-    HHI,
-    LICENSES,
-    MEAN_AREA,
-    MEDIAN_AREA,
-    PROVINCE_COUNT,
-    RANK,
-    TOP_SHARES,
-    UNATTRIBUTED_AREA,
-)
+from mining_licenses.analytics import columns as col
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -83,7 +68,7 @@ def area_by_province(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) 
     frame, _ = inp.load(df, [s.PROVINCE, s.AREA_HA], function=function, by=by)
     keys = [
         s.PROVINCE,
-        *inp.group_columns(frame, by, function=function, reserved=AREA_BY_PROVINCE_COLUMNS),
+        *inp.group_columns(frame, by, function=function, reserved=col.AREA_BY_PROVINCE_COLUMNS),
     ]
     area = pl.col(s.AREA_HA)
     out = (
@@ -91,13 +76,13 @@ def area_by_province(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) 
             frame,
             keys,
             [
-                pl.len().alias(LICENSES),
+                pl.len().alias(col.LICENSES),
                 area.sum(),
-                area.mean().alias(MEAN_AREA),
-                area.median().alias(MEDIAN_AREA),
+                area.mean().alias(col.MEAN_AREA),
+                area.median().alias(col.MEDIAN_AREA),
             ],
         )
-        .with_columns(_share(area, area.sum()).alias(AREA_SHARE))
+        .with_columns(_share(area, area.sum()).alias(col.AREA_SHARE))
         .sort(
             [s.AREA_HA, *keys],
             descending=[True] + [False] * len(keys),
@@ -105,7 +90,7 @@ def area_by_province(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) 
             maintain_order=True,
         )
     )
-    return inp.finish(out, inp.key_schema(frame, keys) | AREA_BY_PROVINCE_COLUMNS)
+    return inp.finish(out, inp.key_schema(frame, keys) | col.AREA_BY_PROVINCE_COLUMNS)
 
 
 def area_by_company(
@@ -168,7 +153,7 @@ def area_by_company(
     function = "area_by_company"
     needed = [s.COMPANY_KEY, s.COMPANY_NAME, s.AREA_HA, s.PROVINCE, s.COMMODITY]
     frame, _ = inp.load(df, needed, function=function, by=by)
-    groups = inp.group_columns(frame, by, function=function, reserved=AREA_BY_COMPANY_COLUMNS)
+    groups = inp.group_columns(frame, by, function=function, reserved=col.AREA_BY_COMPANY_COLUMNS)
     if top is not None:
         inp.positive_int(top, name="top", function=function, allow_zero=False)
     keys = [s.COMPANY_KEY, *groups]
@@ -179,22 +164,22 @@ def area_by_company(
         keys,
         [
             name.mode().sort().first(),
-            pl.len().alias(LICENSES),
+            pl.len().alias(col.LICENSES),
             area.sum(),
-            pl.col(s.PROVINCE).drop_nulls().n_unique().alias(PROVINCE_COUNT),
-            pl.col(s.COMMODITY).drop_nulls().unique().sort().alias(COMMODITY_LIST),
+            pl.col(s.PROVINCE).drop_nulls().n_unique().alias(col.PROVINCE_COUNT),
+            pl.col(s.COMMODITY).drop_nulls().unique().sort().alias(col.COMMODITY_LIST),
         ],
     )
     total = area.sum().over(groups) if groups else area.sum()
     rank = area.rank("min", descending=True)
     out = out.with_columns(
-        _share(area, total).alias(AREA_SHARE),
-        (rank.over(groups) if groups else rank).cast(pl.Int64).alias(RANK),
+        _share(area, total).alias(col.AREA_SHARE),
+        (rank.over(groups) if groups else rank).cast(pl.Int64).alias(col.RANK),
     )
     if top is not None:
-        out = out.filter(pl.col(RANK) <= top)
-    out = out.sort([*groups, RANK, s.COMPANY_KEY], nulls_last=True, maintain_order=True)
-    return inp.finish(out, inp.key_schema(frame, keys) | AREA_BY_COMPANY_COLUMNS)
+        out = out.filter(pl.col(col.RANK) <= top)
+    out = out.sort([*groups, col.RANK, s.COMPANY_KEY], nulls_last=True, maintain_order=True)
+    return inp.finish(out, inp.key_schema(frame, keys) | col.AREA_BY_COMPANY_COLUMNS)
 
 
 def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> pl.DataFrame:
@@ -229,7 +214,7 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
     SchemaError
         If a needed column is missing or has the wrong dtype.
     ConfigurationError
-        For a ``by`` that is not a column, or is an output column.
+        For a ``by`` that is not a column, or is ``company_key`` or an output column.
 
     Examples
     --------
@@ -244,7 +229,7 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
     function = "concentration"
     frame, _ = inp.load(df, [s.COMPANY_KEY, s.AREA_HA], function=function, by=by)
     keys = inp.group_columns(
-        frame, by, function=function, reserved=[s.COMPANY_KEY, *CONCENTRATION_COLUMNS]
+        frame, by, function=function, reserved=[s.COMPANY_KEY, *col.CONCENTRATION_COLUMNS]
     )
     # Step 1: area per company (the null key collects the unattributed rows).
     per_company = inp.aggregate(frame, [*keys, s.COMPANY_KEY], [pl.col(s.AREA_HA).sum()])
@@ -256,15 +241,15 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
         per_company,
         keys,
         [
-            known.sum().alias(COMPANIES),
+            known.sum().alias(col.COMPANIES),
             area.sum(),
-            (area * area).sum().alias(HHI),
-            *(area.top_k(k).sum().alias(col) for k, col in TOP_SHARES.items()),
-            pl.col(s.AREA_HA).filter(~known).sum().alias(UNATTRIBUTED_AREA),
+            (area * area).sum().alias(col.HHI),
+            *(area.top_k(k).sum().alias(col) for k, col in col.TOP_SHARES.items()),
+            pl.col(s.AREA_HA).filter(~known).sum().alias(col.UNATTRIBUTED_AREA),
         ],
     ).with_columns(
-        _share(pl.col(HHI) * 10_000, total * total).alias(HHI),
-        *(_share(pl.col(col), total).alias(col) for col in TOP_SHARES.values()),
+        _share(pl.col(col.HHI) * 10_000, total * total).alias(col.HHI),
+        *(_share(pl.col(col), total).alias(col) for col in col.TOP_SHARES.values()),
     )
     out = out.sort(keys, nulls_last=True, maintain_order=True) if keys else out
-    return inp.finish(out, inp.key_schema(frame, keys) | CONCENTRATION_COLUMNS)
+    return inp.finish(out, inp.key_schema(frame, keys) | col.CONCENTRATION_COLUMNS)

@@ -10,16 +10,7 @@ import polars as pl
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses.analytics import _inputs as inp
-from mining_licenses.analytics.columns import (
-    DAYS_TO_EXPIRY,
-    EXPIRED_BUCKET,
-    EXPIRY_SCHEDULE_COLUMNS,
-    FREQUENCIES,
-    LICENSES,
-    NO_DATE_BUCKET,
-    PERIOD,
-    PERIOD_START,
-)
+from mining_licenses.analytics import columns as col
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -116,14 +107,16 @@ def expiring_soon(
     out = (
         (frame.with_row_index(_ROW) if is_geo else frame)
         .filter(expiry.is_between(start, end, closed="both"))
-        .with_columns((expiry - start).dt.total_days().cast(pl.Int64).alias(DAYS_TO_EXPIRY))
+        .with_columns((expiry - start).dt.total_days().cast(pl.Int64).alias(col.DAYS_TO_EXPIRY))
         .sort([s.EXPIRY_DATE, s.WIUP_CODE], nulls_last=True, maintain_order=True)
     )
     if not is_geo:
         return out
     # Take the GeoDataFrame's own rows: its index, geometry and columns stay as given.
     rows = cast("gpd.GeoDataFrame", df).iloc[out[_ROW].to_numpy()].copy()
-    rows[DAYS_TO_EXPIRY] = out[DAYS_TO_EXPIRY].to_pandas(use_pyarrow_extension_array=True).array
+    rows[col.DAYS_TO_EXPIRY] = (
+        out[col.DAYS_TO_EXPIRY].to_pandas(use_pyarrow_extension_array=True).array
+    )
     return rows
 
 
@@ -168,7 +161,7 @@ def expiry_schedule(
     SchemaError
         If a needed column is missing or has the wrong dtype.
     ConfigurationError
-        For a ``freq`` outside ``FREQUENCIES`` or a ``by`` that is not a column.
+        For a ``freq`` outside ``col.FREQUENCIES`` or a ``by`` that is not a column.
 
     Examples
     --------
@@ -183,11 +176,12 @@ def expiry_schedule(
     ['expired', '2026', 'no_date']
     """
     function = "expiry_schedule"
-    if freq not in FREQUENCIES:
-        msg = f"{function}(freq={freq!r}) is not a frequency; use one of: {', '.join(FREQUENCIES)}."
+    if freq not in col.FREQUENCIES:
+        allowed = ", ".join(col.FREQUENCIES)
+        msg = f"{function}(freq={freq!r}) is not a frequency; use one of: {allowed}."
         raise ConfigurationError(msg)
     frame, _ = inp.load(df, [s.EXPIRY_DATE, s.AREA_HA, s.ISSUES], function=function, by=by)
-    keys = inp.group_columns(frame, by, function=function, reserved=EXPIRY_SCHEDULE_COLUMNS)
+    keys = inp.group_columns(frame, by, function=function, reserved=col.EXPIRY_SCHEDULE_COLUMNS)
     start = inp.resolve_as_of(frame, as_of, function=function)
 
     expiry = pl.col(s.EXPIRY_DATE)
@@ -201,19 +195,19 @@ def expiry_schedule(
     order = pl.when(~inp.usable_expiry()).then(2).when(expiry < start).then(0).otherwise(1)
     out = inp.aggregate(
         frame,
-        [*keys, _ORDER, PERIOD, PERIOD_START],
-        [pl.len().alias(LICENSES), pl.col(s.AREA_HA).sum()],
+        [*keys, _ORDER, col.PERIOD, col.PERIOD_START],
+        [pl.len().alias(col.LICENSES), pl.col(s.AREA_HA).sum()],
         columns=[
             *keys,
             s.AREA_HA,
             order.alias(_ORDER),
             pl.when(order == 0)
-            .then(pl.lit(EXPIRED_BUCKET))
+            .then(pl.lit(col.EXPIRED_BUCKET))
             .when(order == 2)
-            .then(pl.lit(NO_DATE_BUCKET))
+            .then(pl.lit(col.NO_DATE_BUCKET))
             .otherwise(label)
-            .alias(PERIOD),
-            pl.when(order == 1).then(expiry.dt.truncate(_TRUNCATE[freq])).alias(PERIOD_START),
+            .alias(col.PERIOD),
+            pl.when(order == 1).then(expiry.dt.truncate(_TRUNCATE[freq])).alias(col.PERIOD_START),
         ],
-    ).sort([*keys, _ORDER, PERIOD_START], nulls_last=True, maintain_order=True)
-    return inp.finish(out, inp.key_schema(frame, keys) | EXPIRY_SCHEDULE_COLUMNS)
+    ).sort([*keys, _ORDER, col.PERIOD_START], nulls_last=True, maintain_order=True)
+    return inp.finish(out, inp.key_schema(frame, keys) | col.EXPIRY_SCHEDULE_COLUMNS)

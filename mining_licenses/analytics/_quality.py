@@ -9,36 +9,12 @@ import polars as pl
 from mining_licenses import companies
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
+from mining_licenses.analytics import columns as col
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-SECTION: Final = "section"
-ITEM: Final = "item"
-VALUE: Final = "value"
-COUNT: Final = "count"
-SHARE: Final = "share"
-
-#: Sections of the report, in the order they appear.
-SECTION_NULLS: Final = "nulls"
-SECTION_ISSUES: Final = "issues"
-SECTION_UNKNOWN: Final = "unknown_values"
-SECTION_PLACEMENT: Final = "placement"
-SECTION_COMPANY_KEYS: Final = "company_keys"
 _COMPANY_COLUMNS: Final = (s.COMPANY_NAME, s.COMPANY_SLUG, s.COMPANY_KEY)
-
-#: ``item`` of the placement rows for records with no geometry.
-NOT_PLACED: Final = "not_placed"
-#: ``item`` of the placement row for a ``geometry_source`` outside the known set.
-OTHER_PLACEMENT: Final = "other"
-
-QUALITY_COLUMNS: Final = {
-    SECTION: pl.String(),
-    ITEM: pl.String(),
-    VALUE: pl.String(),
-    COUNT: pl.Int64(),
-    SHARE: pl.Float64(),
-}
 
 
 def quality_report(df: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
@@ -102,50 +78,52 @@ def quality_report(df: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
     )
     rows = frame.height
     if rows == 0:
-        return pl.DataFrame(schema=QUALITY_COLUMNS)
+        return pl.DataFrame(schema=col.QUALITY_COLUMNS)
 
     ordered = [c for c in s.COLUMNS if c in frame.columns]
     ordered += [c for c in frame.columns if c not in s.COLUMNS]
     nulls = (
         frame.select(ordered)
         .null_count()
-        .unpivot(variable_name=ITEM, value_name=COUNT)
-        .with_columns(pl.lit(SECTION_NULLS).alias(SECTION))
+        .unpivot(variable_name=col.ITEM, value_name=col.COUNT)
+        .with_columns(pl.lit(col.SECTION_NULLS).alias(col.SECTION))
     )
     # A code listed twice in one record still counts that record once.
     issues = (
-        frame.select(pl.col(s.ISSUES).list.unique().explode().alias(ITEM))
+        frame.select(pl.col(s.ISSUES).list.unique().explode().alias(col.ITEM))
         .drop_nulls()
-        .group_by(ITEM)
-        .agg(pl.len().alias(COUNT))
-        .sort([COUNT, ITEM], descending=[True, False])
-        .with_columns(pl.lit(SECTION_ISSUES).alias(SECTION))
+        .group_by(col.ITEM)
+        .agg(pl.len().alias(col.COUNT))
+        .sort([col.COUNT, col.ITEM], descending=[True, False])
+        .with_columns(pl.lit(col.SECTION_ISSUES).alias(col.SECTION))
     )
     unknown = [
         frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
-        .group_by(pl.col(column).alias(VALUE))
-        .agg(pl.len().alias(COUNT))
-        .sort([COUNT, VALUE], descending=[True, False])
-        .with_columns(pl.lit(SECTION_UNKNOWN).alias(SECTION), pl.lit(column).alias(ITEM))
+        .group_by(pl.col(column).alias(col.VALUE))
+        .agg(pl.len().alias(col.COUNT))
+        .sort([col.COUNT, col.VALUE], descending=[True, False])
+        .with_columns(
+            pl.lit(col.SECTION_UNKNOWN).alias(col.SECTION), pl.lit(column).alias(col.ITEM)
+        )
         for column, known in _known_values().items()
     ]
     source = pl.col(s.GEOMETRY_SOURCE)
     placement = frame.select(
         source.eq(s.GEOMETRY_FROM_API).sum().alias(s.GEOMETRY_FROM_API),
         source.eq(s.GEOMETRY_FROM_REGENCY).sum().alias(s.GEOMETRY_FROM_REGENCY),
-        source.is_null().sum().alias(NOT_PLACED),
-        (source.is_not_null() & ~source.is_in(s.GEOMETRY_SOURCES)).sum().alias(OTHER_PLACEMENT),
-    ).unpivot(variable_name=ITEM, value_name=COUNT)
+        source.is_null().sum().alias(col.NOT_PLACED),
+        (source.is_not_null() & ~source.is_in(s.GEOMETRY_SOURCES)).sum().alias(col.OTHER_PLACEMENT),
+    ).unpivot(variable_name=col.ITEM, value_name=col.COUNT)
     placement = placement.filter(
-        (pl.col(ITEM) != OTHER_PLACEMENT) | (pl.col(COUNT) > 0)
-    ).with_columns(pl.lit(SECTION_PLACEMENT).alias(SECTION))
+        (pl.col(col.ITEM) != col.OTHER_PLACEMENT) | (pl.col(col.COUNT) > 0)
+    ).with_columns(pl.lit(col.SECTION_PLACEMENT).alias(col.SECTION))
 
     parts = [nulls, issues, *unknown, placement, *_company_keys(frame)]
     out = pl.concat(
-        [part.with_columns(pl.col(COUNT).cast(pl.Int64)) for part in parts],
+        [part.with_columns(pl.col(col.COUNT).cast(pl.Int64)) for part in parts],
         how="diagonal_relaxed",
-    ).with_columns((pl.col(COUNT) / rows).alias(SHARE))
-    return inp.finish(out, QUALITY_COLUMNS)
+    ).with_columns((pl.col(col.COUNT) / rows).alias(col.SHARE))
+    return inp.finish(out, col.QUALITY_COLUMNS)
 
 
 def _company_keys(frame: pl.DataFrame) -> list[pl.DataFrame]:
@@ -156,12 +134,12 @@ def _company_keys(frame: pl.DataFrame) -> list[pl.DataFrame]:
     conflicts = companies.company_conflicts(named)
     return [
         conflicts.select(
-            pl.lit(SECTION_COMPANY_KEYS).alias(SECTION),
-            pl.col(companies.CONFLICT).alias(ITEM),
+            pl.lit(col.SECTION_COMPANY_KEYS).alias(col.SECTION),
+            pl.col(companies.CONFLICT).alias(col.ITEM),
             pl.format(
                 "{} -> {}", companies.VALUE, pl.col(companies.SEEN_WITH).list.join(", ")
-            ).alias(VALUE),
-            pl.col(companies.LICENSES).alias(COUNT),
+            ).alias(col.VALUE),
+            pl.col(companies.LICENSES).alias(col.COUNT),
         )
     ]
 

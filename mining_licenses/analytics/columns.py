@@ -91,3 +91,30 @@ AGE_STATS_COLUMNS: Final = {
     EXPIRED_SHARE: _FLOAT,
     MISSING_DATES: _INT,
 }
+
+# ------------------------------------------------------- quality_report
+SECTION: Final = "section"
+ITEM: Final = "item"
+VALUE: Final = "value"
+COUNT: Final = "count"
+SHARE: Final = "share"
+
+#: Sections of the report, in the order they appear.
+SECTION_NULLS: Final = "nulls"
+SECTION_ISSUES: Final = "issues"
+SECTION_UNKNOWN: Final = "unknown_values"
+SECTION_PLACEMENT: Final = "placement"
+SECTION_COMPANY_KEYS: Final = "company_keys"
+
+#: ``item`` of the placement rows for records with no geometry.
+NOT_PLACED: Final = "not_placed"
+#: ``item`` of the placement row for a ``geometry_source`` outside the known set.
+OTHER_PLACEMENT: Final = "other"
+
+QUALITY_COLUMNS: Final = {
+    SECTION: pl.String(),
+    ITEM: pl.String(),
+    VALUE: pl.String(),
+    COUNT: pl.Int64(),
+    SHARE: pl.Float64(),
+}

@@ -67,35 +67,27 @@ class CommandParser(argparse.ArgumentParser):
 
 def whole(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
     """Return an argparse type: a whole number within ``low``..``high``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            msg = f"must be a whole number, not {text!r}"
-            raise argparse.ArgumentTypeError(msg) from None
-        _bounds(value, text, low, high)
-        return value
-
-    return parse
+    return lambda text: int(_checked(text, int, "a whole number", low, high))
 
 
 def number(low: float | None = None, high: float | None = None) -> Callable[[str], float]:
     """Return an argparse type: a finite number within ``low``..``high``."""
+    return lambda text: _checked(text, float, "a number", low, high)
 
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            msg = f"must be a number, not {text!r}"
-            raise argparse.ArgumentTypeError(msg) from None
-        if not math.isfinite(value):
-            msg = f"must be a finite number, not {text!r}"
-            raise argparse.ArgumentTypeError(msg)
-        _bounds(value, text, low, high)
-        return value
 
-    return parse
+def _checked(
+    text: str, kind: type[int] | type[float], what: str, low: float | None, high: float | None
+) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        msg = f"must be {what}, not {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not math.isfinite(value):
+        msg = f"must be a finite number, not {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    _bounds(value, text, low, high)
+    return value
 
 
 def _bounds(value: float, text: str, low: float | None, high: float | None) -> None:

@@ -17,7 +17,7 @@ import polars as pl
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
-from mining_licenses.analytics import _quality as q
+from mining_licenses.analytics import columns as q
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -1,17 +1,4 @@
-"""A local stand-in of the upstream endpoint, served over real HTTP on 127.0.0.1.
-
-:class:`Replica` answers ``GET /v2/mining/licenses/`` over any record list (as
-the API sends them) or canonical frame, with the API's filters, ``order_by``,
-``limit``/``offset``, pagination envelope, error statuses and billing rule. It
-can be slowed down and made to misbehave (429 with or without
-``Retry-After``, 500, dropped connections, unstable ordering within ties,
-records inserted or removed between pages, fewer records a page than asked
-for), each settable at any time, and it logs every request it served. A
-:data:`~mining_licenses.replica.Hook` may replace any answer with a
-:class:`~mining_licenses.replica.Raw` one (any status, headers, body, endless
-or trickled) to play a hostile server. The tests, the demo and the benchmarks
-use it; so can anyone who wants to test their own code offline.
-"""
+"""What the replica answers: filters, order, paging, errors, faults (see the package docstring)."""
 
 from __future__ import annotations
 

@@ -67,8 +67,22 @@ class Faults:
     page_cap: int = 0
 
 
+class _Requested:
+    """A request's parameters, and the offset it asked for."""
+
+    params: Mapping[str, str]
+
+    @property
+    def offset(self) -> int | None:
+        """The requested offset (``None`` when unparsable)."""
+        try:
+            return _wire.validate_offset(self.params.get(_wire.OFFSET))
+        except ConfigurationError:
+            return None
+
+
 @dataclass(frozen=True)
-class Exchange:
+class Exchange(_Requested):
     """A request the replica is about to answer, as a :data:`Hook` sees it.
 
     ``status`` and ``body`` are what the replica would send (``status`` is
@@ -79,14 +93,6 @@ class Exchange:
     params: Mapping[str, str]
     status: int | None
     body: bytes
-
-    @property
-    def offset(self) -> int | None:
-        """The requested offset (``None`` when unparsable)."""
-        try:
-            return _wire.validate_offset(self.params.get(_wire.OFFSET))
-        except ConfigurationError:
-            return None
 
     def page(self) -> dict[str, Any]:
         """Return the body the replica would send, parsed (a page or an error message)."""
@@ -139,7 +145,7 @@ class DataChange:
 
 
 @dataclass(frozen=True)
-class ServedRequest:
+class ServedRequest(_Requested):
     """One request the replica answered (never its ``Authorization`` header).
 
     ``status`` is ``None`` for a dropped connection.
@@ -150,14 +156,6 @@ class ServedRequest:
     params: Mapping[str, str]
     status: int | None
     billed: bool
-
-    @property
-    def offset(self) -> int | None:
-        """The requested offset of a served page (``None`` when unparsable)."""
-        try:
-            return _wire.validate_offset(self.params.get(_wire.OFFSET))
-        except ConfigurationError:
-            return None
 
 
 class Server(ThreadingHTTPServer):

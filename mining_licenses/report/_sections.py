@@ -17,7 +17,7 @@ import polars as pl
 from mining_licenses import analytics as an
 from mining_licenses import plots
 from mining_licenses import schema as s
-from mining_licenses.analytics import _quality as q
+from mining_licenses.analytics import columns as q
 from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
 from mining_licenses.report._parts import Column
