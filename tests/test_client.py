@@ -26,6 +26,7 @@ from mining_licenses._errors import (
 )
 from mining_licenses._wire import ENDPOINT_PATH, license_key
 from mining_licenses.client import SectorsClient, SweepResult
+from mining_licenses.client._journal import LOG_NAME, frame, journal_pages
 from mining_licenses.client._repair import repair_orders
 from mining_licenses.client._transport import parse_retry_after
 from mining_licenses.replica import Faults, Replica
@@ -58,6 +59,16 @@ def make_client(replica: Replica, journal_dir: Path, **options) -> SectorsClient
     return SectorsClient(KEY, base_url=replica.url, journal_dir=journal_dir, **settings)
 
 
+def journaled(journal_dir: Path) -> list[int]:
+    """The offsets of the whole pages in every journal under ``journal_dir``."""
+    return sorted(
+        offset
+        for folder in (journal_dir.iterdir() if journal_dir.is_dir() else ())
+        for offset, body in journal_pages(folder).items()
+        if body is not None
+    )
+
+
 def offsets_served(replica: Replica, since: int = 0) -> list[int]:
     return sorted(e.offset for e in replica.log[since:] if e.status == 200 and e.offset is not None)
 
@@ -74,7 +85,7 @@ def test_full_sweep_equals_the_replicas_set_exactly(replica, journal_dir):
     assert result.repaired_by == ()
     assert client.credits_spent == 20
     assert offsets_served(replica) == list(range(0, N, 30))
-    assert not any(journal_dir.rglob("page-*.json"))  # cleaned up on success
+    assert not journaled(journal_dir)  # cleaned up on success
     shown = repr(result)
     assert shown.startswith(f"SweepResult({N} records of {N}, complete, 20 pages, 20 credits")
     assert s.WIUP_CODE not in shown  # the records themselves are never in the repr
@@ -420,7 +431,7 @@ def test_an_unrepairable_shortfall_is_reported_and_strict_raises(replica, journa
         with pytest.raises(IncompleteSweepError, match="missing"):
             client.fetch_all(max_repair_credits=0, strict=True)
     # a strict failure keeps the journal, so a rerun costs less
-    assert any(journal_dir.rglob("page-*.json"))
+    assert journaled(journal_dir)
 
 
 def test_repairs_respect_the_budget(replica, journal_dir):
@@ -467,16 +478,16 @@ def test_resume_after_an_error_fetches_only_missing_pages(replica, journal_dir):
     with make_client(replica, journal_dir, max_attempts=1, max_in_flight=2) as client:
         with pytest.raises(ApiError):
             client.fetch_all()
-        journaled = sorted(int(p.stem[5:]) for p in journal_dir.rglob("page-*.json"))
-        assert journaled == offsets_served(replica)  # every page paid for was kept
+        kept = journaled(journal_dir)
+        assert kept == offsets_served(replica)  # every page paid for was kept
         first_run = len(replica.log)
         replica.faults = Faults()
         result = client.fetch_all()
     assert result.records == replica.matching_records()
     again = offsets_served(replica, since=first_run)
-    assert sorted(set(again) | set(journaled)) == list(range(0, N, 30))
-    assert not set(again) & set(journaled)
-    assert result.pages_from_journal == len(journaled)
+    assert sorted(set(again) | set(kept)) == list(range(0, N, 30))
+    assert not set(again) & set(kept)
+    assert result.pages_from_journal == len(kept)
     assert replica.billed == 20
 
 
@@ -510,9 +521,9 @@ def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir,
     assert b"finished" not in out
     time.sleep(0.2)  # requests in flight at the kill finish on the server side
     billed_first = replica.billed
-    journaled = sorted(int(p.stem[5:]) for p in journal_dir.rglob("page-*.json"))
-    assert 9 - 2 <= len(journaled) < 20  # at most max_in_flight paid for but lost
-    assert set(journaled) <= set(offsets_served(replica))
+    kept = journaled(journal_dir)
+    assert 9 - 2 <= len(kept) < 20  # at most max_in_flight paid for but lost
+    assert set(kept) <= set(offsets_served(replica))
     first_run = len(replica.log)
 
     replica.faults = Faults()
@@ -520,13 +531,13 @@ def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir,
         result = client.fetch_all()
     again = offsets_served(replica, since=first_run)
     assert result.records == replica.matching_records()
-    assert not set(again) & set(journaled)  # no journaled page bought again
-    assert sorted(again + journaled) == list(range(0, N, 30))
-    assert result.credits_spent == 20 - len(journaled)
-    assert result.pages_from_journal == len(journaled)
+    assert not set(again) & set(kept)  # no journaled page bought again
+    assert sorted(again + kept) == list(range(0, N, 30))
+    assert result.credits_spent == 20 - len(kept)
+    assert result.pages_from_journal == len(kept)
     with capsys.disabled():
         print(
-            f"\nresume: first run billed {billed_first} (journaled {len(journaled)}), "
+            f"\nresume: first run billed {billed_first} (journaled {len(kept)}), "
             f"rerun billed {result.credits_spent}, total {replica.billed} for 20 pages"
         )
 
@@ -547,8 +558,11 @@ def test_stale_or_damaged_journal_pages_are_bought_again(replica, journal_dir):
     with make_client(replica, journal_dir, journal_max_age=0.2) as client:
         kept = client.fetch_all(keep_journal=True, province="Jawa Barat")
         (folder,) = kept.journal_paths
-        damaged = sorted(folder.glob("page-*.json"))[-1]
-        damaged.write_text("{not json")
+        log = folder / LOG_NAME
+        pages = journal_pages(folder)
+        last = max(pages)
+        pages[last] = b"{not json"  # a whole frame (right checksum) that is not a page
+        log.write_bytes(b"".join(frame(o, body or b"") for o, body in pages.items()))
         again = client.fetch_all(keep_journal=True, province="Jawa Barat")
         assert again.credits_spent == 1  # only the damaged page
         assert again.records == kept.records
@@ -594,7 +608,7 @@ def test_the_key_never_appears_in_files_logs_reprs_or_errors(
     texts += [captured.out, captured.err, caplog.text]
     texts += [str(r.__dict__) for r in caplog.records]
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert any(p.name.startswith("page-") for p in written)  # the scan saw the journal
+    assert any(p.name == LOG_NAME for p in written)  # the scan saw the journal
     assert "page" in captured.err  # and the progress bar
     for path in written:
         data = path.read_bytes()

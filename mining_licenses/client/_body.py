@@ -20,6 +20,7 @@ from mining_licenses._errors import BadResponseError
 #: Deepest nesting inside one record: a GeoJSON MultiPolygon's coordinates
 #: nest five deep; anything past this is not a license.
 MAX_RECORD_DEPTH: Final = 32
+_CONTAINERS: Final = (dict, list)
 _ADVICE: Final = "Nothing of the page was kept; the endpoint may have changed or misbehave."
 
 
@@ -33,18 +34,22 @@ def bad_page(
 
 
 def _depth_over(value: object, limit: int) -> bool:
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    """Return True when a container in ``value`` sits deeper than ``limit`` levels.
+
+    Level by level, looking only at containers (a record's scalars are never
+    pushed anywhere): a flat record costs one pass over its values.
+    """
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below += [child for child in children if isinstance(child, _CONTAINERS)]
+        level = below
+        depth += 1
     return False
 
 
@@ -104,12 +109,14 @@ changed or misbehave.
     ):
         raise bad_page("it lacks the 'results' list or 'pagination.total_count'", offset=offset)
     check_total(pagination[_wire.TOTAL_COUNT], offset=offset, max_total=max_total)
-    for index, record in enumerate(body[_wire.RESULTS]):
+    results = body[_wire.RESULTS]
+    for index, record in enumerate(results):
         if not isinstance(record, dict):
             kind = "null" if record is None else type(record).__name__
             raise bad_page(f"results[{index}] is a {kind}, not an object", offset=offset)
-        if _depth_over(record, MAX_RECORD_DEPTH):
-            raise bad_page(
-                f"results[{index}] nests deeper than {MAX_RECORD_DEPTH} levels", offset=offset
-            )
+    if _depth_over(results, MAX_RECORD_DEPTH + 1):  # one pass over the page; then find which
+        index = next(i for i, r in enumerate(results) if _depth_over(r, MAX_RECORD_DEPTH))
+        raise bad_page(
+            f"results[{index}] nests deeper than {MAX_RECORD_DEPTH} levels", offset=offset
+        )
     return body

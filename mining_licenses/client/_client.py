@@ -223,6 +223,7 @@ class SectorsClient:
         # every request of the call has ended (or been closed) by now: the counts are final,
         # and a pause a 429 asked for does not outlive the call
         self._transport.settle()
+        run.close_journals()
         run.progress.close()
         tally = run.tally
         self._lifetime.add(

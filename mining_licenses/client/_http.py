@@ -15,6 +15,8 @@ environment are not read: the key must never go in clear to an
 from __future__ import annotations
 
 import contextlib
+import os
+import ssl
 import threading
 import time
 import urllib.request
@@ -131,24 +133,64 @@ def proxy_for(url: str) -> str | None:
     return proxy
 
 
+_tls_lock = threading.Lock()
+_tls_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def tls_context() -> ssl.SSLContext:
+    """Return the process's one TLS context: the CA bundle is loaded once, not per client.
+
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR`` still count (read at call time): a
+    change of either makes a new context, kept too.
+
+    Examples
+    --------
+    >>> tls_context() is tls_context()
+    True
+    """
+    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    with _tls_lock:
+        context = _tls_contexts.get(key)
+        if context is None:
+            context = httpx.create_ssl_context(trust_env=True)
+            _tls_contexts[key] = context
+        return context
+
+
+class _Transport(httpx.HTTPTransport):
+    """httpx's transport over a pool made here (with the bounded network backend).
+
+    ``HTTPTransport.__init__`` is not called: it would build a pool of its own,
+    loading the CA bundle for it, only for that pool to be thrown away.
+    """
+
+    def __init__(self, pool: httpcore.ConnectionPool) -> None:
+        self._pool = pool
+
+
 def session(
     base_url: str, *, headers: Mapping[str, str], timeout: float, max_connections: int
 ) -> httpx.Client:
-    """Return an httpx client for ``base_url``: bounded streams, no environment proxy or netrc."""
-    ssl_context = httpx.create_ssl_context(trust_env=True)  # SSL_CERT_FILE/DIR still count
+    """Return an httpx client for ``base_url``: bounded streams, no environment proxy or netrc.
+
+    An ``https://`` API (or a proxy) uses the process's one TLS context
+    (:func:`tls_context`); plain loopback ``http://`` makes none.
+    """
+    proxy = proxy_for(base_url)
+    secure = httpx.URL(base_url).scheme == "https" or proxy is not None
     common: dict[str, Any] = {
-        "ssl_context": ssl_context,
+        "ssl_context": tls_context() if secure else None,
         "max_connections": max_connections,
         "max_keepalive_connections": max_connections,
         "keepalive_expiry": _KEEPALIVE_SECONDS,
         "network_backend": _Backend(),
     }
-    proxy = proxy_for(base_url)
     pool: httpcore.ConnectionPool
     if proxy is None:
         pool = httpcore.ConnectionPool(**common)
     else:
         spec = httpx.Proxy(proxy)
+        tunnel_tls = tls_context() if spec.url.scheme == "https" else None
         pool = httpcore.HTTPProxy(
             proxy_url=httpcore.URL(
                 scheme=spec.url.raw_scheme,
@@ -158,15 +200,11 @@ def session(
             ),
             proxy_auth=spec.raw_auth,
             proxy_headers=spec.headers.raw,
-            proxy_ssl_context=spec.ssl_context,
+            proxy_ssl_context=spec.ssl_context or tunnel_tls,
             **common,
         )
-    transport = httpx.HTTPTransport(trust_env=False)
-    # httpx takes no network backend: swap the pool it made for one that has ours
-    transport._pool.close()
-    transport._pool = pool
     return httpx.Client(
-        transport=transport,
+        transport=_Transport(pool),
         headers=dict(headers),
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,  # a redirect could carry the key elsewhere

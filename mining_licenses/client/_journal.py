@@ -2,10 +2,23 @@
 
 A journal is one folder named by a hash of what identifies a sweep (base URL,
 endpoint, filters, ``order_by``, page size), never the API key. It holds
-``sweep.json`` (that identity and when the journal was started) and one
-``page-<offset>.json`` per page, each written to a temporary name and renamed
-into place, so a killed process leaves whole pages or none. A rerun with the
-same identity reads the pages back instead of paying for them again.
+``sweep.json`` (that identity and when the journal was started, written
+atomically once) and ``pages.log``, one append-only file of frames, one frame
+a page: a header line ``PAGE <offset> <length> <crc32 in hex>``, the body as
+received, and a newline.
+
+Each frame goes to the kernel in one ``write`` on a file opened for appending,
+so a killed process loses at most the pages still in flight: a frame is in the
+file whole once its ``write`` returned, and the page cache outlives the
+process. A process killed in the middle of a ``write`` leaves a torn last
+frame; its length and checksum give it away, and reading stops there (the
+torn tail is cut off before anything is appended again), so half a page is
+never replayed. The file is fsynced once per batch of pages (not per page):
+a power loss may lose the newest pages, which then cost a credit again.
+
+A rerun with the same identity reads the pages back instead of paying for
+them again; a page that cannot be used (damaged, or refused by the same
+checks as a live page) is dropped from the file, never replayed forever.
 """
 
 from __future__ import annotations
@@ -13,8 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import re
 import shutil
 import threading
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -26,15 +42,75 @@ from mining_licenses._wire import query_digest
 logger = logging.getLogger(__name__)
 
 _META: Final = "sweep.json"
-_PAGE_PREFIX: Final = "page-"
+#: The append-only file of page frames inside a journal folder.
+LOG_NAME: Final = "pages.log"
 _CREATED: Final = "created_at"
 _IDENTITY: Final = "identity"
+_HEADER: Final = re.compile(rb"PAGE (\d{1,12}) (\d{1,10}) ([0-9a-f]{8})\n")
+_MAX_HEADER: Final = 48
 
 
-def _write(path: Path, data: bytes) -> None:
-    # Whole pages or none survive a killed process; a power loss may lose the
-    # newest pages, which then cost a credit again, so no fsync per page.
-    write_atomic(path, data, overwrite=True, durable=False)
+def _append(fd: int, frame: bytes) -> None:
+    """Write one whole frame (a loop only if the kernel takes it in pieces)."""
+    view = memoryview(frame)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def frame(offset: int, raw: bytes) -> bytes:
+    r"""Return the journal frame of the page at ``offset`` whose body is ``raw``.
+
+    Examples
+    --------
+    >>> frame(30, b"{}")
+    b'PAGE 30 2 a3a6bf43\\n{}\\n'
+    """
+    return b"PAGE %d %d %08x\n" % (offset, len(raw), zlib.crc32(raw)) + raw + b"\n"
+
+
+def read_frames(data: bytes) -> tuple[list[tuple[int, bytes | None]], int]:
+    """Return the frames in ``data`` as ``(offset, body)`` and where the whole ones end.
+
+    A frame whose header and length are whole but whose checksum is wrong has
+    ``None`` as its body (it is dropped); a frame cut short, or a header that
+    cannot be read, ends the reading: what follows is a torn tail.
+
+    Examples
+    --------
+    >>> read_frames(frame(0, b"{}") + frame(30, b"[]")[:-3])
+    ([(0, b'{}')], 21)
+    """
+    frames: list[tuple[int, bytes | None]] = []
+    at = 0
+    while at < len(data):
+        header = _HEADER.match(data, at, min(at + _MAX_HEADER, len(data)))
+        if header is None:
+            break
+        start = header.end()
+        end = start + int(header[2])
+        if end + 1 > len(data) or data[end : end + 1] != b"\n":
+            break
+        body = data[start:end]
+        frames.append((int(header[1]), body if zlib.crc32(body) == int(header[3], 16) else None))
+        at = end + 1
+    return frames, at
+
+
+def journal_pages(folder: Path) -> dict[int, bytes | None]:
+    """Return the pages journaled in ``folder`` by offset (``None``: a damaged frame).
+
+    For tests and inspection; :meth:`Journal.load` is what a sweep reads.
+
+    Examples
+    --------
+    >>> journal_pages(Path("/nonexistent"))
+    {}
+    """
+    try:
+        data = (folder / LOG_NAME).read_bytes()
+    except OSError:
+        return {}
+    return dict(read_frames(data)[0])
 
 
 def _age_seconds(meta: Mapping[str, Any]) -> float:
@@ -61,6 +137,8 @@ class Journal:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._started = False
+        self._fd: int | None = None
+        self._unsynced = False
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -71,7 +149,8 @@ class Journal:
         """Return the journaled page bodies by offset (empty when none or stale).
 
         ``check(raw, offset)`` parses and checks a page as a live one is; a page
-        it refuses is deleted (it will be bought again), never replayed forever.
+        it refuses, or whose frame is damaged, is dropped from the file (it will
+        be bought again), never replayed forever. A torn last frame is cut off.
         """
         meta_path = self.path / _META
         if not meta_path.is_file():
@@ -85,32 +164,81 @@ class Journal:
             logger.info("discarding stale or unreadable journal %s", self.path)
             self.discard()
             return {}
+        log = self.path / LOG_NAME
+        try:
+            data = log.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        frames, whole = read_frames(data)
         pages: dict[int, dict[str, Any]] = {}
-        for item in self.path.glob(f"{_PAGE_PREFIX}*.json"):
+        kept: dict[int, bytes] = {}
+        dropped = 0
+        for offset, raw in frames:
             try:
-                offset = int(item.stem.removeprefix(_PAGE_PREFIX))
-                raw = item.read_bytes()
+                if raw is None:
+                    msg = "its checksum does not match (the file was damaged)"
+                    raise ValueError(msg)
                 pages[offset] = check(raw, offset) if check else json.loads(raw)
-            except (OSError, ValueError, RecursionError, MiningLicensesError) as err:
-                logger.warning("dropping unusable journal page %s: %s", item.name, err)
-                item.unlink(missing_ok=True)
+                kept[offset] = raw  # a page journaled twice: the later copy wins
+            except (ValueError, RecursionError, MiningLicensesError) as err:
+                logger.warning("dropping unusable journal page at offset %d: %s", offset, err)
+                dropped += 1
+        if whole < len(data):
+            logger.warning(
+                "journal %s ends in a torn page (%d bytes, a process killed while writing): "
+                "cut off, the page will be bought again",
+                self.path, len(data) - whole,
+            )  # fmt: skip
+        if dropped or whole < len(data):
+            # the file keeps only what can be replayed, before anything is appended to it
+            write_atomic(log, b"".join(frame(o, r) for o, r in kept.items()), overwrite=True,
+                         durable=False)  # fmt: skip
         self._started = True
         logger.debug("journal %s holds %d pages", self.path, len(pages))
         return pages
 
     def save(self, offset: int, raw: bytes) -> None:
-        """Write one page's response body (JSON bytes, as received) atomically."""
+        """Append one page's response body (JSON bytes, as received) as one whole frame."""
+        data = frame(offset, raw)
         with self._lock:
-            if not self._started:
-                self.path.mkdir(parents=True, exist_ok=True)
-                meta = {_IDENTITY: self.identity, _CREATED: dt.datetime.now(dt.UTC).isoformat()}
-                _write(self.path / _META, json.dumps(meta).encode())
-                self._started = True
-        _write(self.path / f"{_PAGE_PREFIX}{offset:09d}.json", raw)
+            if self._fd is None:
+                if not self._started:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                    meta = {
+                        _IDENTITY: self.identity,
+                        _CREATED: dt.datetime.now(dt.UTC).isoformat(),
+                    }
+                    write_atomic(
+                        self.path / _META, json.dumps(meta).encode(), overwrite=True, durable=False
+                    )
+                    self._started = True
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+                self._fd = os.open(self.path / LOG_NAME, flags, 0o666)
+            _append(self._fd, data)
+            self._unsynced = True
+
+    def sync(self) -> None:
+        """Flush the pages appended since the last flush to disk (once per batch, not per page)."""
+        with self._lock:
+            if self._fd is not None and self._unsynced:
+                os.fsync(self._fd)
+                self._unsynced = False
+
+    def close(self) -> None:
+        """Sync and close the file (a later :meth:`save` opens it again)."""
+        self.sync()
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def discard(self) -> None:
         """Delete the journal folder and everything in it."""
         with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            self._unsynced = False
             shutil.rmtree(self.path, ignore_errors=True)
             self._started = False
 
@@ -133,7 +261,8 @@ def prune_journals(root: Path, *, max_age: float) -> int:
             old = _age_seconds(meta) > max_age
         except (OSError, ValueError, KeyError, TypeError):
             # a folder killed before its first page has no sweep.json; leave young ones
-            old = folder.is_dir() and not any(folder.glob(f"{_PAGE_PREFIX}*.json"))
+            log = folder / LOG_NAME
+            old = folder.is_dir() and not (log.is_file() and log.stat().st_size)
         if old and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1

@@ -2,18 +2,41 @@
 
 A license is identified by :func:`mining_licenses._wire.license_key`
 (``wiup_code`` with ``license_number``); two records are the same record when
-their contents are equal (:func:`mining_licenses._wire.record_fingerprint`).
+their contents are equal (:func:`same_record`: equal as values and as JSON, so
+``1`` and ``1.0`` differ).
+
+Pages are only queued while a sweep runs: a page's records are keyed,
+compared and counted when something asks for the result (``distinct``,
+``records``...), once, off the hot path of the sweep. Records are compared
+by content only when they share a license key, so a sweep computes no
+per-record fingerprint at all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses.client._sweep import Page
+
+_At = tuple[int, int, int]
+_Kept = tuple[_At, dict[str, Any]]
+
+
+def same_record(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Return True when two records have exactly the same contents.
+
+    Examples
+    --------
+    >>> same_record({"a": 1, "b": None}, {"b": None, "a": 1})
+    True
+    >>> same_record({"a": 1}, {"a": 1.0})
+    False
+    """
+    return a is b or (a == b and _wire.record_fingerprint(a) == _wire.record_fingerprint(b))
 
 
 @dataclass
@@ -25,18 +48,19 @@ class RecordSet:
     """
 
     duplicates: int = 0
-    _kept: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = field(default_factory=dict)
-    _licenses: set[str] = field(default_factory=set)
-    _by_province: dict[str | None, set[str]] = field(default_factory=dict)
+    _kept: dict[str, list[_Kept]] = field(default_factory=dict)
+    _queued: list[tuple[Sequence[dict[str, Any]], tuple[int, int], bool, int]] = field(
+        default_factory=list
+    )
+    _by_province: dict[str | None, set[str]] | None = None
     _passes: int = 0
 
     def copy(self) -> RecordSet:
         """Return an independent copy (the records themselves are shared, never mutated)."""
+        self._settle()
         return RecordSet(
             duplicates=self.duplicates,
-            _kept=dict(self._kept),
-            _licenses=set(self._licenses),
-            _by_province={k: set(v) for k, v in self._by_province.items()},
+            _kept={key: list(versions) for key, versions in self._kept.items()},
             _passes=self._passes,
         )
 
@@ -47,67 +71,90 @@ class RecordSet:
 
     def add(
         self,
-        records: Iterable[dict[str, Any]],
+        records: Sequence[dict[str, Any]],
         *,
         at: tuple[int, int] = (0, 0),
         count_duplicates: bool = True,
         repeats: int = 0,
-    ) -> int:
-        """Add records found at ``(pass, offset)``; return the new distinct licenses.
+    ) -> None:
+        """Add records found at ``(pass, offset)`` (queued: counted when asked for).
 
         Exact duplicates are dropped; they are counted in ``duplicates`` when
         ``count_duplicates`` (the main sweep; a repair overlaps on purpose),
         except the first ``repeats`` records (asked for twice on purpose).
         """
-        before = len(self._licenses)
-        for index, record in enumerate(records):
-            fingerprint = _wire.record_fingerprint(record)
-            if fingerprint in self._kept:
-                self.duplicates += count_duplicates and index >= repeats
-                continue
-            self._kept[fingerprint] = ((*at, index), record)
-            self._index(record)
-        return len(self._licenses) - before
+        self._queued.append((records, at, count_duplicates, repeats))
 
     def add_pages(
         self, pages: Mapping[int, Page], *, rank: int = 0, count_duplicates: bool = True
-    ) -> int:
-        """Add the pages of one pass; return the new distinct licenses."""
-        return sum(
+    ) -> None:
+        """Add the pages of one pass."""
+        for offset, page in pages.items():
             self.add(page.records, at=(rank, offset), count_duplicates=count_duplicates)
-            for offset, page in pages.items()
-        )
 
-    def _index(self, record: Mapping[str, Any]) -> None:
-        key = _wire.license_key(record)
-        self._licenses.add(key)
-        province = record.get(s.PROVINCE)
-        name = province if isinstance(province, str) else None
-        self._by_province.setdefault(name, set()).add(key)
+    def _settle(self) -> None:
+        if not self._queued:
+            return
+        queued, self._queued = self._queued, []
+        kept = self._kept
+        key_of = _wire.license_key
+        for records, at, count_duplicates, repeats in queued:
+            for index, record in enumerate(records):
+                key = key_of(record)
+                versions = kept.get(key)
+                if versions is None:
+                    kept[key] = [((*at, index), record)]
+                elif any(same_record(record, other) for _, other in versions):
+                    self.duplicates += count_duplicates and index >= repeats
+                else:
+                    versions.append(((*at, index), record))
+        self._by_province = None
 
-    def fingerprints(self) -> set[str]:
-        """Return the fingerprints of the records kept."""
-        return set(self._kept)
+    def contains(self, record: Mapping[str, Any]) -> bool:
+        """Return True when a record with exactly these contents was collected."""
+        self._settle()
+        versions = self._kept.get(_wire.license_key(record), ())
+        return any(same_record(record, other) for _, other in versions)
 
-    def keep_only(self, fingerprints: set[str]) -> int:
-        """Keep only records with one of ``fingerprints``; return how many were dropped."""
-        before = len(self._kept)
-        self._kept = {fp: kept for fp, kept in self._kept.items() if fp in fingerprints}
-        self._licenses, self._by_province = set(), {}
-        for _, record in self._kept.values():
-            self._index(record)
-        return before - len(self._kept)
+    def keep_only(self, view: RecordSet) -> int:
+        """Keep only records that ``view`` holds too; return how many were dropped."""
+        self._settle()
+        dropped = 0
+        kept: dict[str, list[_Kept]] = {}
+        for key, versions in self._kept.items():
+            chosen = [(at, r) for at, r in versions if view.contains(r)]
+            dropped += len(versions) - len(chosen)
+            if chosen:
+                kept[key] = chosen
+        self._kept, self._by_province = kept, None
+        return dropped
 
     @property
     def records(self) -> list[dict[str, Any]]:
         """The records kept, by pass, offset and position in the page."""
-        return [record for _, record in sorted(self._kept.values(), key=lambda kept: kept[0])]
+        self._settle()
+        everything = [kept for versions in self._kept.values() for kept in versions]
+        everything.sort(key=lambda kept: kept[0])
+        return [record for _, record in everything]
 
     @property
     def distinct(self) -> int:
         """Distinct licenses among the records."""
-        return len(self._licenses)
+        self._settle()
+        return len(self._kept)
 
     def distinct_in(self, province: str) -> int:
         """Distinct licenses among records whose ``province`` is exactly ``province``."""
+        self._settle()
+        if self._by_province is None:
+            index: dict[str | None, set[str]] = {}
+            for key, versions in self._kept.items():
+                for _, record in versions:
+                    name = record.get(s.PROVINCE)
+                    index.setdefault(name if isinstance(name, str) else None, set()).add(key)
+            self._by_province = index
         return len(self._by_province.get(province, ()))
+
+    def extend(self, records: Iterable[dict[str, Any]], *, at: tuple[int, int]) -> None:
+        """Add records found outside a page (a window of a tie group), not counted as duplicates."""
+        self.add(list(records), at=at, count_duplicates=False)

@@ -175,7 +175,7 @@ def repair(
         moved = misaligned(found, again, run.trace(again).size)
         if len(set(seen)) == 1 and view.distinct == seen[0] and not moved:
             # this pass alone saw every record of one unchanging set: it is the truth
-            dropped = records.keep_only(view.fingerprints())
+            dropped = records.keep_only(view)
             outcome = replace(outcome, changed=False, stale_dropped=outcome.stale_dropped + dropped)
         elif len(set(seen)) > 1 or moved:
             outcome = replace(outcome, changed=True)

@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import queue
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -39,7 +40,10 @@ logger = logging.getLogger(__name__)
 #: How many times a sweep extends itself when pages report a growing total.
 MAX_GROWTH_ROUNDS: Final = 3
 #: The longest the first requests of a batch are spread over (seconds).
-MAX_PACE_SECONDS: Final = 1.0
+MAX_PACE_SECONDS: Final = 0.25
+#: The first requests of a batch start spread over this share of a typical response time:
+#: no burst, and little of the sweep's time spent starting it.
+PACE_SHARE: Final = 0.25
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,16 @@ class Run:
             )
         return self.journals[query]
 
+    def sync_journals(self) -> None:
+        """Flush the pages journaled since the last flush to disk (once per batch of pages)."""
+        for journal in self.journals.values():
+            journal.sync()
+
+    def close_journals(self) -> None:
+        """Sync and close every journal file of the call."""
+        for journal in self.journals.values():
+            journal.close()
+
     def is_cached(self, query: Query, offset: int) -> bool:
         """Return True when the page is in the journal."""
         return self.journal(query) is not None and offset in self.cached[query]
@@ -259,9 +273,9 @@ def fetch_pages(
 
     ``tasks`` is read lazily, only as far as the requests in flight need: at
     most ``run.max_in_flight`` are in flight and nothing else is planned ahead.
-    The first ones are paced over one typical response time rather than sent in
-    one burst: a burst is what rate limits punish, and requests that all return
-    at once queue behind each other on both ends. If one page fails for good,
+    The first ones are paced over a quarter of a typical response time rather
+    than sent in one burst: a burst is what rate limits punish, and requests
+    that all return at once queue behind each other on both ends. If one page fails for good,
     or the caller stops iterating, no new request is started and the requests
     in flight finish (and are journaled: they were paid for). With
     ``skip_refused``, a page the API refuses as invalid (400) is logged and
@@ -269,9 +283,10 @@ def fetch_pages(
     """
     cancel = threading.Event()
     workers = run.max_in_flight
-    pace = min(run.transport.typical_seconds, MAX_PACE_SECONDS) / workers
+    pace = min(run.transport.typical_seconds * PACE_SHARE, MAX_PACE_SECONDS) / workers
     pool: ThreadPoolExecutor | None = None
     pending: dict[Future[Page], Query] = {}
+    finished: queue.SimpleQueue[Future[Page]] = queue.SimpleQueue()  # one wake-up a page
     todo = iter(tasks)
     started = 0
     try:
@@ -287,11 +302,15 @@ def fetch_pages(
                 if pool is None:
                     pool = ThreadPoolExecutor(workers, thread_name_prefix="mining-licenses")
                 delay = pace * started if started < workers else 0.0
-                pending[pool.submit(_fetch_one, run, query, offset, cancel, delay)] = query
+                future = pool.submit(_fetch_one, run, query, offset, cancel, delay)
+                pending[future] = query
+                future.add_done_callback(finished.put)
                 started += 1
             if not pending:
                 return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done = [finished.get()]
+            while not finished.empty():
+                done.append(finished.get())
             for future in done:
                 query = pending.pop(future)
                 try:
@@ -307,6 +326,7 @@ def fetch_pages(
         cancel.set()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        run.sync_journals()
 
 
 def check_cost(run: Run, cost: int, *, what: str, hard: bool) -> bool:

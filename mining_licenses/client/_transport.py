@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -36,8 +36,6 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     sleep_using_event,
-    stop_after_attempt,
-    stop_before_delay,
     wait_random_exponential,
 )
 
@@ -135,12 +133,19 @@ class Tally:
         return self.credits + self.uncertain
 
 
-@dataclass
 class _Call:
-    """One attempt handed to the wire: it starts when a wire thread takes it."""
+    """One attempt handed to the wire: it starts when a wire thread takes it.
 
-    future: Future[Body]
-    started: threading.Event
+    ``started_at`` is set (``time.monotonic``) by the wire thread as it takes
+    the call; ``wake`` is the waiting page's event, set when any of its calls ends.
+    """
+
+    __slots__ = ("future", "started_at", "wake")
+
+    def __init__(self, wake: threading.Event) -> None:
+        self.wake = wake
+        self.started_at: float | None = None
+        self.future: Future[Body]
 
 
 class Transport:
@@ -270,27 +275,46 @@ class Transport:
                 offset, sleep, state.attempt_number, err,
             )  # fmt: skip
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts) | stop_before_delay(self.max_retry_seconds),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Retryable),
-            sleep=sleep_using_event(cancel),
-            before_sleep=log_retry,
-            reraise=True,
-        )
         calls: list[_Call] = []
+        wake = threading.Event()
         first = time.monotonic()
         try:
-            return retrying(self._attempt, params, tally, cancel, calls, first, max_total)
-        except _Retryable as err:
-            attempts = retrying.statistics.get("attempt_number", self.max_attempts)
-            elapsed = retrying.statistics.get("delay_since_first_attempt", 0.0)
-            msg = (
-                f"Gave up on {self.url} (offset {offset}) after {attempts} attempt(s) over "
-                f"{elapsed:.1f} s: {err}. The API may be overloaded or rate-limiting; try "
-                "again later, or raise max_attempts / max_retry_seconds / timeout."
+            try:  # the first attempt without tenacity: most pages need no retry
+                return self._attempt(params, tally, cancel, calls, wake, first, max_total)
+            except _Retryable as err:
+                failed: list[_Retryable] = [err]
+
+            def attempt() -> Body:
+                if failed:  # tenacity starts from the first attempt's failure
+                    raise failed.pop()
+                return self._attempt(params, tally, cancel, calls, wake, first, max_total)
+
+            def stop(state: RetryCallState) -> bool:  # attempts, or time since the first one
+                spent = time.monotonic() - first
+                return (
+                    state.attempt_number >= self.max_attempts
+                    or spent + state.upcoming_sleep >= self.max_retry_seconds
+                )
+
+            retrying = Retrying(
+                stop=stop,
+                wait=self._wait,
+                retry=retry_if_exception_type(_Retryable),
+                sleep=sleep_using_event(cancel),
+                before_sleep=log_retry,
+                reraise=True,
             )
-            raise ApiError(msg, status_code=err.status_code) from err
+            try:
+                return retrying(attempt)
+            except _Retryable as err:
+                attempts = retrying.statistics.get("attempt_number", self.max_attempts)
+                msg = (
+                    f"Gave up on {self.url} (offset {offset}) after {attempts} attempt(s) over "
+                    f"{time.monotonic() - first:.1f} s: {err}. The API may be overloaded or "
+                    "rate-limiting; try again later, or raise max_attempts / max_retry_seconds / "
+                    "timeout."
+                )
+                raise ApiError(msg, status_code=err.status_code) from err
         finally:
             for call in calls:
                 call.future.cancel()  # attempts still queued are never sent
@@ -310,6 +334,7 @@ class Transport:
         tally: Tally,
         cancel: threading.Event,
         calls: list[_Call],
+        wake: threading.Event,
         first: float,
         max_total: int,
     ) -> Body:
@@ -318,29 +343,27 @@ class Transport:
             raise Cancelled
         if (late := self._answered(calls)) is not None:
             return late
-        started = threading.Event()
-        call = _Call(self._submit(params, tally, max_total, started), started)
+        call = _Call(wake)
+        self._submit(call, params, tally, max_total)
         calls.append(call)
-        # the wire takes it once a place is free: the requests ahead end by their deadlines
-        while not call.started.wait(_POLL):
-            if cancel.is_set():
-                raise Cancelled
-            if (late := self._answered(calls)) is not None:
-                return late
-        until = time.monotonic() + self.timeout
+        # the wire takes it once a place is free (the requests ahead end by their deadlines);
+        # its timeout runs from then. One wake-up per page: when one of its calls ends.
         while True:
+            wake.clear()
             if call.future.done():
                 return self._result(call.future, params, first)
             if (late := self._answered(calls)) is not None:
                 return late
-            left = until - time.monotonic()
-            if left <= 0:
-                msg = f"timed out: no complete answer within timeout={self.timeout:g} s"
-                raise _Retryable(msg, status_code=None)
             if cancel.is_set():
                 raise Cancelled
-            live = [c.future for c in calls if not c.future.done()]
-            wait(live, timeout=min(left, _POLL), return_when=FIRST_COMPLETED)
+            pause = _POLL
+            if call.started_at is not None:
+                left = call.started_at + self.timeout - time.monotonic()
+                if left <= 0:
+                    msg = f"timed out: no complete answer within timeout={self.timeout:g} s"
+                    raise _Retryable(msg, status_code=None)
+                pause = min(left, _POLL)
+            wake.wait(pause)
 
     def _result(self, future: Future[Body], params: Mapping[str, str], first: float) -> Body:
         try:
@@ -360,24 +383,21 @@ class Transport:
             max_retry_seconds=self.max_retry_seconds,
         )
 
-    def _submit(
-        self, params: Mapping[str, str], tally: Tally, max_total: int, started: threading.Event
-    ) -> Future[Body]:
-        future = self._wire.submit(self._exchange, dict(params), tally, max_total, started)
+    def _submit(self, call: _Call, params: Mapping[str, str], tally: Tally, max_total: int) -> None:
+        future = self._wire.submit(self._exchange, dict(params), tally, max_total, call)
+        call.future = future
         with self._lock:
             self._outstanding.add(future)
         future.add_done_callback(self._forget)
-        return future
+        future.add_done_callback(lambda _: call.wake.set())
 
     def _forget(self, future: Future[Body]) -> None:
         with self._lock:
             self._outstanding.discard(future)
 
-    def _exchange(
-        self, params: dict[str, str], tally: Tally, max_total: int, started: threading.Event
-    ) -> Body:
+    def _exchange(self, params: dict[str, str], tally: Tally, max_total: int, call: _Call) -> Body:
         """Run on a wire thread: send one request and read its answer by the deadline."""
-        started.set()
+        call.started_at = time.monotonic()
         tally.add(requests=1)
         offset = _wire.validate_offset(params.get(_wire.OFFSET))
         status_seen: list[int] = []
