@@ -63,7 +63,7 @@ def frame(offset: int, raw: bytes) -> bytes:
     Examples
     --------
     >>> frame(30, b"{}")
-    b'PAGE 30 2 a3a6bf43\\n{}\\n'
+    b'PAGE 30 2 a3a6bf43\n{}\n'
     """
     return b"PAGE %d %d %08x\n" % (offset, len(raw), zlib.crc32(raw)) + raw + b"\n"
 
