@@ -34,8 +34,16 @@ from mining_licenses.sample import generate_records
 from tests._replica_fixtures import TODAY, make_records
 
 KEY = "sk-live-7f3a9c1e5b2d4f60a8c7e9d1b3f5a7c9"  # a fake, distinctive enough to grep for
-N = 600  # 20 pages of 30
+N = 600  # 20 pages of 30; 21 as the client sweeps them (each repeats one record)
+PAGES = 21
+GRID = list(range(0, PAGES * 29, 29))  # the offsets of a sweep that repeats one record a page
+AUTO = f"-{s.AREA_HA}"  # the order a sweep without order_by runs in (areas rarely tie)
 REPO = Path(__file__).resolve().parents[1]
+
+
+def cost(records: int) -> int:
+    """Pages (credits) a default sweep of ``records`` takes: 30, then 29 new ones a page."""
+    return 1 if records <= 30 else 1 + -(-(records - 30) // 29)
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +85,18 @@ def offsets_served(replica: Replica, since: int = 0) -> list[int]:
 def test_full_sweep_equals_the_replicas_set_exactly(replica, journal_dir):
     with make_client(replica, journal_dir) as client:
         result = client.fetch_all()
-    assert result.records == replica.matching_records()
-    assert (result.total_count, result.pages, result.complete, result.missing) == (N, 20, True, 0)
-    assert result.credits_spent == replica.billed == 20
-    assert result.requests == replica.requests_served == 20
-    assert result.duplicates_dropped == 0
+    assert result.order_by == AUTO
+    assert result.records == replica.matching_records(order_by=AUTO)
+    assert (result.total_count, result.pages, result.complete, result.missing) == (N, 21, True, 0)
+    assert result.credits_spent == replica.billed == PAGES == cost(N)
+    assert result.requests == replica.requests_served == PAGES
+    assert result.duplicates_dropped == 0  # the record each page repeats on purpose is not one
     assert result.repaired_by == ()
-    assert client.credits_spent == 20
-    assert offsets_served(replica) == list(range(0, N, 30))
+    assert client.credits_spent == PAGES
+    assert offsets_served(replica) == GRID
     assert not journaled(journal_dir)  # cleaned up on success
     shown = repr(result)
-    assert shown.startswith(f"SweepResult({N} records of {N}, complete, 20 pages, 20 credits")
+    assert shown.startswith(f"SweepResult({N} records of {N}, complete, 21 pages, 21 credits")
     assert s.WIUP_CODE not in shown  # the records themselves are never in the repr
 
 
@@ -101,10 +110,10 @@ def test_the_bundled_sample_sweeps_exactly(journal_dir):
     ):
         for filters in cases:
             result = client.fetch_all(**filters)
-            expected = server.matching_records(**filters)
+            expected = server.matching_records(order_by=result.order_by, **filters)
             assert result.complete
             assert result.records == expected
-            assert result.credits_spent == -(-len(expected) // 30)
+            assert result.credits_spent == cost(len(expected))
         assert server.billed == client.credits_spent
 
 
@@ -123,11 +132,11 @@ def test_the_bundled_sample_sweeps_exactly(journal_dir):
 def test_filtered_sweeps_equal_the_replicas_filtered_set(replica, journal_dir, filters):
     with make_client(replica, journal_dir) as client:
         result = client.fetch_all(**filters)
-    expected = replica.matching_records(**filters)
+    expected = replica.matching_records(order_by=AUTO, **filters)
     assert result.records == expected
     assert result.total_count == len(expected)
     assert result.complete
-    assert result.credits_spent == max(1, -(-len(expected) // 30))
+    assert result.credits_spent == cost(len(expected))
     sent = replica.log[0].params
     if "expiring_soon" in filters:
         assert sent["expiring_soon"] == str(filters["expiring_soon"]).lower()
@@ -159,28 +168,29 @@ def test_stopping_iteration_stops_buying_pages(replica, journal_dir):
 def test_estimate_costs_one_page_which_the_sweep_then_reuses(replica, journal_dir):
     with make_client(replica, journal_dir) as client:
         estimate = client.estimate()
-        assert (estimate.total_count, estimate.pages, estimate.credits) == (N, 20, 19)
+        assert (estimate.total_count, estimate.pages, estimate.credits) == (N, PAGES, PAGES - 1)
         assert estimate.credits_spent == replica.billed == 1
-        result = client.fetch_all(budget=19)
-    assert result.credits_spent == 19
+        assert estimate.order_by == AUTO
+        result = client.fetch_all(budget=PAGES - 1)
+    assert result.credits_spent == PAGES - 1
     assert result.pages_from_journal == 1
-    assert replica.billed == 20
-    assert result.records == replica.matching_records()
+    assert replica.billed == PAGES
+    assert result.records == replica.matching_records(order_by=AUTO)
 
 
 # ----------------------------------------------------------------- budget
 def test_budget_refuses_before_spending_beyond_page_one(replica, journal_dir):
     with make_client(replica, journal_dir) as client:
-        with pytest.raises(BudgetExceededError, match="19 more credit"):
+        with pytest.raises(BudgetExceededError, match="20 more credit"):
             client.fetch_all(budget=10)
         assert (replica.requests_served, replica.billed, client.credits_spent) == (1, 1, 1)
         with pytest.raises(BudgetExceededError):
             client.fetch_all(budget=0, resume=False)
         assert replica.requests_served == 1
-        # the refused sweep's first page was journaled: the real one pays 19
-        result = client.fetch_all(budget=20)
-    assert result.credits_spent == 19
-    assert replica.billed == 20
+        # the refused sweep's first page was journaled: the real one pays 20
+        result = client.fetch_all(budget=PAGES)
+    assert result.credits_spent == PAGES - 1
+    assert replica.billed == PAGES
 
 
 # --------------------------------------------------------- validation
@@ -273,9 +283,9 @@ def test_retry_after_in_seconds_is_honoured_and_429_is_free(replica, journal_dir
     assert retry_waits(caplog) == [0.4]
     assert result.complete
     assert result.retries == 1
-    assert result.credits_spent == 20
-    assert result.requests == 21
-    assert replica.billed == 20
+    assert result.credits_spent == PAGES
+    assert result.requests == PAGES + 1
+    assert replica.billed == PAGES
 
 
 def test_retry_after_as_http_date_is_honoured(replica, journal_dir, caplog):
@@ -315,9 +325,9 @@ def test_transient_faults_are_retried_and_cost_nothing(replica, journal_dir, fau
     # four in flight, one page can draw several in a row, so allow more attempts than usual.
     with make_client(replica, journal_dir, max_in_flight=4, max_attempts=20) as client:
         result = client.fetch_all()
-    assert result.records == replica.matching_records()
+    assert result.records == replica.matching_records(order_by=AUTO)
     assert result.retries > 0
-    assert result.credits_spent == replica.billed == 20
+    assert result.credits_spent == replica.billed == PAGES
     assert result.requests == replica.requests_served
 
 
@@ -377,18 +387,48 @@ def test_unstable_ties_lose_records_for_a_naive_loop_not_for_the_client(replica,
     assert len(naive) == N  # the right number of rows...
     assert len(distinct) < N  # ...but some are duplicates and others were never seen
 
+    # the client sweeps by area, which (nearly) never ties: nothing to lose, nothing to repair
     with make_client(replica, journal_dir) as client:
         result = client.fetch_all()
     assert result.complete
     assert result.missing == 0
-    assert result.duplicates_dropped > 0
-    assert result.repaired_by == ("order_by=licensed_area_ha",)
+    assert result.repaired_by == ()
     assert sorted(map(license_key, result.records)) == sorted(
         map(license_key, replica.matching_records())
     )
     assert len(result.records) == N
-    assert result.credits_spent == 40
-    assert replica.billed == 20 + 40  # the naive loop's 20, then the client's
+    assert result.credits_spent == PAGES
+    assert replica.billed == 20 + PAGES  # the naive loop's 20, then the client's
+
+
+def test_unstable_ties_in_an_order_that_ties_are_repaired_by_reading_the_tie_groups(
+    journal_dir,
+):
+    # 600 records on 40 expiry dates: groups of up to 23, straddling most page boundaries
+    records = make_records(N, seed=11, dates=40)
+    with Replica(records, as_of=TODAY, faults=Faults(unstable_ties=True)) as server:
+        with make_client(server, journal_dir) as client:
+            result = client.fetch_all(order_by=s.EXPIRY_DATE)
+        expected = server.matching_records()
+        billed = server.billed
+    assert result.complete
+    assert result.repaired_by == ("tie groups",)
+    assert sorted(map(license_key, result.records)) == sorted(map(license_key, expected))
+    assert len(result.records) == N
+    windows = result.credits_spent - PAGES  # one page per group that lost records
+    assert 0 < windows < PAGES
+    assert result.credits_spent == billed
+
+
+def test_a_tie_group_too_large_for_one_page_is_repaired_by_another_order(replica, journal_dir):
+    # 25 dates: some groups of 29 and 38 records, which no page of 30 holds with a neighbour
+    replica.faults = Faults(unstable_ties=True)
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all(order_by=s.EXPIRY_DATE)
+    assert result.complete
+    assert result.repaired_by == ("order_by=licensed_area_ha",)  # no window read in vain
+    assert len(result.records) == N
+    assert result.credits_spent == replica.billed == 2 * PAGES
 
 
 def test_repair_by_province_when_every_order_ties(journal_dir):
@@ -409,27 +449,31 @@ def test_repair_by_province_when_every_order_ties(journal_dir):
         refused = [e for e in server.log if e.status == 400]
     assert sorted(e.params["province"] for e in refused) == sorted(s.PROVINCES[-2:])
     assert result.complete
-    assert "province" in result.repaired_by
+    assert result.repaired_by == ("province",)  # the first pages showed every order tying
     assert sorted(map(license_key, result.records)) == sorted(map(license_key, expected))
-    # each province holds fewer than 30 here: one page per province settles it
-    assert result.credits_spent == billed <= 6 + 6 * 2 + len(listed)
+    # each province holds fewer than 30 here: one page per province settles it, after
+    # the first page of each sweep order (3) and the rest of the main sweep (6)
+    assert result.credits_spent == billed == 3 + 6 + len(listed)
 
 
-def test_repairs_prefer_another_sort_field():
+def test_repairs_prefer_the_area_then_another_sort_field():
     assert repair_orders("license_expiry_date")[:2] == [s.AREA_HA, s.EFFECTIVE_DATE]
-    assert repair_orders(f"-{s.AREA_HA}")[:2] == [s.EFFECTIVE_DATE, s.EXPIRY_DATE]
-    assert repair_orders(s.AREA_HA)[-1] == f"-{s.AREA_HA}"  # the same field, reversed: last
+    assert repair_orders(f"-{s.AREA_HA}")[:3] == [s.AREA_HA, s.EFFECTIVE_DATE, s.EXPIRY_DATE]
+    assert repair_orders(s.AREA_HA)[0] == f"-{s.AREA_HA}"  # areas rarely tie: reversed, first
+    assert repair_orders(s.EXPIRY_DATE)[-1] == f"-{s.EXPIRY_DATE}"  # its own field: last
+    # fields the first pages showed tying heavily go last
+    assert repair_orders(f"-{s.AREA_HA}", heavy={s.AREA_HA})[-1] == s.AREA_HA
 
 
 def test_an_unrepairable_shortfall_is_reported_and_strict_raises(replica, journal_dir):
     replica.faults = Faults(unstable_ties=True)
     with make_client(replica, journal_dir) as client:
-        result = client.fetch_all(max_repair_rounds=0)
+        result = client.fetch_all(max_repair_rounds=0, order_by=s.EXPIRY_DATE)
         assert not result.complete
         assert result.missing == N - len({license_key(r) for r in result.records}) > 0
-        assert result.credits_spent == 20
+        assert result.credits_spent == PAGES
         with pytest.raises(IncompleteSweepError, match="missing"):
-            client.fetch_all(max_repair_credits=0, strict=True)
+            client.fetch_all(max_repair_credits=0, strict=True, order_by=s.EXPIRY_DATE)
     # a strict failure keeps the journal, so a rerun costs less
     assert journaled(journal_dir)
 
@@ -437,9 +481,10 @@ def test_an_unrepairable_shortfall_is_reported_and_strict_raises(replica, journa
 def test_repairs_respect_the_budget(replica, journal_dir):
     replica.faults = Faults(unstable_ties=True)
     with make_client(replica, journal_dir) as client:
-        result = client.fetch_all(budget=25)
+        result = client.fetch_all(budget=25, order_by=s.EXPIRY_DATE)
     assert not result.complete
-    assert result.credits_spent == replica.billed == 20  # the 20-credit repair did not fit
+    # reading the tie groups, or another sweep, did not fit in the 4 credits left
+    assert result.credits_spent == replica.billed == PAGES
 
 
 def test_data_changing_between_pages_is_caught(replica, journal_dir, records):
@@ -483,12 +528,12 @@ def test_resume_after_an_error_fetches_only_missing_pages(replica, journal_dir):
         first_run = len(replica.log)
         replica.faults = Faults()
         result = client.fetch_all()
-    assert result.records == replica.matching_records()
+    assert result.records == replica.matching_records(order_by=AUTO)
     again = offsets_served(replica, since=first_run)
-    assert sorted(set(again) | set(kept)) == list(range(0, N, 30))
+    assert sorted(set(again) | set(kept)) == GRID
     assert not set(again) & set(kept)
     assert result.pages_from_journal == len(kept)
-    assert replica.billed == 20
+    assert replica.billed == PAGES
 
 
 CHILD = textwrap.dedent(
@@ -522,7 +567,7 @@ def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir,
     time.sleep(0.2)  # requests in flight at the kill finish on the server side
     billed_first = replica.billed
     kept = journaled(journal_dir)
-    assert 9 - 2 <= len(kept) < 20  # at most max_in_flight paid for but lost
+    assert 9 - 2 <= len(kept) < PAGES  # at most max_in_flight paid for but lost
     assert set(kept) <= set(offsets_served(replica))
     first_run = len(replica.log)
 
@@ -530,15 +575,15 @@ def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir,
     with make_client(replica, journal_dir) as client:
         result = client.fetch_all()
     again = offsets_served(replica, since=first_run)
-    assert result.records == replica.matching_records()
+    assert result.records == replica.matching_records(order_by=AUTO)
     assert not set(again) & set(kept)  # no journaled page bought again
-    assert sorted(again + kept) == list(range(0, N, 30))
-    assert result.credits_spent == 20 - len(kept)
+    assert sorted(again + kept) == GRID
+    assert result.credits_spent == PAGES - len(kept)
     assert result.pages_from_journal == len(kept)
     with capsys.disabled():
         print(
             f"\nresume: first run billed {billed_first} (journaled {len(kept)}), "
-            f"rerun billed {result.credits_spent}, total {replica.billed} for 20 pages"
+            f"rerun billed {result.credits_spent}, total {replica.billed} for {PAGES} pages"
         )
 
 
@@ -576,7 +621,7 @@ def test_journals_do_not_mix_filter_sets(replica, journal_dir):
     with make_client(replica, journal_dir) as client:
         a = client.fetch_all(keep_journal=True, province="Jawa Barat")
         b = client.fetch_all(keep_journal=True, province="Maluku Utara")
-        c = client.fetch_all(keep_journal=True, province="Jawa Barat", order_by="-licensed_area_ha")
+        c = client.fetch_all(keep_journal=True, province="Jawa Barat", order_by=s.AREA_HA)
     assert len({a.journal_paths, b.journal_paths, c.journal_paths}) == 3
     assert c.pages_from_journal == 0
     assert {r[s.PROVINCE] for r in b.records} == {"Maluku Utara"}
@@ -627,4 +672,4 @@ def test_sweep_result_repr_is_short_and_metadata_is_json_ready(replica, journal_
     meta = result.metadata()
     assert meta["records"] == N
     assert meta["complete"] is True
-    assert meta["credits_spent"] == 20
+    assert meta["credits_spent"] == PAGES

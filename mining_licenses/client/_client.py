@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import shutil
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
@@ -25,6 +26,7 @@ import httpx
 from mining_licenses import _config, _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import (
+    ApiError,
     AuthenticationError,
     ConfigurationError,
     IncompleteSweepError,
@@ -34,14 +36,24 @@ from mining_licenses.client._journal import prune_journals
 from mining_licenses.client._options import SWEEP_NAMES, PullOptions
 from mining_licenses.client._progress import SweepProgress
 from mining_licenses.client._records import RecordSet
-from mining_licenses.client._repair import Outcome, repair
+from mining_licenses.client._repair import TIE_GROUPS, Outcome, repair, settle_ties
 from mining_licenses.client._results import (
     Estimate,
     SweepResult,
     incomplete_reasons,
     trace_notes,
 )
-from mining_licenses.client._sweep import Page, Query, Run, misaligned, remaining_cost, sweep
+from mining_licenses.client._sweep import (
+    MAX_TIED_SHARE,
+    SWEEP_ORDERS,
+    Page,
+    Query,
+    Run,
+    boundaries,
+    remaining_cost,
+    sweep,
+    tied_pairs,
+)
 from mining_licenses.client._transport import AUTH_HELP, Tally, Transport
 
 logger = logging.getLogger(__name__)
@@ -182,13 +194,18 @@ class SectorsClient:
 
     # ---------------------------------------------------------------- helpers
     def _query(
-        self, filters: Mapping[str, object], order_by: str | None, *, overlap: int = 0
+        self,
+        filters: Mapping[str, object],
+        order_by: str | None,
+        *,
+        overlap: int = 0,
+        auto: bool = False,
     ) -> Query:
         clean = validate_filters(filters)
         if overlap >= self.page_size:
             msg = f"overlap={overlap} must be smaller than page_size={self.page_size}."
             raise ConfigurationError(msg)
-        order = _wire.validate_order_by(order_by)
+        order = SWEEP_ORDERS[0] if order_by is None and auto else _wire.validate_order_by(order_by)
         return Query(tuple(clean.items()), order, self.page_size, overlap)
 
     def _require_key(self) -> None:
@@ -286,7 +303,7 @@ class SectorsClient:
         ...     client.estimate(commodity_type="Nickel").credits
         7
         """
-        query = self._query(filters, order_by)
+        query = self._query(filters, order_by, overlap=self.options.overlap, auto=True)
         self._require_key()
         run = self._run(journal=True, progress=False)
         try:
@@ -350,7 +367,7 @@ class SectorsClient:
             )
             raise ConfigurationError(msg)
         opts = self.options.replace(**changes)
-        query = self._query(filters, order_by, overlap=opts.overlap)
+        query = self._query(filters, order_by, overlap=opts.overlap, auto=True)
         self._require_key()
         if opts.resume:
             prune_journals(self.journal_dir, max_age=opts.journal_max_age)
@@ -358,34 +375,40 @@ class SectorsClient:
         run = self._run(journal=opts.resume, progress=True, budget=opts.budget, options=opts)
         records = RecordSet()
         try:
+            query, first, heavy = self._choose_order(run, query, auto=order_by is None)
             pages: dict[int, Page] = {}
-            for _, page in sweep(run, [query], what="The sweep", hard=True):
+            for _, page in sweep(run, [query], what="The sweep", hard=True, firsts={query: first}):
                 repeats = query.overlap if page.offset else 0
                 records.add(page.records, at=(0, page.offset), repeats=repeats)
                 pages[page.offset] = page
             trace = run.trace(query)
             totals = tuple(p.total_count for p in pages.values())
-            moved_at = misaligned(pages, query, trace.size)
+            moved_at = boundaries(pages, query, trace.size).moved
             outcome = Outcome(
                 target=max(totals),
                 changed=len(set(totals)) > 1 or bool(moved_at),
                 totals=totals,
                 notes=trace_notes(query, trace, moved_at, max(totals)),
             )
-            off = records.distinct != outcome.target
-            if (off or outcome.changed) and opts.max_repair_rounds and trace.ended:
-                outcome = outcome.noted(
-                    "no repair was tried: the API serves fewer records than its total_count "
-                    "says, and no other order or split can find records it does not serve"
-                )
-            elif (off or outcome.changed) and opts.max_repair_rounds:
-                cap = opts.max_repair_credits
-                if cap is None:
-                    cap = 2 * query.pages_for(outcome.target, trace.size) + len(s.PROVINCES)
-                repaired = repair(
-                    run, query, records, outcome, rounds=opts.max_repair_rounds, cap=cap
-                )
-                records, outcome = repaired.records, repaired.outcome
+            cap = opts.max_repair_credits
+            if cap is None:
+                cap = 2 * query.pages_for(outcome.target, trace.size) + len(s.PROVINCES)
+            if opts.max_repair_rounds and trace.ended:
+                if records.distinct != outcome.target or outcome.changed:
+                    outcome = outcome.noted(
+                        "no repair was tried: the API serves fewer records than its total_count "
+                        "says, and no other order or split can find records it does not serve"
+                    )
+            elif opts.max_repair_rounds:
+                spent = run.tally.credits
+                if not outcome.changed:
+                    outcome = self._settle_ties(run, query, pages, records, outcome, cap=cap)
+                if not outcome.failed and (records.distinct != outcome.target or outcome.changed):
+                    repaired = repair(
+                        run, query, records, outcome, rounds=opts.max_repair_rounds,
+                        cap=cap - (run.tally.credits - spent), heavy=heavy,
+                    )  # fmt: skip
+                    records, outcome = repaired.records, repaired.outcome
         finally:
             self._finish(run)
         missing = max(outcome.target - records.distinct, 0)
@@ -439,6 +462,64 @@ class SectorsClient:
             self.discard_journal(result)
             result = dataclasses.replace(result, journal_paths=())
         return result
+
+    @staticmethod
+    def _choose_order(run: Run, query: Query, *, auto: bool) -> tuple[Query, Page, set[str]]:
+        """Return the order to sweep in, its first page, and the fields seen to tie heavily.
+
+        With ``order_by`` given, that order. Without, the first of
+        :data:`SWEEP_ORDERS` whose first page shows few ties (learnt from the
+        page itself: neighbouring records with the same sort key); when every
+        one ties heavily, the one that ties least. A first page that holds the
+        whole result needs no choice.
+        """
+        candidates = [query.with_(order_by=o) for o in SWEEP_ORDERS] if auto else [query]
+        probed: dict[Query, int] = {}
+        firsts: dict[Query, Page] = {}
+        heavy: set[str] = set()
+        for candidate in candidates:
+            ((_, first),) = tuple(
+                sweep(run, [candidate], what="The sweep", hard=True, keep_going=lambda *_: False)
+            )
+            firsts[candidate] = first
+            ties = tied_pairs(first.records, candidate.order_by)
+            if first.total_count <= len(first.records) or ties <= MAX_TIED_SHARE * (
+                len(first.records) - 1
+            ):
+                return candidate, first, heavy
+            probed[candidate] = ties
+            heavy.add(_wire.split_order_by(candidate.order_by)[0])
+            logger.info(
+                "%d of the %d records of the first page by %s tie with their neighbour",
+                ties, len(first.records), candidate.order_by,
+            )  # fmt: skip
+        chosen = min(probed, key=probed.__getitem__)  # the first of the least tied
+        return chosen, firsts[chosen], heavy
+
+    @staticmethod
+    def _settle_ties(
+        run: Run,
+        query: Query,
+        pages: Mapping[int, Page],
+        records: RecordSet,
+        outcome: Outcome,
+        *,
+        cap: int,
+    ) -> Outcome:
+        """Read the tie groups the main sweep lost records in (see :func:`settle_ties`)."""
+        try:
+            ties = settle_ties(run, query, pages, run.trace(query).size, (records,), cap=cap)
+        except ApiError as err:
+            logger.warning("reading tie groups failed; keeping what was collected: %s", err)
+            return outcome.noted(f"reading tie groups failed: {err}", failed=True)
+        if ties.read:
+            outcome = replace(outcome, repaired_by=(*outcome.repaired_by, TIE_GROUPS))
+        if ties.moved:
+            outcome = replace(outcome, changed=True).noted(
+                "a page read around a tie group disagreed with the pages it repeats: records "
+                "moved during the sweep"
+            )
+        return outcome
 
     def discard_journal(self, result: SweepResult) -> None:
         """Delete the journals of ``result`` (once its records are safely written out).

@@ -103,11 +103,11 @@ class PullOptions:
         1000,
     )
     overlap: int = _option(
-        0,
+        1,
         "sweep",
-        "records each page repeats from the page before; 1 detects records moving between "
-        "pages during the sweep (data churn with an unchanged total_count), for one page in 29 "
-        "more",
+        "records each page repeats from the page before: a record moving between two pages' "
+        "requests (data churn with an unchanged total_count) shows at their boundary; 1 costs "
+        "one page in 29 more, 0 turns the check off",
         0,
         s.MAX_PAGE_LIMIT - 1,
     )

@@ -96,6 +96,7 @@ class RecordSet:
         if not self._queued:
             return
         queued, self._queued = self._queued, []
+        queued.sort(key=lambda item: item[1])  # by pass and offset, whatever the arrival order
         kept = self._kept
         key_of = _wire.license_key
         for records, at, count_duplicates, repeats in queued:

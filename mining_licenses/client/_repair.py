@@ -5,42 +5,66 @@ when the server orders ties differently from one request to the next, and
 any sweep is torn when records are inserted or removed between its pages.
 The repairs, cheapest likely first and each bounded in credits:
 
-- a re-sweep under another ``order_by`` (``licensed_area_ha`` first: it has
-  the fewest ties); if that pass alone saw every record under one unchanging
-  ``total_count``, it is a consistent view and replaces the torn one;
+- tie groups (:func:`settle_ties`): where records tied on the sort key
+  straddle a page boundary and the two pages show fewer distinct records
+  than the group has places, one page read at the group (a window: the whole
+  group in one answer, and a record either side) collects it; the window is
+  checked against the pages around it (the same sort keys in the same
+  places, the same lone records either side, every record the pages showed
+  in the group), so a window never hides data that moved;
+- a re-sweep under another ``order_by`` (the area first: it has the fewest
+  ties); if that pass alone saw every record under one unchanging
+  ``total_count``, with no record moving between its pages, it is a
+  consistent view and replaces the torn one;
 - a split by province: the first page of each province tells its count, and
   only the provinces still short are swept further (a province that fits in
   one page has no pagination hazard at all).
 
-A repair that fails (the API refuses or keeps failing) ends the repairs; what
-the sweep and the steps before it collected is kept, and the failure is noted.
+Sort orders the first pages showed to tie heavily are tried after the split
+by province. A repair that fails (the API refuses or keeps failing) ends the
+repairs; what the sweep and the steps before it collected is kept, and the
+failure is noted.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Any, Final
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError
 from mining_licenses._wire import split_order_by
-from mining_licenses.client._records import RecordSet
-from mining_licenses.client._sweep import Page, Query, Run, collect, misaligned, sweep
+from mining_licenses.client._records import RecordSet, same_record
+from mining_licenses.client._sweep import (
+    Page,
+    Query,
+    Run,
+    TieGroup,
+    boundaries,
+    check_cost,
+    collect,
+    fetch_pages,
+    sort_value,
+    sweep,
+)
 
 logger = logging.getLogger(__name__)
 
 #: Sort orders tried, in turn, to repair a sweep.
 REPAIR_ORDERS: Final = (
     s.AREA_HA,
-    s.EFFECTIVE_DATE,
     f"-{s.AREA_HA}",
+    s.EFFECTIVE_DATE,
     f"-{s.EFFECTIVE_DATE}",
     s.EXPIRY_DATE,
     f"-{s.EXPIRY_DATE}",
 )
 PROVINCE_SPLIT: Final = "province"
+#: How :attr:`Outcome.repaired_by` names the pages read around tie groups.
+TIE_GROUPS: Final = "tie groups"
 
 
 @dataclass(frozen=True)
@@ -74,60 +98,200 @@ class Repaired:
     outcome: Outcome
 
 
-def repair_orders(order_by: str) -> list[str]:
-    """Return the sort orders to re-sweep with: one per other field first.
+def repair_orders(order_by: str, *, heavy: Iterable[str] = ()) -> list[str]:
+    """Return the sort orders to re-sweep with, the fewest ties likely first.
 
-    A field's reverse ties on the same records as the field, so it comes
-    after every other field; the main sweep's own field comes last.
+    Areas are nearly unique, so the area comes first (in the direction the
+    sweep did not use); then one order per other field (a field's reverse ties
+    on the same records as the field), then the rest; the sweep's own order
+    never. Orders of the fields in ``heavy`` (seen to tie heavily) come last.
 
     Examples
     --------
     >>> repair_orders("-licensed_area_ha")[:2]
-    ['license_effective_date', 'license_expiry_date']
+    ['licensed_area_ha', 'license_effective_date']
+    >>> repair_orders("license_expiry_date")[:3]
+    ['licensed_area_ha', 'license_effective_date', '-licensed_area_ha']
     """
     main = split_order_by(order_by)[0]
     candidates = [o for o in REPAIR_ORDERS if o != order_by]
     firsts: list[str] = []
     for order in candidates:
         field = split_order_by(order)[0]
-        if field != main and all(split_order_by(o)[0] != field for o in firsts):
+        if (field == s.AREA_HA or field != main) and all(
+            split_order_by(o)[0] != field for o in firsts
+        ):
             firsts.append(order)
     rest = [o for o in candidates if o not in firsts]
     rest.sort(key=lambda o: split_order_by(o)[0] == main)  # stable: keeps the order
-    return firsts + rest
+    ordered = firsts + rest
+    ordered.sort(key=lambda o: split_order_by(o)[0] in set(heavy))
+    return ordered
 
 
-def plan(query: Query, union: RecordSet, target: int) -> list[str]:
+def plan(query: Query, union: RecordSet, target: int, *, heavy: Iterable[str] = ()) -> list[str]:
     """Return the repair steps for ``query``, the one likely cheapest first.
 
     A re-sweep costs one page per ``limit`` records. A province split costs a
     page per province plus, at worst, the remaining pages of every province
-    (estimated from the records in hand); it goes first only when cheaper.
+    (estimated from the records in hand); it goes first only when cheaper, or
+    when every re-sweep order is one the first pages showed to tie heavily.
     """
-    steps = repair_orders(query.order_by)
+    heavy = set(heavy)
+    steps = repair_orders(query.order_by, heavy=heavy)
     if s.PROVINCE not in dict(query.filters):
         # the records in hand undercount each province as much as the whole
         scale = target / max(union.distinct, 1)
         worst = len(s.PROVINCES) + sum(
             query.pages_for(math.ceil(union.distinct_in(name) * scale)) - 1 for name in s.PROVINCES
         )
-        steps.insert(0 if worst < query.pages_for(target) else 1, PROVINCE_SPLIT)
+        light = sum(split_order_by(o)[0] not in heavy for o in steps)
+        at = 0 if worst < query.pages_for(target) or not light else 1
+        steps.insert(min(at, light), PROVINCE_SPLIT)
     return steps
 
 
+@dataclass(frozen=True)
+class Ties:
+    """What :func:`settle_ties` did: windows read, and whether they showed movement.
+
+    ``unresolved`` counts the groups that lost records and were not read: one
+    of them is too large for a window (another sweep is needed, which collects
+    the others too), or the credits left did not allow it.
+    """
+
+    read: int = 0
+    moved: bool = False
+    unresolved: int = 0
+
+
+def _observed(pages: Mapping[int, Page]) -> dict[int, list[dict[str, Any]]]:
+    seen: dict[int, list[dict[str, Any]]] = {}
+    for offset, page in pages.items():
+        for index, record in enumerate(page.records):
+            seen.setdefault(offset + index, []).append(record)
+    return seen
+
+
+def _distinct(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for record in records:
+        if not any(same_record(record, other) for other in out):
+            out.append(record)
+    return out
+
+
+def _lost(group: TieGroup, observed: Mapping[int, list[dict[str, Any]]]) -> bool:
+    """Return True when the pages showed fewer distinct records than the group has places."""
+    shown = (r for q in range(group.first, group.last + 1) for r in observed.get(q, ()))
+    return len(_distinct(shown)) < group.last - group.first + 1
+
+
+def _agrees(
+    group: TieGroup,
+    window: Page,
+    observed: Mapping[int, list[dict[str, Any]]],
+    name: str,
+) -> bool:
+    """Return True when ``window`` shows the same data as the pages around ``group``."""
+    start, got = window.offset, window.records
+    if start + len(got) - 1 < group.last:
+        return False  # the window does not reach the group's end: the data moved, or shrank
+
+    def keys_at(position: int) -> list[object]:
+        inside = [got[position - start]] if start <= position < start + len(got) else []
+        return [sort_value(r, name) for r in inside + observed.get(position, [])]
+
+    for index, record in enumerate(got):
+        key = sort_value(record, name)
+        if any(sort_value(o, name) != key for o in observed.get(start + index, ())):
+            return False  # a sort key in another place: records moved
+    for position in (group.first - 1, group.last + 1):
+        if not start <= position < start + len(got):
+            continue
+        record = got[position - start]
+        key = sort_value(record, name)
+        lone = key not in keys_at(position - 1) + keys_at(position + 1)
+        if lone and any(not same_record(o, record) for o in observed.get(position, ())):
+            return False  # another record where a record with its own key was
+    members = got[group.first - start : group.last - start + 1]
+    shown = (r for q in range(group.first, group.last + 1) for r in observed.get(q, ()))
+    return all(any(same_record(r, m) for m in members) for r in shown)
+
+
+def settle_ties(
+    run: Run,
+    query: Query,
+    pages: Mapping[int, Page],
+    size: int,
+    into: Iterable[RecordSet],
+    *,
+    cap: float,
+) -> Ties:
+    """Read one window per tie group that lost records at a page boundary; add its records.
+
+    Only groups that straddle a boundary and whose pages showed fewer
+    distinct records than the group has places are read: under an API that
+    breaks ties the same way on every request, none; when one of them is too
+    large for a window, none either (the repairs that follow re-sweep). Each window is checked
+    against the pages around it (:func:`_agrees`); one that disagrees means
+    the data moved (``moved``), and its records are not used.
+    """
+    name = split_order_by(query.order_by)[0]
+    observed = _observed(pages)
+    lossy = [g for g in boundaries(pages, query, size).ties if _lost(g, observed)]
+    fitting = [g for g in lossy if g.fits(size)]
+    if not fitting or len(fitting) < len(lossy):
+        # a group no window holds needs another sweep, which collects the others too
+        return Ties(unresolved=len(lossy))
+    windows = query.windows()
+    offsets = sorted({g.window for g in fitting})
+    cost = sum(not run.is_cached(windows, o) for o in offsets)
+    if cost > cap or not check_cost(run, cost, what="Reading tie groups", hard=False):
+        return Ties(unresolved=len(lossy))
+    logger.info(
+        "%d tie group(s) lost records at page boundaries (ties ordered anew between requests); "
+        "reading %d window page(s)",
+        len(fitting), len(offsets),
+    )  # fmt: skip
+    got = {page.offset: page for _, page in fetch_pages(run, [(windows, o) for o in offsets])}
+    targets = list(into)
+    moved = False
+    for group in fitting:
+        window = got[group.window]
+        if not _agrees(group, window, observed, name):
+            logger.info(
+                "the window at offset %d disagrees with its pages: data moved", window.offset
+            )
+            moved = True
+            continue
+        members = window.records[group.first - window.offset : group.last - window.offset + 1]
+        for records in targets:
+            records.add(members, at=(0, window.offset), count_duplicates=False)
+    return Ties(read=len(offsets), moved=moved)
+
+
 def repair(
-    run: Run, query: Query, records: RecordSet, outcome: Outcome, *, rounds: int, cap: int
+    run: Run,
+    query: Query,
+    records: RecordSet,
+    outcome: Outcome,
+    *,
+    rounds: int,
+    cap: int,
+    heavy: Iterable[str] = (),
 ) -> Repaired:
     """Run repair steps until the records hold ``outcome.target`` licenses or a bound is hit.
 
     ``cap`` bounds the credits all repairs together may spend (the budget
-    too). Returns new records and a new outcome; ``records`` and ``outcome``
-    are left as they were.
+    too). ``heavy`` names the sort fields the first pages showed to tie
+    heavily. Returns new records and a new outcome; ``records`` and
+    ``outcome`` are left as they were.
     """
     records = records.copy()
-    orders = repair_orders(query.order_by)
+    orders = repair_orders(query.order_by, heavy=heavy)
     spent_before = run.tally.credits
-    for step in plan(query, records, outcome.target)[:rounds]:
+    for step in plan(query, records, outcome.target, heavy=heavy)[:rounds]:
         short = records.distinct < outcome.target
         over = records.distinct > outcome.target  # stale records among the current ones
         # a province split adds records but cannot tell which ones went stale
@@ -155,24 +319,34 @@ def repair(
                     expected_total=outcome.target,
                 )
             ).get(again)  # fmt: skip
+            if not found:
+                outcome = outcome.noted(
+                    f"repair by {name} skipped: it did not fit the credits left"
+                )
+                continue  # not affordable within the cap or the budget
+            seen = tuple(page.total_count for page in found.values())
+            view = RecordSet()
+            rank = records.new_pass()
+            for offset, page in found.items():
+                view.add(page.records, at=(rank, offset))
+                records.add(page.records, at=(rank, offset), count_duplicates=False)
+            size = run.trace(again).size
+            moved = bool(boundaries(found, again, size).moved)
+            ties = Ties()
+            if not moved and len(set(seen)) == 1 and view.distinct < seen[0]:
+                left = cap - (run.tally.credits - spent_before)
+                ties = settle_ties(run, again, found, size, (view, records), cap=left)
         except ApiError as err:
             logger.warning("repair by %s failed; keeping what was collected: %s", name, err)
             outcome = outcome.noted(f"repair by {name} failed: {err}", failed=True)
             break
-        if not found:
-            outcome = outcome.noted(f"repair by {name} skipped: it did not fit the credits left")
-            continue  # not affordable within the cap or the budget
-        seen = tuple(page.total_count for page in found.values())
-        view = RecordSet()
-        view.add_pages(found)
-        records.add_pages(found, rank=records.new_pass(), count_duplicates=False)
         outcome = replace(
             outcome,
             target=max(seen),  # the newest full view of the data
             totals=outcome.totals + seen,
-            repaired_by=(*outcome.repaired_by, name),
+            repaired_by=(*outcome.repaired_by, name) + ((TIE_GROUPS,) if ties.read else ()),
         )
-        moved = misaligned(found, again, run.trace(again).size)
+        moved = moved or ties.moved
         if len(set(seen)) == 1 and view.distinct == seen[0] and not moved:
             # this pass alone saw every record of one unchanging set: it is the truth
             dropped = records.keep_only(view)

@@ -16,6 +16,7 @@ offsets are produced lazily, a few ahead of the requests in flight.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import queue
@@ -37,6 +38,13 @@ from mining_licenses.client._transport import Cancelled, Tally, Transport
 
 logger = logging.getLogger(__name__)
 
+_NONE: Final = object()
+#: The orders a sweep without ``order_by`` runs in, tried in turn: the area first, as
+#: areas are nearly unique (few ties at page boundaries), then the dates.
+SWEEP_ORDERS: Final = (f"-{s.AREA_HA}", f"-{s.EFFECTIVE_DATE}", f"-{s.EXPIRY_DATE}")
+#: A first page whose neighbouring records tie on the sort key more often than this
+#: share makes a sweep without ``order_by`` try the next of :data:`SWEEP_ORDERS`.
+MAX_TIED_SHARE: Final = 1 / 3
 #: How many times a sweep extends itself when pages report a growing total.
 MAX_GROWTH_ROUNDS: Final = 3
 #: The longest the first requests of a batch are spread over (seconds).
@@ -58,6 +66,9 @@ class Query:
     order_by: str
     limit: int
     overlap: int = 0
+    #: ``"pages"`` for a sweep's grid of pages; ``"windows"`` for the pages a repair
+    #: reads around tie groups (journaled apart: their offsets are off the grid).
+    kind: str = "pages"
 
     def params(self, offset: int) -> dict[str, str]:
         """Return the query parameters of the page at ``offset``."""
@@ -88,7 +99,11 @@ class Query:
         """Return a copy with another ``order_by`` and/or more filters."""
         merged = dict(self.filters) | filters
         ordered = tuple((k, merged[k]) for k in s.FILTERS if k in merged)
-        return Query(ordered, order_by or self.order_by, self.limit, self.overlap)
+        return Query(ordered, order_by or self.order_by, self.limit, self.overlap, self.kind)
+
+    def windows(self) -> Query:
+        """Return the query whose pages are read around this one's tie groups."""
+        return Query(self.filters, self.order_by, self.limit, 0, "windows")
 
 
 @dataclass(frozen=True)
@@ -201,6 +216,8 @@ class Run:
                 "order_by": query.order_by,
                 "limit": query.limit,
             }
+            if query.kind != "pages":
+                identity["kind"] = query.kind
             journal = Journal(self.journal_root, identity, max_age=self.journal_max_age)
             self.journals[query] = journal
             self.cached[query] = journal.load(
@@ -384,6 +401,7 @@ def sweep(
     keep_going: Callable[[Query, Page], bool] | None = None,
     expected_total: int | None = None,
     skip_refused: bool = False,
+    firsts: Mapping[Query, Page] | None = None,
 ) -> Iterator[tuple[Query, Page]]:
     """Yield every page of ``queries`` as it arrives: first pages, then the rest concurrently.
 
@@ -398,10 +416,12 @@ def sweep(
     is bought. The first page sets the page size (a server that sends fewer
     records than asked for is followed); pages that report a larger total than
     planned extend the sweep (the data grew meanwhile); ``run.max_empty_pages``
-    empty pages past the data end it.
+    empty pages past the data end it. ``firsts`` are first pages already in
+    hand (bought and traced by an earlier sweep): yielded again, not bought.
     """
     spent_at_start = run.tally.upper_bound
     seen: dict[Query, dict[int, Page]] = {q: {} for q in queries}
+    have = dict(firsts or {})
 
     def affordable(cost: int) -> bool:
         left = cap - (run.tally.upper_bound - spent_at_start)
@@ -414,14 +434,18 @@ def sweep(
         return check_cost(run, cost, what=what, hard=hard)
 
     if expected_total is None:
-        planned = sum(not run.is_cached(q, 0) for q in queries)
+        planned = sum(not (q in have or run.is_cached(q, 0)) for q in queries)
     else:
         planned = sum(remaining_cost(run, q, {}, expected_total, q.limit) for q in queries)
     if not affordable(planned):
         return
-    run.progress.plan(len(queries))
-    firsts = [(q, 0) for q in queries]
-    with contextlib.closing(fetch_pages(run, firsts, skip_refused=skip_refused)) as pages:
+    for query in queries:
+        if query in have:
+            seen[query][0] = have[query]
+            yield query, have[query]
+    run.progress.plan(len(queries) - len(have))
+    firsts_left = [(q, 0) for q in queries if q not in have]
+    with contextlib.closing(fetch_pages(run, firsts_left, skip_refused=skip_refused)) as pages:
         for query, page in pages:
             seen[query][0] = page
             run.trace(query).first(query, page, max_empty=run.max_empty_pages)
@@ -452,28 +476,127 @@ def sweep(
                 yield query, page
 
 
-def misaligned(pages: Mapping[int, Page], query: Query, size: int) -> list[int]:
-    """Return the offsets whose first records differ from the ones the page before repeats.
+def sort_value(record: Mapping[str, Any], field_name: str) -> object:
+    """Return what the API sorts ``record`` by under ``field_name`` (``None``: no value).
+
+    Areas are compared as numbers (``100`` and ``100.0`` tie), other fields as
+    sent; a value the API cannot sort by (an area that is not a number) is
+    treated like a missing one, which the API sorts with the nulls.
+
+    Examples
+    --------
+    >>> sort_value({"licensed_area_ha": 100}, "licensed_area_ha")
+    100.0
+    >>> sort_value({"licensed_area_ha": "n/a"}, "licensed_area_ha") is None
+    True
+    """
+    value = record.get(field_name)
+    if field_name == s.AREA_HA:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, str | int | float) else None
+
+
+def tied_pairs(records: list[dict[str, Any]], order_by: str) -> int:
+    """Return how many neighbouring records of a page tie on ``order_by``'s field.
+
+    Examples
+    --------
+    >>> tied_pairs([{"licensed_area_ha": 1}, {"licensed_area_ha": 1.0}], "licensed_area_ha")
+    1
+    """
+    name = _wire.split_order_by(order_by)[0]
+    values = [sort_value(r, name) for r in records]
+    return sum(a == b for a, b in itertools.pairwise(values))
+
+
+@dataclass(frozen=True)
+class TieGroup:
+    """Records tied on the sort key across a page boundary, at positions ``first..last``.
+
+    ``boundary`` is the offset of the later page; ``matched`` says the record
+    both pages share was the same one (when it was not, the API ordered the
+    ties anew between the two requests).
+    """
+
+    boundary: int
+    first: int
+    last: int
+    matched: bool
+
+    @property
+    def window(self) -> int:
+        """The offset of one page that holds the whole group and a record either side."""
+        return max(self.first - 1, 0)
+
+    def fits(self, size: int) -> bool:
+        """Return True when one page of ``size`` records holds the group and its neighbours."""
+        return self.last + 1 - self.window < size
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """What neighbouring pages of one sweep said about each other.
+
+    ``moved`` holds the offsets of pages whose shared records do not even
+    share the sort key with the page before: records moved between the two
+    requests (inserted or removed before them). ``ties`` holds the tie groups
+    that straddle a boundary (records on both sides of the shared ones): under
+    an API that orders ties anew on each request, records of such a group can
+    be missed (a window page holding the whole group repairs that). A shared
+    record that differs from the page before while tied with it on the sort
+    key is tie noise, not movement.
+    """
+
+    moved: list[int]
+    ties: list[TieGroup]
+
+
+def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries:
+    """Compare each page's first records with the ones the page before repeats.
 
     With ``query.overlap`` records asked for twice, two neighbouring pages
-    fetched while the data did not move agree on them; a disagreement means
-    records moved between the two requests (inserted or removed before them,
-    or ties ordered anew).
+    fetched while the data did not move agree on them (up to the order of
+    ties); a disagreement on the sort key means records moved between the
+    two requests.
     """
     overlap = min(query.overlap, size - 1)
     if not overlap:
-        return []
+        return Boundaries([], [])
     step = query.step(size)
-    out = []
+    name = _wire.split_order_by(query.order_by)[0]
+    keys: dict[int, object] = {}  # the sort key at each position, as the first page there saw it
+    for offset in sorted(pages):
+        for index, record in enumerate(pages[offset].records):
+            keys.setdefault(offset + index, sort_value(record, name))
+    moved: list[int] = []
+    ties: dict[tuple[int, int], TieGroup] = {}
     for offset, page in sorted(pages.items()):
         before = pages.get(offset - step)
         if before is None or len(before.records) < size or not page.records:
             continue
         tail = before.records[step : step + overlap]
         head = page.records[: len(tail)]
-        if list(map(_wire.record_fingerprint, tail)) != list(map(_wire.record_fingerprint, head)):
-            out.append(offset)
-    return out
+        if any(
+            sort_value(a, name) != sort_value(b, name) for a, b in zip(tail, head, strict=False)
+        ):
+            moved.append(offset)
+            continue
+        for position in range(offset, offset + len(head)):
+            value, first, last = keys[position], position, position
+            while keys.get(first - 1, _NONE) == value:
+                first -= 1
+            while keys.get(last + 1, _NONE) == value:
+                last += 1
+            if first < offset and last > offset - step + size - 1:  # on both sides
+                index = position - offset
+                same = tail[index] is head[index] or tail[index] == head[index]
+                ties.setdefault((first, last), TieGroup(offset, first, last, same))
+    return Boundaries(moved, sorted(ties.values(), key=lambda g: g.first))
 
 
 def collect(pages: Iterable[tuple[Query, Page]]) -> dict[Query, dict[int, Page]]:
