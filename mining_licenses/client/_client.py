@@ -49,6 +49,7 @@ from mining_licenses.client._sweep import (
     Page,
     Query,
     Run,
+    TieGroup,
     boundaries,
     remaining_cost,
     sweep,
@@ -383,7 +384,8 @@ class SectorsClient:
                 pages[page.offset] = page
             trace = run.trace(query)
             totals = tuple(p.total_count for p in pages.values())
-            moved_at = boundaries(pages, query, trace.size).moved
+            bounds = boundaries(pages, query, trace.size)
+            moved_at = bounds.moved
             outcome = Outcome(
                 target=max(totals),
                 changed=len(set(totals)) > 1 or bool(moved_at),
@@ -401,8 +403,10 @@ class SectorsClient:
                     )
             elif opts.max_repair_rounds:
                 spent = run.tally.credits
-                if not outcome.changed:
-                    outcome = self._settle_ties(run, query, pages, records, outcome, cap=cap)
+                if not outcome.changed and bounds.ties:
+                    outcome = self._settle_ties(
+                        run, query, pages, records, outcome, cap=cap, groups=bounds.ties
+                    )
                 if not outcome.failed and (records.distinct != outcome.target or outcome.changed):
                     repaired = repair(
                         run, query, records, outcome, rounds=opts.max_repair_rounds,
@@ -505,10 +509,12 @@ class SectorsClient:
         outcome: Outcome,
         *,
         cap: int,
+        groups: list[TieGroup],
     ) -> Outcome:
         """Read the tie groups the main sweep lost records in (see :func:`settle_ties`)."""
+        size = run.trace(query).size
         try:
-            ties = settle_ties(run, query, pages, run.trace(query).size, (records,), cap=cap)
+            ties = settle_ties(run, query, pages, size, (records,), cap=cap, groups=groups)
         except ApiError as err:
             logger.warning("reading tie groups failed; keeping what was collected: %s", err)
             return outcome.noted(f"reading tie groups failed: {err}", failed=True)

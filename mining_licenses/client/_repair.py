@@ -47,6 +47,7 @@ from mining_licenses.client._sweep import (
     check_cost,
     collect,
     fetch_pages,
+    records_at,
     sort_value,
     sweep,
 )
@@ -165,11 +166,15 @@ class Ties:
     unresolved: int = 0
 
 
-def _observed(pages: Mapping[int, Page]) -> dict[int, list[dict[str, Any]]]:
+def _observed(
+    pages: Mapping[int, Page], groups: Iterable[TieGroup]
+) -> dict[int, list[dict[str, Any]]]:
+    """Return what the pages showed at the places of ``groups`` and two either side of them."""
     seen: dict[int, list[dict[str, Any]]] = {}
-    for offset, page in pages.items():
-        for index, record in enumerate(page.records):
-            seen.setdefault(offset + index, []).append(record)
+    for group in groups:
+        for position in range(group.first - 2, group.last + 3):
+            if position not in seen:
+                seen[position] = records_at(pages, position)
     return seen
 
 
@@ -227,19 +232,26 @@ def settle_ties(
     into: Iterable[RecordSet],
     *,
     cap: float,
+    groups: Iterable[TieGroup] | None = None,
 ) -> Ties:
     """Read one window per tie group that lost records at a page boundary; add its records.
 
     Only groups that straddle a boundary and whose pages showed fewer
     distinct records than the group has places are read: under an API that
     breaks ties the same way on every request, none; when one of them is too
-    large for a window, none either (the repairs that follow re-sweep). Each window is checked
+    large for a window, none either (the repairs that follow re-sweep).
+    ``groups`` are the tie groups of :func:`boundaries` when already known. Each window is checked
     against the pages around it (:func:`_agrees`); one that disagrees means
     the data moved (``moved``), and its records are not used.
     """
     name = split_order_by(query.order_by)[0]
-    observed = _observed(pages)
-    lossy = [g for g in boundaries(pages, query, size).ties if _lost(g, observed)]
+    if groups is None:
+        groups = boundaries(pages, query, size).ties
+    groups = list(groups)
+    if not groups:
+        return Ties()
+    observed = _observed(pages, groups)
+    lossy = [g for g in groups if _lost(g, observed)]
     fitting = [g for g in lossy if g.fits(size)]
     if not fitting or len(fitting) < len(lossy):
         # a group no window holds needs another sweep, which collects the others too
@@ -331,11 +343,14 @@ def repair(
                 view.add(page.records, at=(rank, offset))
                 records.add(page.records, at=(rank, offset), count_duplicates=False)
             size = run.trace(again).size
-            moved = bool(boundaries(found, again, size).moved)
+            bounds = boundaries(found, again, size)
+            moved = bool(bounds.moved)
             ties = Ties()
             if not moved and len(set(seen)) == 1 and view.distinct < seen[0]:
                 left = cap - (run.tally.credits - spent_before)
-                ties = settle_ties(run, again, found, size, (view, records), cap=left)
+                ties = settle_ties(
+                    run, again, found, size, (view, records), cap=left, groups=bounds.ties
+                )
         except ApiError as err:
             logger.warning("repair by %s failed; keeping what was collected: %s", name, err)
             outcome = outcome.noted(f"repair by {name} failed: {err}", failed=True)

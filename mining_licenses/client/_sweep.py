@@ -15,6 +15,7 @@ offsets are produced lazily, a few ahead of the requests in flight.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import itertools
 import logging
@@ -569,10 +570,7 @@ def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries
         return Boundaries([], [])
     step = query.step(size)
     name = _wire.split_order_by(query.order_by)[0]
-    keys: dict[int, object] = {}  # the sort key at each position, as the first page there saw it
-    for offset in sorted(pages):
-        for index, record in enumerate(pages[offset].records):
-            keys.setdefault(offset + index, sort_value(record, name))
+    keys = _Keys(pages, name)  # only looked up around boundaries: no per-record work
     moved: list[int] = []
     ties: dict[tuple[int, int], TieGroup] = {}
     for offset, page in sorted(pages.items()):
@@ -587,16 +585,59 @@ def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries
             moved.append(offset)
             continue
         for position in range(offset, offset + len(head)):
-            value, first, last = keys[position], position, position
-            while keys.get(first - 1, _NONE) == value:
+            value, first, last = keys.get(position), position, position
+            while keys.get(first - 1) == value:
                 first -= 1
-            while keys.get(last + 1, _NONE) == value:
+            while keys.get(last + 1) == value:
                 last += 1
             if first < offset and last > offset - step + size - 1:  # on both sides
                 index = position - offset
                 same = tail[index] is head[index] or tail[index] == head[index]
                 ties.setdefault((first, last), TieGroup(offset, first, last, same))
     return Boundaries(moved, sorted(ties.values(), key=lambda g: g.first))
+
+
+def records_at(pages: Mapping[int, Page], position: int) -> list[dict[str, Any]]:
+    """Return every record the pages showed at ``position`` (earliest page first).
+
+    Examples
+    --------
+    >>> page = Page(offset=0, limit=2, records=[{"a": 1}, {"a": 2}], total_count=2)
+    >>> records_at({0: page}, 1), records_at({0: page}, 2)
+    ([{'a': 2}], [])
+    """
+    found = []
+    for offset in sorted(o for o in pages if o <= position):
+        records = pages[offset].records
+        if position - offset < len(records):
+            found.append(records[position - offset])
+    return found
+
+
+class _Keys:
+    """The sort key at each position, as the earliest page there showed it (looked up lazily)."""
+
+    def __init__(self, pages: Mapping[int, Page], name: str) -> None:
+        self._pages = pages
+        self._offsets = sorted(pages)
+        self._longest = max((len(p.records) for p in pages.values()), default=0)
+        self._name = name
+        self._known: dict[int, object] = {}
+
+    def get(self, position: int) -> object:
+        """Return the sort key at ``position``, or a marker equal to nothing when no page has it."""
+        if position in self._known:
+            return self._known[position]
+        value: object = _NONE
+        at = bisect.bisect_right(self._offsets, position) - 1
+        while at >= 0 and self._offsets[at] + self._longest > position:
+            offset = self._offsets[at]
+            records = self._pages[offset].records
+            if position - offset < len(records):
+                value = sort_value(records[position - offset], self._name)
+            at -= 1  # an earlier page showing it too wins
+        self._known[position] = value
+        return value
 
 
 def collect(pages: Iterable[tuple[Query, Page]]) -> dict[Query, dict[int, Page]]:
