@@ -226,7 +226,9 @@ class SectorsClient:
         return Run(
             transport=self._transport,
             tally=Tally(),
-            progress=SweepProgress(enabled=progress and self.options.progress),
+            # no bar at all when it is off: even a disabled tqdm bar costs CPU per page (and
+            # its first one in a process imports multiprocessing for tqdm's lock)
+            progress=SweepProgress(enabled=True) if progress and self.options.progress else None,
             max_in_flight=self.options.max_in_flight,
             journal_root=self.journal_dir if journal else None,
             journal_max_age=self.options.journal_max_age,
@@ -242,7 +244,8 @@ class SectorsClient:
         # and a pause a 429 asked for does not outlive the call
         self._transport.settle()
         run.close_journals()
-        run.progress.close()
+        if run.progress is not None:
+            run.progress.close()
         tally = run.tally
         self._lifetime.add(
             requests=tally.requests,

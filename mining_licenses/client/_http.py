@@ -15,6 +15,7 @@ environment are not read: the key must never go in clear to an
 from __future__ import annotations
 
 import contextlib
+import encodings.idna  # noqa: F401 - the first connection's getaddrinfo needs it: loaded here
 import os
 import ssl
 import threading

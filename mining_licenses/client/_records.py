@@ -14,29 +14,49 @@ per-record fingerprint at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses.client._sweep import Page
 
-_At = tuple[int, int, int]
-_Kept = tuple[_At, dict[str, Any]]
-
 
 def same_record(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Return True when two records have exactly the same contents.
+
+    Equal as JSON values: key order does not matter, types do (``1``, ``1.0``
+    and ``True`` differ), as :func:`mining_licenses._wire.record_fingerprint`
+    has it, without encoding either record.
 
     Examples
     --------
     >>> same_record({"a": 1, "b": None}, {"b": None, "a": 1})
     True
-    >>> same_record({"a": 1}, {"a": 1.0})
-    False
+    >>> same_record({"a": 1}, {"a": 1.0}), same_record({"a": [1]}, {"a": [True]})
+    (False, False)
     """
-    return a is b or (a == b and _wire.record_fingerprint(a) == _wire.record_fingerprint(b))
+    return a is b or _same(a, b)
+
+
+def _same(a: object, b: object) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        assert isinstance(b, list)
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, float):
+        return a == b or (a != a and b != b)  # NaN is NaN, as JSON writes it  # noqa: PLR0124
+    return a == b
+
+
+#: A record is referred to as ``page number << _SHIFT | index in the page``.
+_SHIFT: Final = 32
+_Queued = tuple[Sequence[dict[str, Any]], tuple[int, int], bool, int]
 
 
 @dataclass
@@ -45,13 +65,18 @@ class RecordSet:
 
     Pages may be added in any order (as they arrive); :attr:`records` lists
     them by pass, then offset, then position in the page.
+
+    Inside, each page added is kept once (``_pages``) and each record kept is
+    a number (its page's and its place in it), found by license key in
+    ``_refs`` (a number, or a list of them for a license seen in several
+    versions): no tuple or list is made per record.
     """
 
     duplicates: int = 0
-    _kept: dict[str, list[_Kept]] = field(default_factory=dict)
-    _queued: list[tuple[Sequence[dict[str, Any]], tuple[int, int], bool, int]] = field(
-        default_factory=list
-    )
+    _refs: dict[str, int | list[int]] = field(default_factory=dict)
+    _pages: list[tuple[tuple[int, int], Sequence[dict[str, Any]]]] = field(default_factory=list)
+    _queued: list[_Queued] = field(default_factory=list)
+    _in_order: bool = True  # pages were numbered in (pass, offset) order
     _by_province: dict[str | None, set[str]] | None = None
     _passes: int = 0
 
@@ -60,7 +85,9 @@ class RecordSet:
         self._settle()
         return RecordSet(
             duplicates=self.duplicates,
-            _kept={key: list(versions) for key, versions in self._kept.items()},
+            _refs={k: list(v) if isinstance(v, list) else v for k, v in self._refs.items()},
+            _pages=list(self._pages),
+            _in_order=self._in_order,
             _passes=self._passes,
         )
 
@@ -92,70 +119,104 @@ class RecordSet:
         for offset, page in pages.items():
             self.add(page.records, at=(rank, offset), count_duplicates=count_duplicates)
 
+    def _record(self, ref: int) -> dict[str, Any]:
+        return self._pages[ref >> _SHIFT][1][ref & _MASK]
+
+    def _versions(self, key: str) -> list[int]:
+        got = self._refs.get(key)
+        return [] if got is None else got if isinstance(got, list) else [got]
+
     def _settle(self) -> None:
         if not self._queued:
             return
         queued, self._queued = self._queued, []
         queued.sort(key=lambda item: item[1])  # by pass and offset, whatever the arrival order
-        kept = self._kept
-        key_of = _wire.license_key
+        if self._pages and queued[0][1] < self._pages[-1][0]:
+            self._in_order = False
+        refs, pages, key_of = self._refs, self._pages, _wire.license_key
+        code_field, number_field = s.WIUP_CODE, s.LICENSE_NUMBER
         for records, at, count_duplicates, repeats in queued:
+            base = len(pages) << _SHIFT
+            pages.append((at, records))
             for index, record in enumerate(records):
-                key = key_of(record)
-                versions = kept.get(key)
-                if versions is None:
-                    kept[key] = [((*at, index), record)]
-                elif any(same_record(record, other) for _, other in versions):
+                code = record.get(code_field)
+                key = (
+                    f"wiup:{code}|{record.get(number_field)}"
+                    if code is not None and code != ""
+                    else key_of(record)
+                )  # as _wire.license_key has it, without a call per record
+                got = refs.get(key)
+                if got is None:
+                    refs[key] = base | index
+                    continue
+                versions = got if isinstance(got, list) else [got]
+                if any(same_record(record, self._record(ref)) for ref in versions):
                     self.duplicates += count_duplicates and index >= repeats
                 else:
-                    versions.append(((*at, index), record))
+                    refs[key] = [*versions, base | index]
         self._by_province = None
 
     def contains(self, record: Mapping[str, Any]) -> bool:
         """Return True when a record with exactly these contents was collected."""
         self._settle()
-        versions = self._kept.get(_wire.license_key(record), ())
-        return any(same_record(record, other) for _, other in versions)
+        versions = self._versions(_wire.license_key(record))
+        return any(same_record(record, self._record(ref)) for ref in versions)
 
     def keep_only(self, view: RecordSet) -> int:
         """Keep only records that ``view`` holds too; return how many were dropped."""
         self._settle()
         dropped = 0
-        kept: dict[str, list[_Kept]] = {}
-        for key, versions in self._kept.items():
-            chosen = [(at, r) for at, r in versions if view.contains(r)]
+        refs: dict[str, int | list[int]] = {}
+        for key in self._refs:
+            versions = self._versions(key)
+            chosen = [ref for ref in versions if view.contains(self._record(ref))]
             dropped += len(versions) - len(chosen)
             if chosen:
-                kept[key] = chosen
-        self._kept, self._by_province = kept, None
+                refs[key] = chosen if len(chosen) > 1 else chosen[0]
+        self._refs, self._by_province = refs, None
         return dropped
+
+    def _all_refs(self) -> list[int]:
+        out: list[int] = []
+        for got in self._refs.values():
+            if isinstance(got, list):
+                out += got
+            else:
+                out.append(got)
+        return out
 
     @property
     def records(self) -> list[dict[str, Any]]:
         """The records kept, by pass, offset and position in the page."""
         self._settle()
-        everything = [kept for versions in self._kept.values() for kept in versions]
-        everything.sort(key=lambda kept: kept[0])
-        return [record for _, record in everything]
+        refs = self._all_refs()
+        if self._in_order:
+            refs.sort()
+        else:
+            rank = {n: r for r, n in enumerate(sorted(range(len(self._pages)), key=self._at))}
+            refs.sort(key=lambda ref: (rank[ref >> _SHIFT], ref & _MASK))
+        return [self._record(ref) for ref in refs]
+
+    def _at(self, page: int) -> tuple[int, int]:
+        return self._pages[page][0]
 
     @property
     def distinct(self) -> int:
         """Distinct licenses among the records."""
         self._settle()
-        return len(self._kept)
+        return len(self._refs)
 
     def distinct_in(self, province: str) -> int:
         """Distinct licenses among records whose ``province`` is exactly ``province``."""
         self._settle()
         if self._by_province is None:
             index: dict[str | None, set[str]] = {}
-            for key, versions in self._kept.items():
-                for _, record in versions:
-                    name = record.get(s.PROVINCE)
+            for key in self._refs:
+                for ref in self._versions(key):
+                    name = self._record(ref).get(s.PROVINCE)
                     index.setdefault(name if isinstance(name, str) else None, set()).add(key)
             self._by_province = index
         return len(self._by_province.get(province, ()))
 
-    def extend(self, records: Iterable[dict[str, Any]], *, at: tuple[int, int]) -> None:
-        """Add records found outside a page (a window of a tie group), not counted as duplicates."""
-        self.add(list(records), at=at, count_duplicates=False)
+
+_MASK: Final = (1 << _SHIFT) - 1

@@ -40,6 +40,7 @@ from mining_licenses._wire import split_order_by
 from mining_licenses.client._records import RecordSet, same_record
 from mining_licenses.client._sweep import (
     Page,
+    PageIndex,
     Query,
     Run,
     TieGroup,
@@ -47,7 +48,6 @@ from mining_licenses.client._sweep import (
     check_cost,
     collect,
     fetch_pages,
-    records_at,
     sort_value,
     sweep,
 )
@@ -170,11 +170,12 @@ def _observed(
     pages: Mapping[int, Page], groups: Iterable[TieGroup]
 ) -> dict[int, list[dict[str, Any]]]:
     """Return what the pages showed at the places of ``groups`` and two either side of them."""
+    index = PageIndex(pages)
     seen: dict[int, list[dict[str, Any]]] = {}
     for group in groups:
         for position in range(group.first - 2, group.last + 3):
             if position not in seen:
-                seen[position] = records_at(pages, position)
+                seen[position] = index.records_at(position)
     return seen
 
 

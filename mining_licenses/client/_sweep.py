@@ -22,6 +22,7 @@ import logging
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from mining_licenses._filters import FilterValue
 from mining_licenses.client._body import parse_page
 from mining_licenses.client._journal import Journal
 from mining_licenses.client._progress import SweepProgress
-from mining_licenses.client._transport import Cancelled, Tally, Transport
+from mining_licenses.client._transport import Call, Cancelled, OnBody, Tally, Transport
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ SWEEP_ORDERS: Final = (f"-{s.AREA_HA}", f"-{s.EFFECTIVE_DATE}", f"-{s.EXPIRY_DAT
 #: A first page whose neighbouring records tie on the sort key more often than this
 #: share makes a sweep without ``order_by`` try the next of :data:`SWEEP_ORDERS`.
 MAX_TIED_SHARE: Final = 1 / 3
+#: How often the sweep looks at its first attempts' timeouts while none ends (seconds).
+_POLL: Final = 0.05
 #: How many times a sweep extends itself when pages report a growing total.
 MAX_GROWTH_ROUNDS: Final = 3
 #: The longest the first requests of a batch are spread over (seconds).
@@ -190,7 +193,7 @@ class Run:
 
     transport: Transport
     tally: Tally
-    progress: SweepProgress
+    progress: SweepProgress | None  # None: no bar (not even a disabled one)
     max_in_flight: int
     journal_root: Path | None
     journal_max_age: float
@@ -225,6 +228,16 @@ class Run:
                 lambda raw, offset: parse_page(raw, offset=offset, max_total=self.max_total)
             )
         return self.journals[query]
+
+    def advance(self, page: Page) -> None:
+        """Count ``page`` on the progress bar (nothing at all when there is none)."""
+        if self.progress is not None:
+            self.progress.advance(records=len(page.records), credits=self.tally.credits)
+
+    def plan(self, pages: int) -> None:
+        """Add ``pages`` to the pages the progress bar expects."""
+        if self.progress is not None:
+            self.progress.plan(pages)
 
     def sync_journals(self) -> None:
         """Flush the pages journaled since the last flush to disk (once per batch of pages)."""
@@ -269,19 +282,40 @@ def _page(offset: int, limit: int, body: Mapping[str, Any], *, from_journal: boo
     )
 
 
+def _keeper(run: Run, query: Query, offset: int) -> OnBody | None:
+    """Return what keeps a page's body in the journal as it arrives (None: no journal)."""
+    journal = run.journal(query)
+    if journal is None:
+        return None
+    return lambda raw: journal.save(offset, raw)
+
+
 def _fetch_one(
-    run: Run, query: Query, offset: int, cancel: threading.Event, delay: float = 0.0
+    run: Run,
+    query: Query,
+    offset: int,
+    cancel: threading.Event,
+    delay: float = 0.0,
+    resume: tuple[Call, Exception] | None = None,
 ) -> Page:
+    """Fetch one page with retries, on a thread that waits for it (blocking)."""
     if delay and cancel.wait(delay):
         raise Cancelled
-    body, raw = run.transport.get_page(
-        query.params(offset), tally=run.tally, cancel=cancel, max_total=run.max_total
-    )
-    journal = run.journal(query)
-    if journal is not None:
-        journal.save(offset, raw)
+    body, _ = run.transport.get_page(
+        query.params(offset), tally=run.tally, cancel=cancel, max_total=run.max_total,
+        on_body=_keeper(run, query, offset), resume=resume,
+    )  # fmt: skip
     logger.debug("page offset=%d: %d records", offset, len(body[_wire.RESULTS]))
     return _page(offset, query.limit, body, from_journal=False)
+
+
+@dataclass
+class _Flight:
+    """A page being fetched: its first attempt on the wire, or its retries on a thread."""
+
+    query: Query
+    offset: int
+    call: Call | None = None  # the first attempt, until it is handed over to the retries
 
 
 def fetch_pages(
@@ -291,60 +325,111 @@ def fetch_pages(
 
     ``tasks`` is read lazily, only as far as the requests in flight need: at
     most ``run.max_in_flight`` are in flight and nothing else is planned ahead.
-    The first ones are paced over a quarter of a typical response time rather
-    than sent in one burst: a burst is what rate limits punish, and requests
-    that all return at once queue behind each other on both ends. If one page fails for good,
-    or the caller stops iterating, no new request is started and the requests
-    in flight finish (and are journaled: they were paid for). With
+    A page's first attempt goes straight to the wire and is waited for here
+    (no thread blocks on it); only a page that needs retrying (a 429, a 5xx, a
+    timeout, a dropped connection), or that starts while a 429's pause holds,
+    gets a thread of its own that retries it. The first requests are paced
+    over a quarter of a typical response time rather than sent in one burst:
+    a burst is what rate limits punish, and requests that all return at once
+    queue behind each other on both ends. If one page fails for good, or the
+    caller stops iterating, no new request is started; the requests in flight
+    finish on the wire and are journaled (they were paid for). With
     ``skip_refused``, a page the API refuses as invalid (400) is logged and
     left out instead.
     """
     cancel = threading.Event()
+    transport = run.transport
     workers = run.max_in_flight
-    pace = min(run.transport.typical_seconds * PACE_SHARE, MAX_PACE_SECONDS) / workers
+    pace = min(transport.typical_seconds * PACE_SHARE, MAX_PACE_SECONDS) / workers
     pool: ThreadPoolExecutor | None = None
-    pending: dict[Future[Page], Query] = {}
-    finished: queue.SimpleQueue[Future[Page]] = queue.SimpleQueue()  # one wake-up a page
+    flights: dict[Future[Any], _Flight] = {}
+    finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()  # one wake-up a page
     todo = iter(tasks)
     started = 0
+
+    def retry(flight: _Flight, resume: tuple[Call, Exception] | None, delay: float = 0.0) -> None:
+        nonlocal pool
+        if pool is None:
+            pool = ThreadPoolExecutor(workers, thread_name_prefix="mining-licenses")
+        future = pool.submit(_fetch_one, run, flight.query, flight.offset, cancel, delay, resume)
+        flights[future] = _Flight(flight.query, flight.offset)
+        future.add_done_callback(finished.put)
+
     try:
         while True:
-            while len(pending) < workers and (task := next(todo, None)) is not None:
+            while len(flights) < workers and (task := next(todo, None)) is not None:
                 query, offset = task
                 if run.is_cached(query, offset):
                     run.from_journal += 1
                     page = _page(offset, query.limit, run.cached[query][offset], from_journal=True)
-                    run.progress.advance(records=len(page.records), credits=run.tally.credits)
+                    run.advance(page)
                     yield query, page
                     continue
-                if pool is None:
-                    pool = ThreadPoolExecutor(workers, thread_name_prefix="mining-licenses")
                 delay = pace * started if started < workers else 0.0
-                future = pool.submit(_fetch_one, run, query, offset, cancel, delay)
-                pending[future] = query
-                future.add_done_callback(finished.put)
                 started += 1
-            if not pending:
+                flight = _Flight(query, offset)
+                if transport.paused_for > 0:  # a 429's pause: a thread waits it out
+                    retry(flight, None, delay)
+                    continue
+                flight.call = transport.start(
+                    query.params(offset), tally=run.tally, cancel=cancel,
+                    max_total=run.max_total, on_body=_keeper(run, query, offset), delay=delay,
+                )  # fmt: skip
+                flights[flight.call.future] = flight
+                flight.call.future.add_done_callback(finished.put)
+            if not flights:
                 return
-            done = [finished.get()]
+            try:
+                done = [finished.get(timeout=_next_wake(transport, flights.values()))]
+            except queue.Empty:
+                done = []
             while not finished.empty():
                 done.append(finished.get())
+            now = time.monotonic()
+            for future, flight in list(flights.items()):
+                if flight.call is not None and transport.timed_out(flight.call, now):
+                    del flights[future]  # retried; its late answer is still used
+                    retry(flight, (flight.call, transport.timeout_error()))
             for future in done:
-                query = pending.pop(future)
+                if future not in flights:
+                    continue  # a first attempt that timed out: its retries have it
+                flight = flights.pop(future)
+                query, offset = flight.query, flight.offset
                 try:
-                    page = future.result()
+                    if flight.call is None:
+                        page = future.result()
+                    else:
+                        got = transport.outcome(flight.call, query.params(offset))
+                        if isinstance(got, Exception):
+                            retry(flight, (flight.call, got))
+                            continue
+                        page = _page(offset, query.limit, got[0], from_journal=False)
                 except ApiError as err:
                     if not (skip_refused and err.status_code == 400):
                         raise
                     logger.warning("skipped %s: %s", dict(query.filters), err)
                     continue
-                run.progress.advance(records=len(page.records), credits=run.tally.credits)
+                run.advance(page)
                 yield query, page
     finally:
         cancel.set()
+        for future, flight in flights.items():
+            if flight.call is not None:
+                future.cancel()  # a first attempt still queued is never sent
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
         run.sync_journals()
+
+
+def _next_wake(transport: Transport, flights: Iterable[_Flight]) -> float:
+    """Seconds until the first attempt on the wire longest times out (a poll at most)."""
+    wake = _POLL
+    now = time.monotonic()
+    for flight in flights:
+        call = flight.call
+        if call is not None and call.started_at is not None:
+            wake = min(wake, max(call.started_at + transport.timeout - now, 0.0))
+    return wake
 
 
 def check_cost(run: Run, cost: int, *, what: str, hard: bool) -> bool:
@@ -444,7 +529,7 @@ def sweep(
         if query in have:
             seen[query][0] = have[query]
             yield query, have[query]
-    run.progress.plan(len(queries) - len(have))
+    run.plan(len(queries) - len(have))
     firsts_left = [(q, 0) for q in queries if q not in have]
     with contextlib.closing(fetch_pages(run, firsts_left, skip_refused=skip_refused)) as pages:
         for query, page in pages:
@@ -463,7 +548,7 @@ def sweep(
         cost = sum(remaining_cost(run, q, seen[q], *plan[q]) for q in live)
         if not affordable(cost):
             return  # a soft sweep keeps what it has; the caller counts what is missing
-        run.progress.plan(unseen)
+        run.plan(unseen)
         tasks = (
             (q, o)
             for q in live
@@ -570,7 +655,7 @@ def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries
         return Boundaries([], [])
     step = query.step(size)
     name = _wire.split_order_by(query.order_by)[0]
-    keys = _Keys(pages, name)  # only looked up around boundaries: no per-record work
+    index = PageIndex(pages)  # keys looked up only around boundaries: no per-record work
     moved: list[int] = []
     ties: dict[tuple[int, int], TieGroup] = {}
     for offset, page in sorted(pages.items()):
@@ -585,59 +670,56 @@ def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries
             moved.append(offset)
             continue
         for position in range(offset, offset + len(head)):
-            value, first, last = keys.get(position), position, position
-            while keys.get(first - 1) == value:
+            value, first, last = index.key(position, name), position, position
+            while index.key(first - 1, name) == value:
                 first -= 1
-            while keys.get(last + 1) == value:
+            while index.key(last + 1, name) == value:
                 last += 1
             if first < offset and last > offset - step + size - 1:  # on both sides
-                index = position - offset
-                same = tail[index] is head[index] or tail[index] == head[index]
+                at = position - offset
+                same = tail[at] is head[at] or tail[at] == head[at]
                 ties.setdefault((first, last), TieGroup(offset, first, last, same))
     return Boundaries(moved, sorted(ties.values(), key=lambda g: g.first))
 
 
-def records_at(pages: Mapping[int, Page], position: int) -> list[dict[str, Any]]:
-    """Return every record the pages showed at ``position`` (earliest page first).
+class PageIndex:
+    """The records pages of one sweep showed at each position, looked up lazily.
 
     Examples
     --------
     >>> page = Page(offset=0, limit=2, records=[{"a": 1}, {"a": 2}], total_count=2)
-    >>> records_at({0: page}, 1), records_at({0: page}, 2)
+    >>> PageIndex({0: page}).records_at(1), PageIndex({0: page}).records_at(2)
     ([{'a': 2}], [])
     """
-    found = []
-    for offset in sorted(o for o in pages if o <= position):
-        records = pages[offset].records
-        if position - offset < len(records):
-            found.append(records[position - offset])
-    return found
 
-
-class _Keys:
-    """The sort key at each position, as the earliest page there showed it (looked up lazily)."""
-
-    def __init__(self, pages: Mapping[int, Page], name: str) -> None:
+    def __init__(self, pages: Mapping[int, Page]) -> None:
         self._pages = pages
         self._offsets = sorted(pages)
         self._longest = max((len(p.records) for p in pages.values()), default=0)
-        self._name = name
-        self._known: dict[int, object] = {}
+        self._keys: dict[tuple[int, str], object] = {}
 
-    def get(self, position: int) -> object:
-        """Return the sort key at ``position``, or a marker equal to nothing when no page has it."""
-        if position in self._known:
-            return self._known[position]
-        value: object = _NONE
+    def records_at(self, position: int) -> list[dict[str, Any]]:
+        """Return every record the pages showed at ``position``, earliest page first."""
+        found = []
         at = bisect.bisect_right(self._offsets, position) - 1
         while at >= 0 and self._offsets[at] + self._longest > position:
             offset = self._offsets[at]
             records = self._pages[offset].records
             if position - offset < len(records):
-                value = sort_value(records[position - offset], self._name)
-            at -= 1  # an earlier page showing it too wins
-        self._known[position] = value
-        return value
+                found.append(records[position - offset])
+            at -= 1
+        found.reverse()
+        return found
+
+    def key(self, position: int, name: str) -> object:
+        """Return the sort key at ``position`` as the earliest page there showed it.
+
+        A marker equal to nothing when no page shows the position.
+        """
+        if (position, name) not in self._keys:
+            shown = self.records_at(position)
+            self._keys[position, name] = sort_value(shown[0], name) if shown else _NONE
+        return self._keys[position, name]
 
 
 def collect(pages: Iterable[tuple[Query, Page]]) -> dict[Query, dict[int, Page]]:

@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -133,19 +133,32 @@ class Tally:
         return self.credits + self.uncertain
 
 
-class _Call:
+class Call:
     """One attempt handed to the wire: it starts when a wire thread takes it.
 
-    ``started_at`` is set (``time.monotonic``) by the wire thread as it takes
-    the call; ``wake`` is the waiting page's event, set when any of its calls ends.
+    ``started_at`` is set (``time.monotonic``) by the wire thread as it sends
+    the request; ``wake`` is the event of the thread waiting for the page (set
+    when any of its calls ends; none while nobody waits); ``first`` is when
+    the page's first attempt was handed over.
     """
 
-    __slots__ = ("future", "started_at", "wake")
+    __slots__ = ("first", "future", "started_at", "wake")
 
-    def __init__(self, wake: threading.Event) -> None:
+    def __init__(self, wake: threading.Event | None, first: float) -> None:
         self.wake = wake
+        self.first = first
         self.started_at: float | None = None
         self.future: Future[Body]
+
+    def wake_on_end(self, wake: threading.Event) -> None:
+        """Set ``wake`` when this call ends (at once if it has)."""
+        if self.wake is None:
+            self.wake = wake
+            self.future.add_done_callback(lambda _: wake.set())
+
+
+#: Called on the wire thread with a page's body once it passed its checks (the journal).
+OnBody = Callable[[bytes], None]
 
 
 class Transport:
@@ -241,6 +254,48 @@ class Transport:
             self._gate.push(delay)  # every worker slows down, not only this one
         return delay
 
+    def start(
+        self,
+        params: Mapping[str, str],
+        *,
+        tally: Tally,
+        cancel: threading.Event,
+        max_total: int,
+        on_body: OnBody | None = None,
+        delay: float = 0.0,
+    ) -> Call:
+        """Hand a page's first attempt to the wire at once and return it (no thread waits).
+
+        The caller waits for ``call.future`` (or for :meth:`timed_out`) and
+        reads it with :meth:`outcome`; a failure worth retrying is continued
+        with :meth:`get_page` (``resume=``), which also uses a late answer of
+        this attempt. ``delay`` seconds pass on the wire thread before sending
+        (the pacing of a batch's first requests).
+        """
+        call = Call(None, time.monotonic())  # nobody waits on a thread for it
+        self._submit(call, params, tally, max_total, on_body, delay, cancel)
+        return call
+
+    def timed_out(self, call: Call, now: float) -> bool:
+        """Return True when ``call`` has been on the wire for ``timeout`` without an answer."""
+        started = call.started_at
+        return started is not None and now - started >= self.timeout and not call.future.done()
+
+    def timeout_error(self) -> Exception:
+        """Return the failure a timed-out attempt is retried from."""
+        msg = f"timed out: no complete answer within timeout={self.timeout:g} s"
+        return _Retryable(msg, status_code=None)
+
+    def outcome(self, call: Call, params: Mapping[str, str]) -> Body | Exception:
+        """Return the answer of a finished first attempt, or the failure to retry it from.
+
+        Raises what is not worth retrying (see :meth:`get_page`).
+        """
+        try:
+            return self._result(call.future, params, call.first)
+        except _Retryable as err:
+            return err
+
     def get_page(
         self,
         params: Mapping[str, str],
@@ -248,8 +303,13 @@ class Transport:
         tally: Tally,
         cancel: threading.Event,
         max_total: int,
+        on_body: OnBody | None = None,
+        resume: tuple[Call, Exception] | None = None,
     ) -> Body:
         """Return one page's JSON body, parsed and raw, retrying what is worth retrying.
+
+        ``resume`` continues from a first attempt made by :meth:`start` and
+        the failure it ended with (a late answer of it is still used).
 
         Raises
         ------
@@ -275,19 +335,27 @@ class Transport:
                 offset, sleep, state.attempt_number, err,
             )  # fmt: skip
 
-        calls: list[_Call] = []
-        wake = threading.Event()
-        first = time.monotonic()
+        calls: list[Call] = []
+        failed: list[Exception] = []
+        if resume is not None:
+            calls.append(resume[0])
+            failed.append(resume[1])
+            wake, first = threading.Event(), resume[0].first
+            resume[0].wake_on_end(wake)
+        else:
+            wake, first = threading.Event(), time.monotonic()
+        sent = (params, tally, cancel, calls, wake, first, max_total, on_body)
         try:
-            try:  # the first attempt without tenacity: most pages need no retry
-                return self._attempt(params, tally, cancel, calls, wake, first, max_total)
-            except _Retryable as err:
-                failed: list[_Retryable] = [err]
+            if not failed:
+                try:  # the first attempt without tenacity: most pages need no retry
+                    return self._attempt(*sent)
+                except _Retryable as err:
+                    failed.append(err)
 
             def attempt() -> Body:
                 if failed:  # tenacity starts from the first attempt's failure
                     raise failed.pop()
-                return self._attempt(params, tally, cancel, calls, wake, first, max_total)
+                return self._attempt(*sent)
 
             def stop(state: RetryCallState) -> bool:  # attempts, or time since the first one
                 spent = time.monotonic() - first
@@ -320,7 +388,7 @@ class Transport:
                 call.future.cancel()  # attempts still queued are never sent
 
     @staticmethod
-    def _answered(calls: list[_Call]) -> Body | None:
+    def _answered(calls: list[Call]) -> Body | None:
         """Return the answer of an earlier attempt that came in late (paid for), if any."""
         for call in calls:
             future = call.future
@@ -333,18 +401,19 @@ class Transport:
         params: Mapping[str, str],
         tally: Tally,
         cancel: threading.Event,
-        calls: list[_Call],
+        calls: list[Call],
         wake: threading.Event,
         first: float,
         max_total: int,
+        on_body: OnBody | None,
     ) -> Body:
         self._gate.wait(cancel)
         if cancel.is_set():
             raise Cancelled
         if (late := self._answered(calls)) is not None:
             return late
-        call = _Call(wake)
-        self._submit(call, params, tally, max_total)
+        call = Call(wake, first)
+        self._submit(call, params, tally, max_total, on_body)
         calls.append(call)
         # the wire takes it once a place is free (the requests ahead end by their deadlines);
         # its timeout runs from then. One wake-up per page: when one of its calls ends.
@@ -360,8 +429,7 @@ class Transport:
             if call.started_at is not None:
                 left = call.started_at + self.timeout - time.monotonic()
                 if left <= 0:
-                    msg = f"timed out: no complete answer within timeout={self.timeout:g} s"
-                    raise _Retryable(msg, status_code=None)
+                    raise self.timeout_error()
                 pause = min(left, _POLL)
             wake.wait(pause)
 
@@ -383,20 +451,44 @@ class Transport:
             max_retry_seconds=self.max_retry_seconds,
         )
 
-    def _submit(self, call: _Call, params: Mapping[str, str], tally: Tally, max_total: int) -> None:
-        future = self._wire.submit(self._exchange, dict(params), tally, max_total, call)
+    def _submit(
+        self,
+        call: Call,
+        params: Mapping[str, str],
+        tally: Tally,
+        max_total: int,
+        on_body: OnBody | None,
+        delay: float = 0.0,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        future = self._wire.submit(
+            self._exchange, dict(params), tally, max_total, call, on_body, delay, cancel
+        )
         call.future = future
         with self._lock:
             self._outstanding.add(future)
         future.add_done_callback(self._forget)
-        future.add_done_callback(lambda _: call.wake.set())
+        if call.wake is not None:
+            wake = call.wake
+            future.add_done_callback(lambda _: wake.set())
 
     def _forget(self, future: Future[Body]) -> None:
         with self._lock:
             self._outstanding.discard(future)
 
-    def _exchange(self, params: dict[str, str], tally: Tally, max_total: int, call: _Call) -> Body:
+    def _exchange(
+        self,
+        params: dict[str, str],
+        tally: Tally,
+        max_total: int,
+        call: Call,
+        on_body: OnBody | None,
+        delay: float,
+        cancel: threading.Event | None,
+    ) -> Body:
         """Run on a wire thread: send one request and read its answer by the deadline."""
+        if delay and cancel is not None and cancel.wait(delay):
+            raise Cancelled
         call.started_at = time.monotonic()
         tally.add(requests=1)
         offset = _wire.validate_offset(params.get(_wire.OFFSET))
@@ -434,7 +526,10 @@ class Transport:
         except httpx.HTTPError as err:
             msg = f"The request for offset {offset} failed: {self._failure('error', err)}"
             raise ApiError(msg) from err
-        return self._answer(reply, params, offset, max_total, time.perf_counter() - begun)
+        body = self._answer(reply, params, offset, max_total, time.perf_counter() - begun)
+        if on_body is not None:
+            on_body(body[1])  # kept (journaled) here: a page paid for is kept, whoever waits
+        return body
 
     def _failure(self, kind: str, err: Exception) -> str:
         return f"{kind}: {type(err).__name__}: {self.scrub(str(err))[:_MAX_MESSAGE]}"
