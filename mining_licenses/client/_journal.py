@@ -23,6 +23,7 @@ checks as a live page) is dropped from the file, never replayed forever.
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import json
 import logging
@@ -30,7 +31,6 @@ import os
 import re
 import shutil
 import threading
-import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -50,11 +50,22 @@ _HEADER: Final = re.compile(rb"PAGE (\d{1,12}) (\d{1,10}) ([0-9a-f]{8})\n")
 _MAX_HEADER: Final = 48
 
 
-def _append(fd: int, frame: bytes) -> None:
-    """Write one whole frame (a loop only if the kernel takes it in pieces)."""
-    view = memoryview(frame)
-    while view:
-        view = view[os.write(fd, view) :]
+def _append(fd: int, parts: list[bytes]) -> None:
+    """Write one whole frame in one system call (a loop only if the kernel takes part of it)."""
+    if hasattr(os, "writev"):  # not on Windows
+        written = os.writev(fd, parts)
+        if written == sum(map(len, parts)):
+            return
+        left = b"".join(parts)[written:]
+    else:
+        left = b"".join(parts)
+    while left:
+        left = left[os.write(fd, left) :]
+
+
+def _header(offset: int, raw: bytes) -> bytes:
+    # binascii's crc32 keeps the GIL (zlib's lets it go above 5 KiB: a thread switch a page)
+    return b"PAGE %d %d %08x\n" % (offset, len(raw), binascii.crc32(raw))
 
 
 def frame(offset: int, raw: bytes) -> bytes:
@@ -65,7 +76,7 @@ def frame(offset: int, raw: bytes) -> bytes:
     >>> frame(30, b"{}")
     b'PAGE 30 2 a3a6bf43\n{}\n'
     """
-    return b"PAGE %d %d %08x\n" % (offset, len(raw), zlib.crc32(raw)) + raw + b"\n"
+    return _header(offset, raw) + raw + b"\n"
 
 
 def read_frames(data: bytes) -> tuple[list[tuple[int, bytes | None]], int]:
@@ -91,7 +102,8 @@ def read_frames(data: bytes) -> tuple[list[tuple[int, bytes | None]], int]:
         if end + 1 > len(data) or data[end : end + 1] != b"\n":
             break
         body = data[start:end]
-        frames.append((int(header[1]), body if zlib.crc32(body) == int(header[3], 16) else None))
+        whole = binascii.crc32(body) == int(header[3], 16)
+        frames.append((int(header[1]), body if whole else None))
         at = end + 1
     return frames, at
 
@@ -199,7 +211,7 @@ class Journal:
 
     def save(self, offset: int, raw: bytes) -> None:
         """Append one page's response body (JSON bytes, as received) as one whole frame."""
-        data = frame(offset, raw)
+        data = [_header(offset, raw), raw, b"\n"]
         with self._lock:
             if self._fd is None:
                 if not self._started:
