@@ -26,7 +26,7 @@ from mining_licenses._errors import (
 )
 from mining_licenses._wire import ENDPOINT_PATH, license_key
 from mining_licenses.client import SectorsClient, SweepResult
-from mining_licenses.client._journal import LOG_NAME, frame, journal_pages
+from mining_licenses.client._journal import LOG_NAME, Journal, frame, journal_pages
 from mining_licenses.client._repair import repair_orders
 from mining_licenses.client._transport import parse_retry_after
 from mining_licenses.replica import Faults, Replica
@@ -585,6 +585,74 @@ def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir,
             f"\nresume: first run billed {billed_first} (journaled {len(kept)}), "
             f"rerun billed {result.credits_spent}, total {replica.billed} for {PAGES} pages"
         )
+
+
+TORN_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    import mining_licenses.client._journal as journal
+    from mining_licenses.client import SectorsClient
+
+    appended, write_whole = [0], journal._append
+
+    def killed_mid_append(fd, parts):
+        appended[0] += 1
+        if appended[0] == int(sys.argv[4]):  # half of this page's frame, then SIGKILL
+            data = b"".join(parts)
+            os.write(fd, data[: len(data) // 2])
+            os.kill(os.getpid(), signal.SIGKILL)
+        write_whole(fd, parts)
+
+    journal._append = killed_mid_append
+    client = SectorsClient(
+        sys.argv[3], base_url=sys.argv[1], journal_dir=sys.argv[2], max_in_flight=2,
+        progress=False,
+    )
+    client.fetch_all()
+    print("finished")
+    """
+)
+
+
+def test_a_sweep_killed_mid_append_never_replays_the_torn_page(replica, journal_dir):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    child = subprocess.run(
+        [sys.executable, "-c", TORN_CHILD, replica.url, str(journal_dir), KEY, "8"],
+        env=env, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL
+    assert b"finished" not in child.stdout
+    (folder,) = journal_dir.iterdir()
+    log = (folder / LOG_NAME).read_bytes()
+    kept = journaled(journal_dir)
+    assert len(kept) == 7  # the seven pages appended whole before the kill
+    whole = sum(len(frame(o, body or b"")) for o, body in journal_pages(folder).items())
+    assert len(log) > whole  # and half of the eighth: a torn tail
+    first_run = len(replica.log)
+
+    with make_client(replica, journal_dir) as client:
+        result = client.fetch_all()
+    again = offsets_served(replica, since=first_run)
+    assert result.complete
+    assert result.records == replica.matching_records(order_by=AUTO)
+    assert result.pages_from_journal == 7  # the torn page was not replayed...
+    assert sorted(again + kept) == GRID  # ...but bought again, with every page not kept
+    assert result.credits_spent == PAGES - 7
+
+
+def test_the_journal_cuts_a_torn_tail_before_appending_again(tmp_path):
+    journal = Journal(tmp_path, {"sweep": 1}, max_age=60)
+    journal.save(0, b'{"results": [], "pagination": {"total_count": 0}}')
+    journal.close()
+    log = journal.path / LOG_NAME
+    whole = log.read_bytes()
+    log.write_bytes(whole + frame(29, b'{"results": []}')[:-5])  # killed mid-append
+    again = Journal(tmp_path, {"sweep": 1}, max_age=60)
+    assert list(again.load()) == [0]
+    assert log.read_bytes() == whole  # cut off before anything is appended
+    again.save(29, b"{}")
+    again.close()
+    assert list(journal_pages(journal.path)) == [0, 29]
 
 
 def test_keep_journal_until_discarded(replica, journal_dir):
