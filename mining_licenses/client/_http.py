@@ -14,7 +14,6 @@ environment are not read: the key must never go in clear to an
 
 from __future__ import annotations
 
-import contextlib
 import encodings.idna  # noqa: F401 - the first connection's getaddrinfo needs it: loaded here
 import os
 import ssl
@@ -22,7 +21,7 @@ import threading
 import time
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -37,13 +36,18 @@ ERROR_BODY_BYTES: Final = 64 * 1024
 _local = threading.local()
 
 
-@contextlib.contextmanager
-def deadline(at: float) -> Iterator[None]:
+class deadline:  # noqa: N801 - used as a function: ``with deadline(at):``
     """Bound every network operation of this thread until ``at`` (``time.monotonic``)."""
-    _local.deadline = at
-    try:
-        yield
-    finally:
+
+    __slots__ = ("_at",)
+
+    def __init__(self, at: float) -> None:
+        self._at = at
+
+    def __enter__(self) -> None:
+        _local.deadline = self._at
+
+    def __exit__(self, *exc_info: object) -> None:
         _local.deadline = None
 
 

@@ -54,6 +54,27 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
+#: A license's key: ``wiup_code`` with ``license_number`` as text (what
+#: :func:`mining_licenses._wire.license_key` joins, kept as a pair); a record
+#: without a code is keyed by its contents, with an empty code.
+_Key = tuple[str, str]
+
+
+def _key(record: Mapping[str, Any]) -> _Key:
+    """Return the key of the license ``record`` describes.
+
+    Examples
+    --------
+    >>> _key({"wiup_code": "1", "license_number": None}), _key({"wiup_code": 1})
+    (('1', 'None'), ('1', 'None'))
+    """
+    code = record.get(s.WIUP_CODE)
+    if code is None or code == "":
+        return ("", _wire.license_key(record))
+    number = record.get(s.LICENSE_NUMBER)
+    return (f"{code}", number if type(number) is str else f"{number}")
+
+
 #: A record is referred to as ``page number << _SHIFT | index in the page``.
 _SHIFT: Final = 32
 _Queued = tuple[Sequence[dict[str, Any]], tuple[int, int], bool, int]
@@ -73,11 +94,11 @@ class RecordSet:
     """
 
     duplicates: int = 0
-    _refs: dict[str, int | list[int]] = field(default_factory=dict)
+    _refs: dict[_Key, int | list[int]] = field(default_factory=dict)
     _pages: list[tuple[tuple[int, int], Sequence[dict[str, Any]]]] = field(default_factory=list)
     _queued: list[_Queued] = field(default_factory=list)
     _in_order: bool = True  # pages were numbered in (pass, offset) order
-    _by_province: dict[str | None, set[str]] | None = None
+    _by_province: dict[str | None, set[_Key]] | None = None
     _passes: int = 0
 
     def copy(self) -> RecordSet:
@@ -122,7 +143,7 @@ class RecordSet:
     def _record(self, ref: int) -> dict[str, Any]:
         return self._pages[ref >> _SHIFT][1][ref & _MASK]
 
-    def _versions(self, key: str) -> list[int]:
+    def _versions(self, key: _Key) -> list[int]:
         got = self._refs.get(key)
         return [] if got is None else got if isinstance(got, list) else [got]
 
@@ -133,18 +154,18 @@ class RecordSet:
         queued.sort(key=lambda item: item[1])  # by pass and offset, whatever the arrival order
         if self._pages and queued[0][1] < self._pages[-1][0]:
             self._in_order = False
-        refs, pages, key_of = self._refs, self._pages, _wire.license_key
+        refs, pages = self._refs, self._pages
         code_field, number_field = s.WIUP_CODE, s.LICENSE_NUMBER
         for records, at, count_duplicates, repeats in queued:
             base = len(pages) << _SHIFT
             pages.append((at, records))
             for index, record in enumerate(records):
                 code = record.get(code_field)
-                key = (
-                    f"wiup:{code}|{record.get(number_field)}"
-                    if code is not None and code != ""
-                    else key_of(record)
-                )  # as _wire.license_key has it, without a call per record
+                if type(code) is str and code:  # as _key has it, without a call per record
+                    number = record.get(number_field)
+                    key = (code, number if type(number) is str else f"{number}")
+                else:
+                    key = _key(record)
                 got = refs.get(key)
                 if got is None:
                     refs[key] = base | index
@@ -159,14 +180,14 @@ class RecordSet:
     def contains(self, record: Mapping[str, Any]) -> bool:
         """Return True when a record with exactly these contents was collected."""
         self._settle()
-        versions = self._versions(_wire.license_key(record))
+        versions = self._versions(_key(record))
         return any(same_record(record, self._record(ref)) for ref in versions)
 
     def keep_only(self, view: RecordSet) -> int:
         """Keep only records that ``view`` holds too; return how many were dropped."""
         self._settle()
         dropped = 0
-        refs: dict[str, int | list[int]] = {}
+        refs: dict[_Key, int | list[int]] = {}
         for key in self._refs:
             versions = self._versions(key)
             chosen = [ref for ref in versions if view.contains(self._record(ref))]
@@ -195,7 +216,8 @@ class RecordSet:
         else:
             rank = {n: r for r, n in enumerate(sorted(range(len(self._pages)), key=self._at))}
             refs.sort(key=lambda ref: (rank[ref >> _SHIFT], ref & _MASK))
-        return [self._record(ref) for ref in refs]
+        pages = self._pages
+        return [pages[ref >> _SHIFT][1][ref & _MASK] for ref in refs]
 
     def _at(self, page: int) -> tuple[int, int]:
         return self._pages[page][0]
@@ -210,7 +232,7 @@ class RecordSet:
         """Distinct licenses among records whose ``province`` is exactly ``province``."""
         self._settle()
         if self._by_province is None:
-            index: dict[str | None, set[str]] = {}
+            index: dict[str | None, set[_Key]] = {}
             for key in self._refs:
                 for ref in self._versions(key):
                     name = self._record(ref).get(s.PROVINCE)

@@ -315,6 +315,7 @@ class _Flight:
 
     query: Query
     offset: int
+    params: dict[str, str]
     call: Call | None = None  # the first attempt, until it is handed over to the retries
 
 
@@ -352,7 +353,7 @@ def fetch_pages(
         if pool is None:
             pool = ThreadPoolExecutor(workers, thread_name_prefix="mining-licenses")
         future = pool.submit(_fetch_one, run, flight.query, flight.offset, cancel, delay, resume)
-        flights[future] = _Flight(flight.query, flight.offset)
+        flights[future] = _Flight(flight.query, flight.offset, flight.params)
         future.add_done_callback(finished.put)
 
     try:
@@ -367,26 +368,27 @@ def fetch_pages(
                     continue
                 delay = pace * started if started < workers else 0.0
                 started += 1
-                flight = _Flight(query, offset)
+                flight = _Flight(query, offset, query.params(offset))
                 if transport.paused_for > 0:  # a 429's pause: a thread waits it out
                     retry(flight, None, delay)
                     continue
                 flight.call = transport.start(
-                    query.params(offset), tally=run.tally, cancel=cancel,
+                    flight.params, tally=run.tally, cancel=cancel,
                     max_total=run.max_total, on_body=_keeper(run, query, offset), delay=delay,
                 )  # fmt: skip
                 flights[flight.call.future] = flight
                 flight.call.future.add_done_callback(finished.put)
             if not flights:
                 return
+            due = _first_due(transport, flights.values())
             try:
-                done = [finished.get(timeout=_next_wake(transport, flights.values()))]
+                done = [finished.get(timeout=min(max(due - time.monotonic(), 0.0), _POLL))]
             except queue.Empty:
                 done = []
             while not finished.empty():
                 done.append(finished.get())
             now = time.monotonic()
-            for future, flight in list(flights.items()):
+            for future, flight in list(flights.items()) if now >= due else ():
                 if flight.call is not None and transport.timed_out(flight.call, now):
                     del flights[future]  # retried; its late answer is still used
                     retry(flight, (flight.call, transport.timeout_error()))
@@ -399,7 +401,7 @@ def fetch_pages(
                     if flight.call is None:
                         page = future.result()
                     else:
-                        got = transport.outcome(flight.call, query.params(offset))
+                        got = transport.outcome(flight.call, flight.params)
                         if isinstance(got, Exception):
                             retry(flight, (flight.call, got))
                             continue
@@ -421,15 +423,14 @@ def fetch_pages(
         run.sync_journals()
 
 
-def _next_wake(transport: Transport, flights: Iterable[_Flight]) -> float:
-    """Seconds until the first attempt on the wire longest times out (a poll at most)."""
-    wake = _POLL
-    now = time.monotonic()
+def _first_due(transport: Transport, flights: Iterable[_Flight]) -> float:
+    """Return when the first attempt on the wire longest times out (``inf``: none is)."""
+    due = math.inf
     for flight in flights:
         call = flight.call
         if call is not None and call.started_at is not None:
-            wake = min(wake, max(call.started_at + transport.timeout - now, 0.0))
-    return wake
+            due = min(due, call.started_at + transport.timeout)
+    return due
 
 
 def check_cost(run: Run, cost: int, *, what: str, hard: bool) -> bool:
@@ -669,6 +670,11 @@ def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries
         ):
             moved.append(offset)
             continue
+        after = len(head)  # in ``page``: the first record past the shared ones
+        if after >= len(page.records) or sort_value(before.records[step - 1], name) != (
+            sort_value(page.records[after], name)
+        ):
+            continue  # no run of ties reaches from before the shared records to past them
         for position in range(offset, offset + len(head)):
             value, first, last = index.key(position, name), position, position
             while index.key(first - 1, name) == value:
