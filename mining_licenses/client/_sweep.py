@@ -325,11 +325,11 @@ def fetch_pages(
     """Yield the pages of ``tasks`` as they arrive; journaled ones at once, for free.
 
     ``tasks`` is read lazily, only as far as the requests in flight need: at
-    most ``run.max_in_flight`` are in flight and nothing else is planned ahead.
-    A page's first attempt goes straight to the wire and is waited for here
-    (no thread blocks on it); only a page that needs retrying (a 429, a 5xx, a
-    timeout, a dropped connection), or that starts while a 429's pause holds,
-    gets a thread of its own that retries it. The first requests are paced
+    most ``run.max_in_flight`` are in flight and nothing else is planned
+    ahead. A page's first attempt goes straight to the wire and is waited for
+    here (no thread blocks on it); only a page that needs retrying (a 429, a
+    5xx, a timeout, a dropped connection), or that starts while a 429's pause
+    holds, gets a thread of its own that retries it. The first requests are paced
     over a quarter of a typical response time rather than sent in one burst:
     a burst is what rate limits punish, and requests that all return at once
     queue behind each other on both ends. If one page fails for good, or the

@@ -413,7 +413,7 @@ class Transport:
         if (late := self._answered(calls)) is not None:
             return late
         call = Call(wake, first)
-        self._submit(call, params, tally, max_total, on_body)
+        self._submit(call, params, tally, max_total, on_body, cancel=cancel)
         calls.append(call)
         # the wire takes it once a place is free (the requests ahead end by their deadlines);
         # its timeout runs from then. One wake-up per page: when one of its calls ends.
@@ -486,9 +486,17 @@ class Transport:
         delay: float,
         cancel: threading.Event | None,
     ) -> Body:
-        """Run on a wire thread: send one request and read its answer by the deadline."""
-        if delay and cancel is not None and cancel.wait(delay):
-            raise Cancelled
+        """Run on a wire thread: send one request and read its answer by the deadline.
+
+        A request queued for the wire waits out a 429's pause here, as it
+        leaves: no request is sent while one holds.
+        """
+        if cancel is not None:
+            if delay and cancel.wait(delay):
+                raise Cancelled
+            self._gate.wait(cancel)
+            if cancel.is_set():
+                raise Cancelled
         call.started_at = time.monotonic()
         tally.add(requests=1)
         offset = _wire.validate_offset(params.get(_wire.OFFSET))
