@@ -19,6 +19,7 @@ import os
 import ssl
 import threading
 import time
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -162,27 +163,64 @@ def tls_context() -> ssl.SSLContext:
         return context
 
 
-class _Transport(httpx.HTTPTransport):
-    """httpx's transport over a pool made here (with the bounded network backend).
+class Session:
+    """The connections to one API: an httpcore pool, the request's fixed parts, its headers.
 
-    ``HTTPTransport.__init__`` is not called: it would build a pool of its own,
-    loading the CA bundle for it, only for that pool to be thrown away.
+    Requests go to httpcore directly: httpx's client around the same pool
+    costs more CPU per request than everything else the sweep does (building
+    the URL twice, cookies, hooks, its response object). What httpx would do
+    that matters is done here: the ``Host`` header, the query encoded as httpx
+    encodes it, httpcore's errors raised as httpx's, the headers of an answer
+    read as :class:`httpx.Headers`.
     """
 
-    def __init__(self, pool: httpcore.ConnectionPool) -> None:
+    __slots__ = ("_headers", "_host", "_path", "_pool", "_port", "_scheme", "_timeouts", "url")
+
+    def __init__(
+        self, url: str, pool: httpcore.ConnectionPool, headers: Mapping[str, str], timeout: float
+    ) -> None:
+        parsed = httpx.URL(url)
+        self.url = url
         self._pool = pool
+        self._scheme, self._host, self._port = parsed.raw_scheme, parsed.raw_host, parsed.port
+        self._path = parsed.raw_path.partition(b"?")[0]
+        host = parsed.netloc  # with the port unless it is the scheme's own
+        self._headers = [(b"Host", host)] + [(k.encode(), v.encode()) for k, v in headers.items()]
+        self._timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+
+    def __repr__(self) -> str:
+        return f"Session({self.url!r})"  # never the headers: one holds the key
+
+    def close(self) -> None:
+        """Close every connection."""
+        self._pool.close()
+
+    def request(self, params: Mapping[str, str]) -> httpcore.Request:
+        """Return the GET of ``url`` with ``params`` as its query."""
+        query = urllib.parse.urlencode(params)  # as httpx encodes params
+        target = self._path + b"?" + query.encode("ascii") if query else self._path
+        url = httpcore.URL(scheme=self._scheme, host=self._host, port=self._port, target=target)
+        return httpcore.Request(
+            b"GET", url, headers=self._headers, extensions={"timeout": self._timeouts}
+        )
+
+    def send(self, request: httpcore.Request) -> httpcore.Response:
+        """Send ``request``; the answer's body is still to be read (and closed)."""
+        return self._pool.handle_request(request)
 
 
 def session(
-    base_url: str, *, headers: Mapping[str, str], timeout: float, max_connections: int
-) -> httpx.Client:
-    """Return an httpx client for ``base_url``: bounded streams, no environment proxy or netrc.
+    url: str, *, headers: Mapping[str, str], timeout: float, max_connections: int
+) -> Session:
+    """Return a session for ``url``: bounded streams, no environment proxy or netrc.
 
     An ``https://`` API (or a proxy) uses the process's one TLS context
-    (:func:`tls_context`); plain loopback ``http://`` makes none.
+    (:func:`tls_context`); plain loopback ``http://`` makes none. No redirect
+    is followed (it could carry the key elsewhere); no ``HTTP_PROXY`` and no
+    ``.netrc`` are read: the key goes where ``url`` says.
     """
-    proxy = proxy_for(base_url)
-    secure = httpx.URL(base_url).scheme == "https" or proxy is not None
+    proxy = proxy_for(url)
+    secure = httpx.URL(url).scheme == "https" or proxy is not None
     common: dict[str, Any] = {
         "ssl_context": tls_context() if secure else None,
         "max_connections": max_connections,
@@ -208,13 +246,36 @@ def session(
             proxy_ssl_context=spec.ssl_context or tunnel_tls,
             **common,
         )
-    return httpx.Client(
-        transport=_Transport(pool),
-        headers=dict(headers),
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,  # a redirect could carry the key elsewhere
-        trust_env=False,  # no HTTP_PROXY, no .netrc: the key goes where base_url says
-    )
+    return Session(url, pool, headers, timeout)
+
+
+#: httpcore's errors and the httpx errors they are raised as (what httpx's own transport does).
+_ERRORS: Final[dict[type[Exception], type[httpx.TransportError]]] = {
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.TimeoutException: httpx.TimeoutException,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.NetworkError: httpx.NetworkError,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.ProtocolError: httpx.ProtocolError,
+    httpcore.ProxyError: httpx.ProxyError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+}
+
+
+_CORE_ERRORS: Final = tuple(_ERRORS)
+
+
+def _as_httpx(err: Exception) -> Exception:
+    for kind in type(err).__mro__:
+        if kind in _ERRORS:
+            return _ERRORS[kind](str(err))
+    return err
 
 
 class BodyTooLargeError(Exception):
@@ -271,8 +332,7 @@ class Reply:
 
 
 def exchange(
-    client: httpx.Client,
-    url: str,
+    session: Session,
     params: Mapping[str, str],
     *,
     max_body: int,
@@ -284,27 +344,40 @@ def exchange(
     ``on_status`` is called as soon as the status line is in (billing is
     decided by it, whatever happens to the body). A 2xx body beyond a bound
     raises :class:`BodyTooLargeError`; an error status's body is read up to
-    :data:`ERROR_BODY_BYTES` for its message and the rest is ignored.
+    :data:`ERROR_BODY_BYTES` for its message and the rest is ignored. The
+    network's errors are httpx's (:class:`httpx.TimeoutException`...).
     """
-    request = client.build_request("GET", url, params=params)
-    response = client.send(request, stream=True)
     try:
-        status = response.status_code
-        on_status(status)
-        ok = 200 <= status < 300
-        if not ok:
-            max_body = max_decoded = ERROR_BODY_BYTES
-        body = _read(response, max_body=max_body, max_decoded=max_decoded, strict=ok)
-        return Reply(status, response.headers, body, response.reason_phrase)
-    finally:
-        response.close()
+        response = session.send(session.request(params))
+        try:
+            status = response.status
+            on_status(status)
+            headers = httpx.Headers(response.headers)
+            ok = 200 <= status < 300
+            if not ok:
+                max_body = max_decoded = ERROR_BODY_BYTES
+            body = _read(response, headers, max_body=max_body, max_decoded=max_decoded, strict=ok)
+            reason = response.extensions.get("reason_phrase", b"")
+            text = reason.decode("ascii", "replace") if isinstance(reason, bytes) else ""
+            return Reply(status, headers, body, text or httpx.codes.get_reason_phrase(status))
+        finally:
+            response.close()
+    except _CORE_ERRORS as err:
+        raise _as_httpx(err) from err
 
 
-def _read(response: httpx.Response, *, max_body: int, max_decoded: int, strict: bool) -> bytes:
-    declared = response.headers.get("content-length", "")
+def _read(
+    response: httpcore.Response,
+    headers: httpx.Headers,
+    *,
+    max_body: int,
+    max_decoded: int,
+    strict: bool,
+) -> bytes:
+    declared = headers.get("content-length", "")
     if strict and declared.isdigit() and int(declared) > max_body:
         raise BodyTooLargeError("on the wire (by its Content-Length)", max_body)
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     try:
         inflater = None if encoding in ("", "identity") else _Inflater(encoding)
     except UnsupportedEncodingError:
@@ -321,7 +394,7 @@ def _read(response: httpx.Response, *, max_body: int, max_decoded: int, strict: 
 
 
 def _inflate(
-    response: httpx.Response,
+    response: httpcore.Response,
     inflater: _Inflater | None,
     max_body: int,
     max_decoded: int,
@@ -329,7 +402,7 @@ def _inflate(
     strict: bool,
 ) -> bytes:
     received, out = 0, bytearray()
-    for chunk in response.iter_raw():
+    for chunk in response.iter_stream():
         received += len(chunk)
         if received > max_body:
             if not strict:

@@ -190,7 +190,7 @@ class Transport:
             headers["Authorization"] = api_key  # raw, no "Bearer": the API's contract
         # per-operation timeouts at the linger bound; the deadline cuts each request there
         self._http = _http.session(
-            base_url,
+            self.url,
             headers=headers,
             timeout=LINGER_FACTOR * timeout,
             max_connections=max_connections,
@@ -512,7 +512,6 @@ class Transport:
             with _http.deadline(time.monotonic() + LINGER_FACTOR * self.timeout):
                 reply = _http.exchange(
                     self._http,
-                    self.url,
                     params,
                     max_body=self.max_body_bytes,
                     max_decoded=self.max_decoded_bytes,
