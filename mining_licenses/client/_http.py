@@ -10,6 +10,11 @@ gzip cannot expand to gigabytes first). Proxies and ``.netrc`` from the
 environment are not read: the key must never go in clear to an
 ``HTTP_PROXY``; only an ``https://`` API is reached through an environment's
 ``HTTPS_PROXY``/``ALL_PROXY`` (its traffic stays encrypted inside the tunnel).
+
+Requests go to httpcore's connection pool directly (:class:`Session`), not
+through an ``httpx.Client``, whose work around the same pool was most of the
+client's CPU per page; the process loads its TLS certificates once
+(:func:`tls_context`).
 """
 
 from __future__ import annotations
