@@ -258,7 +258,7 @@ def measure_credits(seeds: int, records: int) -> dict[str, Any]:
                 Replica(sample, faults=faults, seed=seed) as replica,
                 SectorsClient(
                     base_url=replica.url, journal_dir=None, resume=False, progress=False,
-                    backoff=0.01, backoff_max=0.05,
+                    backoff=0.01, backoff_max=0.05, max_attempts=20,  # faults by request count
                 ) as client,
             ):  # fmt: skip
                 result = client.fetch_all()

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -26,6 +27,7 @@ from mining_licenses._errors import (
 )
 from mining_licenses._wire import ENDPOINT_PATH, license_key
 from mining_licenses.client import SectorsClient, SweepResult
+from mining_licenses.client._http import FRESH_SECONDS, _Stream
 from mining_licenses.client._journal import LOG_NAME, Journal, frame, journal_pages
 from mining_licenses.client._repair import repair_orders
 from mining_licenses.client._transport import parse_retry_after
@@ -366,6 +368,36 @@ def test_timeouts_are_retried_then_reported(replica, journal_dir):
         client.fetch_all()
     assert caught.value.status_code is None
     assert client.requests_sent == 2
+
+
+def test_a_connection_just_used_is_not_polled_for_a_close_and_an_idle_one_is():
+    class Inner:
+        polls = 0
+
+        def get_extra_info(self, info):
+            Inner.polls += 1
+            return True  # "readable": the server closed it
+
+    stream = _Stream(Inner())
+    assert stream.get_extra_info("is_readable") is False  # just made (or used): no poll
+    assert Inner.polls == 0
+    stream._used -= FRESH_SECONDS  # idle since: ask the socket
+    assert stream.get_extra_info("is_readable") is True
+    assert Inner.polls == 1
+
+
+def test_a_server_closing_idle_connections_costs_no_credit(replica, journal_dir):
+    with make_client(replica, journal_dir) as client:
+        first = client.fetch_all(province="Jawa Barat")
+        with replica._server.sockets_lock:  # the server drops every idle connection
+            for sock in replica._server.open_sockets:
+                sock.shutdown(socket.SHUT_RDWR)
+        time.sleep(FRESH_SECONDS + 0.05)
+        again = client.fetch_all(province="Jawa Barat")
+    assert first.complete
+    assert again.complete
+    assert again.credits_spent == again.credits_upper_bound == again.pages
+    assert again.retries == 0  # the closed connections were seen as closed, not tried
 
 
 # ------------------------------------------------------- completeness

@@ -33,7 +33,10 @@ def sample() -> list[dict]:
 def sweep(records: list[dict], faults: Faults, seed: int = 0, **options: object):
     with Replica(records, faults=faults, seed=seed, as_of=TODAY) as replica:
         settings = {"journal_dir": None, "resume": False, "progress": False}
-        settings |= {"backoff": 0.01, "backoff_max": 0.05, "max_in_flight": 8} | options
+        # faults fall on every n-th request the replica counts, whichever page it is for: one
+        # page can draw several in a row, so it may try more often than by default
+        settings |= {"backoff": 0.01, "backoff_max": 0.05, "max_in_flight": 8, "max_attempts": 20}
+        settings |= options
         with SectorsClient(base_url=replica.url, **settings) as client:
             result = client.fetch_all()
         truth = {license_key(r) for r in replica.matching_records()}
