@@ -21,6 +21,7 @@ from mining_licenses._errors import BadResponseError
 #: nest five deep; anything past this is not a license.
 MAX_RECORD_DEPTH: Final = 32
 _CONTAINERS: Final = (dict, list)
+_TYPES: Final = frozenset(_CONTAINERS)
 _ADVICE: Final = "Nothing of the page was kept; the endpoint may have changed or misbehave."
 
 
@@ -36,6 +37,9 @@ def bad_page(
 def _depth_over(value: object, limit: int) -> bool:
     """Return True when a container in ``value`` sits deeper than ``limit`` levels.
 
+    ``value`` is what :func:`json.loads` returns (plain dicts and lists, whose
+    exact types a quick test looks for before a level is walked).
+
     Level by level, looking only at containers (a record's scalars are never
     pushed anywhere): a flat record costs one pass over its values.
     """
@@ -47,6 +51,8 @@ def _depth_over(value: object, limit: int) -> bool:
         below: list[Any] = []
         for item in level:
             children = item.values() if isinstance(item, dict) else item
+            if _TYPES.isdisjoint(map(type, children)):
+                continue  # only scalars (as json.loads makes them): nothing below
             below += [child for child in children if isinstance(child, _CONTAINERS)]
         level = below
         depth += 1

@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError
-from mining_licenses._wire import split_order_by
+from mining_licenses._wire import license_key, split_order_by
 from mining_licenses.client._records import RecordSet, same_record
 from mining_licenses.client._sweep import (
     Page,
@@ -180,11 +180,13 @@ def _observed(
 
 
 def _distinct(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+    """Return ``records`` without exact repeats (compared only within a license)."""
+    seen: dict[str, list[dict[str, Any]]] = {}
     for record in records:
-        if not any(same_record(record, other) for other in out):
-            out.append(record)
-    return out
+        versions = seen.setdefault(license_key(record), [])
+        if not any(same_record(record, other) for other in versions):
+            versions.append(record)
+    return [record for versions in seen.values() for record in versions]
 
 
 def _lost(group: TieGroup, observed: Mapping[int, list[dict[str, Any]]]) -> bool:
