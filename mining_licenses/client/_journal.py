@@ -23,7 +23,6 @@ checks as a live page) is dropped from the file, never replayed forever.
 
 from __future__ import annotations
 
-import binascii
 import datetime as dt
 import json
 import logging
@@ -31,6 +30,7 @@ import os
 import re
 import shutil
 import threading
+import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +48,7 @@ _CREATED: Final = "created_at"
 _IDENTITY: Final = "identity"
 _HEADER: Final = re.compile(rb"PAGE (\d{1,12}) (\d{1,10}) ([0-9a-f]{8})\n")
 _MAX_HEADER: Final = 48
+_CRC_PIECE: Final = 4096
 
 
 def _append(fd: int, parts: list[bytes]) -> None:
@@ -63,9 +64,20 @@ def _append(fd: int, parts: list[bytes]) -> None:
         left = left[os.write(fd, left) :]
 
 
+def _crc32(data: bytes) -> int:
+    """Return the CRC-32 of ``data``, in pieces small enough that the GIL is kept.
+
+    zlib (and binascii) let the GIL go for buffers above 5 KiB: with several
+    threads, a switch of threads per page.
+    """
+    view, crc = memoryview(data), 0
+    for start in range(0, len(view), _CRC_PIECE):
+        crc = zlib.crc32(view[start : start + _CRC_PIECE], crc)
+    return crc
+
+
 def _header(offset: int, raw: bytes) -> bytes:
-    # binascii's crc32 keeps the GIL (zlib's lets it go above 5 KiB: a thread switch a page)
-    return b"PAGE %d %d %08x\n" % (offset, len(raw), binascii.crc32(raw))
+    return b"PAGE %d %d %08x\n" % (offset, len(raw), _crc32(raw))
 
 
 def frame(offset: int, raw: bytes) -> bytes:
@@ -102,7 +114,7 @@ def read_frames(data: bytes) -> tuple[list[tuple[int, bytes | None]], int]:
         if end + 1 > len(data) or data[end : end + 1] != b"\n":
             break
         body = data[start:end]
-        whole = binascii.crc32(body) == int(header[3], 16)
+        whole = _crc32(body) == int(header[3], 16)
         frames.append((int(header[1]), body if whole else None))
         at = end + 1
     return frames, at
