@@ -11,12 +11,9 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, overload
-from urllib.parse import urlsplit
 
 import polars as pl
 
@@ -25,34 +22,43 @@ from mining_licenses import schema as s
 from mining_licenses._config import SOURCES, Source
 from mining_licenses._errors import (
     ConfigurationError,
-    IncompleteSweepWarning,
-    SchemaError,
     SnapshotError,
     StaleSnapshotWarning,
     SyntheticDataWarning,
     warn_once,
 )
 from mining_licenses._filters import apply_filters, validate_filters
-from mining_licenses._wire import is_loopback
+from mining_licenses._pull import Pull, company_for_api, fetch_licenses, pull
 from mining_licenses.analytics._inputs import resolve_as_of
 from mining_licenses.client import PullOptions
 from mining_licenses.store import (
     SnapshotMeta,
     bundled_sample_path,
     find_snapshot,
-    list_snapshots,
     read_snapshot,
     read_snapshot_meta,
-    write_snapshot,
 )
 from mining_licenses.store._provenance import ATTRS_KEY
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from mining_licenses.client import SweepResult
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "OUTPUT_KINDS",
+    "SOURCES",
+    "Pull",
+    "company_for_api",
+    "fetch_licenses",
+    "frame_as_of",
+    "load_licenses",
+    "load_with_provenance",
+    "pull",
+    "sample_frame",
+]
 
 OutputKind = Literal["geopandas", "polars"]
 OUTPUT_KINDS: Final = ("geopandas", "polars")
@@ -94,190 +100,6 @@ def sample_frame() -> pl.DataFrame:
         stacklevel=4,
     )
     return read_snapshot(bundled_sample_path())
-
-
-@dataclass(frozen=True, repr=False)
-class Pull:
-    """A pull from the API: the canonical frame and how it was collected.
-
-    Attributes
-    ----------
-    frame
-        The canonical polars frame (one row per distinct record).
-    sweep
-        The client's :class:`~mining_licenses.client.SweepResult` (pages,
-        credits, completeness), without the key.
-    source
-        ``"api"``, or ``"replica"`` when the base URL is a loopback address.
-    snapshot
-        Where the snapshot was written, or None.
-    """
-
-    frame: pl.DataFrame
-    sweep: SweepResult
-    source: str
-    snapshot: Path | None = None
-
-    def __repr__(self) -> str:
-        return f"Pull({self.frame.height} rows, {self.sweep!r}, snapshot={self.snapshot})"
-
-    @property
-    def synthetic(self) -> bool:
-        """Whether the server said the data is synthetic (the replica does)."""
-        return self.sweep.synthetic
-
-    def meta(self) -> SnapshotMeta:
-        """Return the provenance of the pull: its snapshot's, else the sweep's."""
-        if self.snapshot is not None:
-            return read_snapshot_meta(self.snapshot)
-        data, known = self.sweep.metadata(), {f.name for f in dataclasses.fields(SnapshotMeta)}
-        data |= {"source": self.source, "fetched_at": data["finished_at"]}
-        return SnapshotMeta.from_json({k: v for k, v in data.items() if k in known})
-
-
-def _check_store(store: str | os.PathLike[str] | None) -> None:
-    """Raise ConfigurationError unless the store is, or can be made, a writable folder.
-
-    Checked before a pull sends anything: a pull that cannot keep its journal
-    or write its snapshot would spend credits for nothing.
-    """
-    folder = _config.store_dir(store)
-    named = f"store={str(store)!r}" if store is not None else _config.ENV_DATA_DIR
-    fix = (
-        f"Point {named} at a writable folder (or pass store=...). Nothing was sent; "
-        "no credit was spent."
-    )
-    if folder.exists() and not folder.is_dir():
-        msg = f"The snapshot store {folder} is not a folder. {fix}"
-        raise ConfigurationError(msg)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        msg = f"The snapshot store {folder} cannot be created ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from err
-    try:  # os.access says yes to root on a read-only mount: try it
-        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
-        os.close(handle)
-        Path(probe).unlink()
-    except OSError as err:
-        msg = f"The snapshot store {folder} is not writable ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from err
-
-
-def pull(
-    *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    store: str | os.PathLike[str] | None = None,
-    write: bool = True,
-    synthetic: bool = False,
-    options: PullOptions | None = None,
-    **arguments: Any,
-) -> Pull:
-    """Sweep the API (verified complete, resumable), normalise the records, snapshot them.
-
-    Parameters are those of :func:`fetch_licenses`, plus ``synthetic``: mark
-    the snapshot as synthetic data (a replica serving made-up records). The
-    result keeps the sweep's provenance next to the frame.
-    """
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)
-    clean: dict[str, Any] = validate_filters(filters)
-    if write or opts.resume:
-        _check_store(store)
-    from mining_licenses.client import SectorsClient  # httpx: only when pulling
-    from mining_licenses.normalize import normalize_records
-
-    with SectorsClient(
-        api_key,
-        base_url=base_url,
-        journal_dir=_config.store_dir(store) / "journal",
-        options=opts,
-    ) as client:
-        sweep = client.fetch_all(keep_journal=True, **clean)
-        try:
-            frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)
-        except Exception as err:  # a journal that cannot be normalised must not be replayed
-            client.discard_journal(sweep)
-            msg = (
-                f"The {len(sweep.records)} records pulled could not be normalised "
-                f"({type(err).__name__}: {str(err)[:200]}); their journal was discarded so "
-                "a rerun fetches them afresh instead of failing on them again."
-            )
-            raise SchemaError(msg) from err
-        loopback = is_loopback(urlsplit(client.base_url).hostname or "")
-        source: Literal["api", "replica"] = "replica" if loopback else "api"
-        if not sweep.complete:
-            warnings.warn(
-                f"The sweep is incomplete ({', '.join(sweep.incomplete_reasons)}): "
-                f"{sweep.missing} of {sweep.total_count} licenses are missing after repair. "
-                "The frame holds what was collected; the snapshot is marked incomplete.",
-                IncompleteSweepWarning,
-                stacklevel=2,
-            )
-        snapshot = None
-        if write:
-            meta = SnapshotMeta(
-                source=source,
-                fetched_at=sweep.finished_at,
-                base_url=sweep.base_url,
-                filters=dict(sweep.filters),
-                total_count=sweep.total_count,
-                pages=sweep.pages,
-                credits_spent=sweep.credits_spent,
-                complete=sweep.complete,
-                synthetic=synthetic or sweep.synthetic,
-            )
-            snapshot = write_snapshot(frame, store=store, meta=meta)
-        client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
-    return Pull(frame=frame, sweep=sweep, source=source, snapshot=snapshot)
-
-
-def fetch_licenses(
-    *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    store: str | os.PathLike[str] | None = None,
-    write: bool = True,
-    options: PullOptions | None = None,
-    **arguments: Any,
-) -> pl.DataFrame:
-    """Pull every matching license from the API into the canonical polars frame.
-
-    Always asks the API (see :func:`load_licenses` to reuse snapshots). The
-    sweep runs pages concurrently, retries what is free to retry, resumes an
-    interrupted sweep without buying its pages again, and checks that the
-    distinct licenses add up to the API's ``total_count``.
-
-    Parameters
-    ----------
-    api_key
-        Defaults to ``SECTORS_API_KEY``; never logged or written anywhere.
-    base_url
-        Defaults to ``SECTORS_BASE_URL`` or ``https://api.sectors.app``.
-    store
-        Snapshot folder for ``write=True``.
-    write
-        Write a snapshot of the pull (the default).
-    options
-        A :class:`~mining_licenses.client.PullOptions`.
-    **arguments
-        The API's filters (see :func:`load_licenses`) and any field of
-        :class:`~mining_licenses.client.PullOptions`: ``budget`` (most credits
-        to spend), ``strict`` (raise :class:`IncompleteSweepError` rather than
-        return an incomplete pull with a warning), ``max_in_flight``,
-        ``progress``, ``allow_insecure``, ...
-
-    Examples
-    --------
-    >>> frame = fetch_licenses(commodity_type="Nickel", budget=20)  # doctest: +SKIP
-    """
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)
-    sent = company_for_api(validate_filters(filters), store=store, base_url=base_url)
-    return pull(
-        api_key=api_key, base_url=base_url, store=store, write=write, options=opts, **sent
-    ).frame
 
 
 def _finish(
@@ -481,27 +303,3 @@ def _read(path: Path) -> tuple[pl.DataFrame, SnapshotMeta]:
             stacklevel=4,
         )
     return read_snapshot(path), meta
-
-
-def company_for_api(
-    filters: dict[str, Any],
-    *,
-    store: str | os.PathLike[str] | None = None,
-    base_url: str | None = None,
-) -> dict[str, Any]:
-    """Return ``filters`` with ``company`` as the API's slug, learned from the store.
-
-    See :func:`mining_licenses.companies.for_api`; synthetic snapshots count
-    only for a loopback ``base_url`` (a replica).
-    """
-    if "company" not in filters:
-        return filters
-    folder = _config.store_dir(store)
-    listing = list_snapshots(folder)
-    if not is_loopback(urlsplit(_config.base_url(base_url)).hostname or ""):
-        listing = listing.filter(~pl.col("synthetic"))
-    snapshots = (
-        (Path(path).name, read_snapshot(path, columns=companies.COMPANY_COLUMNS))
-        for path in reversed(listing["path"].to_list())
-    )
-    return companies.for_api(filters, snapshots, where=str(folder))

@@ -38,7 +38,8 @@ ALLOWED: dict[str, set[str]] = {
     "replica": PLUMBING | {"normalize", "sample"},
     "sample": PLUMBING | {"gazetteer", "normalize", "store"},
     "report": PLUMBING | {"analytics", "plots", "gazetteer", "store", "sample"},
-    "loader": PLUMBING | {"client", "normalize", "geo", "store", "analytics", "sample"},
+    "_pull": PLUMBING | {"client", "normalize", "store"},
+    "loader": PLUMBING | {"_pull", "client", "normalize", "geo", "store", "analytics", "sample"},
 }
 UNLIMITED = {"__init__", "cli"}
 

@@ -29,8 +29,8 @@ from mining_licenses._wire import ENDPOINT_PATH, license_key
 from mining_licenses.client import SectorsClient, SweepResult
 from mining_licenses.client._http import FRESH_SECONDS, _Stream
 from mining_licenses.client._journal import LOG_NAME, Journal, frame, journal_pages
+from mining_licenses.client._ratelimit import parse_retry_after
 from mining_licenses.client._repair import repair_orders
-from mining_licenses.client._transport import parse_retry_after
 from mining_licenses.replica import Faults, Replica
 from mining_licenses.sample import generate_records
 from tests._replica_fixtures import TODAY, make_records

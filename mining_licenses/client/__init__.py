@@ -19,16 +19,16 @@ from mining_licenses.client._options import PullOptions
 
 if TYPE_CHECKING:  # imported on first use: the options need no httpx
     from mining_licenses.client._client import SectorsClient
+    from mining_licenses.client._query import Page
     from mining_licenses.client._repair import REPAIR_ORDERS
     from mining_licenses.client._results import Estimate, SweepResult
-    from mining_licenses.client._sweep import Page
 
 _LAZY = {
     "SectorsClient": "_client",
     "REPAIR_ORDERS": "_repair",
     "Estimate": "_results",
     "SweepResult": "_results",
-    "Page": "_sweep",
+    "Page": "_query",
 }
 
 

@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from mining_licenses import _wire
-from mining_licenses._errors import BadResponseError
+from mining_licenses import _config, _wire
+from mining_licenses._errors import ApiError, AuthenticationError, BadResponseError
+from mining_licenses.client._calls import Retryable
+from mining_licenses.client._http import Reply
+from mining_licenses.client._ratelimit import parse_retry_after
+
+#: The longest server message an error quotes.
+MAX_MESSAGE: Final = 300
+AUTH_HELP: Final = (
+    f"Set the {_config.ENV_API_KEY} environment variable to your Sectors API key "
+    "(or pass api_key=...). The key is sent raw in the Authorization header."
+)
+
 
 #: Deepest nesting inside one record: a GeoJSON MultiPolygon's coordinates
 #: nest five deep; anything past this is not a license.
@@ -126,3 +138,50 @@ changed or misbehave.
             f"results[{index}] nests deeper than {MAX_RECORD_DEPTH} levels", offset=offset
         )
     return body
+
+
+def answer(
+    reply: Reply,
+    params: Mapping[str, str],
+    *,
+    offset: int,
+    max_total: int,
+    scrub: Callable[[str], str],
+) -> tuple[dict[str, Any], bytes]:
+    """Return a page's parsed and raw body, or raise what its status means.
+
+    401/403: :class:`AuthenticationError` with how to set the key; 429 and
+    5xx: :class:`Retryable` with the ``Retry-After`` asked for; any other
+    refusal: :class:`ApiError` with the server's message (the key scrubbed).
+    """
+    status = reply.status
+    if 200 <= status < 300:
+        return parse_page(reply.body, offset=offset, max_total=max_total), reply.body
+    message = _message(reply, scrub)
+    if status in (401, 403):
+        msg = f"The API refused the key ({status}): {message}. {AUTH_HELP}"
+        raise AuthenticationError(msg, status_code=status)
+    if status == 429 or status >= 500:
+        header = reply.headers.get("Retry-After")
+        raise Retryable(
+            f"{status}: {message}",
+            status_code=status,
+            retry_after=parse_retry_after(header),
+            header=header,
+        )
+    msg = f"The API refused the request ({status}) for {dict(params)}: {message}"
+    raise ApiError(msg, status_code=status)
+
+
+def _message(reply: Reply, scrub: Callable[[str], str]) -> str:
+    """Return the server's message in an error body, short and with the key scrubbed."""
+    raw = reply.body.decode("utf-8", "replace")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        body = None
+    text = raw.strip() or reply.reason
+    if isinstance(body, dict):
+        parts = [body[k] for k in ("message", "detail", "error") if body.get(k)]
+        text = next((str(p) for p in parts if isinstance(p, str | int | float)), text)
+    return scrub(text[: 4 * MAX_MESSAGE])[:MAX_MESSAGE]

@@ -17,45 +17,36 @@ import datetime as dt
 import logging
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
 import httpx
 
 from mining_licenses import _config, _wire
-from mining_licenses import schema as s
 from mining_licenses._errors import (
-    ApiError,
     AuthenticationError,
     ConfigurationError,
     IncompleteSweepError,
 )
 from mining_licenses._filters import validate_filters
+from mining_licenses.client._body import AUTH_HELP
+from mining_licenses.client._calls import Tally
 from mining_licenses.client._journal import prune_journals
 from mining_licenses.client._options import SWEEP_NAMES, PullOptions
 from mining_licenses.client._progress import SweepProgress
+from mining_licenses.client._query import Page, Query
 from mining_licenses.client._records import RecordSet
-from mining_licenses.client._repair import TIE_GROUPS, Outcome, repair, settle_ties
+from mining_licenses.client._repair import Outcome, make_whole
 from mining_licenses.client._results import (
     Estimate,
     SweepResult,
     incomplete_reasons,
+    log_result,
     trace_notes,
 )
-from mining_licenses.client._sweep import (
-    MAX_TIED_SHARE,
-    SWEEP_ORDERS,
-    Page,
-    Query,
-    Run,
-    TieGroup,
-    boundaries,
-    remaining_cost,
-    sweep,
-    tied_pairs,
-)
-from mining_licenses.client._transport import AUTH_HELP, Tally, Transport
+from mining_licenses.client._sweep import Run, remaining_cost, sweep
+from mining_licenses.client._ties import SWEEP_ORDERS, boundaries, choose_order
+from mining_licenses.client._transport import Transport
 
 logger = logging.getLogger(__name__)
 
@@ -379,7 +370,7 @@ class SectorsClient:
         run = self._run(journal=opts.resume, progress=True, budget=opts.budget, options=opts)
         records = RecordSet()
         try:
-            query, first, heavy = self._choose_order(run, query, auto=order_by is None)
+            query, first, heavy = choose_order(run, query, auto=order_by is None)
             pages: dict[int, Page] = {}
             for _, page in sweep(run, [query], what="The sweep", hard=True, firsts={query: first}):
                 repeats = query.overlap if page.offset else 0
@@ -387,35 +378,15 @@ class SectorsClient:
                 pages[page.offset] = page
             trace = run.trace(query)
             totals = tuple(p.total_count for p in pages.values())
-            bounds = boundaries(pages, query, trace.size)
-            moved_at = bounds.moved
+            moved_at = boundaries(pages, query, trace.size).moved
             outcome = Outcome(
                 target=max(totals),
                 changed=len(set(totals)) > 1 or bool(moved_at),
                 totals=totals,
                 notes=trace_notes(query, trace, moved_at, max(totals)),
             )
-            cap = opts.max_repair_credits
-            if cap is None:
-                cap = 2 * query.pages_for(outcome.target, trace.size) + len(s.PROVINCES)
-            if opts.max_repair_rounds and trace.ended:
-                if records.distinct != outcome.target or outcome.changed:
-                    outcome = outcome.noted(
-                        "no repair was tried: the API serves fewer records than its total_count "
-                        "says, and no other order or split can find records it does not serve"
-                    )
-            elif opts.max_repair_rounds:
-                spent = run.tally.credits
-                if not outcome.changed and bounds.ties:
-                    outcome = self._settle_ties(
-                        run, query, pages, records, outcome, cap=cap, groups=bounds.ties
-                    )
-                if not outcome.failed and (records.distinct != outcome.target or outcome.changed):
-                    repaired = repair(
-                        run, query, records, outcome, rounds=opts.max_repair_rounds,
-                        cap=cap - (run.tally.credits - spent), heavy=heavy,
-                    )  # fmt: skip
-                    records, outcome = repaired.records, repaired.outcome
+            repaired = make_whole(run, query, pages, records, outcome, opts, heavy=heavy)
+            records, outcome = repaired.records, repaired.outcome
         finally:
             self._finish(run)
         missing = max(outcome.target - records.distinct, 0)
@@ -452,7 +423,7 @@ class SectorsClient:
             incomplete_reasons=reasons,
             notes=outcome.notes,
         )
-        self._report(result)
+        log_result(result)
         if not result.complete and opts.strict:
             changed = " while the data changed upstream" if result.data_changed else ""
             msg = (
@@ -470,66 +441,6 @@ class SectorsClient:
             result = dataclasses.replace(result, journal_paths=())
         return result
 
-    @staticmethod
-    def _choose_order(run: Run, query: Query, *, auto: bool) -> tuple[Query, Page, set[str]]:
-        """Return the order to sweep in, its first page, and the fields seen to tie heavily.
-
-        With ``order_by`` given, that order. Without, the first of
-        :data:`SWEEP_ORDERS` whose first page shows few ties (learnt from the
-        page itself: neighbouring records with the same sort key); when every
-        one ties heavily, the one that ties least. A first page that holds the
-        whole result needs no choice.
-        """
-        candidates = [query.with_(order_by=o) for o in SWEEP_ORDERS] if auto else [query]
-        probed: dict[Query, int] = {}
-        firsts: dict[Query, Page] = {}
-        heavy: set[str] = set()
-        for candidate in candidates:
-            ((_, first),) = tuple(
-                sweep(run, [candidate], what="The sweep", hard=True, keep_going=lambda *_: False)
-            )
-            firsts[candidate] = first
-            ties = tied_pairs(first.records, candidate.order_by)
-            if first.total_count <= len(first.records) or ties <= MAX_TIED_SHARE * (
-                len(first.records) - 1
-            ):
-                return candidate, first, heavy
-            probed[candidate] = ties
-            heavy.add(_wire.split_order_by(candidate.order_by)[0])
-            logger.info(
-                "%d of the %d records of the first page by %s tie with their neighbour",
-                ties, len(first.records), candidate.order_by,
-            )  # fmt: skip
-        chosen = min(probed, key=probed.__getitem__)  # the first of the least tied
-        return chosen, firsts[chosen], heavy
-
-    @staticmethod
-    def _settle_ties(
-        run: Run,
-        query: Query,
-        pages: Mapping[int, Page],
-        records: RecordSet,
-        outcome: Outcome,
-        *,
-        cap: int,
-        groups: list[TieGroup],
-    ) -> Outcome:
-        """Read the tie groups the main sweep lost records in (see :func:`settle_ties`)."""
-        size = run.trace(query).size
-        try:
-            ties = settle_ties(run, query, pages, size, (records,), cap=cap, groups=groups)
-        except ApiError as err:
-            logger.warning("reading tie groups failed; keeping what was collected: %s", err)
-            return outcome.noted(f"reading tie groups failed: {err}", failed=True)
-        if ties.read:
-            outcome = replace(outcome, repaired_by=(*outcome.repaired_by, TIE_GROUPS))
-        if ties.moved:
-            outcome = replace(outcome, changed=True).noted(
-                "a page read around a tie group disagreed with the pages it repeats: records "
-                "moved during the sweep"
-            )
-        return outcome
-
     def discard_journal(self, result: SweepResult) -> None:
         """Delete the journals of ``result`` (once its records are safely written out).
 
@@ -541,24 +452,3 @@ class SectorsClient:
         for path in result.journal_paths:
             if path.resolve().parent == root:  # never anything outside the journal folder
                 shutil.rmtree(path, ignore_errors=True)
-
-    @staticmethod
-    def _report(result: SweepResult) -> None:
-        if result.complete:
-            logger.info("%r", result)
-        elif result.data_changed and not result.missing:
-            logger.warning(
-                "Sweep not verified: the data changed upstream during it (total_count %s) "
-                "and no repair saw one consistent set.",
-                ", ".join(map(str, result.totals_seen)),
-            )
-        else:
-            logger.warning(
-                "Sweep incomplete (%s): %d of %d licenses missing after repairs %s.",
-                ", ".join(result.incomplete_reasons), result.missing, result.total_count,
-                list(result.repaired_by) or "none",
-            )  # fmt: skip
-        if result.stale_dropped:
-            logger.info(
-                "dropped %d records that a consistent re-sweep no longer had", result.stale_dropped
-            )

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from mining_licenses import _wire
 from mining_licenses import schema as s
-from mining_licenses.client._sweep import Page
+from mining_licenses.client._query import Page
 
 
 def same_record(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

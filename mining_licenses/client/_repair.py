@@ -37,20 +37,11 @@ from typing import Any, Final
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError
 from mining_licenses._wire import license_key, split_order_by
+from mining_licenses.client._options import PullOptions
+from mining_licenses.client._query import Page, Query
 from mining_licenses.client._records import RecordSet, same_record
-from mining_licenses.client._sweep import (
-    Page,
-    PageIndex,
-    Query,
-    Run,
-    TieGroup,
-    boundaries,
-    check_cost,
-    collect,
-    fetch_pages,
-    sort_value,
-    sweep,
-)
+from mining_licenses.client._sweep import Run, check_cost, collect, fetch_pages, sweep
+from mining_licenses.client._ties import PageIndex, TieGroup, boundaries, sort_value
 
 logger = logging.getLogger(__name__)
 
@@ -392,3 +383,73 @@ def _by_province(run: Run, base: Query, records: RecordSet, cap: float) -> bool:
         records.add(page.records, at=(ranks[query], page.offset), count_duplicates=False)
         found = True
     return found
+
+
+def _settle_tie_groups(
+    run: Run,
+    query: Query,
+    pages: Mapping[int, Page],
+    records: RecordSet,
+    outcome: Outcome,
+    *,
+    cap: int,
+    groups: list[TieGroup],
+) -> Outcome:
+    """Read the tie groups the main sweep lost records in (see :func:`settle_ties`)."""
+    size = run.trace(query).size
+    try:
+        ties = settle_ties(run, query, pages, size, (records,), cap=cap, groups=groups)
+    except ApiError as err:
+        logger.warning("reading tie groups failed; keeping what was collected: %s", err)
+        return outcome.noted(f"reading tie groups failed: {err}", failed=True)
+    if ties.read:
+        outcome = replace(outcome, repaired_by=(*outcome.repaired_by, TIE_GROUPS))
+    if ties.moved:
+        outcome = replace(outcome, changed=True).noted(
+            "a page read around a tie group disagreed with the pages it repeats: records "
+            "moved during the sweep"
+        )
+    return outcome
+
+
+def make_whole(
+    run: Run,
+    query: Query,
+    pages: Mapping[int, Page],
+    records: RecordSet,
+    outcome: Outcome,
+    opts: PullOptions,
+    *,
+    heavy: set[str],
+) -> Repaired:
+    """After the main sweep: read lost tie groups, then repair a short or torn sweep.
+
+    Bounded by ``opts.max_repair_rounds`` and ``opts.max_repair_credits``
+    (default: two sweeps' worth plus one page a province). Nothing is tried
+    when the API serves fewer records than its ``total_count`` says.
+    """
+    records = records.copy()  # the caller's set stays as it was
+    trace = run.trace(query)
+    bounds = boundaries(pages, query, trace.size)
+    cap = opts.max_repair_credits
+    if cap is None:
+        cap = 2 * query.pages_for(outcome.target, trace.size) + len(s.PROVINCES)
+    if opts.max_repair_rounds and trace.ended:
+        if records.distinct != outcome.target or outcome.changed:
+            outcome = outcome.noted(
+                "no repair was tried: the API serves fewer records than its total_count "
+                "says, and no other order or split can find records it does not serve"
+            )
+    elif opts.max_repair_rounds:
+        spent = run.tally.credits
+        if not outcome.changed and bounds.ties:
+            outcome = _settle_tie_groups(
+                run, query, pages, records, outcome, cap=cap, groups=bounds.ties
+            )
+        if not outcome.failed and (records.distinct != outcome.target or outcome.changed):
+            repaired = repair(
+                run, query, records, outcome, rounds=opts.max_repair_rounds,
+                cap=cap - (run.tally.credits - spent), heavy=heavy,
+            )  # fmt: skip
+            records, outcome = repaired.records, repaired.outcome
+    return Repaired(records, outcome)

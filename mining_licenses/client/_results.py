@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from mining_licenses._filters import FilterValue
-from mining_licenses.client._sweep import Query, Trace
+from mining_licenses.client._query import Query, Trace
+
+logger = logging.getLogger(__name__)
 
 SHORT: Final = "short"
 OVER: Final = "over"
@@ -223,3 +226,25 @@ def trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> 
             "ended with: records moved between pages during the sweep"
         )
     return tuple(notes)
+
+
+def log_result(result: SweepResult) -> None:
+    """Log how a sweep ended: complete (info), or why it is not (warning)."""
+    if result.complete:
+        logger.info("%r", result)
+    elif result.data_changed and not result.missing:
+        logger.warning(
+            "Sweep not verified: the data changed upstream during it (total_count %s) "
+            "and no repair saw one consistent set.",
+            ", ".join(map(str, result.totals_seen)),
+        )
+    else:
+        logger.warning(
+            "Sweep incomplete (%s): %d of %d licenses missing after repairs %s.",
+            ", ".join(result.incomplete_reasons), result.missing, result.total_count,
+            list(result.repaired_by) or "none",
+        )  # fmt: skip
+    if result.stale_dropped:
+        logger.info(
+            "dropped %d records that a consistent re-sweep no longer had", result.stale_dropped
+        )

@@ -15,9 +15,7 @@ offsets are produced lazily, a few ahead of the requests in flight.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
-import itertools
 import logging
 import math
 import queue
@@ -32,21 +30,15 @@ from typing import Any, Final
 from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError, BudgetExceededError
-from mining_licenses._filters import FilterValue
 from mining_licenses.client._body import parse_page
+from mining_licenses.client._calls import Call, Cancelled, OnBody, Tally
 from mining_licenses.client._journal import Journal
 from mining_licenses.client._progress import SweepProgress
-from mining_licenses.client._transport import Call, Cancelled, OnBody, Tally, Transport
+from mining_licenses.client._query import Page, Query, Trace
+from mining_licenses.client._transport import Transport
 
 logger = logging.getLogger(__name__)
 
-_NONE: Final = object()
-#: The orders a sweep without ``order_by`` runs in, tried in turn: the area first, as
-#: areas are nearly unique (few ties at page boundaries), then the dates.
-SWEEP_ORDERS: Final = (f"-{s.AREA_HA}", f"-{s.EFFECTIVE_DATE}", f"-{s.EXPIRY_DATE}")
-#: A first page whose neighbouring records tie on the sort key more often than this
-#: share makes a sweep without ``order_by`` try the next of :data:`SWEEP_ORDERS`.
-MAX_TIED_SHARE: Final = 1 / 3
 #: How often the sweep looks at its first attempts' timeouts while none ends (seconds).
 _POLL: Final = 0.05
 #: How many times a sweep extends itself when pages report a growing total.
@@ -56,135 +48,6 @@ MAX_PACE_SECONDS: Final = 0.25
 #: The first requests of a batch start spread over this share of a typical response time:
 #: no burst, and little of the sweep's time spent starting it.
 PACE_SHARE: Final = 0.25
-
-
-@dataclass(frozen=True)
-class Query:
-    """One sweep's identity: validated filters, ``order_by`` and page size.
-
-    ``overlap`` records of each page are asked for again at the start of the
-    next one (a check that nothing moved between the two requests).
-    """
-
-    filters: tuple[tuple[str, FilterValue], ...]
-    order_by: str
-    limit: int
-    overlap: int = 0
-    #: ``"pages"`` for a sweep's grid of pages; ``"windows"`` for the pages a repair
-    #: reads around tie groups (journaled apart: their offsets are off the grid).
-    kind: str = "pages"
-
-    def params(self, offset: int) -> dict[str, str]:
-        """Return the query parameters of the page at ``offset``."""
-        params = _wire.encode_filters(dict(self.filters))
-        params[_wire.ORDER_BY] = self.order_by
-        params[_wire.LIMIT] = str(self.limit)
-        params[_wire.OFFSET] = str(offset)
-        return params
-
-    def step(self, size: int | None = None) -> int:
-        """Return the distance between page offsets for pages of ``size`` records."""
-        size = size or self.limit
-        return size - min(self.overlap, size - 1)
-
-    def pages_for(self, total: int, size: int | None = None) -> int:
-        """Return the pages a sweep of ``total`` records takes (an empty result is one)."""
-        size = size or self.limit
-        if total <= size:
-            return 1
-        return 1 + math.ceil((total - size) / self.step(size))
-
-    def offsets(self, total: int, size: int | None = None) -> range:
-        """Return every page offset of a sweep of ``total`` records (a range: nothing listed)."""
-        step = self.step(size)
-        return range(0, self.pages_for(total, size) * step, step)
-
-    def with_(self, *, order_by: str | None = None, **filters: FilterValue) -> Query:
-        """Return a copy with another ``order_by`` and/or more filters."""
-        merged = dict(self.filters) | filters
-        ordered = tuple((k, merged[k]) for k in s.FILTERS if k in merged)
-        return Query(ordered, order_by or self.order_by, self.limit, self.overlap, self.kind)
-
-    def windows(self) -> Query:
-        """Return the query whose pages are read around this one's tie groups."""
-        return Query(self.filters, self.order_by, self.limit, 0, "windows")
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of results as the API sent it.
-
-    Attributes
-    ----------
-    offset, limit
-        Where the page starts and its size as requested.
-    records
-        The page's ``results``: plain dicts, exactly as received.
-    total_count
-        The ``pagination.total_count`` this page reported.
-    from_journal
-        True when it was read back from the resume journal (no credit spent).
-    synthetic
-        The server marked the page's records as made up (the replica does).
-    """
-
-    offset: int
-    limit: int
-    records: list[dict[str, Any]] = field(repr=False)
-    total_count: int
-    from_journal: bool = False
-    synthetic: bool = False
-
-
-@dataclass
-class Trace:
-    """What one query's pages said besides their records.
-
-    Attributes
-    ----------
-    size
-        Records a page holds: the limit asked for, or the number the API sends
-        instead (learned from the first page; the sweep re-plans with it).
-    empty
-        Offsets of empty pages although their ``total_count`` said records
-        were there: pages past the end of the data.
-    short
-        Offsets of pages, not the last, with fewer records than ``size``.
-    ended
-        The sweep stopped before its planned last page (too many empty pages).
-    """
-
-    size: int
-    empty: list[int] = field(default_factory=list)
-    short: list[int] = field(default_factory=list)
-    ended: bool = False
-
-    def first(self, query: Query, page: Page, *, max_empty: int) -> None:
-        """Learn the page size from the first page."""
-        got = len(page.records)
-        if 0 < got < min(query.limit, page.total_count) or query.limit < got < page.total_count:
-            logger.warning(
-                "the API sent %d records when asked for %d (total_count %d): re-planning the "
-                "sweep at %d a page (%s credits)",
-                got, query.limit, page.total_count, got, "more" if got < query.limit else "fewer",
-            )  # fmt: skip
-            self.size = got
-        self.add(page, max_empty=max_empty)
-
-    def add(self, page: Page, *, max_empty: int) -> None:
-        """Note what ``page`` says about the sweep (empty past the data, or short)."""
-        got = len(page.records)
-        if not got and page.total_count > page.offset:
-            self.empty.append(page.offset)
-            if len(self.empty) >= max_empty and not self.ended:
-                self.ended = True
-                logger.warning(
-                    "%d pages came back empty although total_count=%d says records are there "
-                    "(offsets %s): the total is overstated; stopping the sweep",
-                    len(self.empty), page.total_count, ", ".join(map(str, sorted(self.empty))),
-                )  # fmt: skip
-        elif 0 < got < min(self.size, page.total_count - page.offset):
-            self.short.append(page.offset)
 
 
 @dataclass
@@ -561,171 +424,6 @@ def sweep(
                 seen[query][page.offset] = page
                 run.trace(query).add(page, max_empty=run.max_empty_pages)
                 yield query, page
-
-
-def sort_value(record: Mapping[str, Any], field_name: str) -> object:
-    """Return what the API sorts ``record`` by under ``field_name`` (``None``: no value).
-
-    Areas are compared as numbers (``100`` and ``100.0`` tie), other fields as
-    sent; a value the API cannot sort by (an area that is not a number) is
-    treated like a missing one, which the API sorts with the nulls.
-
-    Examples
-    --------
-    >>> sort_value({"licensed_area_ha": 100}, "licensed_area_ha")
-    100.0
-    >>> sort_value({"licensed_area_ha": "n/a"}, "licensed_area_ha") is None
-    True
-    """
-    value = record.get(field_name)
-    if field_name == s.AREA_HA:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            return None
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return value if isinstance(value, str | int | float) else None
-
-
-def tied_pairs(records: list[dict[str, Any]], order_by: str) -> int:
-    """Return how many neighbouring records of a page tie on ``order_by``'s field.
-
-    Examples
-    --------
-    >>> tied_pairs([{"licensed_area_ha": 1}, {"licensed_area_ha": 1.0}], "licensed_area_ha")
-    1
-    """
-    name = _wire.split_order_by(order_by)[0]
-    values = [sort_value(r, name) for r in records]
-    return sum(a == b for a, b in itertools.pairwise(values))
-
-
-@dataclass(frozen=True)
-class TieGroup:
-    """Records tied on the sort key across a page boundary, at positions ``first..last``.
-
-    ``boundary`` is the offset of the later page; ``matched`` says the record
-    both pages share was the same one (when it was not, the API ordered the
-    ties anew between the two requests).
-    """
-
-    boundary: int
-    first: int
-    last: int
-    matched: bool
-
-    @property
-    def window(self) -> int:
-        """The offset of one page that holds the whole group and a record either side."""
-        return max(self.first - 1, 0)
-
-    def fits(self, size: int) -> bool:
-        """Return True when one page of ``size`` records holds the group and its neighbours."""
-        return self.last + 1 - self.window < size
-
-
-@dataclass(frozen=True)
-class Boundaries:
-    """What neighbouring pages of one sweep said about each other.
-
-    ``moved`` holds the offsets of pages whose shared records do not even
-    share the sort key with the page before: records moved between the two
-    requests (inserted or removed before them). ``ties`` holds the tie groups
-    that straddle a boundary (records on both sides of the shared ones): under
-    an API that orders ties anew on each request, records of such a group can
-    be missed (a window page holding the whole group repairs that). A shared
-    record that differs from the page before while tied with it on the sort
-    key is tie noise, not movement.
-    """
-
-    moved: list[int]
-    ties: list[TieGroup]
-
-
-def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries:
-    """Compare each page's first records with the ones the page before repeats.
-
-    With ``query.overlap`` records asked for twice, two neighbouring pages
-    fetched while the data did not move agree on them (up to the order of
-    ties); a disagreement on the sort key means records moved between the
-    two requests.
-    """
-    overlap = min(query.overlap, size - 1)
-    if not overlap:
-        return Boundaries([], [])
-    step = query.step(size)
-    name = _wire.split_order_by(query.order_by)[0]
-    index = PageIndex(pages)  # keys looked up only around boundaries: no per-record work
-    moved: list[int] = []
-    ties: dict[tuple[int, int], TieGroup] = {}
-    for offset, page in sorted(pages.items()):
-        before = pages.get(offset - step)
-        if before is None or len(before.records) < size or not page.records:
-            continue
-        tail = before.records[step : step + overlap]
-        head = page.records[: len(tail)]
-        if any(
-            sort_value(a, name) != sort_value(b, name) for a, b in zip(tail, head, strict=False)
-        ):
-            moved.append(offset)
-            continue
-        after = len(head)  # in ``page``: the first record past the shared ones
-        if after >= len(page.records) or sort_value(before.records[step - 1], name) != (
-            sort_value(page.records[after], name)
-        ):
-            continue  # no run of ties reaches from before the shared records to past them
-        for position in range(offset, offset + len(head)):
-            value, first, last = index.key(position, name), position, position
-            while index.key(first - 1, name) == value:
-                first -= 1
-            while index.key(last + 1, name) == value:
-                last += 1
-            if first < offset and last > offset - step + size - 1:  # on both sides
-                at = position - offset
-                same = tail[at] is head[at] or tail[at] == head[at]
-                ties.setdefault((first, last), TieGroup(offset, first, last, same))
-    return Boundaries(moved, sorted(ties.values(), key=lambda g: g.first))
-
-
-class PageIndex:
-    """The records pages of one sweep showed at each position, looked up lazily.
-
-    Examples
-    --------
-    >>> page = Page(offset=0, limit=2, records=[{"a": 1}, {"a": 2}], total_count=2)
-    >>> PageIndex({0: page}).records_at(1), PageIndex({0: page}).records_at(2)
-    ([{'a': 2}], [])
-    """
-
-    def __init__(self, pages: Mapping[int, Page]) -> None:
-        self._pages = pages
-        self._offsets = sorted(pages)
-        self._longest = max((len(p.records) for p in pages.values()), default=0)
-        self._keys: dict[tuple[int, str], object] = {}
-
-    def records_at(self, position: int) -> list[dict[str, Any]]:
-        """Return every record the pages showed at ``position``, earliest page first."""
-        found = []
-        at = bisect.bisect_right(self._offsets, position) - 1
-        while at >= 0 and self._offsets[at] + self._longest > position:
-            offset = self._offsets[at]
-            records = self._pages[offset].records
-            if position - offset < len(records):
-                found.append(records[position - offset])
-            at -= 1
-        found.reverse()
-        return found
-
-    def key(self, position: int, name: str) -> object:
-        """Return the sort key at ``position`` as the earliest page there showed it.
-
-        A marker equal to nothing when no page shows the position.
-        """
-        if (position, name) not in self._keys:
-            shown = self.records_at(position)
-            self._keys[position, name] = sort_value(shown[0], name) if shown else _NONE
-        return self._keys[position, name]
 
 
 def collect(pages: Iterable[tuple[Query, Page]]) -> dict[Query, dict[int, Page]]:

@@ -21,14 +21,12 @@ counted as possibly billed: ``credits`` is what the server certainly billed,
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 import httpx
 from tenacity import (
@@ -39,11 +37,20 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from mining_licenses import _config, _wire
-from mining_licenses._errors import ApiError, AuthenticationError, RateLimitedError
+from mining_licenses import _wire
+from mining_licenses._errors import ApiError, RateLimitedError
 from mining_licenses.client import _http
-from mining_licenses.client._body import bad_page, parse_page
-from mining_licenses.client._ratelimit import Gate, parse_retry_after, rate_limited
+from mining_licenses.client._body import MAX_MESSAGE, answer, bad_page
+from mining_licenses.client._calls import (
+    Body,
+    Call,
+    Cancelled,
+    OnBody,
+    Retryable,
+    Secret,
+    Tally,
+)
+from mining_licenses.client._ratelimit import Gate, rate_limited
 
 logger = logging.getLogger(__name__)
 
@@ -54,111 +61,10 @@ _RETRIED_TRANSPORT_ERRORS: Final = (
 )
 #: Errors raised before the request left: the server never saw it, nothing was billed.
 _NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout)
-_MAX_MESSAGE: Final = 300
 #: How often a waiting worker looks at its cancel event (seconds).
 _POLL: Final = 0.05
 #: A request is given up on after ``timeout`` and closed after this many times it.
 LINGER_FACTOR: Final = 2.0
-AUTH_HELP: Final = (
-    f"Set the {_config.ENV_API_KEY} environment variable to your Sectors API key "
-    "(or pass api_key=...). The key is sent raw in the Authorization header."
-)
-
-Body = tuple[dict[str, Any], bytes]
-
-
-class Cancelled(Exception):  # noqa: N818 - a signal, not an error
-    """The sweep was stopped (another page failed, or the caller interrupted)."""
-
-
-class _Retryable(Exception):  # noqa: N818 - internal signal to tenacity
-    def __init__(
-        self,
-        message: str,
-        *,
-        status_code: int | None,
-        retry_after: float | None = None,
-        header: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.retry_after = retry_after
-        self.header = header
-
-
-class _Secret:
-    """A string that never shows itself in a repr, a traceback's locals or a log."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-    __str__ = __repr__
-
-
-@dataclass
-class Tally:
-    """Requests sent, retries, credits billed and possibly billed; safe to update from threads.
-
-    ``uncertain`` counts requests the server may have answered (and billed)
-    after the client gave up on them.
-    """
-
-    requests: int = 0
-    retries: int = 0
-    credits: int = 0
-    uncertain: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def add(
-        self, *, requests: int = 0, retries: int = 0, credits: int = 0, uncertain: int = 0
-    ) -> None:
-        """Add to the counters atomically."""
-        with self._lock:
-            self.requests += requests
-            self.retries += retries
-            self.credits += credits
-            self.uncertain += uncertain
-
-    @property
-    def upper_bound(self) -> int:
-        """The most credits the server may have billed."""
-        return self.credits + self.uncertain
-
-
-class Call:
-    """One attempt handed to the wire: it starts when a wire thread takes it.
-
-    ``started_at`` is set (``time.monotonic``) by the wire thread as it sends
-    the request; ``wake`` is the event of the thread waiting for the page (set
-    when any of its calls ends; none while nobody waits); ``first`` is when
-    the page's first attempt was handed over.
-    """
-
-    __slots__ = ("first", "future", "started_at", "wake")
-
-    def __init__(self, wake: threading.Event | None, first: float) -> None:
-        self.wake = wake
-        self.first = first
-        self.started_at: float | None = None
-        self.future: Future[Body]
-
-    def wake_on_end(self, wake: threading.Event) -> None:
-        """Set ``wake`` when this call ends (at once if it has)."""
-        if self.wake is None:
-            self.wake = wake
-            self.future.add_done_callback(lambda _: wake.set())
-
-
-#: Called on the wire thread with a page's body once it passed its checks (the journal).
-OnBody = Callable[[bytes], None]
 
 
 class Transport:
@@ -180,7 +86,7 @@ class Transport:
         max_decoded_bytes: int,
     ) -> None:
         self.url = base_url + _wire.ENDPOINT_PATH
-        self._key = _Secret(api_key or "")
+        self._key = Secret(api_key or "")
         headers = {
             "Accept": "application/json",
             "Accept-Encoding": "gzip, deflate",  # what _http decompresses, in bounded steps
@@ -248,9 +154,9 @@ class Transport:
 
     def _wait(self, state: RetryCallState) -> float:
         err = state.outcome.exception() if state.outcome else None
-        retry_after = err.retry_after if isinstance(err, _Retryable) else None
+        retry_after = err.retry_after if isinstance(err, Retryable) else None
         delay = retry_after if retry_after is not None else self._backoff(state)
-        if isinstance(err, _Retryable) and err.status_code == 429:
+        if isinstance(err, Retryable) and err.status_code == 429:
             self._gate.push(delay)  # every worker slows down, not only this one
         return delay
 
@@ -284,7 +190,7 @@ class Transport:
     def timeout_error(self) -> Exception:
         """Return the failure a timed-out attempt is retried from."""
         msg = f"timed out: no complete answer within timeout={self.timeout:g} s"
-        return _Retryable(msg, status_code=None)
+        return Retryable(msg, status_code=None)
 
     def outcome(self, call: Call, params: Mapping[str, str]) -> Body | Exception:
         """Return the answer of a finished first attempt, or the failure to retry it from.
@@ -293,7 +199,7 @@ class Transport:
         """
         try:
             return self._result(call.future, params, call.first)
-        except _Retryable as err:
+        except Retryable as err:
             return err
 
     def get_page(
@@ -349,7 +255,7 @@ class Transport:
             if not failed:
                 try:  # the first attempt without tenacity: most pages need no retry
                     return self._attempt(*sent)
-                except _Retryable as err:
+                except Retryable as err:
                     failed.append(err)
 
             def attempt() -> Body:
@@ -367,14 +273,14 @@ class Transport:
             retrying = Retrying(
                 stop=stop,
                 wait=self._wait,
-                retry=retry_if_exception_type(_Retryable),
+                retry=retry_if_exception_type(Retryable),
                 sleep=sleep_using_event(cancel),
                 before_sleep=log_retry,
                 reraise=True,
             )
             try:
                 return retrying(attempt)
-            except _Retryable as err:
+            except Retryable as err:
                 attempts = retrying.statistics.get("attempt_number", self.max_attempts)
                 msg = (
                     f"Gave up on {self.url} (offset {offset}) after {attempts} attempt(s) over "
@@ -436,13 +342,13 @@ class Transport:
     def _result(self, future: Future[Body], params: Mapping[str, str], first: float) -> Body:
         try:
             return future.result()
-        except _Retryable as err:
+        except Retryable as err:
             left = self.max_retry_seconds - (time.monotonic() - first)
             if err.retry_after is not None and err.retry_after > left:
                 raise self._rate_limited(err, params) from None
             raise
 
-    def _rate_limited(self, err: _Retryable, params: Mapping[str, str]) -> RateLimitedError:
+    def _rate_limited(self, err: Retryable, params: Mapping[str, str]) -> RateLimitedError:
         return rate_limited(
             offset=params.get(_wire.OFFSET, "0"),
             answer=str(err),
@@ -524,12 +430,12 @@ class Transport:
         except _http.UnsupportedEncodingError as err:
             raise bad_page(f"its body is compressed as {err!s:.80}", offset=offset) from None
         except _NOT_SENT as err:
-            raise _Retryable(self._failure("connection failed", err), status_code=None) from err
+            raise Retryable(self._failure("connection failed", err), status_code=None) from err
         except _RETRIED_TRANSPORT_ERRORS as err:
             if not status_seen:  # the server may have answered, and billed, after we gave up
                 tally.add(uncertain=1)
             kind = "timed out" if isinstance(err, httpx.TimeoutException) else "connection failed"
-            raise _Retryable(self._failure(kind, err), status_code=None) from err
+            raise Retryable(self._failure(kind, err), status_code=None) from err
         except httpx.HTTPError as err:
             msg = f"The request for offset {offset} failed: {self._failure('error', err)}"
             raise ApiError(msg) from err
@@ -539,7 +445,7 @@ class Transport:
         return body
 
     def _failure(self, kind: str, err: Exception) -> str:
-        return f"{kind}: {type(err).__name__}: {self.scrub(str(err))[:_MAX_MESSAGE]}"
+        return f"{kind}: {type(err).__name__}: {self.scrub(str(err))[:MAX_MESSAGE]}"
 
     def _answer(
         self,
@@ -549,35 +455,7 @@ class Transport:
         max_total: int,
         seconds: float,
     ) -> Body:
-        status = reply.status
-        if 200 <= status < 300:
-            body = parse_page(reply.body, offset=offset, max_total=max_total)
-            typical = self.typical_seconds
-            self.typical_seconds = seconds if not typical else 0.7 * typical + 0.3 * seconds
-            return body, reply.body
-        message = self._message(reply)
-        if status in (401, 403):
-            msg = f"The API refused the key ({status}): {message}. {AUTH_HELP}"
-            raise AuthenticationError(msg, status_code=status)
-        if status == 429 or status >= 500:
-            header = reply.headers.get("Retry-After")
-            raise _Retryable(
-                f"{status}: {message}",
-                status_code=status,
-                retry_after=parse_retry_after(header),
-                header=header,
-            )
-        msg = f"The API refused the request ({status}) for {dict(params)}: {message}"
-        raise ApiError(msg, status_code=status)
-
-    def _message(self, reply: _http.Reply) -> str:
-        raw = reply.body.decode("utf-8", "replace")
-        try:
-            body = json.loads(raw)
-        except (ValueError, RecursionError):
-            body = None
-        text = raw.strip() or reply.reason
-        if isinstance(body, dict):  # the first plain message field, else the body as sent
-            parts = [body[k] for k in ("message", "detail", "error") if body.get(k)]
-            text = next((str(p) for p in parts if isinstance(p, str | int | float)), text)
-        return self.scrub(text[: 4 * _MAX_MESSAGE])[:_MAX_MESSAGE]
+        body = answer(reply, params, offset=offset, max_total=max_total, scrub=self.scrub)
+        typical = self.typical_seconds
+        self.typical_seconds = seconds if not typical else 0.7 * typical + 0.3 * seconds
+        return body

@@ -16,7 +16,7 @@ Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`, :func:`serve`
 and ``_http`` (settings, request log, server, envelope).
 """
 
-from mining_licenses.replica._endpoint import Replica, serve
+from mining_licenses.replica._endpoint import Replica
 from mining_licenses.replica._http import (
     DROP,
     DataChange,
@@ -27,6 +27,7 @@ from mining_licenses.replica._http import (
     ServedRequest,
     records_from_frame,
 )
+from mining_licenses.replica._serve import serve
 
 __all__ = [
     "DROP",

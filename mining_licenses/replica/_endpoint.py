@@ -11,8 +11,8 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
@@ -466,67 +466,3 @@ class Replica:
         if self._encoded is None:
             self._encoded = [json.dumps(r, default=str).encode() for r in self._records]
         return self._encoded
-
-
-def serve(
-    records: Iterable[Mapping[str, Any]] | pl.DataFrame | None = None,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    api_key: str | None = None,
-    faults: Faults | None = None,
-    latency: float | None = None,
-    unstable_ties: bool | None = None,
-    as_of: dt.date | None = None,
-    seed: int = 0,
-    on_ready: Callable[[Replica], None] | None = None,
-    stop: threading.Event | None = None,
-) -> None:
-    """Serve the replica until interrupted (Ctrl-C) or ``stop`` is set.
-
-    The entry point of ``mining-licenses replica``. With ``records=None`` it
-    serves the bundled synthetic sample.
-
-    Parameters
-    ----------
-    records
-        API records or a canonical frame; ``None`` for the synthetic sample.
-    host, port
-        Where to listen (loopback only).
-    api_key
-        Require this key in ``Authorization``; ``None`` accepts anyone.
-    faults
-        Misbehaviour settings; ``latency`` and ``unstable_ties`` override theirs.
-    as_of, seed
-        As for :class:`Replica`.
-    on_ready
-        Called with the running replica (the CLI prints ``replica.url``).
-    stop
-        Return once this event is set (for embedding; Ctrl-C also stops).
-
-    Examples
-    --------
-    >>> stop = threading.Event()
-    >>> serve([], port=0, on_ready=lambda replica: stop.set(), stop=stop)
-    """
-    if records is None:
-        from mining_licenses.sample import generate_records
-
-        records = generate_records()
-    chosen = faults or Faults()
-    if latency is not None:
-        chosen = replace(chosen, latency=latency)
-    if unstable_ties is not None:
-        chosen = replace(chosen, unstable_ties=unstable_ties)
-    replica = Replica(
-        records, api_key=api_key, faults=chosen, as_of=as_of, host=host, port=port, seed=seed
-    )
-    with replica:
-        if on_ready is not None:
-            on_ready(replica)
-        waiter = stop or threading.Event()
-        try:
-            while not waiter.wait(0.2):
-                pass
-        except KeyboardInterrupt:
-            logger.info("replica stopped")
