@@ -171,13 +171,12 @@ def pd_expiring_soon(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def gpd_expiring_soon(gdf: Any) -> Any:
-    # GeoDataFrame from to_geodataframe: pyarrow-backed date32 columns
+    # GeoDataFrame from to_geodataframe: dates as datetime64[ms] (what GDAL writes as dates)
     expiry = gdf[s.EXPIRY_DATE]
-    end = AS_OF + dt.timedelta(days=s.EXPIRING_SOON_DAYS)
-    out = gdf.loc[(expiry >= AS_OF) & (expiry <= end)].copy()
-    out[an.DAYS_TO_EXPIRY] = (
-        pd.to_datetime(out[s.EXPIRY_DATE].astype("datetime64[ms]")) - pd.Timestamp(AS_OF)
-    ).dt.days
+    start = pd.Timestamp(AS_OF)
+    end = start + pd.Timedelta(days=s.EXPIRING_SOON_DAYS)
+    out = gdf.loc[(expiry >= start) & (expiry <= end)].copy()
+    out[an.DAYS_TO_EXPIRY] = (out[s.EXPIRY_DATE] - start).dt.days
     return out.sort_values([s.EXPIRY_DATE, s.WIUP_CODE], kind="stable")
 
 
