@@ -25,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 #: Order of the tables; benchmarks not listed follow by name.
-ORDER = ("normalize", "history", "analytics", "store", "client", "sweep")
+ORDER = ("coldstart", "normalize", "history", "analytics", "store", "client", "sweep")
 
 
 def _seconds(value: float) -> str:
@@ -94,8 +94,32 @@ def render(results: list[dict[str, Any]]) -> str:
             "| target | peak MiB (ours / baseline) |",
             "| --- | --- | --- | --- | --- | --- |",
             *(_row(case) for case in result["cases"]),
+            *_credits(result.get("credits")),
         ]
     return "\n".join(lines)
+
+
+def _credits(credits: dict[str, Any] | None) -> list[str]:
+    """Return the rows of the credits a full sweep cost against the minimum (bench_sweep)."""
+    if not credits:
+        return []
+    target = credits["target"]
+    rows = [
+        f"| {name} | {', '.join(map(str, figures['credits']))} | "
+        + " / ".join(f"{figures['ratio'][k]:.3f}x" for k in ("min", "median", "max"))
+        + f" | at most {target:g}x {'met' if figures['ratio']['max'] <= target else '**missed**'} |"
+        for name, figures in credits.items()
+        if isinstance(figures, dict)
+    ]
+    return [
+        "",
+        f"Credits of a full sweep (every record, verified complete) against the minimum "
+        f"ceil(total / 30) = {credits['minimum']}, with 429s and 500s, one run per seed:",
+        "",
+        "| server | credits | ratio (min / median / max) | target |",
+        "| --- | --- | --- | --- |",
+        *rows,
+    ]
 
 
 def load(folder: Path) -> list[dict[str, Any]]:
