@@ -58,21 +58,26 @@ class Pull:
     sweep: SweepResult
     source: str
     snapshot: Path | None = None
+    marked_synthetic: bool = False  # the caller said so (pull(synthetic=True))
 
     def __repr__(self) -> str:
         return f"Pull({self.frame.height} rows, {self.sweep!r}, snapshot={self.snapshot})"
 
     @property
     def synthetic(self) -> bool:
-        """Whether the server said the data is synthetic (the replica does)."""
-        return self.sweep.synthetic
+        """Whether the data is synthetic: the server said so (the replica does), or the caller."""
+        return self.sweep.synthetic or self.marked_synthetic
 
     def meta(self) -> SnapshotMeta:
         """Return the provenance of the pull: its snapshot's, else the sweep's."""
         if self.snapshot is not None:
             return read_snapshot_meta(self.snapshot)
         data, known = self.sweep.metadata(), {f.name for f in dataclasses.fields(SnapshotMeta)}
-        data |= {"source": self.source, "fetched_at": data["finished_at"]}
+        data |= {
+            "source": self.source,
+            "fetched_at": data["finished_at"],
+            "synthetic": self.synthetic,
+        }
         return SnapshotMeta.from_json({k: v for k, v in data.items() if k in known})
 
 
@@ -156,22 +161,12 @@ def pull(
                 IncompleteSweepWarning,
                 stacklevel=2,
             )
-        snapshot = None
+        pulled = Pull(frame=frame, sweep=sweep, source=source, marked_synthetic=synthetic)
         if write:
-            meta = SnapshotMeta(
-                source=source,
-                fetched_at=sweep.finished_at,
-                base_url=sweep.base_url,
-                filters=dict(sweep.filters),
-                total_count=sweep.total_count,
-                pages=sweep.pages,
-                credits_spent=sweep.credits_spent,
-                complete=sweep.complete,
-                synthetic=synthetic or sweep.synthetic,
-            )
-            snapshot = write_snapshot(frame, store=store, meta=meta)
+            snapshot = write_snapshot(frame, store=store, meta=pulled.meta())
+            pulled = dataclasses.replace(pulled, snapshot=snapshot)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
-    return Pull(frame=frame, sweep=sweep, source=source, snapshot=snapshot)
+    return pulled
 
 
 def fetch_licenses(
