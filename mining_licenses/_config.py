@@ -8,11 +8,13 @@ honoured and tests need not patch module state.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Final, Literal
 
 import platformdirs
+
+from mining_licenses import _redact
+from mining_licenses._errors import ConfigurationError
 
 ENV_API_KEY: Final = "SECTORS_API_KEY"
 ENV_BASE_URL: Final = "SECTORS_BASE_URL"
@@ -24,9 +26,6 @@ APP_NAME: Final = "mining-licenses"
 Source = Literal["auto", "api", "snapshot", "sample"]
 SOURCES: Final = ("auto", "api", "snapshot", "sample")
 
-# Names of settings, metadata entries or headers that may hold a credential.
-_SECRET_NAME: Final = re.compile(r"(?i)(^key$|api.?key|token|secret|passw|auth|credential|cookie)")
-
 
 def is_secret_name(name: object) -> bool:
     """Return True when ``name`` looks like the name of a credential (never stored or shown).
@@ -36,14 +35,52 @@ def is_secret_name(name: object) -> bool:
     >>> [is_secret_name(n) for n in ("api_key", "Authorization", "key", "base_url", "monkey")]
     [True, True, True, False, False]
     """
-    return bool(_SECRET_NAME.search(str(name)))
+    return bool(_redact.SECRET_NAME.search(str(name)))
 
 
-def api_key(explicit: str | None = None) -> str | None:
-    """Return the API key: ``explicit`` if given, else ``SECTORS_API_KEY``, else None."""
-    if explicit:
-        return explicit
-    return os.environ.get(ENV_API_KEY) or None
+def api_key(explicit: str | None = None, *, check: bool = False) -> str | None:
+    r"""Return the API key: ``explicit`` if given, else ``SECTORS_API_KEY``, else None.
+
+    The key is registered for redaction (:func:`mining_licenses._redact.remember`)
+    as it is read. With ``check``, a key that cannot be sent as it is (whitespace,
+    a line break, control or non-ASCII characters; not text) raises
+    :class:`ConfigurationError` saying what is wrong, never showing the key.
+
+    Examples
+    --------
+    >>> try:
+    ...     api_key("sk-example-0123456789\n", check=True)
+    ... except ConfigurationError as err:
+    ...     print(str(err)[:72])
+    The API key given as api_key= ends with a line break (a copy-paste accid
+    """
+    given: object = explicit  # callers' types are not trusted
+    if given is not None and not isinstance(given, str):
+        msg = (
+            f"api_key must be text (your Sectors API key), not {type(given).__name__}; "
+            f"or leave it out to use {ENV_API_KEY}."
+        )
+        raise ConfigurationError(msg)
+    key = explicit or os.environ.get(ENV_API_KEY) or None
+    if key is None:
+        return None
+    _redact.remember(key)
+    problem = _redact.key_problem(key) if check else None
+    if problem is not None:
+        where = "given as api_key=" if explicit else f"in {ENV_API_KEY}"
+        if _redact.key_problem(key.strip()) is None:
+            fix = (
+                "Strip it (key.strip() in Python; in a shell, "
+                f'export {ENV_API_KEY}="$(echo ${ENV_API_KEY})" drops surrounding whitespace).'
+            )
+        else:
+            fix = (
+                "Copy the key again, whole and alone: a Sectors API key is printable ASCII "
+                "without spaces."
+            )
+        msg = f"The API key {where} {problem}. {fix} The key is not shown here; nothing was sent."
+        raise ConfigurationError(msg)
+    return key
 
 
 def base_url(explicit: str | None = None) -> str:

@@ -13,6 +13,8 @@ import threading
 import warnings
 from typing import Any, Final
 
+from mining_licenses._redact import redact
+
 #: The longest a value is shown in an error message; longer ones are cut with "...".
 MAX_SHOWN_VALUE: Final = 80
 
@@ -32,7 +34,15 @@ def shorten(value: object, width: int = MAX_SHOWN_VALUE) -> str:
 
 
 class MiningLicensesError(Exception):
-    """Base class of every error raised by mining_licenses."""
+    """Base class of every error raised by mining_licenses.
+
+    Its message goes through :func:`mining_licenses._redact.redact` as the error
+    is made: no message, ``str`` or ``repr`` of a package error shows the API key
+    or a credential in a URL, whatever text (a server's answer, a URL) went into it.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigurationError(MiningLicensesError, ValueError):
@@ -133,7 +143,10 @@ class MissingDependencyError(MiningLicensesError, ImportError):
 
 
 class MiningLicensesWarning(UserWarning):
-    """Base class of every warning issued by mining_licenses."""
+    """Base class of every warning issued by mining_licenses (its message redacted, as errors')."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class SyntheticDataWarning(MiningLicensesWarning):

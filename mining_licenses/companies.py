@@ -31,7 +31,6 @@ Folding rules of the name key, each with an example (the tests list them all):
 from __future__ import annotations
 
 import difflib
-import logging
 import re
 from collections.abc import Iterable
 from typing import Any, Final
@@ -40,8 +39,9 @@ import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
+from mining_licenses._redact import get_logger
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 # longest first ("koperasi unit desa" before "koperasi"); "p t", "c v" and "k u d" are what
 # "P.T.", "C.V." and "K.U.D." become once punctuation is read as a word break

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import os
 import warnings
 from pathlib import Path
@@ -29,6 +28,7 @@ from mining_licenses._errors import (
 )
 from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses._pull import Pull, company_for_api, fetch_licenses, pull
+from mining_licenses._redact import get_logger
 from mining_licenses.analytics._inputs import resolve_as_of
 from mining_licenses.client import PullOptions
 from mining_licenses.store import (
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 __all__ = [
     "DEFAULT_MAX_AGE",

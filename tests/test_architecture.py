@@ -10,6 +10,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mining_licenses"
 
 PLUMBING = {
     "_version",
+    "_redact",
     "_errors",
     "_config",
     "schema",
@@ -21,11 +22,12 @@ PLUMBING = {
 #: What each top-level module or sub-package may import from the package (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),
-    "_errors": set(),
-    "_config": set(),
+    "_redact": set(),
+    "_errors": {"_redact"},
+    "_config": {"_errors", "_redact"},
     "_atomic": {"_errors"},
     "schema": set(),
-    "companies": {"_errors", "schema"},
+    "companies": {"_errors", "_redact", "schema"},
     "_filters": {"_errors", "schema", "companies"},
     "_wire": {"_errors", "_filters", "schema"},
     "gazetteer": {"_errors", "schema"},
@@ -102,3 +104,13 @@ def test_every_public_name_resolves_and_the_package_imports_nothing_heavy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.splitlines() == ["[]", "[]"], done.stdout + done.stderr
+
+
+def test_every_logger_of_the_package_redacts():
+    """Loggers come from ``_redact.get_logger`` (its filter redacts every record)."""
+    direct = sorted(
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "_redact.py" and "logging.getLogger(" in path.read_text(encoding="utf-8")
+    )
+    assert direct == []

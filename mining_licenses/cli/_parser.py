@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from mining_licenses import schema as s
 from mining_licenses._config import SOURCES
 from mining_licenses._errors import MiningLicensesError, SyntheticDataWarning
+from mining_licenses._redact import redact
 from mining_licenses._version import __version__
 from mining_licenses.cli._args import (
     CommandParser,
@@ -33,7 +34,7 @@ def _show_warning(
     line: str | None = None,
 ) -> None:
     del filename, lineno, file, line
-    print(f"warning ({category.__name__}): {message}", file=sys.stderr)
+    print(f"warning ({category.__name__}): {redact(str(message))}", file=sys.stderr)
 
 
 def _command(commands: Any, name: str, summary: str) -> CommandParser:
@@ -191,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return handler(args)
         except MiningLicensesError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {redact(str(err))}", file=sys.stderr)
             return 2
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 from mining_licenses import _config, _wire
 from mining_licenses._errors import ApiError, AuthenticationError, BadResponseError
+from mining_licenses._redact import carries_secret, redact
 from mining_licenses.client._calls import Retryable
 from mining_licenses.client._http import Reply
 from mining_licenses.client._ratelimit import parse_retry_after
@@ -146,18 +147,28 @@ def answer(
     *,
     offset: int,
     max_total: int,
-    scrub: Callable[[str], str],
 ) -> tuple[dict[str, Any], bytes]:
     """Return a page's parsed and raw body, or raise what its status means.
 
     401/403: :class:`AuthenticationError` with how to set the key; 429 and
     5xx: :class:`Retryable` with the ``Retry-After`` asked for; any other
-    refusal: :class:`ApiError` with the server's message (the key scrubbed).
+    refusal: :class:`ApiError` with the server's message (redacted). A page
+    whose body carries the API key (a server that echoes it) is refused as a
+    :class:`BadResponseError` before anything is parsed or journaled: one
+    substring search of the raw bytes, so the key never reaches the journal, a
+    snapshot or a message.
     """
     status = reply.status
     if 200 <= status < 300:
+        if carries_secret(reply.body):
+            raise bad_page(
+                "its body carries your API key (the server echoes it back)",
+                offset=offset,
+                status=status,
+                advice="Nothing of the page was kept or written; the endpoint misbehaves.",
+            )
         return parse_page(reply.body, offset=offset, max_total=max_total), reply.body
-    message = _message(reply, scrub)
+    message = _message(reply)
     if status in (401, 403):
         msg = f"The API refused the key ({status}): {message}. {AUTH_HELP}"
         raise AuthenticationError(msg, status_code=status)
@@ -173,8 +184,8 @@ def answer(
     raise ApiError(msg, status_code=status)
 
 
-def _message(reply: Reply, scrub: Callable[[str], str]) -> str:
-    """Return the server's message in an error body, short and with the key scrubbed."""
+def _message(reply: Reply) -> str:
+    """Return the server's message in an error body, short and redacted."""
     raw = reply.body.decode("utf-8", "replace")
     try:
         body = json.loads(raw)
@@ -184,4 +195,4 @@ def _message(reply: Reply, scrub: Callable[[str], str]) -> str:
     if isinstance(body, dict):
         parts = [body[k] for k in ("message", "detail", "error") if body.get(k)]
         text = next((str(p) for p in parts if isinstance(p, str | int | float)), text)
-    return scrub(text[: 4 * MAX_MESSAGE])[:MAX_MESSAGE]
+    return redact(text[: 4 * MAX_MESSAGE])[:MAX_MESSAGE]

@@ -1,8 +1,7 @@
-"""The small things a request carries: its call on the wire, the tally, the hidden key.
+"""The small things a request carries: its call on the wire, the tally.
 
 :class:`Call` is one attempt handed to a wire thread; :class:`Tally` counts
-requests, retries and credits billed (and possibly billed) across threads;
-:class:`Secret` holds the API key so that no repr, traceback or log shows it.
+requests, retries and credits billed (and possibly billed) across threads.
 """
 
 from __future__ import annotations
@@ -33,23 +32,6 @@ class Retryable(Exception):  # noqa: N818 - internal signal to tenacity
         self.status_code = status_code
         self.retry_after = retry_after
         self.header = header
-
-
-class Secret:
-    """A string that never shows itself in a repr, a traceback's locals or a log."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-    __str__ = __repr__
 
 
 @dataclass

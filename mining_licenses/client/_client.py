@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
@@ -29,6 +28,7 @@ from mining_licenses._errors import (
     IncompleteSweepError,
 )
 from mining_licenses._filters import validate_filters
+from mining_licenses._redact import get_logger, redact
 from mining_licenses.client._body import AUTH_HELP
 from mining_licenses.client._calls import Tally
 from mining_licenses.client._journal import prune_journals
@@ -48,7 +48,7 @@ from mining_licenses.client._sweep import Run, remaining_cost, sweep
 from mining_licenses.client._ties import SWEEP_ORDERS, boundaries, choose_order
 from mining_licenses.client._transport import Transport
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _USER_AGENT: Final = "mining-licenses (python; httpx)"
 _JOURNAL_FOLDER: Final = "journal"
@@ -59,14 +59,45 @@ def _now() -> dt.datetime:
 
 
 def _checked_base_url(explicit: str | None, *, allow_insecure: bool) -> str:
+    """Return the base URL to send requests to, or raise ConfigurationError saying why not.
+
+    Refused: anything but http(s) with a host; plain ``http://`` to a host that
+    is not loopback (unless ``allow_insecure``); user info (``user:password@``:
+    the key travels in the ``Authorization`` header, never in the URL, and a
+    password there would be shown wherever the URL is); a query string or
+    fragment (every request goes to ``<base_url>/v2/mining/licenses/`` with its
+    own parameters, so they would be silently dropped, or worse, turn the
+    endpoint's path into a query). Messages show the URL redacted.
+    """
+    given: object = explicit  # callers' types are not trusted
+    if given is not None and not isinstance(given, str):
+        kind = type(given).__name__
+        msg = f"base_url must be text such as {_config.DEFAULT_BASE_URL!r}, not {kind}."
+        raise ConfigurationError(msg)
     url = _config.base_url(explicit)
+    named = "base_url" if explicit else _config.ENV_BASE_URL
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as err:
-        msg = f"base_url={url!r} is not a valid URL."
-        raise ConfigurationError(msg) from err
+    except httpx.InvalidURL:
+        msg = f"{named}={url!r} is not a valid URL."
+        raise ConfigurationError(msg) from None  # httpx's message may repeat the URL
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        msg = f"base_url={url!r} must be an http(s) URL such as {_config.DEFAULT_BASE_URL}."
+        msg = f"{named}={url!r} must be an http(s) URL such as {_config.DEFAULT_BASE_URL}."
+        raise ConfigurationError(msg)
+    if parsed.userinfo:
+        msg = (
+            f"{named}={url!r} carries a user name or password. The Sectors API takes the key "
+            f"in the Authorization header, never in the URL: pass the URL without it (such as "
+            f"{_config.DEFAULT_BASE_URL}) and the key as {_config.ENV_API_KEY} or api_key=."
+        )
+        raise ConfigurationError(msg)
+    if parsed.query or parsed.fragment or "?" in url or "#" in url:
+        msg = (
+            f"{named}={url!r} has a query string or fragment, which would never be sent as "
+            f"meant (requests go to <base_url>{_wire.ENDPOINT_PATH} with their own "
+            f"parameters). Pass the bare URL, such as {_config.DEFAULT_BASE_URL}; the key goes "
+            f"in {_config.ENV_API_KEY} or api_key=."
+        )
         raise ConfigurationError(msg)
     if parsed.scheme == "http" and not (_wire.is_loopback(parsed.host) or allow_insecure):
         msg = (
@@ -116,11 +147,11 @@ class SectorsClient:
     ) -> None:
         self.options = (options or PullOptions()).replace(**overrides)
         opts = self.options
+        key = _config.api_key(api_key, check=True)  # registered for redaction first
         self.base_url = _checked_base_url(base_url, allow_insecure=opts.allow_insecure)
         self.journal_dir = (
             Path(journal_dir) if journal_dir is not None else _config.store_dir() / _JOURNAL_FOLDER
         )
-        key = _config.api_key(api_key)
         self._has_key = bool(key)
         self._keyless_ok = _wire.is_loopback(httpx.URL(self.base_url).host)
         self._transport = Transport(
@@ -150,10 +181,18 @@ class SectorsClient:
 
     def __repr__(self) -> str:
         key = "<set>" if self._has_key else "<none>"
-        return (
+        return redact(
             f"SectorsClient(base_url={self.base_url!r}, api_key={key}, "
             f"max_in_flight={self.max_in_flight})"
         )
+
+    def __reduce__(self) -> Any:
+        msg = (
+            "A SectorsClient cannot be pickled or copied: it holds open connections and the "
+            "API key. Pickle what it returned (a SweepResult, a Pull) instead, or make a new "
+            "client where it is needed."
+        )
+        raise ConfigurationError(msg)
 
     def __enter__(self) -> SectorsClient:
         return self

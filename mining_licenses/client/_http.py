@@ -34,6 +34,8 @@ from typing import Any, Final
 import httpcore
 import httpx
 
+from mining_licenses._redact import guard
+
 #: Keep-alive connections are dropped after this many idle seconds.
 _KEEPALIVE_SECONDS: Final = 5.0
 #: A connection that carried data this recently is not polled for a close by the server.
@@ -231,6 +233,17 @@ class Session:
         return self._pool.handle_request(request)
 
 
+#: The loggers of the HTTP library: at DEBUG they show response headers (never request ones).
+WIRE_LOGGERS: Final = (
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "httpx",
+)
+
+
 def session(
     url: str, *, headers: Mapping[str, str], timeout: float, max_connections: int
 ) -> Session:
@@ -241,6 +254,7 @@ def session(
     is followed (it could carry the key elsewhere); no ``HTTP_PROXY`` and no
     ``.netrc`` are read: the key goes where ``url`` says.
     """
+    guard(WIRE_LOGGERS)  # httpcore logs response headers at DEBUG: an echoed key is masked
     proxy = proxy_for(url)
     secure = httpx.URL(url).scheme == "https" or proxy is not None
     common: dict[str, Any] = {

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import os
 import re
 import shutil
@@ -37,9 +36,10 @@ from typing import Any, Final
 
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import MiningLicensesError
+from mining_licenses._redact import get_logger
 from mining_licenses._wire import query_digest
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _META: Final = "sweep.json"
 #: The append-only file of page frames inside a journal folder.

@@ -6,7 +6,6 @@ smaller page size than asked for, empty pages past the data, short pages).
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +13,9 @@ from typing import Any
 from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._filters import FilterValue
+from mining_licenses._redact import get_logger
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 @dataclass(frozen=True)

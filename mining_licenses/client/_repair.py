@@ -28,7 +28,6 @@ failure is noted.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -36,6 +35,7 @@ from typing import Any, Final
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError
+from mining_licenses._redact import get_logger
 from mining_licenses._wire import license_key, split_order_by
 from mining_licenses.client._options import PullOptions
 from mining_licenses.client._query import Page, Query
@@ -43,7 +43,7 @@ from mining_licenses.client._records import RecordSet, same_record
 from mining_licenses.client._sweep import Run, check_cost, collect, fetch_pages, sweep
 from mining_licenses.client._ties import PageIndex, TieGroup, boundaries, sort_value
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Sort orders tried, in turn, to repair a sweep.
 REPAIR_ORDERS: Final = (

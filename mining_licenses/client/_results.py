@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 from mining_licenses._filters import FilterValue
+from mining_licenses._redact import get_logger, redact, redact_value
 from mining_licenses.client._query import Query, Trace
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 SHORT: Final = "short"
 OVER: Final = "over"
@@ -151,13 +151,15 @@ class SweepResult:
 
     def __repr__(self) -> str:
         state = self.state
-        return (
+        return redact(
             f"SweepResult({len(self.records)} records of {self.total_count}, {state}, "
             f"{self.pages} pages, {self.credits_spent} credits, filters={dict(self.filters)})"
         )
 
     def metadata(self) -> dict[str, Any]:
         """Return the provenance of the sweep as JSON-able values (no records, no key).
+
+        Every text goes through :func:`mining_licenses._redact.redact_value`.
 
         Examples
         --------
@@ -178,7 +180,7 @@ class SweepResult:
         data["totals_seen"] = list(self.totals_seen)
         data["incomplete_reasons"] = list(self.incomplete_reasons)
         data["notes"] = list(self.notes)
-        return data
+        return dict(redact_value(data))
 
 
 def incomplete_reasons(*, distinct: int, total: int, moved: bool, refused: bool) -> tuple[str, ...]:

@@ -16,7 +16,6 @@ offsets are produced lazily, a few ahead of the requests in flight.
 from __future__ import annotations
 
 import contextlib
-import logging
 import math
 import queue
 import threading
@@ -30,6 +29,7 @@ from typing import Any, Final
 from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError, BudgetExceededError
+from mining_licenses._redact import get_logger
 from mining_licenses.client._body import parse_page
 from mining_licenses.client._calls import Call, Cancelled, OnBody, Tally
 from mining_licenses.client._journal import Journal
@@ -37,7 +37,7 @@ from mining_licenses.client._progress import SweepProgress
 from mining_licenses.client._query import Page, Query, Trace
 from mining_licenses.client._transport import Transport
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: How often the sweep looks at its first attempts' timeouts while none ends (seconds).
 _POLL: Final = 0.05

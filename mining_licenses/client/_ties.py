@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from mining_licenses import _wire
 from mining_licenses import schema as s
+from mining_licenses._redact import get_logger
 from mining_licenses.client._query import Page, Query
 from mining_licenses.client._sweep import Run, sweep
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _NONE: Final = object()
 #: The orders a sweep without ``order_by`` runs in, tried in turn: the area first, as

@@ -7,7 +7,9 @@ connections with tenacity (``Retry-After`` honoured up to the time the page
 may spend retrying, otherwise exponential backoff with full jitter, bounded
 in attempts and in time), turns 400/401/403/404 into typed errors at once, and
 counts requests and billed credits. The API key only ever goes into the
-``Authorization`` header; it is scrubbed from any text the server sends back.
+``Authorization`` header; any text the server sends back reaches an error or a
+log only through :func:`mining_licenses._redact.redact`, and a page body that
+carries the key is refused (:func:`~._body.answer`).
 
 Requests go out on a pool of ``max_in_flight`` wire threads: that many and no
 more are ever on the wire. A request that outlives ``timeout`` is given up on
@@ -21,7 +23,6 @@ counted as possibly billed: ``credits`` is what the server certainly billed,
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ from tenacity import (
 
 from mining_licenses import _wire
 from mining_licenses._errors import ApiError, RateLimitedError
+from mining_licenses._redact import get_logger, redact
 from mining_licenses.client import _http
 from mining_licenses.client._body import MAX_MESSAGE, answer, bad_page
 from mining_licenses.client._calls import (
@@ -47,12 +49,11 @@ from mining_licenses.client._calls import (
     Cancelled,
     OnBody,
     Retryable,
-    Secret,
     Tally,
 )
 from mining_licenses.client._ratelimit import Gate, rate_limited
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _RETRIED_TRANSPORT_ERRORS: Final = (
     httpx.TimeoutException,
@@ -86,7 +87,6 @@ class Transport:
         max_decoded_bytes: int,
     ) -> None:
         self.url = base_url + _wire.ENDPOINT_PATH
-        self._key = Secret(api_key or "")
         headers = {
             "Accept": "application/json",
             "Accept-Encoding": "gzip, deflate",  # what _http decompresses, in bounded steps
@@ -121,11 +121,6 @@ class Transport:
         self._wire.shutdown(wait=False, cancel_futures=True)
         self._http.close()
         self._wire.shutdown(wait=True)
-
-    def scrub(self, text: str) -> str:
-        """Return ``text`` with the API key, if it appears, replaced by ``***``."""
-        key = self._key.reveal()
-        return text.replace(key, "***") if key else text
 
     def __repr__(self) -> str:
         return f"Transport({self.url!r})"
@@ -353,7 +348,7 @@ class Transport:
             offset=params.get(_wire.OFFSET, "0"),
             answer=str(err),
             retry_after=err.retry_after,
-            header=self.scrub(err.header or ""),
+            header=redact(err.header or ""),
             max_retry_seconds=self.max_retry_seconds,
         )
 
@@ -445,7 +440,7 @@ class Transport:
         return body
 
     def _failure(self, kind: str, err: Exception) -> str:
-        return f"{kind}: {type(err).__name__}: {self.scrub(str(err))[:MAX_MESSAGE]}"
+        return f"{kind}: {type(err).__name__}: {redact(str(err))[:MAX_MESSAGE]}"
 
     def _answer(
         self,
@@ -455,7 +450,7 @@ class Transport:
         max_total: int,
         seconds: float,
     ) -> Body:
-        body = answer(reply, params, offset=offset, max_total=max_total, scrub=self.scrub)
+        body = answer(reply, params, offset=offset, max_total=max_total)
         typical = self.typical_seconds
         self.typical_seconds = seconds if not typical else 0.7 * typical + 0.3 * seconds
         return body

@@ -10,7 +10,6 @@ location's point was parsed by the ingest path. Every record gets its
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -19,11 +18,12 @@ import polars as pl
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError, shorten
+from mining_licenses._redact import get_logger
 from mining_licenses.companies import company_keys, name_key_expr
 from mining_licenses.normalize import _columns as c
 from mining_licenses.normalize._parsers import parse_date
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Issue codes that describe the data rather than break the schema:
 #: ``strict=True`` reports them in the frame but does not raise for them.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,11 +24,12 @@ import polars as pl
 from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SchemaError
+from mining_licenses._redact import get_logger
 from mining_licenses.normalize import _columns as c
 from mining_licenses.normalize._parsers import parse_point
 from mining_licenses.normalize._records import records_frame
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Pages per call of the JSON reader (about 56 MB of this API's pages: big enough for
 #: polars to read in parallel).

@@ -10,17 +10,17 @@ value's text never depends on the other records of its batch: the bytes path
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 import polars as pl
 
 from mining_licenses import schema as s
+from mining_licenses._redact import get_logger
 from mining_licenses.normalize import _columns as c
 from mining_licenses.normalize._parsers import parse_point, valid_text
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def _as_text(value: Any) -> str | None:

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import email.utils
 import json
-import logging
 import random
 import socket
 import threading
@@ -22,6 +21,7 @@ from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses._filters import FilterValue, filter_expression, validate_filters
+from mining_licenses._redact import get_logger
 from mining_licenses.replica._http import (
     DROP,
     DataChange,
@@ -36,7 +36,7 @@ from mining_licenses.replica._http import (
     records_from_frame,
 )
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 _ROW: Final = "__replica_row"
 _TIE: Final = "__replica_tie"

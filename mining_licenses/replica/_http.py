@@ -7,7 +7,6 @@ endpoint's behaviour; the public names here are re-exported there.
 from __future__ import annotations
 
 import json
-import logging
 import select
 import socket
 import threading
@@ -23,8 +22,9 @@ import polars as pl
 from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
+from mining_licenses._redact import get_logger
 
-logger = logging.getLogger("mining_licenses.replica")
+logger = get_logger("mining_licenses.replica")
 
 DROP: Final = "drop"
 """A scripted fault that closes the connection without answering."""

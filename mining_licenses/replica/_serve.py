@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
@@ -11,10 +10,11 @@ from typing import Any
 
 import polars as pl
 
+from mining_licenses._redact import get_logger
 from mining_licenses.replica._endpoint import Replica
 from mining_licenses.replica._http import Faults
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def serve(

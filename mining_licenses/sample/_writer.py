@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import polars as pl
 
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import SnapshotError
+from mining_licenses._redact import get_logger
 from mining_licenses.normalize import normalize_records
 from mining_licenses.sample._generate import SAMPLE_FETCHED_AT, generate_records
 from mining_licenses.store._footer import META_KEY, read_metadata
@@ -18,7 +18,7 @@ from mining_licenses.store._geoparquet import to_parts, write_table
 from mining_licenses.store._names import snapshot_files, snapshot_stem
 from mining_licenses.store._provenance import SnapshotMeta, file_metadata, resolve_meta
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def _is_sample(path: Path) -> bool:

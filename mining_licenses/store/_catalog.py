@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,11 +25,12 @@ from mining_licenses import schema as s
 from mining_licenses._atomic import TEMP_SUFFIX
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
 from mining_licenses._filters import FilterValue, validate_filters
+from mining_licenses._redact import get_logger
 from mining_licenses.store._footer import META_KEY, check_geo, encode_json, footer_entries
 from mining_licenses.store._names import PREFIX, snapshot_files
 from mining_licenses.store._provenance import SnapshotMeta, read_snapshot_meta, utc
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 _LISTING: Final = {

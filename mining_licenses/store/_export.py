@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import logging
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ import polars as pl
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, OutputExistsError, SnapshotError
+from mining_licenses._redact import get_logger
 from mining_licenses.store._provenance import (
     ATTRS_KEY,
     SnapshotMeta,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # the writers' numpy, pyarrow and GDAL are imported when they
     import geopandas as gpd
     import pyarrow as pa
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 def as_frame(data: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:

@@ -21,7 +21,6 @@ types and sees plain ``string``, ``list<string>``, ``date32`` and
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -34,8 +33,9 @@ import pyarrow.parquet as pq
 
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError, shorten
+from mining_licenses._redact import get_logger
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 GEOPARQUET_VERSION: Final = "1.1.0"
 BBOX: Final = "bbox"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,9 +25,10 @@ from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses._filters import FilterValue, validate_filters
+from mining_licenses._redact import get_logger
 from mining_licenses.store._footer import GEO_KEY, META_KEY, check_geo, encode_json, read_metadata
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 #: Key of the provenance dict in a GeoDataFrame's ``attrs`` (set by ``load_licenses``).
 ATTRS_KEY: Final = "mining_licenses"

@@ -20,7 +20,6 @@ would pick up, and two processes writing at once both keep their snapshot.
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from mining_licenses import _config
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError
+from mining_licenses._redact import get_logger
 from mining_licenses.store._catalog import list_snapshots
 from mining_licenses.store._footer import check_columns, check_geo, read_metadata
 from mining_licenses.store._names import snapshot_files, snapshot_stem
@@ -44,7 +44,7 @@ from mining_licenses.store._provenance import (
 if TYPE_CHECKING:
     import geopandas as gpd
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 Output = Literal["polars", "geopandas"]
 
