@@ -31,21 +31,20 @@ from mining_licenses._filters import validate_filters
 from mining_licenses._redact import get_logger, redact
 from mining_licenses.client._body import AUTH_HELP
 from mining_licenses.client._calls import Tally
-from mining_licenses.client._journal import prune_journals
+from mining_licenses.client._journal import check_journal_root, prune_journals
 from mining_licenses.client._options import SWEEP_NAMES, PullOptions
 from mining_licenses.client._progress import SweepProgress
 from mining_licenses.client._query import Page, Query
 from mining_licenses.client._records import RecordSet
-from mining_licenses.client._repair import Outcome, make_whole
+from mining_licenses.client._repair import first_outcome, make_whole
 from mining_licenses.client._results import (
     Estimate,
     SweepResult,
     incomplete_reasons,
     log_result,
-    trace_notes,
 )
 from mining_licenses.client._sweep import Run, remaining_cost, sweep
-from mining_licenses.client._ties import SWEEP_ORDERS, boundaries, choose_order
+from mining_licenses.client._ties import SWEEP_ORDERS, choose_order
 from mining_licenses.client._transport import Transport
 
 logger = get_logger(__name__)
@@ -253,6 +252,8 @@ class SectorsClient:
         options: PullOptions | None = None,
     ) -> Run:
         opts = options or self.options
+        if journal:
+            check_journal_root(self.journal_dir)  # before the first credit, not after it
         return Run(
             transport=self._transport,
             tally=Tally(),
@@ -415,26 +416,27 @@ class SectorsClient:
                 repeats = query.overlap if page.offset else 0
                 records.add(page.records, at=(0, page.offset), repeats=repeats)
                 pages[page.offset] = page
-            trace = run.trace(query)
-            totals = tuple(p.total_count for p in pages.values())
-            moved_at = boundaries(pages, query, trace.size).moved
-            outcome = Outcome(
-                target=max(totals),
-                changed=len(set(totals)) > 1 or bool(moved_at),
-                totals=totals,
-                notes=trace_notes(query, trace, moved_at, max(totals)),
-            )
+            outcome = first_outcome(query, pages, run.trace(query), records)
             repaired = make_whole(run, query, pages, records, outcome, opts, heavy=heavy)
             records, outcome = repaired.records, repaired.outcome
         finally:
             self._finish(run)
-        missing = max(outcome.target - records.distinct, 0)
+        missing = max(outcome.target - records.rows, 0)
         reasons = incomplete_reasons(
-            distinct=records.distinct,
+            distinct=records.rows,
             total=outcome.target,
             moved=outcome.changed,
             refused=outcome.failed,
+            shrank=outcome.shrank,
+            repeated=run.trace(query).ignores_offset,
         )
+        notes = outcome.notes
+        if records.upstream_duplicates:
+            notes += (
+                f"{records.upstream_duplicates:,} row(s) repeat a license the API serves more "
+                "than once (the same key twice): kept, counted as the API counts them, and "
+                "flagged duplicate_wiup_code",
+            )
         result = SweepResult(
             records=records.records,
             total_count=outcome.target,
@@ -460,13 +462,14 @@ class SectorsClient:
             stale_dropped=outcome.stale_dropped,
             credits_upper_bound=run.tally.upper_bound,
             incomplete_reasons=reasons,
-            notes=outcome.notes,
+            notes=notes,
+            duplicates_upstream=records.upstream_duplicates,
         )
         log_result(result)
         if not result.complete and opts.strict:
             changed = " while the data changed upstream" if result.data_changed else ""
             msg = (
-                f"The sweep collected {records.distinct} distinct licenses of "
+                f"The sweep collected {records.rows} records of "
                 f"{result.total_count} ({missing} missing){changed}, after repairs "
                 f"{list(result.repaired_by) or 'none'}; {result.credits_spent} credits spent; "
                 f"not complete because: {', '.join(reasons)}"

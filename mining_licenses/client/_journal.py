@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Mapping
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import MiningLicensesError
+from mining_licenses._errors import ConfigurationError, MiningLicensesError
 from mining_licenses._redact import get_logger
 from mining_licenses._wire import query_digest
 
@@ -265,6 +266,50 @@ class Journal:
             self._unsynced = False
             shutil.rmtree(self.path, ignore_errors=True)
             self._started = False
+
+
+def check_journal_root(root: Path) -> None:
+    """Make sure journals can be written under ``root`` (created if missing), before a request.
+
+    A sweep journals each page the moment it arrives: a folder that cannot
+    take it would be found only after a credit was spent. The folder is
+    created and a file is made and removed in it (``os.access`` says yes to
+    root on a read-only mount).
+
+    Raises
+    ------
+    ConfigurationError
+        Naming the folder, why, and what to do; nothing was sent.
+
+    Examples
+    --------
+    >>> check_journal_root(Path("/proc/mining-licenses-journal"))
+    Traceback (most recent call last):
+    ...
+    mining_licenses._errors.ConfigurationError: The journal folder \
+/proc/mining-licenses-journal cannot be created (No such file or directory). Pass journal_dir=... \
+(or point MINING_LICENSES_DATA at a writable folder), or resume=False to sweep without a \
+journal. Nothing was sent; no credit was spent.
+    """
+    fix = (
+        "Pass journal_dir=... (or point MINING_LICENSES_DATA at a writable folder), or "
+        "resume=False to sweep without a journal. Nothing was sent; no credit was spent."
+    )
+    if root.exists() and not root.is_dir():
+        msg = f"The journal folder {root} is not a folder. {fix}"
+        raise ConfigurationError(msg)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"The journal folder {root} cannot be created ({err.strerror or err}). {fix}"
+        raise ConfigurationError(msg) from None
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=root)
+        os.close(handle)
+        Path(probe).unlink()
+    except OSError as err:
+        msg = f"The journal folder {root} is not writable ({err.strerror or err}). {fix}"
+        raise ConfigurationError(msg) from None
 
 
 def prune_journals(root: Path, *, max_age: float) -> int:

@@ -1,14 +1,15 @@
 """What a sweep asks and what it gets: a :class:`Query`, its :class:`Page` s, a :class:`Trace`.
 
 A :class:`Trace` keeps what a query's pages said besides their records (a
-smaller page size than asked for, empty pages past the data, short pages).
+smaller page size than asked for, empty pages past the data, short pages,
+pages that repeat another offset's records).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from mining_licenses import _wire
 from mining_licenses import schema as s
@@ -16,6 +17,10 @@ from mining_licenses._filters import FilterValue
 from mining_licenses._redact import get_logger
 
 logger = get_logger(__name__)
+
+#: Pages of one sweep that repeat the records of another offset before the sweep stops:
+#: a server that ignores ``offset`` answers every page with the first one.
+MAX_REPEATED_PAGES: Final = 2
 
 
 @dataclass(frozen=True)
@@ -110,14 +115,26 @@ class Trace:
         were there: pages past the end of the data.
     short
         Offsets of pages, not the last, with fewer records than ``size``.
+    repeated
+        ``(offset, other)``: the page at ``offset`` held exactly the records of
+        the page at ``other`` (a server that ignores ``offset``, or serves a
+        page from elsewhere).
     ended
-        The sweep stopped before its planned last page (too many empty pages).
+        The sweep stopped before its planned last page (too many empty pages,
+        or :data:`MAX_REPEATED_PAGES` pages that repeat others).
     """
 
     size: int
     empty: list[int] = field(default_factory=list)
     short: list[int] = field(default_factory=list)
+    repeated: list[tuple[int, int]] = field(default_factory=list)
     ended: bool = False
+    _shown: dict[str, Page] = field(default_factory=dict, repr=False)
+
+    @property
+    def ignores_offset(self) -> bool:
+        """The sweep stopped because its pages repeated other offsets' records."""
+        return len(self.repeated) >= MAX_REPEATED_PAGES
 
     def first(self, query: Query, page: Page, *, max_empty: int) -> None:
         """Learn the page size from the first page."""
@@ -132,8 +149,10 @@ class Trace:
         self.add(page, max_empty=max_empty)
 
     def add(self, page: Page, *, max_empty: int) -> None:
-        """Note what ``page`` says about the sweep (empty past the data, or short)."""
+        """Note what ``page`` says about the sweep (empty past the data, short, a repeat)."""
         got = len(page.records)
+        if got:
+            self._repeats(page)
         if not got and page.total_count > page.offset:
             self.empty.append(page.offset)
             if len(self.empty) >= max_empty and not self.ended:
@@ -145,3 +164,28 @@ class Trace:
                 )  # fmt: skip
         elif 0 < got < min(self.size, page.total_count - page.offset):
             self.short.append(page.offset)
+
+    def _repeats(self, page: Page) -> None:
+        """Note ``page`` when it holds exactly the records of a page at another offset.
+
+        One signature a page (its length and its first and last records' keys)
+        and a comparison only when two signatures agree: no cost per record.
+        """
+        records = page.records
+        first, last = records[0], records[-1]
+        signature = (
+            f"{len(records)}|{first.get(s.WIUP_CODE)!r}|{first.get(s.LICENSE_NUMBER)!r}"
+            f"|{last.get(s.WIUP_CODE)!r}|{last.get(s.LICENSE_NUMBER)!r}"
+        )
+        other = self._shown.setdefault(signature, page)
+        if other.offset == page.offset or other.records != records:
+            return
+        self.repeated.append((page.offset, other.offset))
+        if self.ignores_offset and not self.ended:
+            self.ended = True
+            shown = ", ".join(f"{o:,} (as {p:,})" for o, p in self.repeated)
+            logger.warning(
+                "%d pages held exactly the records of another offset (%s): the API ignores "
+                "offset or repeats pages; stopping the sweep",
+                len(self.repeated), shown,
+            )  # fmt: skip

@@ -1,12 +1,21 @@
-"""The records a sweep has collected: exact duplicates dropped, distinct licenses counted.
+"""The records a sweep has collected: repeats dropped, copies upstream kept, rows counted.
 
 A license is identified by :func:`mining_licenses._wire.license_key`
 (``wiup_code`` with ``license_number``); two records are the same record when
 their contents are equal (:func:`same_record`: equal as values and as JSON, so
 ``1`` and ``1.0`` differ).
 
+What a sweep is checked against is ``total_count``, which counts the rows the
+API holds. Rows are counted here as the pages show them: each distinct record
+once (two records of one license with different contents are two rows, as the
+API counts them), and a record one page lists ``n`` times counts ``n`` times
+(one answer never lists one row twice, so those are copies upstream, kept;
+a record repeated across pages, by the overlap or by ties ordered anew, is
+one row). So a registry that serves a license twice is neither short nor a
+reason to sweep again.
+
 Pages are only queued while a sweep runs: a page's records are keyed,
-compared and counted when something asks for the result (``distinct``,
+compared and counted when something asks for the result (``rows``,
 ``records``...), once, off the hot path of the sweep. Records are compared
 by content only when they share a license key, so a sweep computes no
 per-record fingerprint at all.
@@ -82,7 +91,7 @@ _Queued = tuple[Sequence[dict[str, Any]], tuple[int, int], bool, int]
 
 @dataclass
 class RecordSet:
-    """Records collected so far: exact duplicates dropped, licenses counted.
+    """Records collected so far: repeats dropped, copies upstream kept, rows counted.
 
     Pages may be added in any order (as they arrive); :attr:`records` lists
     them by pass, then offset, then position in the page.
@@ -90,15 +99,17 @@ class RecordSet:
     Inside, each page added is kept once (``_pages``) and each record kept is
     a number (its page's and its place in it), found by license key in
     ``_refs`` (a number, or a list of them for a license seen in several
-    versions): no tuple or list is made per record.
+    versions): no tuple or list is made per record. ``_copies`` holds the
+    records one page listed more than once, with the most times one page did.
     """
 
     duplicates: int = 0
     _refs: dict[_Key, int | list[int]] = field(default_factory=dict)
+    _copies: dict[int, int] = field(default_factory=dict)  # a record one page listed n > 1 times
     _pages: list[tuple[tuple[int, int], Sequence[dict[str, Any]]]] = field(default_factory=list)
     _queued: list[_Queued] = field(default_factory=list)
     _in_order: bool = True  # pages were numbered in (pass, offset) order
-    _by_province: dict[str | None, set[_Key]] | None = None
+    _by_province: dict[str | None, int] | None = None
     _passes: int = 0
 
     def copy(self) -> RecordSet:
@@ -107,6 +118,7 @@ class RecordSet:
         return RecordSet(
             duplicates=self.duplicates,
             _refs={k: list(v) if isinstance(v, list) else v for k, v in self._refs.items()},
+            _copies=dict(self._copies),
             _pages=list(self._pages),
             _in_order=self._in_order,
             _passes=self._passes,
@@ -127,9 +139,11 @@ class RecordSet:
     ) -> None:
         """Add records found at ``(pass, offset)`` (queued: counted when asked for).
 
-        Exact duplicates are dropped; they are counted in ``duplicates`` when
-        ``count_duplicates`` (the main sweep; a repair overlaps on purpose),
-        except the first ``repeats`` records (asked for twice on purpose).
+        A record already collected is dropped, and counted in ``duplicates``
+        when ``count_duplicates`` (the main sweep; a repair overlaps on purpose),
+        except the first ``repeats`` records (asked for twice on purpose); a
+        record listed more often in one page than in any before is a copy
+        upstream, kept.
         """
         self._queued.append((records, at, count_duplicates, repeats))
 
@@ -154,16 +168,21 @@ class RecordSet:
         queued.sort(key=lambda item: item[1])  # by pass and offset, whatever the arrival order
         if self._pages and queued[0][1] < self._pages[-1][0]:
             self._in_order = False
-        refs, pages = self._refs, self._pages
+        refs, pages, copies = self._refs, self._pages, self._copies
         code_field, number_field = s.WIUP_CODE, s.LICENSE_NUMBER
         for records, at, count_duplicates, repeats in queued:
-            base = len(pages) << _SHIFT
+            number = len(pages)
+            base = number << _SHIFT
             pages.append((at, records))
+            here: dict[int, int] = {}  # how often this page listed a record met again
             for index, record in enumerate(records):
                 code = record.get(code_field)
                 if type(code) is str and code:  # as _key has it, without a call per record
-                    number = record.get(number_field)
-                    key = (code, number if type(number) is str else f"{number}")
+                    license_number = record.get(number_field)
+                    key = (
+                        code,
+                        license_number if type(license_number) is str else f"{license_number}",
+                    )
                 else:
                     key = _key(record)
                 got = refs.get(key)
@@ -171,31 +190,48 @@ class RecordSet:
                     refs[key] = base | index
                     continue
                 versions = got if isinstance(got, list) else [got]
-                if any(same_record(record, self._record(ref)) for ref in versions):
-                    self.duplicates += count_duplicates and index >= repeats
-                else:
+                match = next((r for r in versions if same_record(record, self._record(r))), None)
+                if match is None:
                     refs[key] = [*versions, base | index]
+                    continue
+                shown = here.get(match, 1 if match >> _SHIFT == number else 0) + 1
+                here[match] = shown
+                if shown > copies.get(match, 1):
+                    copies[match] = shown  # one answer listed it `shown` times: copies upstream
+                else:
+                    self.duplicates += count_duplicates and index >= repeats
         self._by_province = None
 
     def contains(self, record: Mapping[str, Any]) -> bool:
         """Return True when a record with exactly these contents was collected."""
+        return self.copies_of(record) > 0
+
+    def copies_of(self, record: Mapping[str, Any]) -> int:
+        """Return how many rows with exactly these contents were collected (0: none)."""
         self._settle()
-        versions = self._versions(_key(record))
-        return any(same_record(record, self._record(ref)) for ref in versions)
+        for ref in self._versions(_key(record)):
+            if same_record(record, self._record(ref)):
+                return self._copies.get(ref, 1)
+        return 0
 
     def keep_only(self, view: RecordSet) -> int:
-        """Keep only records that ``view`` holds too; return how many were dropped."""
+        """Keep only records ``view`` holds too, as often as it does; return the rows dropped."""
         self._settle()
-        dropped = 0
+        before = self.rows
         refs: dict[_Key, int | list[int]] = {}
+        copies: dict[int, int] = {}
         for key in self._refs:
-            versions = self._versions(key)
-            chosen = [ref for ref in versions if view.contains(self._record(ref))]
-            dropped += len(versions) - len(chosen)
+            chosen = []
+            for ref in self._versions(key):
+                shown = view.copies_of(self._record(ref))
+                if shown:
+                    chosen.append(ref)
+                    if shown > 1:
+                        copies[ref] = shown
             if chosen:
                 refs[key] = chosen if len(chosen) > 1 else chosen[0]
-        self._refs, self._by_province = refs, None
-        return dropped
+        self._refs, self._copies, self._by_province = refs, copies, None
+        return max(before - self.rows, 0)
 
     def _all_refs(self) -> list[int]:
         out: list[int] = []
@@ -208,7 +244,7 @@ class RecordSet:
 
     @property
     def records(self) -> list[dict[str, Any]]:
-        """The records kept, by pass, offset and position in the page."""
+        """The records kept (copies upstream as often as they were listed), in page order."""
         self._settle()
         refs = self._all_refs()
         if self._in_order:
@@ -216,29 +252,48 @@ class RecordSet:
         else:
             rank = {n: r for r, n in enumerate(sorted(range(len(self._pages)), key=self._at))}
             refs.sort(key=lambda ref: (rank[ref >> _SHIFT], ref & _MASK))
-        pages = self._pages
-        return [pages[ref >> _SHIFT][1][ref & _MASK] for ref in refs]
+        pages, copies = self._pages, self._copies
+        if not copies:
+            return [pages[ref >> _SHIFT][1][ref & _MASK] for ref in refs]
+        return [
+            pages[ref >> _SHIFT][1][ref & _MASK] for ref in refs for _ in range(copies.get(ref, 1))
+        ]
 
     def _at(self, page: int) -> tuple[int, int]:
         return self._pages[page][0]
 
     @property
-    def distinct(self) -> int:
-        """Distinct licenses among the records."""
+    def licenses(self) -> int:
+        """Distinct licenses (license keys) among the records."""
         self._settle()
         return len(self._refs)
 
-    def distinct_in(self, province: str) -> int:
-        """Distinct licenses among records whose ``province`` is exactly ``province``."""
+    @property
+    def rows(self) -> int:
+        """Rows the records stand for, as ``total_count`` counts them.
+
+        Each distinct record once, a record one page listed ``n`` times ``n`` times.
+        """
+        self._settle()
+        versions = sum(len(v) if isinstance(v, list) else 1 for v in self._refs.values())
+        return versions + sum(n - 1 for n in self._copies.values())
+
+    @property
+    def upstream_duplicates(self) -> int:
+        """Rows beyond the first of a license: served more than once by the API, kept."""
+        return self.rows - self.licenses
+
+    def rows_in(self, province: str) -> int:
+        """Rows among records whose ``province`` is exactly ``province``."""
         self._settle()
         if self._by_province is None:
-            index: dict[str | None, set[_Key]] = {}
-            for key in self._refs:
-                for ref in self._versions(key):
-                    name = self._record(ref).get(s.PROVINCE)
-                    index.setdefault(name if isinstance(name, str) else None, set()).add(key)
+            index: dict[str | None, int] = {}
+            for ref in self._all_refs():
+                name = self._record(ref).get(s.PROVINCE)
+                where = name if isinstance(name, str) else None
+                index[where] = index.get(where, 0) + self._copies.get(ref, 1)
             self._by_province = index
-        return len(self._by_province.get(province, ()))
+        return self._by_province.get(province, 0)
 
 
 _MASK: Final = (1 << _SHIFT) - 1

@@ -38,8 +38,9 @@ from mining_licenses._errors import ApiError
 from mining_licenses._redact import get_logger
 from mining_licenses._wire import license_key, split_order_by
 from mining_licenses.client._options import PullOptions
-from mining_licenses.client._query import Page, Query
+from mining_licenses.client._query import Page, Query, Trace
 from mining_licenses.client._records import RecordSet, same_record
+from mining_licenses.client._results import fall_note, fell, trace_notes
 from mining_licenses.client._sweep import Run, check_cost, collect, fetch_pages, sweep
 from mining_licenses.client._ties import PageIndex, TieGroup, boundaries, sort_value
 
@@ -63,15 +64,19 @@ TIE_GROUPS: Final = "tie groups"
 class Outcome:
     """What is known after a sweep (and its repairs).
 
-    ``target`` is the freshest ``total_count``; ``changed`` says the data
-    changed and no pass saw one consistent set; ``totals`` every
-    ``total_count`` the pages reported; ``failed`` that a repair step failed
-    (``notes`` says which and why).
+    ``target`` is the largest ``total_count`` seen (growth is the freshest
+    figure; a smaller figure after it is never taken on trust); ``changed``
+    says the data changed and no pass saw one consistent set; ``shrank`` that
+    ``total_count`` fell after a larger figure and no pass saw every record at
+    the largest; ``totals`` every ``total_count`` the pages reported, in the
+    order they arrived; ``failed`` that a repair step failed (``notes`` says
+    which and why).
     """
 
     target: int
     changed: bool
     totals: tuple[int, ...] = ()
+    shrank: bool = False
     repaired_by: tuple[str, ...] = ()
     stale_dropped: int = 0
     failed: bool = False
@@ -133,9 +138,9 @@ def plan(query: Query, union: RecordSet, target: int, *, heavy: Iterable[str] = 
     steps = repair_orders(query.order_by, heavy=heavy)
     if s.PROVINCE not in dict(query.filters):
         # the records in hand undercount each province as much as the whole
-        scale = target / max(union.distinct, 1)
+        scale = target / max(union.rows, 1)
         worst = len(s.PROVINCES) + sum(
-            query.pages_for(math.ceil(union.distinct_in(name) * scale)) - 1 for name in s.PROVINCES
+            query.pages_for(math.ceil(union.rows_in(name) * scale)) - 1 for name in s.PROVINCES
         )
         light = sum(split_order_by(o)[0] not in heavy for o in steps)
         at = 0 if worst < query.pages_for(target) or not light else 1
@@ -298,15 +303,15 @@ def repair(
     orders = repair_orders(query.order_by, heavy=heavy)
     spent_before = run.tally.credits
     for step in plan(query, records, outcome.target, heavy=heavy)[:rounds]:
-        short = records.distinct < outcome.target
-        over = records.distinct > outcome.target  # stale records among the current ones
+        short = records.rows < outcome.target
+        over = records.rows > outcome.target  # stale records among the current ones
         # a province split adds records but cannot tell which ones went stale
         if not short and (step == PROVINCE_SPLIT or not (outcome.changed or over)):
             continue
         left = cap - (run.tally.credits - spent_before)
         logger.info(
             "sweep has %d of %d licenses%s; repairing by %s (up to %d credits)",
-            records.distinct, outcome.target, ", data changed" if outcome.changed else "",
+            records.rows, outcome.target, ", data changed" if outcome.changed else "",
             step, left,
         )  # fmt: skip
         if left <= 0:
@@ -340,7 +345,7 @@ def repair(
             bounds = boundaries(found, again, size)
             moved = bool(bounds.moved)
             ties = Ties()
-            if not moved and len(set(seen)) == 1 and view.distinct < seen[0]:
+            if not moved and len(set(seen)) == 1 and view.rows < seen[0]:
                 left = cap - (run.tally.credits - spent_before)
                 ties = settle_ties(
                     run, again, found, size, (view, records), cap=left, groups=bounds.ties
@@ -349,19 +354,35 @@ def repair(
             logger.warning("repair by %s failed; keeping what was collected: %s", name, err)
             outcome = outcome.noted(f"repair by {name} failed: {err}", failed=True)
             break
+        largest = max(outcome.totals, default=0)
         outcome = replace(
             outcome,
-            target=max(seen),  # the newest full view of the data
+            target=max(largest, *seen),  # growth is news; a smaller figure is never trusted alone
             totals=outcome.totals + seen,
             repaired_by=(*outcome.repaired_by, name) + ((TIE_GROUPS,) if ties.read else ()),
         )
         moved = moved or ties.moved
-        if len(set(seen)) == 1 and view.distinct == seen[0] and not moved:
-            # this pass alone saw every record of one unchanging set: it is the truth
+        consistent = len(set(seen)) == 1 and view.rows == seen[0] and not moved
+        if consistent and seen[0] >= largest:
+            # this pass alone saw every record of one unchanging set, no smaller than any
+            # seen before: it is the truth (what it no longer has was removed upstream)
             dropped = records.keep_only(view)
-            outcome = replace(outcome, changed=False, stale_dropped=outcome.stale_dropped + dropped)
+            outcome = replace(
+                outcome,
+                target=seen[0],
+                changed=False,
+                shrank=False,
+                stale_dropped=outcome.stale_dropped + dropped,
+            )
+        elif consistent:
+            outcome = replace(outcome, changed=True, shrank=True).noted(
+                f"the repair by {name} saw {seen[0]:,} records consistently, fewer than the "
+                f"{largest:,} pages showed before: a smaller registry is not taken on trust "
+                "from one pass, and nothing already read was dropped"
+            )
         elif len(set(seen)) > 1 or moved:
-            outcome = replace(outcome, changed=True)
+            fallen = bool(fell(seen)) or min(seen) < largest
+            outcome = replace(outcome, changed=True, shrank=outcome.shrank or fallen)
     return Repaired(records, outcome)
 
 
@@ -372,7 +393,7 @@ def _by_province(run: Run, base: Query, records: RecordSet, cap: float) -> bool:
 
     def still_short(query: Query, first: Page) -> bool:
         province = str(dict(query.filters)[s.PROVINCE])
-        return records.distinct_in(province) < first.total_count
+        return records.rows_in(province) < first.total_count
 
     # the provider lists 36 of the 38 provinces: one it refuses (400, free) is skipped
     found = False
@@ -412,6 +433,22 @@ def _settle_tie_groups(
     return outcome
 
 
+def first_outcome(
+    query: Query, pages: Mapping[int, Page], trace: Trace, records: RecordSet
+) -> Outcome:
+    """Return what the main sweep's pages (in arrival order) say before any repair."""
+    totals = tuple(page.total_count for page in pages.values())
+    moved_at = boundaries(pages, query, trace.size).moved
+    fall = fall_note(pages, kept=records.rows)
+    return Outcome(
+        target=max(totals),
+        changed=len(set(totals)) > 1 or bool(moved_at),
+        totals=totals,
+        shrank=fall is not None,
+        notes=trace_notes(query, trace, moved_at, max(totals)) + ((fall,) if fall else ()),
+    )
+
+
 def make_whole(
     run: Run,
     query: Query,
@@ -434,8 +471,13 @@ def make_whole(
     cap = opts.max_repair_credits
     if cap is None:
         cap = 2 * query.pages_for(outcome.target, trace.size) + len(s.PROVINCES)
-    if opts.max_repair_rounds and trace.ended:
-        if records.distinct != outcome.target or outcome.changed:
+    if opts.max_repair_rounds and trace.ignores_offset:
+        outcome = outcome.noted(
+            "no repair was tried: an API that answers other offsets with the same records "
+            "would do so under any order or split"
+        )
+    elif opts.max_repair_rounds and trace.ended:
+        if records.rows != outcome.target or outcome.changed:
             outcome = outcome.noted(
                 "no repair was tried: the API serves fewer records than its total_count "
                 "says, and no other order or split can find records it does not serve"
@@ -446,7 +488,7 @@ def make_whole(
             outcome = _settle_tie_groups(
                 run, query, pages, records, outcome, cap=cap, groups=bounds.ties
             )
-        if not outcome.failed and (records.distinct != outcome.target or outcome.changed):
+        if not outcome.failed and (records.rows != outcome.target or outcome.changed):
             repaired = repair(
                 run, query, records, outcome, rounds=opts.max_repair_rounds,
                 cap=cap - (run.tally.credits - spent), heavy=heavy,

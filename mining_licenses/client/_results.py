@@ -11,21 +11,27 @@ from typing import Any, Final
 
 from mining_licenses._filters import FilterValue
 from mining_licenses._redact import get_logger, redact, redact_value
-from mining_licenses.client._query import Query, Trace
+from mining_licenses.client._query import Page, Query, Trace
 
 logger = get_logger(__name__)
 
 SHORT: Final = "short"
 OVER: Final = "over"
 MOVED: Final = "moved"
+SHRANK: Final = "shrank"
+REPEATED: Final = "repeated"
 REFUSED: Final = "refused"
 #: Why a sweep may not be complete, as ``SweepResult.incomplete_reasons`` names it.
 INCOMPLETE_REASONS: Final = {
-    SHORT: "fewer distinct licenses than total_count (pages lost records, or pages past "
-    "the end of the data came back empty)",
-    OVER: "more distinct licenses than total_count (records from different states of the data)",
+    SHORT: "fewer records than total_count (pages lost records, or pages past the end of the "
+    "data came back empty)",
+    OVER: "more records than total_count (records from different states of the data)",
     MOVED: "the data changed during the sweep: total_count changed, or pages disagreed on "
     "the records they share, and no later pass saw one consistent set",
+    SHRANK: "total_count fell during the sweep (from the largest figure a page showed) and no "
+    "later pass saw every record at that figure; nothing already read was dropped",
+    REPEATED: "the API served the same records at different offsets (it ignores offset, or "
+    "repeats pages): the sweep stopped early",
     REFUSED: "pages the sweep needed failed or were refused (a repair that could not run)",
 }
 
@@ -72,10 +78,17 @@ class SweepResult:
         Billed credits (every answer the client saw that the API bills), HTTP
         requests sent and retries, in this call.
     complete, missing
-        Whether every license in ``total_count`` was collected, and nothing
-        else; how many were not.
+        Whether every record ``total_count`` counts was collected, and nothing
+        else; how many were not. ``complete`` needs one pass whose pages all
+        showed the same ``total_count`` and held that many records, at the
+        largest ``total_count`` any page showed.
     duplicates_dropped
-        Exact duplicate records the main sweep returned (pagination overlap).
+        Records the main sweep was sent again (the pages' overlap, ties
+        ordered anew between requests) and dropped.
+    duplicates_upstream
+        Rows the API serves for a license beyond its first (the same key twice,
+        with other contents or listed twice in one page): kept, counted as the
+        API counts them, and flagged ``duplicate_wiup_code`` when normalised.
     repaired_by
         The repairs that ran, in order (``"order_by=licensed_area_ha"``, ``"province"``).
     synthetic
@@ -99,7 +112,8 @@ class SweepResult:
         answered. Budgets are checked against this bound.
     incomplete_reasons
         Why the sweep is not complete, from :data:`INCOMPLETE_REASONS`
-        (``"short"``, ``"over"``, ``"moved"``, ``"refused"``); empty when complete.
+        (``"short"``, ``"over"``, ``"moved"``, ``"shrank"``, ``"repeated"``,
+        ``"refused"``); empty when complete.
     notes
         What the client noticed on the way, one sentence each (a smaller page
         size than asked for, empty pages past the data, a repair that failed).
@@ -130,6 +144,7 @@ class SweepResult:
     credits_upper_bound: int = 0
     incomplete_reasons: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    duplicates_upstream: int = 0
 
     def __post_init__(self) -> None:
         if self.credits_upper_bound < self.credits_spent:
@@ -183,13 +198,23 @@ class SweepResult:
         return dict(redact_value(data))
 
 
-def incomplete_reasons(*, distinct: int, total: int, moved: bool, refused: bool) -> tuple[str, ...]:
-    """Return why a sweep holding ``distinct`` licenses of ``total`` is not complete.
+def incomplete_reasons(
+    *,
+    distinct: int,
+    total: int,
+    moved: bool,
+    refused: bool,
+    shrank: bool = False,
+    repeated: bool = False,
+) -> tuple[str, ...]:
+    """Return why a sweep holding ``distinct`` records of ``total`` is not complete.
 
     Examples
     --------
     >>> incomplete_reasons(distinct=1236, total=1237, moved=False, refused=True)
     ('short', 'refused')
+    >>> incomplete_reasons(distinct=292, total=300, moved=True, refused=False, shrank=True)
+    ('short', 'moved', 'shrank')
     """
     return tuple(
         reason
@@ -197,9 +222,52 @@ def incomplete_reasons(*, distinct: int, total: int, moved: bool, refused: bool)
             (SHORT, distinct < total),
             (OVER, distinct > total),
             (MOVED, moved),
+            (SHRANK, shrank),
+            (REPEATED, repeated),
             (REFUSED, refused),
         )
         if applies
+    )
+
+
+def fell(totals: tuple[int, ...]) -> list[int]:
+    """Return the indices of ``totals`` (in arrival order) below a total seen before them.
+
+    Examples
+    --------
+    >>> fell((1237, 1237, 0, 1237, 0))
+    [2, 4]
+    """
+    out, largest = [], -1
+    for index, total in enumerate(totals):
+        if total < largest:
+            out.append(index)
+        largest = max(largest, total)
+    return out
+
+
+def fall_note(pages: Mapping[int, Page], *, kept: int) -> str | None:
+    """Return, when ``total_count`` fell during a pass (pages in arrival order), what it did.
+
+    Examples
+    --------
+    >>> pages = {o: Page(o, 30, [], t) for o, t in ((0, 1237), (29, 1237), (58, 0))}
+    >>> fall_note(pages, kept=59)
+    'total_count fell from 1,237 to 0 during the sweep (pages at offsets 58): none of the 59 \
+records already read was dropped, and the sweep is not complete; if the registry really \
+shrank, the next pull will show it consistently'
+    """
+    totals = tuple(page.total_count for page in pages.values())
+    dips = fell(totals)
+    if not dips:
+        return None
+    offsets = list(pages)
+    shown = ", ".join(f"{offsets[i]:,}" for i in dips[:5]) + (" ..." if len(dips) > 5 else "")
+    return (
+        f"total_count fell from {max(totals):,} to {min(totals[i] for i in dips):,} during the "
+        f"sweep (pages at offsets {shown}): none of the {kept:,} records already read was "
+        "dropped, and the sweep is not complete; if the registry really shrank, the next pull "
+        "will show it consistently"
     )
 
 
@@ -217,6 +285,18 @@ def trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> 
             f"{len(trace.empty)} page(s) past the end of the data came back empty (offsets "
             f"{shown}) although total_count={total:,} says records are there: the total is "
             "overstated" + ("; the sweep stopped there" if trace.ended else "")
+        )
+    if trace.repeated:
+        shown = ", ".join(f"{o:,} (as {p:,})" for o, p in trace.repeated[:5])
+        notes.append(
+            f"{len(trace.repeated)} page(s) held exactly the records of another offset "
+            f"({shown})"
+            + (
+                ": the API ignores offset (or repeats pages); the sweep stopped there, after "
+                f"{len(trace.repeated)} such pages"
+                if trace.ignores_offset
+                else ""
+            )
         )
     if trace.short:
         shown = ", ".join(f"{o:,}" for o in sorted(trace.short)[:5])

@@ -19,6 +19,7 @@ from mining_licenses import _wire
 from mining_licenses import schema as s
 from mining_licenses._redact import get_logger
 from mining_licenses.client._query import Page, Query
+from mining_licenses.client._records import _key, same_record
 from mining_licenses.client._sweep import Run, sweep
 
 logger = get_logger(__name__)
@@ -100,7 +101,9 @@ class Boundaries:
 
     ``moved`` holds the offsets of pages whose shared records do not even
     share the sort key with the page before: records moved between the two
-    requests (inserted or removed before them). ``ties`` holds the tie groups
+    requests (inserted or removed before them), or whose shared record is the
+    same license with other contents (it changed between the two requests).
+    ``ties`` holds the tie groups
     that straddle a boundary (records on both sides of the shared ones): under
     an API that orders ties anew on each request, records of such a group can
     be missed (a window page holding the whole group repairs that). A shared
@@ -134,9 +137,11 @@ def boundaries(pages: Mapping[int, Page], query: Query, size: int) -> Boundaries
             continue
         tail = before.records[step : step + overlap]
         head = page.records[: len(tail)]
-        if any(
-            sort_value(a, name) != sort_value(b, name) for a, b in zip(tail, head, strict=False)
+        pairs = list(zip(tail, head, strict=False))
+        if any(sort_value(a, name) != sort_value(b, name) for a, b in pairs) or any(
+            a is not b and _key(a) == _key(b) and not same_record(a, b) for a, b in pairs
         ):
+            # a record shifted, or the same record changed between the two requests
             moved.append(offset)
             continue
         after = len(head)  # in ``page``: the first record past the shared ones
