@@ -147,6 +147,9 @@ class SweepResult:
     duplicates_upstream: int = 0
 
     def __post_init__(self) -> None:
+        # whatever made it, a result never holds a credential in its texts (they are pickled)
+        object.__setattr__(self, "base_url", redact(self.base_url))
+        object.__setattr__(self, "notes", tuple(map(redact, self.notes)))
         if self.credits_upper_bound < self.credits_spent:
             object.__setattr__(self, "credits_upper_bound", self.credits_spent)
 
