@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from mining_licenses._errors import (
     ApiError,
     BadResponseError,
     ConfigurationError,
+    IncompleteSweepWarning,
     MiningLicensesError,
 )
 from mining_licenses.cli import main
@@ -159,9 +161,11 @@ def test_metadata_reprs_and_pickles_never_carry_url_credentials() -> None:
     assert result.base_url == "https://analyst:***@api.example.org"
     assert_hidden(texts, KEY)
     assert_hidden([pickle.dumps(result), pickle.dumps(pulled)], KEY)
-    with SectorsClient(KEY, base_url="http://127.0.0.1:9", progress=False) as client:
-        with pytest.raises(ConfigurationError, match="cannot be pickled"):
-            pickle.dumps(client)
+    with (
+        SectorsClient(KEY, base_url="http://127.0.0.1:9", progress=False) as client,
+        pytest.raises(ConfigurationError, match="cannot be pickled"),
+    ):
+        pickle.dumps(client)
 
 
 # ------------------------------------------------- a server that echoes the key
@@ -215,10 +219,13 @@ def test_a_server_echoing_the_key_never_gets_it_into_errors_logs_or_the_journal(
             texts += [repr(pulled), json.dumps(pulled.sweep.metadata()), str(pulled.meta())]
         except MiningLicensesError as err:
             texts += [str(err), repr(err), repr(err.__cause__), repr(err.__context__)]
-            if where in ("a record", "total_count"):
-                assert isinstance(err, BadResponseError)
-            if where == "a record":
-                assert "carries your API key" in str(err)
+            caught: MiningLicensesError | None = err
+        else:
+            caught = None
+        if where in ("a record", "total_count"):
+            assert isinstance(caught, BadResponseError)
+        if where == "a record":
+            assert "carries your API key" in str(caught)
         monkeypatch.setenv("SECTORS_API_KEY", KEY)
         monkeypatch.setenv("MINING_LICENSES_DATA", str(store))
         code = main(["-vv", "pull", "--base-url", rep.url, "--no-progress", "--max-attempts", "2"])
@@ -248,10 +255,6 @@ def test_errors_logs_and_warnings_redact_every_form_of_a_registered_key(
     except ValueError:
         logger.exception("failed")
     assert_hidden([caplog.text], key)
-    with pytest.warns(Warning) as caught:
-        import warnings
-
-        from mining_licenses._errors import IncompleteSweepWarning
-
+    with pytest.warns(IncompleteSweepWarning, match="echo") as caught:
         warnings.warn(f"echo {key}", IncompleteSweepWarning, stacklevel=1)
     assert_hidden([str(w.message) for w in caught], key)

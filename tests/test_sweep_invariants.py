@@ -18,7 +18,11 @@ import polars as pl
 import pytest
 
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, IncompleteSweepError
+from mining_licenses._errors import (
+    ConfigurationError,
+    IncompleteSweepError,
+    IncompleteSweepWarning,
+)
 from mining_licenses._wire import license_key
 from mining_licenses.cli import main
 from mining_licenses.client import SectorsClient
@@ -38,6 +42,15 @@ def pages_for(rows: int) -> int:
 def client_for(replica: Replica, tmp_path: Path, **options: Any) -> SectorsClient:
     settings = {"progress": False, "backoff": 0.01, "backoff_max": 0.05} | options
     return SectorsClient(KEY, base_url=replica.url, journal_dir=tmp_path / "journal", **settings)
+
+
+def sweep_with(records: list[dict[str, Any]], hook: Any, tmp_path: Path, **options: Any) -> Any:
+    """Sweep ``records`` served through ``hook``; return the result."""
+    with (
+        Replica(records, api_key=KEY, as_of=TODAY, hook=hook) as replica,
+        client_for(replica, tmp_path, **options) as client,
+    ):
+        return client.fetch_all()
 
 
 def falling_total(after: int, total: int = 0, until: int | None = None) -> Any:
@@ -64,14 +77,10 @@ def test_a_total_count_falling_to_0_mid_sweep_is_never_complete_and_drops_nothin
     tmp_path: Path,
 ) -> None:
     records = make_records(300, seed=31)
-    with Replica(records, api_key=KEY, as_of=TODAY, hook=falling_total(after=5)) as replica:
-        with client_for(replica, tmp_path, max_in_flight=2) as client:
-            with pytest.raises(IncompleteSweepError, match="fell from 300 to 0"):
-                client.fetch_all(strict=True, resume=False)
+    with pytest.raises(IncompleteSweepError, match="fell from 300 to 0"):
+        sweep_with(records, falling_total(after=5), tmp_path, strict=True, resume=False)
     hook = falling_total(after=5)
-    with Replica(records, api_key=KEY, as_of=TODAY, hook=hook) as replica:
-        with client_for(replica, tmp_path, max_in_flight=2) as client:
-            result = client.fetch_all()
+    result = sweep_with(records, hook, tmp_path, max_in_flight=2)
     read = {license_key(r) for r in hook.served}
     assert len(read) >= 5 * 29  # five pages were read before the total fell
     assert not result.complete
@@ -86,9 +95,7 @@ def test_a_total_count_falling_to_0_mid_sweep_is_never_complete_and_drops_nothin
 def test_a_total_count_that_shrinks_mid_sweep_is_never_complete(tmp_path: Path) -> None:
     """Any fall of total_count (here 300 to 250, records still served) makes a sweep incomplete."""
     hook = falling_total(after=4, total=250)
-    with Replica(make_records(300, seed=32), api_key=KEY, as_of=TODAY, hook=hook) as replica:
-        with client_for(replica, tmp_path, max_in_flight=1) as client:
-            result = client.fetch_all()
+    result = sweep_with(make_records(300, seed=32), hook, tmp_path, max_in_flight=1)
     assert not result.complete
     assert "shrank" in result.incomplete_reasons
     assert len({license_key(r) for r in result.records}) == 300  # all still kept
@@ -116,9 +123,11 @@ def test_a_pull_whose_total_fell_writes_an_incomplete_snapshot_with_every_record
 ) -> None:
     store = tmp_path / "store"
     hook = falling_total(after=5)
-    with Replica(make_records(300, seed=34), api_key=KEY, as_of=TODAY, hook=hook) as replica:
-        with pytest.warns(Warning, match="incomplete"):
-            pulled = pull(api_key=KEY, base_url=replica.url, store=store, progress=False)
+    with (
+        Replica(make_records(300, seed=34), api_key=KEY, as_of=TODAY, hook=hook) as replica,
+        pytest.warns(IncompleteSweepWarning, match="incomplete"),
+    ):
+        pulled = pull(api_key=KEY, base_url=replica.url, store=store, progress=False)
     assert pulled.frame.height == len(pulled.sweep.records) >= 5 * 29
     assert not pulled.meta().complete
     assert pulled.snapshot is not None
