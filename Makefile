@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck pytest bench docs screenshots sample clean
+.PHONY: demo test lint typecheck pytest fuzz bench docs screenshots sample clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The generative hostile upstream, long: FUZZ_EXAMPLES random examples (default 1000; make test
+# runs a fixed 30); prints how many ran and that every invariant held.
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz_upstream.py -q -s -p no:cacheprovider
 
 # Every benchmark, then the README's tables from benchmarks/results/ (BENCH_ARGS=--quick: smaller).
 bench: $(STAMP)

@@ -187,8 +187,8 @@ class SweepResult:
         >>> result.metadata()["complete"]
         True
         """
-        data = dataclasses.asdict(self)
-        data.pop("records")
+        # field by field: asdict would deep-copy every record only for them to be dropped
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         data["records"] = len(self.records)
         data["filters"] = dict(self.filters)
         data["journal_paths"] = [str(p) for p in self.journal_paths]

@@ -9,11 +9,13 @@ records inserted or removed between pages, fewer records a page than asked
 for), each settable at any time, and it logs every request it served. A
 ``hook`` may answer any request with a :class:`Raw` response instead (any
 status, headers and body, endless or trickled): a hostile server for tests.
-The tests, the demo and the benchmarks use it; so can anyone who wants to
-test their own code offline.
+A :class:`FaultPlan` is such a hook built from plain data (request number ->
+:class:`Misbehaviour`), for generated hostile upstreams. The tests, the demo
+and the benchmarks use it; so can anyone who wants to test their own code
+offline.
 
-Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`, :func:`serve`)
-and ``_http`` (settings, request log, server, envelope).
+Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`, :func:`serve`),
+``_http`` (settings, request log, server, envelope) and ``_plan`` (fault plans).
 """
 
 from mining_licenses.replica._endpoint import Replica
@@ -27,14 +29,17 @@ from mining_licenses.replica._http import (
     ServedRequest,
     records_from_frame,
 )
+from mining_licenses.replica._plan import FaultPlan, Misbehaviour
 from mining_licenses.replica._serve import serve
 
 __all__ = [
     "DROP",
     "DataChange",
     "Exchange",
+    "FaultPlan",
     "Faults",
     "Hook",
+    "Misbehaviour",
     "Raw",
     "Replica",
     "ServedRequest",

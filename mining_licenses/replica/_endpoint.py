@@ -456,7 +456,8 @@ class Replica:
             encoded = self._encoded_records()
             cap = self.faults.page_cap
             size = min(request.limit, cap) if cap else request.limit
-            chosen = rows[request.offset : request.offset + size]
+            start = 0 if self.faults.ignore_offset else request.offset
+            chosen = rows[start : start + size]
             page = [encoded[i] for i in chosen]
         served = page_body(page, len(rows), size, request.offset, synthetic=self.synthetic)
         return 200, served, {}

@@ -55,6 +55,9 @@ class Faults:
     page_cap
         Send at most this many records a page, whatever ``limit`` asks for, as a
         server with a lower maximum does (0: the ``limit`` asked for).
+    ignore_offset
+        Answer every request as if it asked for ``offset=0`` (the envelope still
+        echoes the offset asked for), as a server that drops the parameter does.
     """
 
     latency: float = 0.0
@@ -65,6 +68,7 @@ class Faults:
     drop_every: int = 0
     unstable_ties: bool = False
     page_cap: int = 0
+    ignore_offset: bool = False
 
 
 class _Requested:
