@@ -17,8 +17,8 @@ from mining_licenses import schema as s
 from mining_licenses._wire import license_key
 from mining_licenses.client import SectorsClient
 from mining_licenses.client._query import Page, Query
-from mining_licenses.client._repair import _agrees
 from mining_licenses.client._ties import TieGroup, boundaries
+from mining_licenses.client._windows import _agrees
 from mining_licenses.replica import Faults, Replica
 from mining_licenses.sample import generate_records
 from tests._replica_fixtures import TODAY, make_records

@@ -29,6 +29,7 @@ from mining_licenses._errors import (
 )
 from mining_licenses._filters import validate_filters
 from mining_licenses._redact import get_logger, redact
+from mining_licenses.client._address import checked_base_url
 from mining_licenses.client._body import AUTH_HELP
 from mining_licenses.client._calls import Tally
 from mining_licenses.client._journal import check_journal_root, prune_journals
@@ -55,56 +56,6 @@ _JOURNAL_FOLDER: Final = "journal"
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _checked_base_url(explicit: str | None, *, allow_insecure: bool) -> str:
-    """Return the base URL to send requests to, or raise ConfigurationError saying why not.
-
-    Refused: anything but http(s) with a host; plain ``http://`` to a host that
-    is not loopback (unless ``allow_insecure``); user info (``user:password@``:
-    the key travels in the ``Authorization`` header, never in the URL, and a
-    password there would be shown wherever the URL is); a query string or
-    fragment (every request goes to ``<base_url>/v2/mining/licenses/`` with its
-    own parameters, so they would be silently dropped, or worse, turn the
-    endpoint's path into a query). Messages show the URL redacted.
-    """
-    given: object = explicit  # callers' types are not trusted
-    if given is not None and not isinstance(given, str):
-        kind = type(given).__name__
-        msg = f"base_url must be text such as {_config.DEFAULT_BASE_URL!r}, not {kind}."
-        raise ConfigurationError(msg)
-    url = _config.base_url(explicit)
-    named = "base_url" if explicit else _config.ENV_BASE_URL
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        msg = f"{named}={url!r} is not a valid URL."
-        raise ConfigurationError(msg) from None  # httpx's message may repeat the URL
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        msg = f"{named}={url!r} must be an http(s) URL such as {_config.DEFAULT_BASE_URL}."
-        raise ConfigurationError(msg)
-    if parsed.userinfo:
-        msg = (
-            f"{named}={url!r} carries a user name or password. The Sectors API takes the key "
-            f"in the Authorization header, never in the URL: pass the URL without it (such as "
-            f"{_config.DEFAULT_BASE_URL}) and the key as {_config.ENV_API_KEY} or api_key=."
-        )
-        raise ConfigurationError(msg)
-    if parsed.query or parsed.fragment or "?" in url or "#" in url:
-        msg = (
-            f"{named}={url!r} has a query string or fragment, which would never be sent as "
-            f"meant (requests go to <base_url>{_wire.ENDPOINT_PATH} with their own "
-            f"parameters). Pass the bare URL, such as {_config.DEFAULT_BASE_URL}; the key goes "
-            f"in {_config.ENV_API_KEY} or api_key=."
-        )
-        raise ConfigurationError(msg)
-    if parsed.scheme == "http" and not (_wire.is_loopback(parsed.host) or allow_insecure):
-        msg = (
-            f"Refusing plain http:// to {parsed.host}: the API key would travel unencrypted. "
-            "Use https://, or pass allow_insecure=True if you really mean it."
-        )
-        raise ConfigurationError(msg)
-    return url
 
 
 class SectorsClient:
@@ -147,7 +98,7 @@ class SectorsClient:
         self.options = (options or PullOptions()).replace(**overrides)
         opts = self.options
         key = _config.api_key(api_key, check=True)  # registered for redaction first
-        self.base_url = _checked_base_url(base_url, allow_insecure=opts.allow_insecure)
+        self.base_url = checked_base_url(base_url, allow_insecure=opts.allow_insecure)
         self.journal_dir = (
             Path(journal_dir) if journal_dir is not None else _config.store_dir() / _JOURNAL_FOLDER
         )
