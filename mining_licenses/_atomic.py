@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-from mining_licenses._errors import OutputExistsError
+from mining_licenses._errors import ConfigurationError, OutputExistsError
 
 #: Temporary files start with a dot and hold ``.tmp`` (before the target's own extension,
 #: which GDAL drivers need): no snapshot name pattern matches them.
@@ -148,3 +148,40 @@ def write_atomic(
     if durable:
         _fsync_dir(folder)
     return target
+
+
+def check_writable_folder(folder: Path, *, what: str, fix: str) -> None:
+    """Make ``folder`` (if missing) and prove it writable with a file, or raise saying why.
+
+    For what must be known before anything is spent (a pull checks its store
+    and its journal folder before the first credit): ``os.access`` says yes to
+    root on a read-only mount, so a file is made and removed instead.
+
+    Raises
+    ------
+    ConfigurationError
+        ``"<what> <folder> is not a folder / cannot be created / is not
+        writable (<why>). <fix>"``.
+
+    Examples
+    --------
+    >>> check_writable_folder(Path("/proc/x"), what="The journal folder", fix="Use another.")
+    Traceback (most recent call last):
+    ...
+    mining_licenses._errors.ConfigurationError: The journal folder /proc/x cannot be created \
+(No such file or directory). Use another.
+    """
+    if folder.exists() and not folder.is_dir():
+        msg = f"{what} {folder} is not a folder. {fix}"
+        raise ConfigurationError(msg)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        msg = f"{what} {folder} cannot be created ({err.strerror or err}). {fix}"
+        raise ConfigurationError(msg) from None
+    try:
+        probe = _reserve(folder, ".write-test", "")
+        probe.unlink()
+    except OSError as err:
+        msg = f"{what} {folder} is not writable ({err.strerror or err}). {fix}"
+        raise ConfigurationError(msg) from None

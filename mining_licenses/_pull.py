@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,8 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config, companies
-from mining_licenses._errors import ConfigurationError, IncompleteSweepWarning, SchemaError
+from mining_licenses._atomic import check_writable_folder
+from mining_licenses._errors import IncompleteSweepWarning, SchemaError
 from mining_licenses._filters import validate_filters
 from mining_licenses._wire import is_loopback
 from mining_licenses.client import PullOptions
@@ -93,21 +93,7 @@ def _check_store(store: str | os.PathLike[str] | None) -> None:
         f"Point {named} at a writable folder (or pass store=...). Nothing was sent; "
         "no credit was spent."
     )
-    if folder.exists() and not folder.is_dir():
-        msg = f"The snapshot store {folder} is not a folder. {fix}"
-        raise ConfigurationError(msg)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        msg = f"The snapshot store {folder} cannot be created ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from err
-    try:  # os.access says yes to root on a read-only mount: try it
-        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
-        os.close(handle)
-        Path(probe).unlink()
-    except OSError as err:
-        msg = f"The snapshot store {folder} is not writable ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from err
+    check_writable_folder(folder, what="The snapshot store", fix=fix)
 
 
 def pull(

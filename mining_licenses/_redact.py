@@ -38,8 +38,6 @@ MASK: Final = "***"
 MIN_SECRET: Final = 6
 #: A secret cut short is still masked from this many leading characters on.
 MIN_PREFIX: Final = 12
-#: How many secrets are remembered (the newest; a process rarely sees more than one or two).
-MAX_SECRETS: Final = 32
 
 #: Names of settings, metadata entries, headers or query parameters that may hold a credential.
 SECRET_NAME: Final = re.compile(
@@ -106,8 +104,7 @@ def remember(secret: str | None) -> None:
     with _lock:
         if secret in _secrets:
             return
-        _secrets.append(secret)
-        del _secrets[:-MAX_SECRETS]
+        _secrets.append(secret)  # for the process's life: a live client may still hold it
         _rebuild()
 
 

@@ -28,15 +28,14 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, MiningLicensesError
+from mining_licenses._atomic import check_writable_folder, write_atomic
+from mining_licenses._errors import MiningLicensesError
 from mining_licenses._redact import get_logger
 from mining_licenses._wire import query_digest
 
@@ -272,9 +271,8 @@ def check_journal_root(root: Path) -> None:
     """Make sure journals can be written under ``root`` (created if missing), before a request.
 
     A sweep journals each page the moment it arrives: a folder that cannot
-    take it would be found only after a credit was spent. The folder is
-    created and a file is made and removed in it (``os.access`` says yes to
-    root on a read-only mount).
+    take it would be found only after a credit was spent
+    (:func:`~mining_licenses._atomic.check_writable_folder`).
 
     Raises
     ------
@@ -295,21 +293,7 @@ journal. Nothing was sent; no credit was spent.
         "Pass journal_dir=... (or point MINING_LICENSES_DATA at a writable folder), or "
         "resume=False to sweep without a journal. Nothing was sent; no credit was spent."
     )
-    if root.exists() and not root.is_dir():
-        msg = f"The journal folder {root} is not a folder. {fix}"
-        raise ConfigurationError(msg)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        msg = f"The journal folder {root} cannot be created ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from None
-    try:
-        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=root)
-        os.close(handle)
-        Path(probe).unlink()
-    except OSError as err:
-        msg = f"The journal folder {root} is not writable ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from None
+    check_writable_folder(root, what="The journal folder", fix=fix)
 
 
 def prune_journals(root: Path, *, max_age: float) -> int:
