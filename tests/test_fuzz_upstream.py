@@ -187,12 +187,13 @@ def build(case: Case) -> tuple[list[dict[str, Any]], list[tuple[int, list[Any], 
         new = make_records(inserted, seed=case.seed + 1 + number)
         for j, record in enumerate(new):
             record[s.WIUP_CODE] = f"99{number:02d}{j:012d}"
-        picked = [
-            records[(after * 37 + k * 11) % len(records)]
-            for k in range(removed + updated)
-            if records
-        ]
-        gone = [str(r[s.WIUP_CODE]) for r in picked]
+        coded = [r for r in records if isinstance(r.get(s.WIUP_CODE), str)]  # removable ones
+        picked = (
+            [coded[(after * 37 + k * 11) % len(coded)] for k in range(removed + updated)]
+            if coded
+            else []
+        )
+        gone = [r[s.WIUP_CODE] for r in picked]
         # an update: the record's license removed and served again with another company name
         new += [r | {s.COMPANY_NAME: f"PT Baru {after}"} for r in picked[removed:]]
         changes.append((after, new, gone))
@@ -206,7 +207,7 @@ def states(
     now = [served(r) for r in records]
     out = [collections.Counter(map(record_fingerprint, now))]
     for _, inserted, removed in changes:
-        now = [r for r in now if str(r.get(s.WIUP_CODE)) not in set(removed)]
+        now = [r for r in now if r.get(s.WIUP_CODE) not in removed]
         now += [served(r) for r in inserted]
         out.append(collections.Counter(map(record_fingerprint, now)))
     return out
@@ -403,6 +404,8 @@ def _report() -> Iterator[None]:
 @example(case=Case(n=140, faults=((4, "zero", 0, 200),), max_in_flight=2))
 @example(case=Case(n=1, faults=((1, "zero", 0, 1),)))  # found: the first answer, empty
 @example(case=Case(n=0, churn=((1, 0, 0, 1),)))  # found: churn over an empty registry
+@example(case=Case(n=54, faults=((1, "truncate", 14, 1),)))  # found: one short first page
+@example(case=Case(n=30, odd=((0, s.WIUP_CODE, 4),), churn=((2, 1, 1, 0),)))  # found: replica
 @example(case=Case(n=60, faults=((2, "echo_body", 3, 1), (3, "echo_total", 0, 1))))
 @example(case=Case(n=60, faults=((1, "echo_header", 0, 2), (4, "echo_message", 500, 3))))
 @example(case=Case(n=100, faults=((2, "drop_record", 7, 1), (3, "repeat_page", 0, 1))))

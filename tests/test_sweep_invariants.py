@@ -168,6 +168,28 @@ def test_a_license_served_twice_upstream_costs_one_sweep_and_is_complete(
     assert pulled.frame.height == 1238
 
 
+# ------------------------------------------ one short first page is not a page size
+def test_a_first_page_cut_short_once_does_not_replan_the_sweep(tmp_path: Path) -> None:
+    """Found by the fuzzer: one first answer of 3 records made the sweep run at 3 a page.
+
+    The first page is read again; only a page size both readings show is followed.
+    """
+
+    def short_once(exchange: Exchange) -> Raw | None:
+        if exchange.number != 1:
+            return None
+        body = exchange.page()
+        body["results"] = body["results"][:3]
+        return Raw(200, json.dumps(body).encode())
+
+    records = make_records(300, seed=38)
+    result = sweep_with(records, short_once, tmp_path, max_in_flight=1)
+    assert result.complete
+    assert len(result.records) == 300
+    assert result.credits_spent == 1 + pages_for(300)  # not ~150 pages at 3 a page
+    assert any("one short answer, not a page size" in note for note in result.notes)
+
+
 # --------------------------------------------------- a server ignoring offset
 def first_page_always() -> Any:
     """A hook answering every offset with the first page of the same order."""

@@ -268,6 +268,8 @@ class SectorsClient:
         expected = 0
         try:
             for _, page in sweep(run, [query], what="The sweep", hard=True):
+                if page.offset < expected:
+                    continue  # page 0 read again (to confirm a page size), already yielded
                 waiting[page.offset] = page
                 while expected in waiting:  # in offset order, as they complete
                     yield waiting.pop(expected)

@@ -109,7 +109,11 @@ class Trace:
     ----------
     size
         Records a page holds: the limit asked for, or the number the API sends
-        instead (learned from the first page; the sweep re-plans with it).
+        instead (learned from the first page read twice; the sweep re-plans
+        with it).
+    candidate, uneven
+        A page size the first page suggested, until a second reading of it
+        confirms it or not; the two counts when they differed.
     empty
         Offsets of empty pages although their ``total_count`` said records
         were there: pages past the end of the data.
@@ -129,6 +133,8 @@ class Trace:
     short: list[int] = field(default_factory=list)
     repeated: list[tuple[int, int]] = field(default_factory=list)
     ended: bool = False
+    candidate: int | None = None
+    uneven: tuple[int, int] | None = None
     _shown: dict[str, Page] = field(default_factory=dict, repr=False)
 
     @property
@@ -137,16 +143,35 @@ class Trace:
         return len(self.repeated) >= MAX_REPEATED_PAGES
 
     def first(self, query: Query, page: Page, *, max_empty: int) -> None:
-        """Learn the page size from the first page."""
+        """Note the first page; a page size other than asked for becomes a :attr:`candidate`.
+
+        One answer is not trusted to re-plan a sweep (a page cut short once would
+        make every page after it smaller, and the sweep dearer): the sweep reads
+        the first page again and :meth:`confirm` decides.
+        """
         got = len(page.records)
         if 0 < got < min(query.limit, page.total_count) or query.limit < got < page.total_count:
+            self.candidate = got
+        self.add(page, max_empty=max_empty)
+
+    def confirm(self, query: Query, page: Page) -> None:
+        """Re-plan at the :attr:`candidate` size only when a second reading of page 0 agrees."""
+        got, candidate = len(page.records), self.candidate
+        self.candidate = None
+        if got == candidate:
             logger.warning(
-                "the API sent %d records when asked for %d (total_count %d): re-planning the "
-                "sweep at %d a page (%s credits)",
+                "the API sent %d records when asked for %d (total_count %d), twice: "
+                "re-planning the sweep at %d a page (%s credits)",
                 got, query.limit, page.total_count, got, "more" if got < query.limit else "fewer",
             )  # fmt: skip
             self.size = got
-        self.add(page, max_empty=max_empty)
+        else:
+            self.uneven = (candidate or 0, got)
+            logger.warning(
+                "the first page held %d records, a second reading of it %d: not a page size "
+                "the API keeps to; the sweep stays at %d a page",
+                candidate, got, self.size,
+            )  # fmt: skip
 
     def add(self, page: Page, *, max_empty: int) -> None:
         """Note what ``page`` says about the sweep (empty past the data, short, a repeat)."""

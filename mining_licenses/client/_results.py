@@ -279,8 +279,14 @@ def trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> 
     notes = []
     if trace.size != query.limit:
         notes.append(
-            f"the API sent {trace.size} records a page when asked for {query.limit}; the sweep "
-            f"re-planned at {trace.size} a page"
+            f"the API sent {trace.size} records a page when asked for {query.limit} (the first "
+            f"page, read twice); the sweep re-planned at {trace.size} a page"
+        )
+    if trace.uneven:
+        notes.append(
+            f"the first page held {trace.uneven[0]} records and a second reading of it "
+            f"{trace.uneven[1]}: one short answer, not a page size; the sweep stayed at "
+            f"{trace.size} a page"
         )
     if trace.empty:
         shown = ", ".join(f"{o:,}" for o in sorted(trace.empty)[:5])

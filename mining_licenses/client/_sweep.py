@@ -183,7 +183,11 @@ class _Flight:
 
 
 def fetch_pages(
-    run: Run, tasks: Iterable[tuple[Query, int]], *, skip_refused: bool = False
+    run: Run,
+    tasks: Iterable[tuple[Query, int]],
+    *,
+    skip_refused: bool = False,
+    fresh: bool = False,
 ) -> Generator[tuple[Query, Page], None, None]:
     """Yield the pages of ``tasks`` as they arrive; journaled ones at once, for free.
 
@@ -199,7 +203,7 @@ def fetch_pages(
     caller stops iterating, no new request is started; the requests in flight
     finish on the wire and are journaled (they were paid for). With
     ``skip_refused``, a page the API refuses as invalid (400) is logged and
-    left out instead.
+    left out instead; with ``fresh``, journaled pages are bought again.
     """
     cancel = threading.Event()
     transport = run.transport
@@ -223,7 +227,7 @@ def fetch_pages(
         while True:
             while len(flights) < workers and (task := next(todo, None)) is not None:
                 query, offset = task
-                if run.is_cached(query, offset):
+                if not fresh and run.is_cached(query, offset):
                     run.from_journal += 1
                     page = _page(offset, query.limit, run.cached[query][offset], from_journal=True)
                     run.advance(page)
@@ -363,8 +367,9 @@ def sweep(
     it, a ``hard`` sweep raises :class:`BudgetExceededError`, a soft one stops
     (having yielded nothing, or, past the first pages, what it has). With
     ``expected_total`` the whole sweep's cost is checked before the first page
-    is bought. The first page sets the page size (a server that sends fewer
-    records than asked for is followed); pages that report a larger total than
+    is bought. The first page, read twice, sets the page size (a server that
+    sends fewer records than asked for is followed; one short answer is not);
+    pages that report a larger total than
     planned extend the sweep (the data grew meanwhile); ``run.max_empty_pages``
     empty pages past the data end it. ``firsts`` are first pages already in
     hand (bought and traced by an earlier sweep): yielded again, not bought.
@@ -403,6 +408,17 @@ def sweep(
             yield query, page
     answered = [q for q in queries if 0 in seen[q]]
     chosen = [q for q in answered if keep_going is None or keep_going(q, seen[q][0])]
+    unsure = [q for q in chosen if run.trace(q).candidate is not None]
+    if unsure and affordable(len(unsure)):  # a page size other than asked for: read page 0 again
+        run.plan(len(unsure))
+        again = [(q, 0) for q in unsure]
+        with contextlib.closing(
+            fetch_pages(run, again, skip_refused=skip_refused, fresh=True)
+        ) as got:
+            for query, page in got:
+                seen[query][0] = page
+                run.trace(query).confirm(query, page)
+                yield query, page
     for _ in range(MAX_GROWTH_ROUNDS + 1):
         live = [q for q in chosen if not run.trace(q).ended]
         plan = {q: (max(p.total_count for p in seen[q].values()), run.trace(q).size) for q in live}

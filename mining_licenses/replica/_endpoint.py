@@ -42,6 +42,12 @@ _ROW: Final = "__replica_row"
 _TIE: Final = "__replica_tie"
 
 
+def _carries(record: Mapping[str, Any], codes: set[str]) -> bool:
+    """Return True when ``record``'s ``wiup_code`` is one of ``codes`` (never when not text)."""
+    code = record.get(s.WIUP_CODE)
+    return isinstance(code, str) and code in codes
+
+
 @dataclass(frozen=True)
 class _Query:
     filters: tuple[tuple[str, FilterValue], ...]
@@ -284,7 +290,7 @@ class Replica:
         self._changes = [c for c in self._changes if c.after_requests > served]
         for change in due:
             gone = set(change.remove)
-            self._records = [r for r in self._records if r.get(s.WIUP_CODE) not in gone]
+            self._records = [r for r in self._records if not _carries(r, gone)]
             self._records.extend(dict(r) for r in change.insert)
             logger.debug(
                 "replica data changed: +%d -%s", len(change.insert), ",".join(change.remove)
