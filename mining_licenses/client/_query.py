@@ -154,8 +154,11 @@ class Trace:
             self.candidate = got
         self.add(page, max_empty=max_empty)
 
-    def confirm(self, query: Query, page: Page) -> None:
-        """Re-plan at the :attr:`candidate` size only when a second reading of page 0 agrees."""
+    def confirm(self, query: Query, page: Page) -> bool:
+        """Re-plan at the :attr:`candidate` size only when a second reading of page 0 agrees.
+
+        Returns True when it does.
+        """
         got, candidate = len(page.records), self.candidate
         self.candidate = None
         if got == candidate:
@@ -165,13 +168,14 @@ class Trace:
                 got, query.limit, page.total_count, got, "more" if got < query.limit else "fewer",
             )  # fmt: skip
             self.size = got
-        else:
-            self.uneven = (candidate or 0, got)
-            logger.warning(
-                "the first page held %d records, a second reading of it %d: not a page size "
-                "the API keeps to; the sweep stays at %d a page",
-                candidate, got, self.size,
-            )  # fmt: skip
+            return True
+        self.uneven = (candidate or 0, got)
+        logger.warning(
+            "the first page held %d records, a second reading of it %d: not a page size "
+            "the API keeps to; the sweep stays at %d a page",
+            candidate, got, self.size,
+        )  # fmt: skip
+        return False
 
     def add(self, page: Page, *, max_empty: int) -> None:
         """Note what ``page`` says about the sweep (empty past the data, short, a repeat)."""

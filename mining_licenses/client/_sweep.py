@@ -70,6 +70,7 @@ class Run:
     cached: dict[Query, dict[int, dict[str, Any]]] = field(default_factory=dict)
     traces: dict[Query, Trace] = field(default_factory=dict)
     from_journal: int = 0
+    page_sizes: set[int] = field(default_factory=set)  # other than asked for, seen twice
 
     def journal(self, query: Query) -> Journal | None:
         """Return the journal of ``query`` (loaded once), or None when not journaling."""
@@ -408,6 +409,10 @@ def sweep(
             yield query, page
     answered = [q for q in queries if 0 in seen[q]]
     chosen = [q for q in answered if keep_going is None or keep_going(q, seen[q][0])]
+    for query in chosen:  # a page size this call already saw twice needs no third reading
+        trace = run.trace(query)
+        if trace.candidate is not None and trace.candidate in run.page_sizes:
+            trace.confirm(query, seen[query][0])
     unsure = [q for q in chosen if run.trace(q).candidate is not None]
     if unsure and affordable(len(unsure)):  # a page size other than asked for: read page 0 again
         run.plan(len(unsure))
@@ -417,7 +422,8 @@ def sweep(
         ) as got:
             for query, page in got:
                 seen[query][0] = page
-                run.trace(query).confirm(query, page)
+                if run.trace(query).confirm(query, page):
+                    run.page_sizes.add(len(page.records))
                 yield query, page
     for _ in range(MAX_GROWTH_ROUNDS + 1):
         live = [q for q in chosen if not run.trace(q).ended]
