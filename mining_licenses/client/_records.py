@@ -214,6 +214,18 @@ class RecordSet:
                 return self._copies.get(ref, 1)
         return 0
 
+    def outside(self, view: RecordSet) -> int:
+        """Return the rows :meth:`keep_only` would drop: rows here that ``view`` does not hold."""
+        self._settle()
+        return sum(
+            max(self._copies.get(ref, 1) - view.copies_of(self._record(ref)), 0)
+            for ref in self._all_refs()
+        )
+
+    def same_rows(self, other: RecordSet) -> bool:
+        """Return True when both hold exactly the same rows (records and their copies)."""
+        return self.rows == other.rows and self.outside(other) == 0
+
     def keep_only(self, view: RecordSet) -> int:
         """Keep only records ``view`` holds too, as often as it does; return the rows dropped."""
         self._settle()

@@ -11,10 +11,13 @@ The repairs, cheapest likely first and each bounded in credits:
 - a re-sweep under another ``order_by`` (the area first: it has the fewest
   ties); if that pass alone saw every record under one unchanging
   ``total_count``, with no record moving between its pages, it is a
-  consistent view and replaces the torn one (records it no longer has were
-  removed upstream), unless its ``total_count`` is smaller than one seen
-  before: a smaller registry is never taken on trust from one pass, so
-  nothing already read is dropped and the sweep is not complete;
+  consistent view: it fills the gaps of a sweep that saw no change; after a
+  change (records inserted and removed during a pass can cancel out at every
+  page boundary) it replaces the torn view (records it no longer has were
+  removed upstream) once a second consistent pass saw exactly the same rows;
+  never when its ``total_count`` is smaller than one seen before: a smaller
+  registry is never taken on trust, nothing already read is dropped and the
+  sweep is not complete;
 - a split by province: the first page of each province tells its count, and
   only the provinces still short are swept further (a province that fits in
   one page has no pagination hazard at all).
@@ -158,22 +161,28 @@ def repair(
     cap: int,
     heavy: Iterable[str] = (),
 ) -> Repaired:
-    """Run repair steps until the records hold ``outcome.target`` licenses or a bound is hit.
+    """Run repair steps until the records hold ``outcome.target`` rows or a bound is hit.
 
-    ``cap`` bounds the credits all repairs together may spend (the budget
-    too). ``heavy`` names the sort fields the first pages showed to tie
+    At most ``rounds`` steps are tried (a step not needed is skipped, not
+    counted); ``cap`` bounds the credits all repairs together may spend (the
+    budget too). ``heavy`` names the sort fields the first pages showed to tie
     heavily. Returns new records and a new outcome; ``records`` and
     ``outcome`` are left as they were.
     """
     records = records.copy()
     orders = repair_orders(query.order_by, heavy=heavy)
     spent_before = run.tally.credits
-    for step in plan(query, records, outcome.target, heavy=heavy)[:rounds]:
+    views: list[RecordSet] = []  # consistent passes not yet trusted
+    tried = 0
+    for step in plan(query, records, outcome.target, heavy=heavy):
         short = records.rows < outcome.target
         over = records.rows > outcome.target  # stale records among the current ones
         # a province split adds records but cannot tell which ones went stale
         if not short and (step == PROVINCE_SPLIT or not (outcome.changed or over)):
-            continue
+            continue  # a step not needed is not a round
+        if tried == rounds:
+            break
+        tried += 1
         left = cap - (run.tally.credits - spent_before)
         logger.info(
             "sweep has %d of %d licenses%s; repairing by %s (up to %d credits)",
@@ -229,9 +238,22 @@ def repair(
         )
         moved = moved or ties.moved
         consistent = len(set(seen)) == 1 and view.rows == seen[0] and not moved
-        if consistent and seen[0] >= largest:
-            # this pass alone saw every record of one unchanging set, no smaller than any
-            # seen before: it is the truth (what it no longer has was removed upstream)
+        # a pass that saw every record of one unchanging set, no smaller than any seen before,
+        # is the truth when it only fills gaps in a sweep that saw no change; otherwise (data
+        # inserted and removed during it can cancel out at every page boundary) when a second
+        # such pass saw exactly the same rows
+        trusted = consistent and (
+            (not outcome.changed and records.outside(view) == 0)
+            or any(view.same_rows(other) for other in views)
+        )
+        if consistent and seen[0] >= largest and not trusted:
+            views.append(view)
+            outcome = replace(outcome, changed=True).noted(
+                f"the repair by {name} saw {seen[0]:,} records consistently while the data had "
+                "changed: trusted only once another pass sees the same rows"
+            )
+        elif consistent and seen[0] >= largest:
+            # what it no longer has was removed upstream
             dropped = records.keep_only(view)
             outcome = replace(
                 outcome,
