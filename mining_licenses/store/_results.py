@@ -2,7 +2,7 @@
 
 :func:`write_result` writes any frame with ``longitude``/``latitude`` as
 GeoParquet 1.1 (points in EPSG:4326, a ``bbox`` covering, every column kept)
-or CSV (lists joined, the point as WKT), published with the store's one atomic
+or CSV (lists joined, the point as WKT where there is one), published with the store's one atomic
 write. Both carry two provenance records: the licenses' (the snapshot's
 :class:`SnapshotMeta`, under the same key as a snapshot's) and the result's own
 (what was computed, against which layer), in the file's metadata for
@@ -74,24 +74,24 @@ def _points_table(frame: pl.DataFrame) -> tuple[Any, dict[str, Any]]:
 
 
 def _write_parquet(frame: pl.DataFrame, path: Path, metadata: dict[bytes, bytes]) -> None:
-    import pyarrow.parquet as pq
+    from mining_licenses.store._geoparquet import write_table
 
     table, geo = _points_table(frame)
-    table = table.replace_schema_metadata({GEO_KEY: encode_json(geo), **metadata})
-    pq.write_table(table, path, compression="zstd", store_schema=False)
+    write_table(table, path, {GEO_KEY: encode_json(geo), **metadata})
 
 
 def _csv_bytes(frame: pl.DataFrame) -> bytes:
-    import shapely
-
-    from mining_licenses.geo import points_from_frame
-
     lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    wkt = shapely.to_wkt(points_from_frame(frame), rounding_precision=-1)
     flat = frame.with_columns(
-        *(pl.col(n).cast(pl.List(pl.String)).list.join(s.LIST_SEPARATOR) for n in lists),
-        pl.Series(WKT_COLUMN, wkt, dtype=pl.String()),
+        pl.col(n).cast(pl.List(pl.String)).list.join(s.LIST_SEPARATOR) for n in lists
     )
+    if s.LONGITUDE in frame.columns and s.LATITUDE in frame.columns:
+        import shapely
+
+        from mining_licenses.geo import points_from_frame
+
+        wkt = shapely.to_wkt(points_from_frame(frame), rounding_precision=-1)
+        flat = flat.with_columns(pl.Series(WKT_COLUMN, wkt, dtype=pl.String()))
     return flat.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S%.fZ").encode("utf-8")
 
 
@@ -114,7 +114,8 @@ def write_result(
     ConfigurationError
         For another extension.
     SchemaError
-        If the frame has no ``longitude``/``latitude``.
+        For GeoParquet, if the frame has no ``longitude``/``latitude`` (a CSV
+        is written without the ``wkt`` column then).
     OutputExistsError
         If ``path`` exists and ``overwrite`` is False.
 
@@ -131,7 +132,7 @@ def write_result(
         msg = f"Cannot write a result to {target}: use one of {', '.join(RESULT_FORMATS)}."
         raise ConfigurationError(msg)
     missing = [c for c in (s.LONGITUDE, s.LATITUDE) if c not in frame.columns]
-    if missing:
+    if missing and suffix == ".parquet":
         msg = f"The result has no {' or '.join(missing)} column, so it has no points to write."
         raise SchemaError(msg)
     if target.exists() and not overwrite:
