@@ -65,7 +65,7 @@ def radius_for_area(area_m2: np.ndarray) -> np.ndarray:
     less than its circle; the radius is widened to make up for it.
     """
     n = CIRCLE_VERTICES
-    return np.sqrt(area_m2 / (n / 2 * np.sin(2 * np.pi / n)))
+    return np.asarray(np.sqrt(area_m2 / (n / 2 * np.sin(2 * np.pi / n))))
 
 
 def circles(lon: np.ndarray, lat: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
