@@ -358,13 +358,16 @@ def test_cli_small_islands_prints_a_table_and_writes_files_with_provenance(tmp_p
     assert sidecar["synthetic"] is True
     assert sidecar["mining_licenses:result"]["screen"] == "small_islands"
     frame = pl.read_csv(csv, infer_schema_length=0)
-    assert frame.height == 4200 and c.ISLAND_MATCH in frame.columns and "wkt" in frame.columns
+    assert frame.height == 4200
+    assert {c.ISLAND_MATCH, "wkt"} <= set(frame.columns)
     gdf = gpd.read_parquet(parquet)
-    assert len(gdf) == 4200 and gdf.crs.to_epsg() == 4326
+    assert len(gdf) == 4200
+    assert gdf.crs.to_epsg() == 4326
     meta = pq.read_metadata(parquet).metadata
     assert json.loads(meta[b"mining_licenses:result"])["islands_layer"]["features"] > 9000
     again = run("screen", "small-islands", "--source", "sample", "--csv", str(csv))
-    assert again.returncode == 2 and "exists; pass overwrite=True (--overwrite)" in again.stderr
+    assert again.returncode == 2
+    assert "exists; pass overwrite=True (--overwrite)" in again.stderr
 
 
 def test_cli_overlap_circle_says_approximation(tmp_path, layer) -> None:
