@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
+
 from mining_licenses._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -49,7 +51,8 @@ class LayerInfo:
 
     ``sha256`` is the checksum of the file's bytes (for a shapefile, of its
     ``.shp``, ``.shx``, ``.dbf`` and ``.prj`` in that order); for a
-    GeoDataFrame given in memory, of its CRS and its geometries as WKB.
+    GeoDataFrame given in memory, of its CRS, each feature's geometry type and
+    coordinate count, and its coordinates (little-endian float64).
     """
 
     source: str
@@ -88,11 +91,14 @@ def _file_sha256(path: Path) -> str:
 
 
 def _frame_sha256(gdf: gpd.GeoDataFrame) -> str:
+    """Checksum a layer in memory: CRS, each feature's type and coordinate count, coordinates."""
     import shapely
 
+    geometry = gdf.geometry.to_numpy()
     digest = hashlib.sha256(str(gdf.crs.to_wkt()).encode("utf-8"))
-    for wkb in shapely.to_wkb(gdf.geometry.to_numpy()):
-        digest.update(wkb if wkb is not None else b"\x00")
+    digest.update(shapely.get_type_id(geometry).astype("<i4").tobytes())
+    digest.update(shapely.get_num_coordinates(geometry).astype("<i8").tobytes())
+    digest.update(shapely.get_coordinates(geometry).astype("<f8").tobytes())
     return digest.hexdigest()
 
 
@@ -111,14 +117,33 @@ def _read_file(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         raise ConfigurationError(msg) from err
 
 
-def _polygonal(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, int, int]:
-    """Return the features with a geometry, repaired where invalid; counts dropped and repaired."""
+_TYPE_NAMES: Final = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
+
+def _types(geometry: np.ndarray) -> tuple[str, ...]:
+    import shapely
+
+    return tuple(sorted(_TYPE_NAMES[int(t)] for t in np.unique(shapely.get_type_id(geometry))))
+
+
+def _polygonal(
+    gdf: gpd.GeoDataFrame, name: str, *, repair: bool
+) -> tuple[gpd.GeoDataFrame, int, int]:
+    """Return the features with a geometry (repaired where invalid, if asked); counts of both."""
     import shapely
 
     geometry = gdf.geometry.to_numpy()
     present = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
-    types = sorted({str(t) for t in gdf.geometry[present].geom_type.unique()})
-    wrong = [t for t in types if t not in _POLYGONAL]
+    wrong = [t for t in _types(geometry[present]) if t not in _POLYGONAL]
     if wrong:
         msg = (
             f"The layer {name} holds {', '.join(wrong)} geometries; a screen needs polygons "
@@ -126,7 +151,9 @@ def _polygonal(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, int,
             "a polygon layer (layer_name=)."
         )
         raise ConfigurationError(msg)
-    kept = gdf[present]
+    kept = gdf if present.all() else gdf[present]  # the same object keeps its spatial index
+    if not repair:
+        return kept, int((~present).sum()), 0
     geometry = geometry[present]
     invalid = ~shapely.is_valid(geometry)
     if invalid.any():
@@ -143,11 +170,14 @@ def read_layer(
     *,
     layer_name: str | None = None,
     what: str = "layer",
+    repair: bool = True,
 ) -> tuple[gpd.GeoDataFrame, LayerInfo]:
     """Return a usable polygon layer and its :class:`LayerInfo`.
 
-    Features without a geometry are left out (and counted); invalid polygons
-    are repaired with ``shapely.make_valid`` (and counted). The row order of
+    Features without a geometry are left out (and counted); with ``repair``,
+    invalid polygons are repaired with ``shapely.make_valid`` (and counted):
+    areas and intersections need valid polygons, a point-in-polygon test
+    does not. The row order of
     the kept features is the layer's, and ``feature_index`` in a screen's
     result is the position in the layer as read, before anything was left out.
 
@@ -165,6 +195,7 @@ def read_layer(
     (1, 'EPSG:4326')
     """
     import geopandas as gpd
+    import pandas as pd
 
     if isinstance(layer, gpd.GeoDataFrame):
         gdf, path, source = layer, None, "GeoDataFrame"
@@ -184,8 +215,9 @@ def read_layer(
     if len(gdf) == 0:
         msg = f"The layer {name} has no features; nothing to screen against."
         raise ConfigurationError(msg)
-    gdf = gdf.reset_index(drop=True)
-    kept, dropped, repaired = _polygonal(gdf, name)
+    if not isinstance(gdf.index, pd.RangeIndex) or gdf.index.start != 0 or gdf.index.step != 1:
+        gdf = gdf.reset_index(drop=True)  # feature_index is the position in the layer
+    kept, dropped, repaired = _polygonal(gdf, name, repair=repair)
     if len(kept) == 0:
         msg = f"The layer {name} has no feature with a geometry; nothing to screen against."
         raise ConfigurationError(msg)
@@ -196,7 +228,7 @@ def read_layer(
         crs=_crs_name(gdf.crs),
         features=len(gdf),
         sha256=_file_sha256(path) if path is not None else _frame_sha256(gdf),
-        geometry_types=tuple(sorted({str(t) for t in kept.geom_type.unique()})),
+        geometry_types=_types(kept.geometry.to_numpy()),
         without_geometry=dropped,
         repaired=repaired,
     )
@@ -227,7 +259,7 @@ def _bundled_islands() -> tuple[gpd.GeoDataFrame, LayerInfo]:
         crs=_crs_name(gdf.crs),
         features=len(gdf),
         sha256=_file_sha256(path),
-        geometry_types=tuple(sorted({str(t) for t in gdf.geom_type.unique()})),
+        geometry_types=_types(gdf.geometry.to_numpy()),
     )
     return gdf, info
 

@@ -210,7 +210,7 @@ def overlap(
             f"{left_out}); nothing to overlap."
         )
         raise ConfigurationError(msg)
-    gdf, info = read_layer(layer, layer_name=layer_name)
+    gdf, info = read_layer(layer, layer_name=layer_name, repair=footprint == "circle")
     crs = g.crs_key(gdf.crs)
     shapes = gdf.geometry.to_numpy()
     circle = footprint == "circle"
@@ -223,7 +223,7 @@ def overlap(
         drawn = g.reproject(g.circles(x[index], y[index], radius), g.LONLAT, crs)
     else:
         drawn = g.reproject(shapely.points(x[index], y[index]), g.LONLAT, crs)
-    at, hit = shapely.STRtree(shapes).query(drawn, predicate="intersects")
+    at, hit = gdf.sindex.query(drawn, predicate="intersects")  # geopandas' STRtree, kept
     order = np.lexsort((hit, at))
     at, hit = at[order], hit[order]
 
