@@ -73,6 +73,8 @@ class IslandScreen:
         What was computed (threshold, snap distance, the islands layer's path,
         CRS, feature count and SHA-256) and on which licenses (their snapshot's
         provenance).
+    shapes
+        The islands' polygons (shapely, lon/lat), in the order of ``islands``.
     """
 
     licenses: pl.DataFrame
@@ -81,6 +83,7 @@ class IslandScreen:
     snap_m: float
     notes: tuple[str, ...]
     provenance: dict[str, Any]
+    shapes: np.ndarray = dataclasses.field(repr=False)
 
     def counts(self) -> dict[str, int]:
         """Return licenses by ``island_match``, and ``on_small_island``: those on a small island."""
@@ -94,6 +97,13 @@ class IslandScreen:
     def small(self) -> pl.DataFrame:
         """Return the licenses on a small island (``small_island`` true)."""
         return self.licenses.filter(pl.col(c.SMALL_ISLAND))
+
+    def islands_gdf(self) -> gpd.GeoDataFrame:
+        """Return ``islands`` as a GeoDataFrame of the islands' polygons (EPSG:4326)."""
+        import geopandas as gpd
+
+        table = self.islands.drop(s.LONGITUDE, s.LATITUDE).to_pandas()
+        return gpd.GeoDataFrame(table, geometry=self.shapes, crs=s.CRS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,7 +217,9 @@ def _labels(layer: _Islands, rows: np.ndarray) -> pl.DataFrame:
     )
 
 
-def _summary(licenses: pl.DataFrame, layer: _Islands, rows: np.ndarray) -> pl.DataFrame:
+def _summary(
+    licenses: pl.DataFrame, layer: _Islands, rows: np.ndarray
+) -> tuple[pl.DataFrame, np.ndarray]:
     import shapely
 
     inside = shapely.point_on_surface(layer.geometry[rows])
@@ -218,7 +230,7 @@ def _summary(licenses: pl.DataFrame, layer: _Islands, rows: np.ndarray) -> pl.Da
             s.LATITUDE: shapely.get_y(inside),
         }
     )
-    return (
+    summary = (
         licenses.filter(pl.col(c.ISLAND_MATCH).is_in(c.ON_AN_ISLAND))
         .group_by(c.ISLAND_ID, c.ISLAND_LABEL, c.ISLAND_KM2, c.SMALL_ISLAND)
         .agg(
@@ -232,6 +244,10 @@ def _summary(licenses: pl.DataFrame, layer: _Islands, rows: np.ndarray) -> pl.Da
         .join(where, on=c.ISLAND_ID, how="left")
         .sort([c.SMALL_ISLAND, c.LICENSES, c.ISLAND_ID], descending=[True, True, False])
     )
+    ids = layer.ids[rows]
+    order = np.argsort(ids, kind="stable")
+    position = order[np.searchsorted(ids[order], summary[c.ISLAND_ID].to_numpy())]
+    return summary, layer.geometry[rows][position]
 
 
 def _notes(info: LayerInfo, max_km2: float, snap_m: float, *, bundled: bool) -> tuple[str, ...]:
@@ -360,9 +376,11 @@ def small_islands(
         else g.EQUAL_AREA_NAME,
         "islands_layer": layer.info.to_json(),
     }
+    summary, shapes = _summary(result, layer, rows)
     return IslandScreen(
         licenses=result,
-        islands=_summary(result, layer, rows),
+        islands=summary,
+        shapes=shapes,
         max_km2=max_km2,
         snap_m=snap_m,
         notes=_notes(layer.info, max_km2, snap_m, bundled=bundled),
