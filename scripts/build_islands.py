@@ -54,6 +54,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
+from build_land import _geo_metadata  # the same GeoParquet layout as the land layer
 from pyproj import Transformer
 
 from mining_licenses import schema
@@ -158,24 +159,6 @@ def islands(wkb: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parts = shapely.orient_polygons(shapely.make_valid(parts), exterior_cw=False)
     order = np.lexsort((shapely.bounds(parts)[:, 1], shapely.bounds(parts)[:, 0], -area))
     return parts[order], area[order], clipped[order]
-
-
-def _geo_metadata(geometry: np.ndarray) -> dict[str, object]:
-    types = sorted({int(t) for t in shapely.get_type_id(geometry)})
-    names = {3: "Polygon", 6: "MultiPolygon"}
-    return {
-        "version": "1.1.0",
-        "primary_column": GEOMETRY,
-        "columns": {
-            GEOMETRY: {
-                "encoding": "WKB",
-                "geometry_types": [names[t] for t in types],
-                "bbox": [round(float(v), 6) for v in shapely.total_bounds(geometry)],
-                "orientation": "counterclockwise",
-                "covering": {"bbox": {k: [BBOX, k] for k in ("xmin", "ymin", "xmax", "ymax")}},
-            }
-        },
-    }
 
 
 def islands_table(wkb: bytes) -> pa.Table:

@@ -102,9 +102,26 @@ def add_screen_parser(commands: Any, command: Callable[[Any, str, str], CommandP
     add_filter_options(over)
 
 
-def _write(args: argparse.Namespace, rows: Any, summary: Any, meta: Any, details: Any) -> None:
+def _finish(
+    args: argparse.Namespace,
+    table: Any,
+    title: str,
+    precision: int,
+    result: Any,
+    rows: Any,
+    summary: Any,
+    meta: Any,
+) -> None:
+    """Print the table (``--limit`` rows) and the notes; write the files asked for."""
     from mining_licenses import store
+    from mining_licenses.cli._tables import csv_ready, render_table
 
+    print(render_table(csv_ready(table.head(args.limit)), title=title, precision=precision))
+    if table.height > args.limit:
+        print(f"... and {table.height - args.limit:,} more: --limit N prints more")
+    for note in result.notes:
+        print(f"note: {note}")
+    details = result.provenance
     for path, frame in ((args.csv, rows), (args.parquet, rows), (args.summary_csv, summary)):
         if path is not None:
             written = store.write_result(
@@ -123,7 +140,6 @@ def _small_islands(args: argparse.Namespace) -> int:
     import polars as pl
 
     from mining_licenses.cli._commands import _load
-    from mining_licenses.cli._tables import csv_ready, render_table
     from mining_licenses.spatial import columns as c
     from mining_licenses.spatial import small_islands
 
@@ -141,31 +157,23 @@ def _small_islands(args: argparse.Namespace) -> int:
         f"the sea, {counts[c.AT_SEA]:,} at sea, {counts[c.REGENCY_UNKNOWN]:,} placed at "
         f"their regency's point with the island unknown, {counts[c.NO_POINT]:,} without a point."
     )
-    table = csv_ready(
-        shown.select(
-            c.ISLAND_LABEL,
-            c.ISLAND_KM2,
-            c.LICENSES,
-            c.AREA_HA,
-            c.COMPANIES,
-            c.COMMODITIES,
-            c.SNAPPED_LICENSES,
-            c.REGENCY_LICENSES,
-        )
+    table = shown.select(
+        c.ISLAND_LABEL,
+        c.ISLAND_KM2,
+        c.LICENSES,
+        c.AREA_HA,
+        c.COMPANIES,
+        c.COMMODITIES,
+        c.SNAPPED_LICENSES,
+        c.REGENCY_LICENSES,
     )
     title = "islands with licenses" if args.all else "small islands with licenses"
-    print(render_table(table.head(args.limit), title=title, precision=1))
-    if shown.height > args.limit:
-        print(f"... and {shown.height - args.limit:,} more: --limit N prints more")
-    for note in screen.notes:
-        print(f"note: {note}")
-    _write(args, screen.licenses, screen.islands, meta, screen.provenance)
+    _finish(args, table, title, 1, screen, screen.licenses, screen.islands, meta)
     return 0
 
 
 def _overlap(args: argparse.Namespace) -> int:
     from mining_licenses.cli._commands import _load
-    from mining_licenses.cli._tables import csv_ready, render_table
     from mining_licenses.spatial import columns as c
     from mining_licenses.spatial import overlap
 
@@ -187,12 +195,7 @@ def _overlap(args: argparse.Namespace) -> int:
     title = "features with licenses" + (
         "" if result.footprint == c.POINT else " (approx_: circle footprint, an APPROXIMATION)"
     )
-    print(render_table(csv_ready(result.features.head(args.limit)), title=title, precision=2))
-    if result.features.height > args.limit:
-        print(f"... and {result.features.height - args.limit:,} more: --limit N prints more")
-    for note in result.notes:
-        print(f"note: {note}")
-    _write(args, result.pairs, result.features, meta, result.provenance)
+    _finish(args, result.features, title, 2, result, result.pairs, result.features, meta)
     return 0
 
 
