@@ -17,7 +17,7 @@ import shapely
 
 from mining_licenses import ConfigurationError, gazetteer, spatial
 from mining_licenses import schema as s
-from mining_licenses.cli import _screen
+from mining_licenses.cli import _screen, main
 from mining_licenses.spatial import columns as c
 from mining_licenses.store import bundled_sample_path, read_snapshot
 
@@ -337,7 +337,9 @@ def test_cli_defaults_are_the_librarys() -> None:
     assert _screen._SNAP_M == spatial.SNAP_M
 
 
-def test_cli_small_islands_prints_a_table_and_writes_files_with_provenance(tmp_path) -> None:
+def test_cli_small_islands_prints_a_table_and_writes_files_with_provenance(
+    tmp_path, capsys
+) -> None:
     csv, parquet = tmp_path / "islands.csv", tmp_path / "islands.parquet"
     done = run(
         "screen",
@@ -365,12 +367,11 @@ def test_cli_small_islands_prints_a_table_and_writes_files_with_provenance(tmp_p
     assert gdf.crs.to_epsg() == 4326
     meta = pq.read_metadata(parquet).metadata
     assert json.loads(meta[b"mining_licenses:result"])["islands_layer"]["features"] > 9000
-    again = run("screen", "small-islands", "--source", "sample", "--csv", str(csv))
-    assert again.returncode == 2
-    assert "exists; pass overwrite=True (--overwrite)" in again.stderr
+    assert main(["screen", "small-islands", "--source", "sample", "--csv", str(csv)]) == 2
+    assert "exists; pass overwrite=True (--overwrite)" in capsys.readouterr().err
 
 
-def test_cli_overlap_circle_says_approximation(tmp_path, layer) -> None:
+def test_cli_overlap_circle_says_approximation(tmp_path, layer, capsys) -> None:
     path = tmp_path / "areas.gpkg"
     layer.to_crs("EPSG:3857").to_file(path)
     out = tmp_path / "pairs.csv"
@@ -385,6 +386,5 @@ def test_cli_overlap_circle_says_approximation(tmp_path, layer) -> None:
     assert "approx_circle_share_in_feature" in header
     sidecar = json.loads((tmp_path / "pairs.csv.provenance.json").read_text(encoding="utf-8"))
     assert sidecar["mining_licenses:result"]["layer"]["crs"] == "EPSG:3857"
-    missing = run("screen", "overlap", str(tmp_path / "nope.gpkg"), "--source", "sample")
-    assert missing.returncode == 2
-    assert "error: No layer file at" in missing.stderr
+    assert main(["screen", "overlap", str(tmp_path / "nope.gpkg"), "--source", "sample"]) == 2
+    assert "error: No layer file at" in capsys.readouterr().err
