@@ -40,7 +40,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import json
@@ -54,7 +53,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
-from build_land import _geo_metadata  # the same GeoParquet layout as the land layer
+from build_land import _geo_metadata, run  # the land layer's GeoParquet layout and CLI
 from pyproj import Transformer
 
 from mining_licenses import schema
@@ -311,16 +310,7 @@ def build(source: Path) -> dict[str, bytes]:
 
 def main(argv: list[str] | None = None) -> int:
     """Build the islands layer; return the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    files = build(args.source)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (args.out / name).write_bytes(data)
-        print(f"wrote {args.out / name} ({len(data):,} bytes)")
-    return 0
+    return run(build, argv, doc=__doc__, source=DEFAULT_SOURCE, out=DEFAULT_OUT)
 
 
 if __name__ == "__main__":

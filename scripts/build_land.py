@@ -38,6 +38,7 @@ import json
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -256,18 +257,30 @@ def build(source: Path) -> dict[str, bytes]:
     return {LAND_FILE: data, "README.md": readme(stats(table, len(data))).encode("utf-8")}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Build the land layer; return the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+def run(
+    make: Callable[[Path], dict[str, bytes]],
+    argv: list[str] | None,
+    *,
+    doc: str | None,
+    source: Path,
+    out: Path,
+) -> int:
+    """Parse ``SOURCE [--out DIR]``, build the files with ``make`` and write them; return 0."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("source", nargs="?", type=Path, default=source)
+    parser.add_argument("--out", type=Path, default=out)
     args = parser.parse_args(argv)
-    files = build(args.source)
+    files = make(args.source)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (args.out / name).write_bytes(data)
         print(f"wrote {args.out / name} ({len(data):,} bytes)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the land layer; return the exit status."""
+    return run(build, argv, doc=__doc__, source=DEFAULT_SOURCE, out=DEFAULT_OUT)
 
 
 if __name__ == "__main__":
