@@ -41,8 +41,6 @@ Usage::
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import lzma
 import re
 import sys
@@ -51,9 +49,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import shapely
-from build_land import _geo_metadata, run  # the land layer's GeoParquet layout and CLI
+from build_land import geoparquet_table, parquet_bytes, run  # the land layer's layout
 from pyproj import Transformer
 
 from mining_licenses import schema
@@ -163,28 +160,12 @@ def islands(wkb: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def islands_table(wkb: bytes) -> pa.Table:
     """Return the islands layer as an Arrow table with its GeoParquet metadata."""
     geometry, area, clipped = islands(wkb)
-    bounds = shapely.bounds(geometry)
-    table = pa.table(
-        {
-            ISLAND_ID: pa.array(np.arange(1, len(geometry) + 1), pa.int32()),
-            AREA_KM2: pa.array(np.round(area, 4), pa.float64()),
-            CLIPPED: pa.array(clipped, pa.bool_()),
-            GEOMETRY: pa.array(shapely.to_wkb(geometry, output_dimension=2), pa.binary()),
-            BBOX: pa.StructArray.from_arrays(
-                [pa.array(bounds[:, i], pa.float64()) for i in range(4)],
-                names=["xmin", "ymin", "xmax", "ymax"],
-            ),
-        }
-    )
-    geo = json.dumps(_geo_metadata(geometry), separators=(",", ":"), sort_keys=True)
-    return table.replace_schema_metadata({"geo": geo})
-
-
-def parquet_bytes(table: pa.Table) -> bytes:
-    """Write the table as GeoParquet bytes: zstd, no per-write timestamps."""
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd", compression_level=19, row_group_size=4096)
-    return buffer.getvalue()
+    columns = {
+        ISLAND_ID: pa.array(np.arange(1, len(geometry) + 1), pa.int32()),
+        AREA_KM2: pa.array(np.round(area, 4), pa.float64()),
+        CLIPPED: pa.array(clipped, pa.bool_()),
+    }
+    return geoparquet_table(columns, geometry)
 
 
 def _lookup(table: pa.Table, lon: float, lat: float) -> tuple[int, float, float] | None:
@@ -301,7 +282,7 @@ GSHHG release it packs.
 def build(source: Path) -> dict[str, bytes]:
     """Return the bundled files' bytes by file name, built from ``source``."""
     table = islands_table(gshhg_wkb(source))
-    data = parquet_bytes(table)
+    data = parquet_bytes(table, row_group_size=4096)
     return {
         ISLANDS_FILE: data,
         "README.md": readme(table, stats(table, len(data))).encode("utf-8"),

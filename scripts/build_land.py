@@ -149,15 +149,12 @@ def _geo_metadata(geometry: np.ndarray) -> dict[str, object]:
     }
 
 
-def land_table(data: bytes) -> pa.Table:
-    """Return the land layer as an Arrow table with its GeoParquet metadata."""
-    codes, names, geometry = _read_countries(data)
-    geometry = simplify(geometry)
+def geoparquet_table(columns: dict[str, pa.Array], geometry: np.ndarray) -> pa.Table:
+    """Return ``columns``, then ``geometry`` as WKB and its ``bbox``, with GeoParquet metadata."""
     bounds = shapely.bounds(geometry)
     table = pa.table(
         {
-            ISO_A3: pa.array(codes, pa.string()),
-            NAME: pa.array(names, pa.string()),
+            **columns,
             GEOMETRY: pa.array(shapely.to_wkb(geometry, output_dimension=2), pa.binary()),
             BBOX: pa.StructArray.from_arrays(
                 [pa.array(bounds[:, i], pa.float64()) for i in range(4)],
@@ -169,10 +166,20 @@ def land_table(data: bytes) -> pa.Table:
     return table.replace_schema_metadata({"geo": geo})
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    """Write the table as GeoParquet bytes: one row group, zstd, no per-write timestamps."""
+def land_table(data: bytes) -> pa.Table:
+    """Return the land layer as an Arrow table with its GeoParquet metadata."""
+    codes, names, geometry = _read_countries(data)
+    geometry = simplify(geometry)
+    columns = {ISO_A3: pa.array(codes, pa.string()), NAME: pa.array(names, pa.string())}
+    return geoparquet_table(columns, geometry)
+
+
+def parquet_bytes(table: pa.Table, row_group_size: int | None = None) -> bytes:
+    """Write the table as GeoParquet bytes: zstd, no per-write timestamps (one row group)."""
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd", compression_level=19, row_group_size=None)
+    pq.write_table(
+        table, buffer, compression="zstd", compression_level=19, row_group_size=row_group_size
+    )
     return buffer.getvalue()
 
 
