@@ -406,6 +406,7 @@ def _report() -> Iterator[None]:
 @example(case=Case(n=0, churn=((1, 0, 0, 1),)))  # found: churn over an empty registry
 @example(case=Case(n=54, faults=((1, "truncate", 14, 1),)))  # found: one short first page
 @example(case=Case(n=75, seed=1, churn=((1, 1, 0, 0), (5, 2, 2, 0))))  # found: churn cancelling
+@example(case=Case(n=31, ignore_offset=True))  # found: one repeat a pass, pass after pass
 @example(case=Case(n=30, odd=((0, s.WIUP_CODE, 4),), churn=((2, 1, 1, 0),)))  # found: replica
 @example(case=Case(n=60, faults=((2, "echo_body", 3, 1), (3, "echo_total", 0, 1))))
 @example(case=Case(n=60, faults=((1, "echo_header", 0, 2), (4, "echo_message", 500, 3))))

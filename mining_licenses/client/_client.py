@@ -381,7 +381,7 @@ class SectorsClient:
             moved=outcome.changed,
             refused=outcome.failed,
             shrank=outcome.shrank,
-            repeated=run.trace(query).ignores_offset,
+            repeated=run.ignores_offset,
         )
         notes = outcome.notes
         if records.upstream_duplicates:

@@ -122,10 +122,10 @@ class Trace:
     repeated
         ``(offset, other)``: the page at ``offset`` held exactly the records of
         the page at ``other`` (a server that ignores ``offset``, or serves a
-        page from elsewhere).
+        page from elsewhere); ``shared`` holds those of every query of the
+        call, and :data:`MAX_REPEATED_PAGES` of them stop every sweep of it.
     ended
-        The sweep stopped before its planned last page (too many empty pages,
-        or :data:`MAX_REPEATED_PAGES` pages that repeat others).
+        The sweep stopped before its planned last page (too many empty pages).
     """
 
     size: int
@@ -135,12 +135,18 @@ class Trace:
     ended: bool = False
     candidate: int | None = None
     uneven: tuple[int, int] | None = None
+    shared: list[tuple[int, int]] = field(default_factory=list, repr=False)
     _shown: dict[str, Page] = field(default_factory=dict, repr=False)
 
     @property
     def ignores_offset(self) -> bool:
-        """The sweep stopped because its pages repeated other offsets' records."""
-        return len(self.repeated) >= MAX_REPEATED_PAGES
+        """:data:`MAX_REPEATED_PAGES` pages of the call (``shared``) repeated other offsets'."""
+        return len(self.shared) >= MAX_REPEATED_PAGES
+
+    @property
+    def stopped(self) -> bool:
+        """No further page of this query is worth buying (empty past the data, or repeats)."""
+        return self.ended or self.ignores_offset
 
     def first(self, query: Query, page: Page, *, max_empty: int) -> None:
         """Note the first page; a page size other than asked for becomes a :attr:`candidate`.
@@ -210,11 +216,11 @@ class Trace:
         if other.offset == page.offset or other.records != records:
             return
         self.repeated.append((page.offset, other.offset))
-        if self.ignores_offset and not self.ended:
-            self.ended = True
-            shown = ", ".join(f"{o:,} (as {p:,})" for o, p in self.repeated)
+        self.shared.append((page.offset, other.offset))
+        if len(self.shared) == MAX_REPEATED_PAGES:
+            shown = ", ".join(f"{o:,} (as {p:,})" for o, p in self.shared)
             logger.warning(
                 "%d pages held exactly the records of another offset (%s): the API ignores "
                 "offset or repeats pages; stopping the sweep",
-                len(self.repeated), shown,
+                len(self.shared), shown,
             )  # fmt: skip

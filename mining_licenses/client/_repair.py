@@ -180,6 +180,11 @@ def repair(
         # a province split adds records but cannot tell which ones went stale
         if not short and (step == PROVINCE_SPLIT or not (outcome.changed or over)):
             continue  # a step not needed is not a round
+        if run.ignores_offset:
+            outcome = outcome.noted(
+                "repairs stopped: pages repeated other offsets' records (the API ignores offset)"
+            )
+            break
         if tried == rounds:
             break
         tried += 1
@@ -359,7 +364,7 @@ def make_whole(
     cap = opts.max_repair_credits
     if cap is None:
         cap = 2 * query.pages_for(outcome.target, trace.size) + len(s.PROVINCES)
-    if opts.max_repair_rounds and trace.ignores_offset:
+    if opts.max_repair_rounds and run.ignores_offset:
         outcome = outcome.noted(
             "no repair was tried: an API that answers other offsets with the same records "
             "would do so under any order or split"

@@ -301,8 +301,8 @@ def trace_notes(query: Query, trace: Trace, moved_at: list[int], total: int) -> 
             f"{len(trace.repeated)} page(s) held exactly the records of another offset "
             f"({shown})"
             + (
-                ": the API ignores offset (or repeats pages); the sweep stopped there, after "
-                f"{len(trace.repeated)} such pages"
+                ": the API ignores offset (or repeats pages); the call stopped there, after "
+                f"{len(trace.shared)} such pages"
                 if trace.ignores_offset
                 else ""
             )

@@ -34,7 +34,7 @@ from mining_licenses.client._body import parse_page
 from mining_licenses.client._calls import Call, Cancelled, OnBody, Tally
 from mining_licenses.client._journal import Journal
 from mining_licenses.client._progress import SweepProgress
-from mining_licenses.client._query import Page, Query, Trace
+from mining_licenses.client._query import MAX_REPEATED_PAGES, Page, Query, Trace
 from mining_licenses.client._transport import Transport
 
 logger = get_logger(__name__)
@@ -71,6 +71,7 @@ class Run:
     traces: dict[Query, Trace] = field(default_factory=dict)
     from_journal: int = 0
     page_sizes: set[int] = field(default_factory=set)  # other than asked for, seen twice
+    repeats: list[tuple[int, int]] = field(default_factory=list)  # pages repeating others
 
     def journal(self, query: Query) -> Journal | None:
         """Return the journal of ``query`` (loaded once), or None when not journaling."""
@@ -119,7 +120,14 @@ class Run:
 
     def trace(self, query: Query) -> Trace:
         """Return what the pages of ``query`` said so far."""
-        return self.traces.setdefault(query, Trace(size=query.limit))
+        if query not in self.traces:
+            self.traces[query] = Trace(size=query.limit, shared=self.repeats)
+        return self.traces[query]
+
+    @property
+    def ignores_offset(self) -> bool:
+        """Pages of this call repeated other offsets' records often enough to stop it."""
+        return len(self.repeats) >= MAX_REPEATED_PAGES
 
     def credits_left(self) -> float:
         """Return the credits the budget (or, without one, the ceiling) still allows."""
@@ -426,7 +434,7 @@ def sweep(
                     run.page_sizes.add(len(page.records))
                 yield query, page
     for _ in range(MAX_GROWTH_ROUNDS + 1):
-        live = [q for q in chosen if not run.trace(q).ended]
+        live = [q for q in chosen if not run.trace(q).stopped]
         plan = {q: (max(p.total_count for p in seen[q].values()), run.trace(q).size) for q in live}
         unseen = sum(remaining_cost(run, q, seen[q], *plan[q], journaled_free=False) for q in live)
         if not unseen:
@@ -439,7 +447,7 @@ def sweep(
             (q, o)
             for q in live
             for o in q.offsets(*plan[q])
-            if o not in seen[q] and not run.trace(q).ended
+            if o not in seen[q] and not run.trace(q).stopped
         )
         with contextlib.closing(fetch_pages(run, tasks, skip_refused=skip_refused)) as pages:
             for query, page in pages:
