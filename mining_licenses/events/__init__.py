@@ -2,13 +2,28 @@
 
 :func:`events` compares each snapshot of a store with the one before it and
 names what changed with the vocabulary of :data:`EVENT_TYPES`;
-:func:`events_between` does it for two snapshots. Inside: ``vocabulary``
-(the event types with their rules, the columns; public), ``_classify`` (the
-rules, as polars expressions over many pairs at once) and ``_scan`` (the
-store's chains of snapshots, read a batch at a time).
+:func:`events_between` does it for two snapshots. The store keeps every
+event in its ledger (``events.parquet``: :func:`update_ledger`,
+:func:`read_ledger`); a :class:`Watchlist` picks the events that matter to
+you; :func:`check_due` says whether the provider has refreshed since the
+newest snapshot. Inside: ``vocabulary`` (the event types with their rules,
+the columns; public), ``_classify`` (the rules, as polars expressions over
+many pairs at once), ``_scan`` (the store's chains of snapshots, read a batch
+at a time), ``_ledger``, ``_watch`` and ``_schedule``.
 """
 
+from mining_licenses.events._ledger import (
+    LEDGER_NAME,
+    LedgerUpdate,
+    ledger_path,
+    read_ledger,
+    rebuild_ledger,
+    snapshot_scopes,
+    update_ledger,
+)
 from mining_licenses.events._scan import events, events_between
+from mining_licenses.events._schedule import Due, RefreshSchedule, check_due
+from mining_licenses.events._watch import Watch, Watchlist, event_places
 from mining_licenses.events.vocabulary import (
     EVENT_COLUMNS,
     EVENT_ORDER,
@@ -22,7 +37,20 @@ __all__ = [
     "EVENT_ORDER",
     "EVENT_SCHEMA",
     "EVENT_TYPES",
+    "LEDGER_NAME",
+    "Due",
+    "LedgerUpdate",
+    "RefreshSchedule",
+    "Watch",
+    "Watchlist",
+    "check_due",
     "empty_events",
+    "event_places",
     "events",
     "events_between",
+    "ledger_path",
+    "read_ledger",
+    "rebuild_ledger",
+    "snapshot_scopes",
+    "update_ledger",
 ]
