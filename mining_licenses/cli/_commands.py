@@ -108,6 +108,12 @@ def _cmd_replica(args: argparse.Namespace) -> int:
             msg = f"Cannot read records from {args.records}: {err}. Give a JSON list of records."
             raise ConfigurationError(msg) from err
         records = loaded["results"] if isinstance(loaded, dict) else loaded
+    by_day = None
+    if args.script:
+        from mining_licenses.replica import read_script
+        from mining_licenses.sample import generate_records
+
+        by_day = read_script(args.script, records if records is not None else generate_records())
     faults = Faults(
         latency=args.latency,
         unstable_ties=args.unstable_ties,
@@ -131,6 +137,8 @@ def _cmd_replica(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         faults=faults,
         on_ready=ready,
+        as_of=args.as_of,
+        records_by_day=by_day,
     )
     return 0
 

@@ -22,6 +22,7 @@ from mining_licenses.cli._args import (
     number,
     whole,
 )
+from mining_licenses.cli._update import add_commands as add_update_commands
 
 
 def _show_warning(
@@ -134,6 +135,14 @@ def build_parser() -> CommandParser:
     replica.add_argument(
         "--records", help="JSON file of API records (default: the synthetic sample)"
     )
+    replica.add_argument(
+        "--script",
+        metavar="JSON",
+        help="serve scripted states by day (see docs/monitoring.md): rehearse updates offline",
+    )
+    replica.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="the replica's today (default: the date)"
+    )
     replica.add_argument("--api-key", help="require this key (default: accept any request)")
     replica.add_argument("--latency", type=number(0, 60), default=0.0, help="seconds per request")
     replica.add_argument(
@@ -152,6 +161,8 @@ def build_parser() -> CommandParser:
     pull_cmd.add_argument("--no-write", action="store_true", help="do not write a snapshot")
     add_pull_options(pull_cmd)
     add_filter_options(pull_cmd)
+
+    add_update_commands(commands, _command)
 
     sample = _command(
         commands,
@@ -182,9 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     # the handlers (and the library behind them) are imported only once a command runs
-    from mining_licenses.cli import _commands
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from mining_licenses.cli import _commands
 
-    handler: _commands.Handler = getattr(_commands, f"_cmd_{args.command}")
+        handler = getattr(_commands, f"_cmd_{args.command}")
     with warnings.catch_warnings():
         warnings.simplefilter("default", SyntheticDataWarning)
         warnings.showwarning = _show_warning
