@@ -178,8 +178,8 @@ def pull(
 
 
 def _append_events(store: str | os.PathLike[str] | None) -> None:
-    """Append the new snapshot's events to the store's ledger; a failure warns, never loses the pull."""
-    from mining_licenses.events import update_ledger
+    """Append the new snapshot's events to the store's ledger; a failure only warns."""
+    from mining_licenses.changes import update_ledger
 
     try:
         update_ledger(store)

@@ -1,7 +1,7 @@
 """``update()``: the scheduled run: pull when due, append the events, publish the feeds.
 
 What ``mining-licenses update`` runs from cron, a systemd timer or a CI
-schedule. With ``if_due=True`` it first asks :func:`~mining_licenses.events.check_due`
+schedule. With ``if_due=True`` it first asks :func:`~mining_licenses.changes.check_due`
 whether the provider has refreshed since the newest snapshot; if not, it
 returns at once (no pull, no credit, no network). Otherwise it pulls
 (resuming an interrupted pull, within the budget), the pull writes the
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from mining_licenses._errors import ConfigurationError
-from mining_licenses.events import (
+from mining_licenses.changes import (
     Due,
     RefreshSchedule,
     Watchlist,
@@ -29,7 +29,7 @@ from mining_licenses.events import (
     read_ledger,
     update_ledger,
 )
-from mining_licenses.events import vocabulary as v
+from mining_licenses.changes import vocabulary as v
 
 if TYPE_CHECKING:
     from mining_licenses._pull import Pull
@@ -141,11 +141,11 @@ def update(
     api_key, base_url
         As for :func:`~mining_licenses.pull` (the key defaults to ``SECTORS_API_KEY``).
     watchlist
-        A :class:`~mining_licenses.events.Watchlist` or the path of its TOML
+        A :class:`~mining_licenses.changes.Watchlist` or the path of its TOML
         file: which events count as watched (default: every event).
     if_due
         Pull only when the provider has refreshed since the newest complete
-        snapshot of these filters (see :class:`~mining_licenses.events.RefreshSchedule`);
+        snapshot of these filters (see :class:`~mining_licenses.changes.RefreshSchedule`);
         otherwise return at once, spending nothing.
     schedule
         The provider's refresh schedule (default: monthly, taken as done on the 3rd).
@@ -176,21 +176,22 @@ def update(
     opts = (options or PullOptions()).replace(**changes)
     clean = validate_filters(filters)
     watch = Watchlist.read(watchlist) if isinstance(watchlist, str | os.PathLike) else watchlist
-    if monthly_credits is not None and (
-        not isinstance(monthly_credits, int) or isinstance(monthly_credits, bool) or monthly_credits < 0
-    ):  # fmt: skip
+    whole = isinstance(monthly_credits, int) and not isinstance(monthly_credits, bool)
+    if monthly_credits is not None and (not whole or monthly_credits < 0):
         msg = f"monthly_credits={monthly_credits!r} must be a whole number of 0 or more."
         raise ConfigurationError(msg)
     due = check_due(store, filters=clean, schedule=schedule, now=now) if if_due else None
     if due is not None and not due.due:
         left = None if monthly_credits is None else credits_left(store, monthly_credits, now=now)
-        return UpdateResult(due, None, empty_events(), empty_events(), None, 0, left, due.newest,
-                            due.snapshot)  # fmt: skip
+        return UpdateResult(
+            due, None, empty_events(), empty_events(), None, 0, left, due.newest, due.snapshot
+        )
     from mining_licenses._pull import company_for_api, pull
 
     sent = company_for_api(clean, store=store, base_url=base_url)
-    pulled = pull(api_key=api_key, base_url=base_url, store=store, synthetic=synthetic,
-                  options=opts, **sent)  # fmt: skip
+    pulled = pull(
+        api_key=api_key, base_url=base_url, store=store, synthetic=synthetic, options=opts, **sent
+    )
     notes = list(pulled.sweep.notes)
     update_ledger(store)  # pull appended already; this catches up a ledger left behind
     snapshot = pulled.snapshot.name if pulled.snapshot is not None else None

@@ -79,7 +79,7 @@ def days() -> list[list[dict[str, Any]]]:
     newcomer = copy.deepcopy(first[18])
     newcomer[s.WIUP_CODE] = "7199999999999999"
     second.append(newcomer)
-    third = copy.deepcopy(second) + [copy.deepcopy(first[17])]  # 17 comes back
+    third = [*copy.deepcopy(second), copy.deepcopy(first[17])]  # 17 comes back
     return [first, second, third]
 
 

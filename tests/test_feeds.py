@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from lxml import etree
 
-from mining_licenses.events import Watchlist, read_ledger, update_ledger
+from mining_licenses.changes import Watchlist, read_ledger, update_ledger
 from mining_licenses.feeds import write_feeds
 from mining_licenses.normalize import normalize_records
 from mining_licenses.store import write_snapshot
@@ -40,18 +40,26 @@ def atom_problems(data: bytes) -> list[str]:
 
     def dates(node: etree._Element, where: str) -> None:
         for name in ("updated", "published"):
-            for date in node.findall(f"{ATOM}{name}"):
-                if not RFC3339.match(date.text or ""):
-                    problems.append(f"{where} atom:{name} {date.text!r} is not RFC 3339")
+            problems.extend(
+                f"{where} atom:{name} {date.text!r} is not RFC 3339"
+                for date in node.findall(f"{ATOM}{name}")
+                if not RFC3339.match(date.text or "")
+            )
 
     def links(node: etree._Element, where: str) -> list[etree._Element]:
         found = node.findall(f"{ATOM}link")
-        alternates = [(x.get("type"), x.get("hreflang")) for x in found if x.get("rel", "alternate") == "alternate"]  # noqa: E501
+        alternates = [
+            (x.get("type"), x.get("hreflang"))
+            for x in found
+            if x.get("rel", "alternate") == "alternate"
+        ]
         if len(alternates) != len(set(alternates)):
             problems.append(f"{where}: two alternate links of one type and hreflang")
-        for link in found:
-            if not urlsplit(link.get("href", "")).scheme:
-                problems.append(f"{where}: a link without an absolute href")
+        problems.extend(
+            f"{where}: a link without an absolute href"
+            for link in found
+            if not urlsplit(link.get("href", "")).scheme
+        )
         return found
 
     for name in ("id", "title", "updated"):
@@ -101,8 +109,11 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for later in days[1:]:  # the new holder of record 7 names itself hostilely
         next(r for r in later if r["wiup_code"] == sc.code(7))["company_name"] = HOSTILE
     for when, records in zip(sc.DAYS, days, strict=True):
-        write_snapshot(normalize_records(records, fetched_at=when), store=store,
-                       meta={**sc.META, "fetched_at": when})  # fmt: skip
+        write_snapshot(
+            normalize_records(records, fetched_at=when),
+            store=store,
+            meta={**sc.META, "fetched_at": when},
+        )
     update_ledger(store)
     out = root / "feeds"
     write_feeds(store, out, feed_url="https://example.org/mining/")
@@ -162,8 +173,9 @@ def test_entry_ids_are_stable_when_the_feed_is_written_again_and_grows(
     assert (out / "feed.xml").read_bytes() == (out / "feed.xml").read_bytes()
     later = sc.days()[2][:-2]
     when = sc.DAYS[2] + dt.timedelta(days=31)
-    write_snapshot(normalize_records(later, fetched_at=when), store=store,
-                   meta={**sc.META, "fetched_at": when})  # fmt: skip
+    write_snapshot(
+        normalize_records(later, fetched_at=when), store=store, meta={**sc.META, "fetched_at": when}
+    )
     update_ledger(store)
     grown = write_feeds(store, out, feed_url="https://example.org/mining/")
     assert [e.id for e in grown.entries][1:] == before

@@ -11,7 +11,7 @@ import pytest
 
 from mining_licenses import _atomic
 from mining_licenses._errors import ConfigurationError
-from mining_licenses.events import (
+from mining_licenses.changes import (
     events,
     ledger_path,
     read_ledger,
@@ -63,8 +63,11 @@ def test_prune_does_not_rewrite_history(ledgered: Path) -> None:
     assert read_ledger(ledgered).equals(before)
     later = sc.DAYS[2] + dt.timedelta(days=31)
     records = [r for r in sc.days()[2] if r["wiup_code"] != sc.code(5)]
-    write_snapshot(normalize_records(records, fetched_at=later), store=ledgered,
-                   meta={**sc.META, "fetched_at": later})  # fmt: skip
+    write_snapshot(
+        normalize_records(records, fetched_at=later),
+        store=ledgered,
+        meta={**sc.META, "fetched_at": later},
+    )
     added = update_ledger(ledgered).events
     assert added.select("event", "key").rows() == [("vanished_early", sc.code(5))]
     assert read_ledger(ledgered).height == before.height + 1
@@ -77,7 +80,9 @@ def test_duckdb_reads_the_ledger_as_it_is(ledgered: Path) -> None:
     ).fetchall()
     counted = read_ledger(ledgered).group_by("event").len().sort("event").rows()
     assert rows == counted
-    kind = duckdb.sql(f"SELECT typeof(observed_at) FROM read_parquet('{path}') LIMIT 1").fetchall()[0]
+    kind = duckdb.sql(f"SELECT typeof(observed_at) FROM read_parquet('{path}') LIMIT 1").fetchall()[
+        0
+    ]
     assert kind == ("TIMESTAMP WITH TIME ZONE",)
 
 
@@ -99,8 +104,11 @@ def test_a_failed_write_leaves_the_ledger_as_it_was(
     path = ledger_path(ledgered)
     before = path.read_bytes()
     _write_day = sc.DAYS[2] + dt.timedelta(days=31)
-    write_snapshot(normalize_records(sc.days()[0], fetched_at=_write_day), store=ledgered,
-                   meta={**sc.META, "fetched_at": _write_day})  # fmt: skip
+    write_snapshot(
+        normalize_records(sc.days()[0], fetched_at=_write_day),
+        store=ledgered,
+        meta={**sc.META, "fetched_at": _write_day},
+    )
 
     def broken(frame: pl.DataFrame, *args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")

@@ -1,4 +1,4 @@
-"""``mining-licenses update`` against a replica serving scripted states: files, summary, exit codes."""
+"""``mining-licenses update`` against a replica serving scripted days: files, output, exit codes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from mining_licenses._errors import ConfigurationError
-from mining_licenses.events import RefreshSchedule, Watchlist, check_due, read_ledger
+from mining_licenses.changes import RefreshSchedule, Watchlist, check_due, read_ledger
 from mining_licenses.replica import Replica, read_script
 from tests import _scripted as sc
 
@@ -37,8 +37,12 @@ def run(*args: str, replica: Replica) -> subprocess.CompletedProcess[str]:
     env |= {"SECTORS_API_KEY": KEY, "SECTORS_BASE_URL": replica.url}
     return subprocess.run(
         [str(ENTRY_POINT), "update", "--no-progress", *args],
-        capture_output=True, text=True, env=env, timeout=240, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
 
 
 def _once(records: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -51,9 +55,7 @@ def _once(records: list[dict[str, object]]) -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def replica() -> Replica:
-    by_day = {
-        when.date(): _once(records) for when, records in zip(sc.DAYS, sc.days(), strict=True)
-    }
+    by_day = {when.date(): _once(records) for when, records in zip(sc.DAYS, sc.days(), strict=True)}
     with Replica(records_by_day=by_day, api_key=KEY, as_of=sc.DAYS[0].date()) as served:
         yield served
 
@@ -62,16 +64,29 @@ def replica() -> Replica:
 def ran(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("update")
     (root / "watch.toml").write_text(WATCH)
-    common = ("--store", str(root / "store"), "--feed-dir", str(root / "feeds"),
-              "--watchlist", str(root / "watch.toml"), "--monthly-credits", "5000")  # fmt: skip
+    common = (
+        "--store",
+        str(root / "store"),
+        "--feed-dir",
+        str(root / "feeds"),
+        "--watchlist",
+        str(root / "watch.toml"),
+        "--monthly-credits",
+        "5000",
+    )
     replica.as_of = sc.DAYS[0].date()
     first = run(*common, replica=replica)
     replica.as_of = sc.DAYS[1].date()
     second = run(*common, replica=replica)
     served = replica.requests_served
     due = run(*common, "--if-due", replica=replica)
-    return {"root": root, "first": first, "second": second, "due": due,
-            "network": replica.requests_served - served}  # fmt: skip
+    return {
+        "root": root,
+        "first": first,
+        "second": second,
+        "due": due,
+        "network": replica.requests_served - served,
+    }
 
 
 def test_the_first_update_has_no_event_and_exits_0(ran: dict[str, object]) -> None:
@@ -80,14 +95,19 @@ def test_the_first_update_has_no_event_and_exits_0(ran: dict[str, object]) -> No
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
     assert lines[0].startswith("SYNTHETIC DATA")
-    assert lines[1].startswith("as of 20") and "source: replica" in lines[1]
-    assert "0 events" in first.stdout and "exit 0: no watched event" in first.stdout
+    assert lines[1].startswith("as of 20")
+    assert "source: replica" in lines[1]
+    assert "0 events" in first.stdout
+    assert "exit 0: no watched event" in first.stdout
     assert "credits left this month" in first.stdout
 
 
-def test_an_update_with_watched_events_writes_everything_and_exits_3(ran: dict[str, object]) -> None:
+def test_an_update_with_watched_events_writes_everything_and_exits_3(
+    ran: dict[str, object],
+) -> None:
     second, root = ran["second"], ran["root"]
-    assert isinstance(second, subprocess.CompletedProcess) and isinstance(root, Path)
+    assert isinstance(second, subprocess.CompletedProcess)
+    assert isinstance(root, Path)
     assert second.returncode == 3, second.stdout + second.stderr
     said = re.search(r"watched: (\d+) \(Raja Ampat: (\d+), holders: 1\)", second.stdout)
     assert said is not None, second.stdout
@@ -97,11 +117,15 @@ def test_an_update_with_watched_events_writes_everything_and_exits_3(ran: dict[s
     ledger = read_ledger(root / "store")
     # the replica's today is not the snapshots' day: only date-free types are scripted here
     assert {"holder_changed", "cnc_changed", "moved", "new"} <= set(ledger["event"])
-    assert ledger.filter(pl.col("key").is_in([sc.code(8), sc.code(9), sc.code(15)])).filter(
-        pl.col("event") != "other"
-    ).height == 0
+    assert (
+        ledger.filter(pl.col("key").is_in([sc.code(8), sc.code(9), sc.code(15)]))
+        .filter(pl.col("event") != "other")
+        .height
+        == 0
+    )
     parsed = feedparser.parse((root / "feeds" / "feed.xml").read_bytes())
-    assert parsed.bozo == 0 and len(parsed.entries) == 1
+    assert parsed.bozo == 0
+    assert len(parsed.entries) == 1
     (digest,) = (root / "feeds" / "digests").glob("*.html")
     assert parsed.entries[0].link.endswith(f"/feeds/digests/{digest.name}")
     assert "Raja Ampat" in digest.read_text()
@@ -114,13 +138,15 @@ def test_if_due_with_a_fresh_snapshot_sends_nothing_and_exits_0(ran: dict[str, o
     assert isinstance(due, subprocess.CompletedProcess)
     assert due.returncode == 0, due.stderr
     assert ran["network"] == 0
-    assert "not due" in due.stdout and "0 credits spent, nothing sent" in due.stdout
+    assert "not due" in due.stdout
+    assert "0 credits spent, nothing sent" in due.stdout
 
 
 def test_an_error_exits_2_and_says_why(replica: Replica, tmp_path: Path) -> None:
     (tmp_path / "watch.toml").write_text('[[watch]]\nevents = ["holder_change"]\n')
-    bad = run("--store", str(tmp_path), "--watchlist", str(tmp_path / "watch.toml"),
-              replica=replica)  # fmt: skip
+    bad = run(
+        "--store", str(tmp_path), "--watchlist", str(tmp_path / "watch.toml"), replica=replica
+    )
     assert bad.returncode == 2
     assert "did you mean 'holder_changed'" in bad.stderr
     assert not (tmp_path / "events.parquet").exists()
@@ -162,8 +188,13 @@ def test_watchlists_are_checked_with_the_fix_named() -> None:
         Watchlist.from_toml("[[watch]]\nbbox = [131, 0, 129, 1]")
     with pytest.raises(ConfigurationError, match="not valid TOML"):
         Watchlist.from_toml("[[watch]\n")
-    watch = Watchlist.from_toml('[[watch]]\nprovinces = ["east kalimantan"]\ncommodities = ["batubara"]')
-    assert (watch.watches[0].provinces, watch.watches[0].commodities) == (("Kalimantan Timur",), ("Coal",))
+    watch = Watchlist.from_toml(
+        '[[watch]]\nprovinces = ["east kalimantan"]\ncommodities = ["batubara"]'
+    )
+    assert (watch.watches[0].provinces, watch.watches[0].commodities) == (
+        ("Kalimantan Timur",),
+        ("Coal",),
+    )
 
 
 def test_a_replica_script_file_serves_each_day(tmp_path: Path) -> None:
@@ -173,10 +204,13 @@ def test_a_replica_script_file_serves_each_day(tmp_path: Path) -> None:
     script = {
         "states": [
             {"day": "2026-11-01"},
-            {"day": "2026-12-01", "remove": [sc.code(0)],
-             "update": {sc.code(6): {"cnc": "non-CNC"}}},
+            {
+                "day": "2026-12-01",
+                "remove": [sc.code(0)],
+                "update": {sc.code(6): {"cnc": "non-CNC"}},
+            },
         ]
-    }  # fmt: skip
+    }
     path = tmp_path / "script.json"
     path.write_text(json.dumps(script))
     by_day = read_script(path, base)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -198,11 +199,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mining_licenses.cli import _commands
 
         handler = getattr(_commands, f"_cmd_{args.command}")
+    run: Callable[[argparse.Namespace], int] = handler
     with warnings.catch_warnings():
         warnings.simplefilter("default", SyntheticDataWarning)
         warnings.showwarning = _show_warning
         try:
-            return handler(args)
+            return run(args)
         except MiningLicensesError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -37,21 +37,44 @@ def add_commands(commands: Any, command: Any) -> None:
     )
     update.epilog = _EXIT_HELP
     update.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
-    update.add_argument("--feed-dir", type=Path, metavar="DIR",
-                        help="write feed.xml, feed.json and digests/ here")  # fmt: skip
-    update.add_argument("--feed-url", metavar="URL",
-                        help="the URL DIR is served at (default: its file:// URL)")  # fmt: skip
-    update.add_argument("--watchlist", type=Path, metavar="TOML",
-                        help="which events count as watched (default: all); see docs/monitoring.md")  # fmt: skip  # noqa: E501
-    update.add_argument("--if-due", action="store_true",
-                        help="pull only if the provider refreshed since the newest snapshot "
-                        "(monthly, around the 1st): no credit, no network otherwise")  # fmt: skip
-    update.add_argument("--refresh-day", type=whole(1, 28), default=1, metavar="D",
-                        help="day of the month the provider refreshes (default: 1)")  # fmt: skip
-    update.add_argument("--refresh-lag-days", type=whole(0, 27), default=2, metavar="N",
-                        help="days after it the refresh counts as done (default: 2)")  # fmt: skip
-    update.add_argument("--monthly-credits", type=whole(0), metavar="N",
-                        help="your plan's monthly allowance, to show the credits left")  # fmt: skip
+    update.add_argument(
+        "--feed-dir", type=Path, metavar="DIR", help="write feed.xml, feed.json and digests/ here"
+    )
+    update.add_argument(
+        "--feed-url", metavar="URL", help="the URL DIR is served at (default: its file:// URL)"
+    )
+    update.add_argument(
+        "--watchlist",
+        type=Path,
+        metavar="TOML",
+        help="which events count as watched (default: all); see docs/monitoring.md",
+    )
+    update.add_argument(
+        "--if-due",
+        action="store_true",
+        help="pull only if the provider refreshed since the newest snapshot "
+        "(monthly, around the 1st): no credit, no network otherwise",
+    )
+    update.add_argument(
+        "--refresh-day",
+        type=whole(1, 28),
+        default=1,
+        metavar="D",
+        help="day of the month the provider refreshes (default: 1)",
+    )
+    update.add_argument(
+        "--refresh-lag-days",
+        type=whole(0, 27),
+        default=2,
+        metavar="N",
+        help="days after it the refresh counts as done (default: 2)",
+    )
+    update.add_argument(
+        "--monthly-credits",
+        type=whole(0),
+        metavar="N",
+        help="your plan's monthly allowance, to show the credits left",
+    )
     update.add_argument("--base-url", help="default: SECTORS_BASE_URL or the public API")
     update.set_defaults(handler=run_update)
     add_pull_options(update)
@@ -59,19 +82,31 @@ def add_commands(commands: Any, command: Any) -> None:
 
     events: CommandParser = command(commands, "events", "list the store's ledger of events")
     events.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
-    events.add_argument("--event", action="append", metavar="TYPE",
-                        help="an event type (repeat for several); see docs/monitoring.md")  # fmt: skip
+    events.add_argument(
+        "--event",
+        action="append",
+        metavar="TYPE",
+        help="an event type (repeat for several); see docs/monitoring.md",
+    )
     events.add_argument("--company", help="slug, key or name in any spelling")
     events.add_argument("--province", help="province (any case or known alias)")
     events.add_argument("--commodity-type", dest=s.COMMODITY, help="e.g. Coal, Nickel")
     events.add_argument("--wiup-code", dest=s.WIUP_CODE, help="one license")
     events.add_argument("--since", type=iso_date, metavar="DATE", help="observed on or after")
     events.add_argument("--until", type=iso_date, metavar="DATE", help="observed on or before")
-    events.add_argument("--limit", type=whole(1), default=30, metavar="N",
-                        help="events to print (default: 30, the newest)")  # fmt: skip
+    events.add_argument(
+        "--limit",
+        type=whole(1),
+        default=30,
+        metavar="N",
+        help="events to print (default: 30, the newest)",
+    )
     events.add_argument("--csv", type=Path, metavar="PATH", help="write every event as CSV")
-    events.add_argument("--rebuild", action="store_true",
-                        help="recompute the ledger from the snapshots first (keeps pruned pairs)")  # fmt: skip
+    events.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="recompute the ledger from the snapshots first (keeps pruned pairs)",
+    )
     events.set_defaults(handler=run_events)
 
 
@@ -81,12 +116,12 @@ def _when(value: dt.datetime | None) -> str:
 
 def run_update(args: argparse.Namespace) -> int:
     """Run ``mining-licenses update``; print a one-screen summary; return the exit code."""
-    from mining_licenses.events import RefreshSchedule
+    from mining_licenses.changes import RefreshSchedule
 
     schedule = RefreshSchedule(day=args.refresh_day, lag_days=args.refresh_lag_days)
     filters = {n: val for n in s.FILTERS if (val := getattr(args, n, None)) is not None}
     if args.if_due:  # the cheap path first: no pull machinery imported when nothing is due
-        from mining_licenses.events import check_due
+        from mining_licenses.changes import check_due
 
         due = check_due(args.store, filters=filters, schedule=schedule)
         if not due.due:
@@ -116,8 +151,8 @@ def run_update(args: argparse.Namespace) -> int:
 def _summary(result: Any, args: argparse.Namespace) -> None:
     import polars as pl
 
+    from mining_licenses.changes import EVENT_ORDER
     from mining_licenses.cli._tables import render_table
-    from mining_licenses.events import EVENT_ORDER
     from mining_licenses.store import provenance_line
 
     pulled = result.pull
@@ -126,9 +161,13 @@ def _summary(result: Any, args: argparse.Namespace) -> None:
         print(provenance_line(meta))
     print(f"as of {_when(result.as_of)} (snapshot {result.snapshot}, source: {meta.source})")
     sweep = pulled.sweep
-    left = "" if result.credits_left is None else f"; {result.credits_left:,} credits left this month"
-    print(f"pulled {pulled.frame.height:,} licenses ({sweep.state}): {sweep.pages} pages, "
-          f"{sweep.credits} spent{left}")  # fmt: skip
+    left = (
+        "" if result.credits_left is None else f"; {result.credits_left:,} credits left this month"
+    )
+    print(
+        f"pulled {pulled.frame.height:,} licenses ({sweep.state}): {sweep.pages} pages, "
+        f"{sweep.credits} spent{left}"
+    )
     for note in result.notes:
         print(f"note: {note}")
     events = result.events
@@ -159,8 +198,8 @@ def run_events(args: argparse.Namespace) -> int:
     import polars as pl
 
     from mining_licenses import _config
+    from mining_licenses.changes import ledger_path, read_ledger, rebuild_ledger
     from mining_licenses.cli._tables import csv_ready, render_table
-    from mining_licenses.events import ledger_path, read_ledger, rebuild_ledger
 
     if args.rebuild:
         done = rebuild_ledger(args.store)
@@ -177,8 +216,10 @@ def run_events(args: argparse.Namespace) -> int:
     found = read_ledger(args.store, **{k: val for k, val in filters.items() if val is not None})
     path = ledger_path(args.store)
     if not path.exists():
-        print(f"No ledger in {_config.store_dir(args.store)}: `mining-licenses update` or "
-              "`mining-licenses pull` makes one as it writes snapshots.")  # fmt: skip
+        print(
+            f"No ledger in {_config.store_dir(args.store)}: `mining-licenses update` or "
+            "`mining-licenses pull` makes one as it writes snapshots."
+        )
         return 0
     if not found.height:
         print(f"0 events in {path} match.")
@@ -187,9 +228,13 @@ def run_events(args: argparse.Namespace) -> int:
     print(render_table(counts, title=f"{found.height:,} events in {path}"))
     newest = found.sort("observed_at", descending=True, maintain_order=True).head(args.limit)
     shown = newest.select(
-        pl.col("observed_at").dt.strftime("%Y-%m-%d"), "event", "key", "company_name",
-        "province", "detail",
-    )  # fmt: skip
+        pl.col("observed_at").dt.strftime("%Y-%m-%d"),
+        "event",
+        "key",
+        "company_name",
+        "province",
+        "detail",
+    )
     print(render_table(shown, title="newest events"))
     if found.height > args.limit:
         print(f"... and {found.height - args.limit:,} more: --limit N prints more, --csv all")

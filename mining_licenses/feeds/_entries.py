@@ -19,8 +19,8 @@ from typing import Any, Final
 import polars as pl
 
 from mining_licenses import schema as s
-from mining_licenses.events import EVENT_ORDER
-from mining_licenses.events import vocabulary as v
+from mining_licenses.changes import EVENT_ORDER
+from mining_licenses.changes import vocabulary as v
 
 #: Events listed in an entry's content (the digest has them all).
 LISTED: Final = 25

@@ -19,8 +19,8 @@ import polars as pl
 from mining_licenses import _config
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError
-from mining_licenses.events import Watchlist, event_places, read_ledger, snapshot_scopes
-from mining_licenses.events import vocabulary as v
+from mining_licenses.changes import Watchlist, event_places, read_ledger, snapshot_scopes
+from mining_licenses.changes import vocabulary as v
 from mining_licenses.feeds._entries import WATCHES, Entry, digest_name, entries, feed_id
 from mining_licenses.feeds._formats import atom, json_feed
 
@@ -127,11 +127,14 @@ def write_feeds(
     feed = feed_id(title)
     marked = ledger
     if watchlist is not None:
-        marked = update_events(ledger, store, watchlist) if watchlist.needs_places else (
-            ledger.with_columns(watchlist.matched(ledger).alias(WATCHES))
-        )  # fmt: skip
-    items = entries(marked, base_url=base, feed=feed, synthetic=synthetic,
-                    watched=watchlist is not None)[:max_entries]  # fmt: skip
+        marked = (
+            update_events(ledger, store, watchlist)
+            if watchlist.needs_places
+            else (ledger.with_columns(watchlist.matched(ledger).alias(WATCHES)))
+        )
+    items = entries(
+        marked, base_url=base, feed=feed, synthetic=synthetic, watched=watchlist is not None
+    )[:max_entries]
     written = []
     for item in items:
         page = folder / DIGESTS / digest_name(item.snapshot)
@@ -157,14 +160,23 @@ def write_feeds(
     )
     json_path = write_atomic(
         folder / JSON_NAME,
-        json_feed(items, title=title, description=subtitle, feed_url=base + JSON_NAME,
-                  home_url=home),  # fmt: skip
+        json_feed(
+            items, title=title, description=subtitle, feed_url=base + JSON_NAME, home_url=home
+        ),
         overwrite=True,
     )
     atom_path = write_atomic(
         folder / ATOM_NAME,
-        atom(items, feed=feed, title=title, subtitle=subtitle, self_url=base + ATOM_NAME,
-             home_url=home, updated=updated, version=__version__),  # fmt: skip
+        atom(
+            items,
+            feed=feed,
+            title=title,
+            subtitle=subtitle,
+            self_url=base + ATOM_NAME,
+            home_url=home,
+            updated=updated,
+            version=__version__,
+        ),
         overwrite=True,
     )
     return Feeds(atom_path, json_path, tuple(written), tuple(items))

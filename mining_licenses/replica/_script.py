@@ -124,7 +124,7 @@ def read_script(path: str | os.PathLike[str], base: Records) -> dict[dt.date, Re
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        msg = f"The replica script {file} cannot be read ({err}); see `mining-licenses replica --help`."
+        msg = f"The replica script {file} cannot be read ({err}); see docs/monitoring.md."
         raise ConfigurationError(msg) from err
     states = data.get("states") if isinstance(data, dict) else None
     if not isinstance(states, list) or not states:

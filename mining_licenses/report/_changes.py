@@ -14,8 +14,8 @@ import polars as pl
 
 from mining_licenses import plots
 from mining_licenses import schema as s
-from mining_licenses.events import EVENT_ORDER, EVENT_TYPES
-from mining_licenses.events import vocabulary as v
+from mining_licenses.changes import EVENT_ORDER, EVENT_TYPES
+from mining_licenses.changes import vocabulary as v
 from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
 from mining_licenses.report._parts import Column
@@ -46,11 +46,12 @@ def counts(events: pl.DataFrame) -> pl.DataFrame:
 
 
 def cards(events: pl.DataFrame, watched: int | None = None) -> p.Cards:
-    """A card per event type present, the total first (and the watched count when given)."""
+    """Return a card per event type present, the total first (and the watched count if given)."""
     made = [p.Card("Events", fmt.count(events.height), "in all")]
     if watched is not None:
-        made.append(p.Card("Watched", fmt.count(watched), "matched your watchlist",
-                           alert=watched > 0))  # fmt: skip
+        made.append(
+            p.Card("Watched", fmt.count(watched), "matched your watchlist", alert=watched > 0)
+        )
     made += [
         p.Card(kind, fmt.count(n), "", alert=kind in (v.VANISHED_EARLY, v.HOLDER_CHANGED))
         for kind, n in counts(events).iter_rows()
@@ -71,14 +72,18 @@ def tables(events: pl.DataFrame) -> tuple[p.Part, ...]:
         parts += [
             p.Heading(f"{kind} ({fmt.count(n)})"),
             p.Note(EVENT_TYPES[kind][0].upper() + EVENT_TYPES[kind][1:] + "."),
-            p.table(shown, columns, scroll=shown.height > 15,
-                    caption="" if n <= ROWS_SHOWN else f"the first {ROWS_SHOWN} of {n:,}"),
-        ]  # fmt: skip
+            p.table(
+                shown,
+                columns,
+                scroll=shown.height > 15,
+                caption="" if n <= ROWS_SHOWN else f"the first {ROWS_SHOWN} of {n:,}",
+            ),
+        ]
     return tuple(parts)
 
 
 def changes_map(events: pl.DataFrame, title: str) -> p.Chart | p.Note:
-    """The map of the events' licenses, coloured by event type (needs ``longitude``/``latitude``)."""
+    """Draw the events' licenses coloured by event type (needs ``longitude``, ``latitude``)."""
     if s.LONGITUDE not in events.columns or not events.height:
         return p.Note("No map: no point is known for these events.")
     present = [k for k in EVENT_ORDER if k in set(events[v.EVENT].to_list())]
@@ -103,7 +108,7 @@ def by_type(events: pl.DataFrame) -> p.Table:
 
 
 def section(events: pl.DataFrame) -> p.Section:
-    """The report's "What changed": the latest update in detail, then recent updates counted."""
+    """Build the report's "What changed": the latest update in detail, recent ones counted."""
     updates = (
         events.group_by(v.SNAPSHOT_AFTER, v.SNAPSHOT_BEFORE)
         .agg(pl.col(v.OBSERVED_AT).max(), pl.len().alias("events"))
@@ -114,16 +119,20 @@ def section(events: pl.DataFrame) -> p.Section:
     per_update = (
         events.join(updates.head(12).select(v.SNAPSHOT_AFTER), on=v.SNAPSHOT_AFTER)
         .group_by(v.OBSERVED_AT)
-        .agg(pl.len().alias("events"), *(
-            (pl.col(v.EVENT) == kind).sum().alias(kind) for kind in EVENT_ORDER
-        ))
+        .agg(
+            pl.len().alias("events"),
+            *((pl.col(v.EVENT) == kind).sum().alias(kind) for kind in EVENT_ORDER),
+        )
         .sort(v.OBSERVED_AT, descending=True)
-    )  # fmt: skip
+    )
     present = [k for k in EVENT_ORDER if per_update[k].sum()]
     history = p.table(
         per_update.with_columns(pl.col(v.OBSERVED_AT).dt.strftime("%Y-%m-%d %H:%M")),
-        [Column(v.OBSERVED_AT, "Observed (UTC)"), Column("events", "Events", fmt.count, True),
-         *(Column(k, k, fmt.count, True) for k in present)],  # fmt: skip
+        [
+            Column(v.OBSERVED_AT, "Observed (UTC)"),
+            Column("events", "Events", fmt.count, True),
+            *(Column(k, k, fmt.count, True) for k in present),
+        ],
         caption="events per update, newest first",
     )
     when = latest[v.OBSERVED_AT]

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from mining_licenses._atomic import write_atomic
-from mining_licenses.events import vocabulary as v
+from mining_licenses.changes import vocabulary as v
 from mining_licenses.report import _changes as ch
 from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
@@ -36,7 +36,7 @@ def render_digest(
     Parameters
     ----------
     events
-        The events of one update (see :func:`mining_licenses.events.events`),
+        The events of one update (see :func:`mining_licenses.changes.events`),
         optionally with ``longitude``/``latitude`` (drawn on the map) and
         ``watches`` (a list of watch names: those events are listed first).
     synthetic
@@ -48,7 +48,7 @@ def render_digest(
 
     Examples
     --------
-    >>> from mining_licenses.events import empty_events
+    >>> from mining_licenses.changes import empty_events
     >>> page = render_digest(empty_events(), synthetic=True)
     >>> 'id="synthetic-banner"' in page, "No change" in page
     (True, True)
@@ -65,22 +65,35 @@ def render_digest(
         if watched is not None:
             sections.append(watched)
         sections.append(
-            p.Section("map", "Where it changed", "The licenses behind these events.",
-                      (ch.changes_map(events, title),))  # fmt: skip
+            p.Section(
+                "map",
+                "Where it changed",
+                "The licenses behind these events.",
+                (ch.changes_map(events, title),),
+            )
         )
         sections.append(
-            p.Section("events", "Every event, by type", "The rule of each type, then its events.",
-                      ch.tables(events))  # fmt: skip
+            p.Section(
+                "events",
+                "Every event, by type",
+                "The rule of each type, then its events.",
+                ch.tables(events),
+            )
         )
     sections.append(_about(pairs, provenance, __version__))
-    return _environment().get_template("report.html.j2").render(
-        version=__version__,
-        title=title + (" (synthetic data)" if synthetic else ""),
-        subtitle=f"Indonesia's mining-license registry (Sectors Financial API) · observed {stamp}",
-        banner_id=SYNTHETIC_BANNER_ID,
-        synthetic_note=sample.SYNTHETIC_NOTE if synthetic else "",
-        sections=sections,
-        footer=f"Made by mining-licenses {__version__}. Times are UTC; areas in hectares (ha).",
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            version=__version__,
+            title=title + (" (synthetic data)" if synthetic else ""),
+            subtitle="Indonesia's mining-license registry (Sectors Financial API) · observed "
+            + stamp,
+            banner_id=SYNTHETIC_BANNER_ID,
+            synthetic_note=sample.SYNTHETIC_NOTE if synthetic else "",
+            sections=sections,
+            footer=f"Made by mining-licenses {__version__}. Times are UTC; areas in hectares (ha).",
+        )
     )
 
 
@@ -91,8 +104,9 @@ def _summary(events: pl.DataFrame, stamp: str) -> p.Section:
     if ch.WATCHES in events.columns:
         watched = int((events[ch.WATCHES].list.len() > 0).sum())
     lead = f"{fmt.count(events.height)} events observed {stamp}."
-    return p.Section("summary", "Events by type", lead,
-                     (ch.cards(events, watched), ch.by_type(events)))  # fmt: skip
+    return p.Section(
+        "summary", "Events by type", lead, (ch.cards(events, watched), ch.by_type(events))
+    )
 
 
 def _watched(events: pl.DataFrame) -> p.Section | None:
@@ -109,7 +123,8 @@ def _watched(events: pl.DataFrame) -> p.Section | None:
 
 def _about(pairs: pl.DataFrame, provenance: Mapping[str, Any] | None, version: str) -> p.Section:
     rows = [
-        ("Compared", f"{before} -> {after}") for before, after in pairs.sort(v.SNAPSHOT_AFTER).rows()
+        ("Compared", f"{before} -> {after}")
+        for before, after in pairs.sort(v.SNAPSHOT_AFTER).rows()
     ]
     rows += [(str(k), fmt.meta_value(value)) for k, value in (provenance or {}).items()]
     rows.append(("Made with", f"mining-licenses {version}"))

@@ -29,7 +29,7 @@ import polars as pl
 
 from mining_licenses import companies
 from mining_licenses import schema as s
-from mining_licenses.events import vocabulary as v
+from mining_licenses.changes import vocabulary as v
 
 #: Columns the classification reads from each snapshot.
 READ_COLUMNS: Final = (
@@ -84,7 +84,7 @@ AREA_TOLERANCE_HA: Final = 0.005
 
 
 def key_expr() -> pl.Expr:
-    """The license key: ``wiup_code`` trimmed; else ``license_number:<number>``; else null."""
+    """Return the license key: ``wiup_code`` trimmed, else ``license_number:<number>``."""
     code = pl.col(s.WIUP_CODE).str.strip_chars()
     number = pl.col(s.LICENSE_NUMBER).str.strip_chars()
     return (
@@ -128,7 +128,7 @@ def _status(prefix: str = "") -> pl.Expr:
 
 
 def _seen_text(name: pl.Expr) -> pl.Expr:
-    """``the snapshot of YYYY-MM-DD``, read from a snapshot's file name."""
+    """Return ``the snapshot of YYYY-MM-DD``, read from a snapshot's file name."""
     digits = name.str.extract(r"(\d{8})T")
     day = pl.concat_str(
         [digits.str.slice(0, 4), digits.str.slice(4, 2), digits.str.slice(6, 2)], separator="-"
@@ -286,7 +286,7 @@ def _vanished(lazy: pl.LazyFrame, first: int, last: int, days: pl.DataFrame) -> 
         .otherwise(
             pl.concat_str(
                 [pl.lit("no longer listed while valid until "), _text(expiry), pl.lit(f": {why}")]
-            )  # fmt: skip
+            )
         )
     )
     return [_finish(gone, event, _status(), pl.lit(None), detail)]
@@ -336,8 +336,9 @@ def _expired(t: pl.LazyFrame) -> pl.LazyFrame:
     expiry = pl.col(s.EXPIRY_DATE)
     crossed = (expiry >= pl.col(_DAY_BEFORE)) & (expiry < pl.col(DAY))
     detail = pl.concat_str([pl.lit("expired on "), _text(expiry), pl.lit("; still listed")])
-    return _finish(t.filter(crossed.fill_null(False)), v.EXPIRED, pl.lit("valid"),
-                   pl.lit("expired"), detail)  # fmt: skip
+    return _finish(
+        t.filter(crossed.fill_null(False)), v.EXPIRED, pl.lit("valid"), pl.lit("expired"), detail
+    )
 
 
 def _expiry_moved(t: pl.LazyFrame) -> list[pl.LazyFrame]:
@@ -351,10 +352,16 @@ def _expiry_moved(t: pl.LazyFrame) -> list[pl.LazyFrame]:
     note = pl.when(new.is_null()).then(pl.lit("expiry date no longer given"))
     return [
         _finish(moved, event, _text(old), _text(new), detail),
-        _finish(known, v.OTHER, _text(old), _text(new),
-                pl.concat_str([pl.lit(f"{s.EXPIRY_DATE}: "),
-                               note.otherwise(pl.lit("expiry date now given"))])),
-    ]  # fmt: skip
+        _finish(
+            known,
+            v.OTHER,
+            _text(old),
+            _text(new),
+            pl.concat_str(
+                [pl.lit(f"{s.EXPIRY_DATE}: "), note.otherwise(pl.lit("expiry date now given"))]
+            ),
+        ),
+    ]
 
 
 _STAGE_WORDS: Final = {"Eksplorasi": "exploration", "Operasi Produksi": "production"}
@@ -394,13 +401,13 @@ def _cnc(t: pl.LazyFrame) -> pl.LazyFrame:
                     new.fill_null("not yet verified"),
                 ]
             )
-        )  # fmt: skip
+        )
     )
     return _finish(t.filter(_differs(s.CNC)), v.CNC_CHANGED, old, new, detail)
 
 
 def _holder(t: pl.LazyFrame) -> list[pl.LazyFrame]:
-    """``holder_changed`` when old and new share no company identity; renames and slugs as ``other``.
+    """Raise ``holder_changed`` when old and new share no identity; renames, slugs: ``other``.
 
     A record's identities are its ``company_key``, its folded name
     (:func:`mining_licenses.companies.name_key`) and its slug: a respelling,
@@ -418,7 +425,7 @@ def _holder(t: pl.LazyFrame) -> list[pl.LazyFrame]:
             pl.col(f"{s.COMPANY_KEY}{x}"),
             pl.col(f"__nk{x}"),
             companies.slug_expr(pl.col(f"{s.COMPANY_SLUG}{x}")),
-        ]  # fmt: skip
+        ]
         for x in ("", _OLD)
     ]
     shared = pl.any_horizontal([(a == b).fill_null(False) for a in sides[1] for b in sides[0]])
@@ -435,7 +442,7 @@ def _holder(t: pl.LazyFrame) -> list[pl.LazyFrame]:
         _finish(frame.filter(changed), v.HOLDER_CHANGED, old_name, name, detail),
         _finish(
             frame.filter(renamed), v.OTHER, old_name, name, pl.concat_str([rename_note, detail])
-        ),  # fmt: skip
+        ),
         _other(frame.filter(~changed), s.COMPANY_SLUG),
     ]
 
@@ -454,15 +461,20 @@ def _area(t: pl.LazyFrame) -> list[pl.LazyFrame]:
             sign,
             share.round(1).cast(pl.String()).fill_null("n/a"),
             pl.lit("%)"),
-        ]  # fmt: skip
+        ]
     )
     known = t.filter(new.is_null() != old.is_null())
     note = pl.when(new.is_null()).then(pl.lit(f"{s.AREA_HA}: area no longer given"))
     return [
         _finish(both, v.AREA_CHANGED, _area_text(old), _area_text(new), detail),
-        _finish(known, v.OTHER, _area_text(old), _area_text(new),
-                note.otherwise(pl.lit(f"{s.AREA_HA}: area now given"))),
-    ]  # fmt: skip
+        _finish(
+            known,
+            v.OTHER,
+            _area_text(old),
+            _area_text(new),
+            note.otherwise(pl.lit(f"{s.AREA_HA}: area now given")),
+        ),
+    ]
 
 
 def _place(suffix: str) -> pl.Expr:
@@ -473,7 +485,7 @@ def _place(suffix: str) -> pl.Expr:
             pl.coalesce(
                 pl.col(f"{s.CITY}{suffix}"), pl.col(f"{s.LOCATION_TEXT}{suffix}")
             ).fill_null("?"),
-        ]  # fmt: skip
+        ]
     )
 
 
@@ -488,7 +500,7 @@ def _moved(t: pl.LazyFrame) -> pl.LazyFrame:
                     pl.lit(" -> "),
                     pl.col(f).fill_null("(none)"),
                 ]
-            )  # fmt: skip
+            )
         )
         for f in (s.PROVINCE, s.CITY, s.LOCATION_TEXT)
     ]
@@ -498,9 +510,7 @@ def _moved(t: pl.LazyFrame) -> pl.LazyFrame:
     km = (((lon - lon0) * mid) ** 2 + (lat - lat0) ** 2).sqrt() * _KM_PER_DEGREE
     point = pl.when(_differs(s.LONGITUDE) | _differs(s.LATITUDE)).then(
         pl.when(km.is_not_null())
-        .then(
-            pl.concat_str([pl.lit("point moved "), km.round(1).cast(pl.String()), pl.lit(" km")])
-        )  # fmt: skip
+        .then(pl.concat_str([pl.lit("point moved "), km.round(1).cast(pl.String()), pl.lit(" km")]))
         .when(lon.is_null())
         .then(pl.lit("point no longer given"))
         .otherwise(pl.lit("point now given"))
@@ -517,8 +527,9 @@ def _plain(t: pl.LazyFrame, field: str, event: str) -> pl.LazyFrame:
 
 def _other(t: pl.LazyFrame, field: str) -> pl.LazyFrame:
     new, old = _text(pl.col(field)), _text(pl.col(_old(field)))
-    detail = pl.concat_str([pl.lit(f"{field}: "), old.fill_null("(none)"), pl.lit(" -> "),
-                            new.fill_null("(none)")])  # fmt: skip
+    detail = pl.concat_str(
+        [pl.lit(f"{field}: "), old.fill_null("(none)"), pl.lit(" -> "), new.fill_null("(none)")]
+    )
     return _finish(t.filter(_differs(field)), v.OTHER, old, new, detail)
 
 

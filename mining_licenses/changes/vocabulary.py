@@ -1,6 +1,6 @@
 """The events' vocabulary and columns: every event type with the rule that raises it.
 
-Part of the public API through :mod:`mining_licenses.events`, which
+Part of the public API through :mod:`mining_licenses.changes`, which
 re-exports every name here. ``docs/monitoring.md`` lists the same rules; a
 test checks that the page names every type.
 """

@@ -56,7 +56,7 @@ class RefreshSchedule:
         return start + dt.timedelta(days=self.lag_days)
 
     def last_refresh(self, now: dt.datetime) -> dt.datetime:
-        """The latest time at or before ``now`` when a refresh is taken as done."""
+        """Return the latest time at or before ``now`` when a refresh is taken as done."""
         here = self._in_month(now.year, now.month)
         if here <= now:
             return here
@@ -64,9 +64,12 @@ class RefreshSchedule:
         return self._in_month(back.year, back.month)
 
     def next_refresh(self, now: dt.datetime) -> dt.datetime:
-        """The first time after ``now`` when a refresh is taken as done."""
+        """Return the first time after ``now`` when a refresh is taken as done."""
         ahead = now.replace(day=1) + dt.timedelta(days=_MONTH_DAYS + 1)
-        for candidate in (self._in_month(now.year, now.month), self._in_month(ahead.year, ahead.month)):  # fmt: skip
+        for candidate in (
+            self._in_month(now.year, now.month),
+            self._in_month(ahead.year, ahead.month),
+        ):
             if candidate > now:
                 return candidate
         return self._in_month(ahead.year, ahead.month)

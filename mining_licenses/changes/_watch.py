@@ -26,6 +26,7 @@ watches every event.
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 import tomllib
@@ -37,10 +38,12 @@ from typing import Any, Final
 import polars as pl
 
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, shorten
-from mining_licenses.events import vocabulary as v
-from mining_licenses.events._ledger import check_event_types, company_match, text_match
+from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
+from mining_licenses.changes import vocabulary as v
+from mining_licenses.changes._ledger import check_event_types, company_match, text_match
 from mining_licenses.store import read_snapshot
+
+logger = logging.getLogger(__name__)
 
 #: The criteria a watch may give, with what each takes.
 CRITERIA: Final = {
@@ -93,11 +96,11 @@ class Watch:
 
 @dataclass(frozen=True)
 class Watchlist:
-    """Watches read from a TOML file; an event is watched when any watch matches it.
+    r"""Watches read from a TOML file; an event is watched when any watch matches it.
 
     Examples
     --------
-    >>> wl = Watchlist.from_toml('[[watch]]\\nname = "nickel"\\ncommodities = ["nikel"]')
+    >>> wl = Watchlist.from_toml('[[watch]]\nname = "nickel"\ncommodities = ["nikel"]')
     >>> wl.watches[0].commodities
     ('Nickel',)
     """
@@ -181,7 +184,9 @@ def _canonical(column: str, values: Sequence[str], where: str, name: str) -> tup
         if canonical is None:
             near = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            msg = f"{where}: {name} {value!r} is not known{hint}; the known ones: {', '.join(known)}."
+            msg = (
+                f"{where}: {name} {value!r} is not known{hint}; the known ones: {', '.join(known)}."
+            )
             raise ConfigurationError(msg)
         out.append(canonical)
     return tuple(out)
@@ -197,7 +202,7 @@ def _bbox(value: object, where: str) -> tuple[float, float, float, float] | None
         and all(math.isfinite(x) for x in value)
     )
     if ok:
-        x0, y0, x1, y1 = (float(x) for x in value)  # type: ignore[union-attr]
+        x0, y0, x1, y1 = (float(x) for x in value)  # type: ignore[attr-defined]
         ok = -180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90
         if ok:
             return (x0, y0, x1, y1)
@@ -237,9 +242,7 @@ def _watch(table: object, number: int, source: str) -> Watch:
     )
 
 
-def event_places(
-    frame: pl.DataFrame, store: str | os.PathLike[str] | None = None
-) -> pl.DataFrame:
+def event_places(frame: pl.DataFrame, store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     """Return ``frame`` with ``longitude`` and ``latitude`` of each event's license.
 
     The point is the license's in the newer snapshot of its pair (the older
@@ -248,7 +251,7 @@ def event_places(
 
     Examples
     --------
-    >>> from mining_licenses.events import empty_events
+    >>> from mining_licenses.changes import empty_events
     >>> event_places(empty_events()).columns[-2:]
     ['longitude', 'latitude']
     """
@@ -256,19 +259,22 @@ def event_places(
     where = pl.when(gone).then(pl.col(v.SNAPSHOT_BEFORE)).otherwise(pl.col(v.SNAPSHOT_AFTER))
     located = frame.with_columns(where.alias("__in"))
     points = []
-    from mining_licenses.events._classify import key_expr
+    from mining_licenses.changes._classify import key_expr
 
     for name in located["__in"].drop_nulls().unique().sort().to_list():
         try:
-            snap = read_snapshot(name, store=store, columns=[s.WIUP_CODE, s.LICENSE_NUMBER,
-                                                            s.LONGITUDE, s.LATITUDE])  # fmt: skip
-        except Exception:  # noqa: BLE001 - a pruned or damaged snapshot: no point
+            snap = read_snapshot(
+                name, store=store, columns=[s.WIUP_CODE, s.LICENSE_NUMBER, s.LONGITUDE, s.LATITUDE]
+            )
+        except SnapshotError:  # pruned or damaged since: the event keeps no point
+            logger.info("no points for events of %s: it cannot be read", name)
             continue
         keyed = snap.with_columns(key_expr()).drop_nulls(v.KEY).unique(v.KEY, keep="first")
         points.append(keyed.select(pl.lit(name).alias("__in"), v.KEY, s.LONGITUDE, s.LATITUDE))
     if not points:
         return frame.with_columns(
-            pl.lit(None, pl.Float64()).alias(s.LONGITUDE), pl.lit(None, pl.Float64()).alias(s.LATITUDE)
+            pl.lit(None, pl.Float64()).alias(s.LONGITUDE),
+            pl.lit(None, pl.Float64()).alias(s.LATITUDE),
         )
     table = pl.concat(points)
     return located.join(table, on=["__in", v.KEY], how="left", maintain_order="left").drop("__in")

@@ -20,8 +20,8 @@ import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
-from mining_licenses.events import vocabulary as v
-from mining_licenses.events._classify import (
+from mining_licenses.changes import vocabulary as v
+from mining_licenses.changes._classify import (
     _AT,
     DAY,
     KEY_COLUMNS,
@@ -126,7 +126,7 @@ def merge_seen(seen: pl.DataFrame | None, newer: pl.DataFrame) -> pl.DataFrame:
 
 
 def _batches(lo: int, hi: int) -> Iterator[tuple[int, int]]:
-    """Snapshot ranges ``[a, b]`` covering pairs ``lo..hi``, each range overlapping the last by one."""
+    """Yield ranges ``[a, b]`` of snapshots covering pairs ``lo..hi``, overlapping by one."""
     start = lo - 1
     while start < hi:
         end = min(start + BATCH - 1, hi)
@@ -164,7 +164,8 @@ def chain_events(
     return pl.concat(found)
 
 
-def _utc(when: dt.datetime | dt.date | None, *, end: bool = False) -> dt.datetime | None:
+def _utc(when: object, *, end: bool = False) -> dt.datetime | None:
+    """Return ``since``/``until`` as UTC; a date ``until`` means the end of that day."""
     if when is None:
         return None
     if isinstance(when, dt.datetime):
@@ -187,7 +188,7 @@ def events(
     A snapshot is compared with the previous complete snapshot of its chain
     (the same filters, the same synthetic flag); the first of a chain has no
     events, and two snapshots with the same content have none. See
-    :data:`~mining_licenses.events.EVENT_TYPES` for the vocabulary and the
+    :data:`~mining_licenses.changes.EVENT_TYPES` for the vocabulary and the
     rule of each type, and ``docs/monitoring.md`` for the license key.
 
     Parameters
@@ -204,7 +205,7 @@ def events(
     -------
     polars.DataFrame
         One row per event, with the columns of
-        :data:`~mining_licenses.events.EVENT_COLUMNS`, oldest first.
+        :data:`~mining_licenses.changes.EVENT_COLUMNS`, oldest first.
 
     Examples
     --------
@@ -219,7 +220,7 @@ def events(
     ...     .alias("cnc")).slice(0, 4000)
     >>> _ = write_snapshot(later, store=folder, meta=meta)
     >>> events(folder).group_by("event").len().sort("event").rows()
-    [('cnc_changed', 1669), ('vanished_early', 103), ('vanished_expired', 97)]
+    [('cnc_changed', 2252), ('expired', 19), ('vanished_early', 121), ('vanished_expired', 79)]
     """
     start, end = _utc(since), _utc(until, end=True)
     found = [chain_events(chain, since=start, until=end) for chain in chains(store)]
@@ -257,7 +258,7 @@ def events_between(
     Examples
     --------
     >>> later = licenses.with_columns(
-    ...     pl.col("fetched_at").dt.offset_by("1mo"),
+    ...     pl.col("fetched_at").dt.offset_by("1h"),
     ...     pl.when(pl.col("wiup_code") == licenses["wiup_code"][0])
     ...     .then(pl.col("license_expiry_date").dt.offset_by("5y"))
     ...     .otherwise(pl.col("license_expiry_date")))
@@ -265,7 +266,7 @@ def events_between(
     [('extended', '+1826 days')]
     """
     (old, old_name), (new, new_name) = _frame(a, store), _frame(b, store)
-    columns = [c for c in READ_COLUMNS]
+    columns = list(READ_COLUMNS)
     rows = pl.concat(
         [
             frame.select(
@@ -275,5 +276,5 @@ def events_between(
         ]
     )
     times = [f[s.FETCHED_AT].max() for f in (old, new)]
-    stamps = _stamps([old_name, new_name], times, 0)  # type: ignore[list-item]
+    stamps = _stamps([old_name, new_name], times, 0)  # type: ignore[arg-type]
     return order(stamped(classify(rows, stamps, first=1), stamps))

@@ -12,7 +12,7 @@ many pairs at once), ``_scan`` (the store's chains of snapshots, read a batch
 at a time), ``_ledger``, ``_watch`` and ``_schedule``.
 """
 
-from mining_licenses.events._ledger import (
+from mining_licenses.changes._ledger import (
     LEDGER_NAME,
     LedgerUpdate,
     ledger_path,
@@ -21,10 +21,10 @@ from mining_licenses.events._ledger import (
     snapshot_scopes,
     update_ledger,
 )
-from mining_licenses.events._scan import events, events_between
-from mining_licenses.events._schedule import Due, RefreshSchedule, check_due
-from mining_licenses.events._watch import Watch, Watchlist, event_places
-from mining_licenses.events.vocabulary import (
+from mining_licenses.changes._scan import events, events_between
+from mining_licenses.changes._schedule import Due, RefreshSchedule, check_due
+from mining_licenses.changes._watch import Watch, Watchlist, event_places
+from mining_licenses.changes.vocabulary import (
     EVENT_COLUMNS,
     EVENT_ORDER,
     EVENT_SCHEMA,
