@@ -15,6 +15,7 @@ at a time), ``_ledger``, ``_watch`` and ``_schedule``.
 from mining_licenses.changes._ledger import (
     LEDGER_NAME,
     LedgerUpdate,
+    current_ledger,
     ledger_path,
     read_ledger,
     rebuild_ledger,
@@ -44,6 +45,7 @@ __all__ = [
     "Watch",
     "Watchlist",
     "check_due",
+    "current_ledger",
     "empty_events",
     "event_places",
     "events",

@@ -220,6 +220,25 @@ def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     )
 
 
+def current_ledger(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
+    """Return the store's ledger brought up to date (read-only stores: computed, not written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> current_ledger(tempfile.mkdtemp()).height
+    0
+    """
+    try:
+        update_ledger(store)
+    except OSError as err:  # a store one may read but not write
+        logger.info("ledger not updated (%s); events computed in memory", err)
+        from mining_licenses.changes._scan import events
+
+        return events(store)
+    return read_ledger(store)
+
+
 def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     """Compute the ledger afresh from the store's snapshots and write it.
 

@@ -186,7 +186,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     meta = store.read_snapshot_meta(path)
     _label(meta)
     frame = companies.with_company_keys(store.read_snapshot(path))  # keys of this version
-    out = write_report(frame, args.out, meta=meta, as_of=args.as_of)
+    changes = None
+    if args.snapshot != "sample":  # the store's ledger: a "What changed" section when it has any
+        from mining_licenses.changes import current_ledger
+
+        changes = current_ledger(args.store)
+    out = write_report(frame, args.out, meta=meta, as_of=args.as_of, changes=changes)
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
     return 0
 

@@ -197,13 +197,15 @@ def run_events(args: argparse.Namespace) -> int:
     """Run ``mining-licenses events``: counts by type, then the newest events."""
     import polars as pl
 
-    from mining_licenses import _config
-    from mining_licenses.changes import ledger_path, read_ledger, rebuild_ledger
+    from mining_licenses import _config, store
+    from mining_licenses.changes import ledger_path, read_ledger, rebuild_ledger, update_ledger
     from mining_licenses.cli._tables import csv_ready, render_table
 
     if args.rebuild:
         done = rebuild_ledger(args.store)
         print(f"rebuilt {done.path}: {done.total:,} events")
+    elif store.list_snapshots(args.store).height:
+        update_ledger(args.store)  # snapshots written since (by hand, a notebook) are compared
     filters = {
         "event": args.event,
         "company": args.company,

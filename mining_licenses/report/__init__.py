@@ -12,6 +12,7 @@ tables a section is made of, as data), ``_format`` (how numbers read) and
 
 from mining_licenses.report._digest import render_digest, write_digest
 from mining_licenses.report._render import (
+    CHANGES_SECTION_ID,
     SECTION_IDS,
     SYNTHETIC_BANNER_ID,
     render_report,
@@ -19,6 +20,7 @@ from mining_licenses.report._render import (
 )
 
 __all__ = [
+    "CHANGES_SECTION_ID",
     "SECTION_IDS",
     "SYNTHETIC_BANNER_ID",
     "render_digest",

@@ -20,6 +20,9 @@ from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
 from mining_licenses.report._parts import Column
 
+#: ``id`` of the "What changed" section (the report places it after the headline).
+CHANGES_SECTION_ID: Final = "changes"
+
 #: Rows shown per event type (the CSV download holds them all).
 ROWS_SHOWN: Final = 100
 #: File name of the events embedded as CSV.
@@ -147,4 +150,4 @@ def section(events: pl.DataFrame) -> p.Section:
         p.Heading("The latest update, by event type"),
         *tables(last),
     )
-    return p.Section("changes", "What changed", lead, parts)
+    return p.Section(CHANGES_SECTION_ID, "What changed", lead, parts)
