@@ -12,26 +12,71 @@ many pairs at once), ``_scan`` (the store's chains of snapshots, read a batch
 at a time), ``_ledger``, ``_watch`` and ``_schedule``.
 """
 
-from mining_licenses.changes._ledger import (
-    LEDGER_NAME,
-    LedgerUpdate,
-    current_ledger,
-    ledger_path,
-    read_ledger,
-    rebuild_ledger,
-    snapshot_scopes,
-    update_ledger,
-)
-from mining_licenses.changes._scan import events, events_between
-from mining_licenses.changes._schedule import Due, RefreshSchedule, check_due
-from mining_licenses.changes._watch import Watch, Watchlist, event_places
-from mining_licenses.changes.vocabulary import (
-    EVENT_COLUMNS,
-    EVENT_ORDER,
-    EVENT_SCHEMA,
-    EVENT_TYPES,
-    empty_events,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported on first use (see __getattr__): `update --if-due` imports only
+    # the schedule, so a daily cron with nothing due starts fast
+    from mining_licenses.changes._ledger import (
+        LEDGER_NAME,
+        LedgerUpdate,
+        current_ledger,
+        ledger_path,
+        read_ledger,
+        rebuild_ledger,
+        snapshot_scopes,
+        update_ledger,
+    )
+    from mining_licenses.changes._scan import events, events_between
+    from mining_licenses.changes._schedule import Due, RefreshSchedule, check_due
+    from mining_licenses.changes._watch import Watch, Watchlist, event_places
+    from mining_licenses.changes.vocabulary import (
+        EVENT_COLUMNS,
+        EVENT_ORDER,
+        EVENT_SCHEMA,
+        EVENT_TYPES,
+        empty_events,
+    )
+
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "LEDGER_NAME",
+            "LedgerUpdate",
+            "current_ledger",
+            "ledger_path",
+            "read_ledger",
+            "rebuild_ledger",
+            "snapshot_scopes",
+            "update_ledger",
+        ),
+        "_ledger",
+    ),
+    **dict.fromkeys(("events", "events_between"), "_scan"),
+    **dict.fromkeys(("Due", "RefreshSchedule", "check_due"), "_schedule"),
+    **dict.fromkeys(("Watch", "Watchlist", "event_places"), "_watch"),
+    **dict.fromkeys(
+        ("EVENT_COLUMNS", "EVENT_ORDER", "EVENT_SCHEMA", "EVENT_TYPES", "empty_events"),
+        "vocabulary",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'mining_licenses.changes' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(import_module(f"mining_licenses.changes.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "EVENT_COLUMNS",
