@@ -10,9 +10,9 @@ tables a section is made of, as data), ``_format`` (how numbers read) and
 ``templates/`` (the markup and CSS; jinja2 escapes every value).
 """
 
+from mining_licenses.report._changes import CHANGES_SECTION_ID
 from mining_licenses.report._digest import render_digest, write_digest
 from mining_licenses.report._render import (
-    CHANGES_SECTION_ID,
     SECTION_IDS,
     SYNTHETIC_BANNER_ID,
     render_report,
