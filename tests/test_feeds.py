@@ -209,3 +209,19 @@ def test_a_watchlist_keeps_only_updates_with_watched_events(
     assert atom_problems((tmp_path / "feed.xml").read_bytes()) == []
     ledger = read_ledger(store)
     assert ledger.filter(pl.col("event") == "reappeared").height == 1
+
+
+def test_the_report_has_a_what_changed_section_when_the_store_has_history(
+    published: tuple[Path, Path],
+) -> None:
+    from mining_licenses.report import CHANGES_SECTION_ID, render_report
+    from mining_licenses.store import read_snapshot
+
+    store, _ = published
+    frame = read_snapshot("latest", store=store)
+    page = render_report(frame, changes=read_ledger(store), meta={"synthetic": True})
+    assert f'id="{CHANGES_SECTION_ID}"' in page
+    assert "What changed" in page
+    assert "reappeared" in page
+    assert "<script>alert" not in page
+    assert f'id="{CHANGES_SECTION_ID}"' not in render_report(frame, meta={"synthetic": True})

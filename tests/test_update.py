@@ -225,3 +225,39 @@ def test_a_replica_script_file_serves_each_day(tmp_path: Path) -> None:
     path.write_text(json.dumps({"states": [{"day": "2026-11-01", "update": {"x": {"colour": 1}}}]}))
     with pytest.raises(ConfigurationError, match="colour"):
         read_script(path, base)
+
+
+def test_the_events_command_lists_filters_and_writes_the_ledger(
+    ran: dict[str, object], tmp_path: Path
+) -> None:
+    root = ran["root"]
+    assert isinstance(root, Path)
+    env = {k: v for k, v in os.environ.items() if k != "SECTORS_API_KEY"}
+    listed = subprocess.run(
+        [str(ENTRY_POINT), "events", "--store", str(root / "store"), "--event", "holder_changed",
+         "--csv", str(tmp_path / "holders.csv")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "1 events in" in listed.stdout
+    assert sc.code(7) in listed.stdout
+    written = pl.read_csv(tmp_path / "holders.csv", infer_schema=False)
+    assert written["key"].to_list() == [sc.code(7)]
+    wrong = subprocess.run(
+        [str(ENTRY_POINT), "events", "--store", str(root / "store"), "--event", "revoked"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert wrong.returncode == 2
+    assert "is not an event type" in wrong.stderr
+
+
+def test_pull_appends_its_snapshot_s_events_to_the_ledger(tmp_path: Path) -> None:
+    from mining_licenses import pull
+
+    by_day = {when.date(): _once(r) for when, r in zip(sc.DAYS, sc.days(), strict=True)}
+    with Replica(records_by_day=by_day, api_key=KEY, as_of=sc.DAYS[0].date()) as served:
+        pull(api_key=KEY, base_url=served.url, store=tmp_path, progress=False)
+        served.as_of = sc.DAYS[1].date()
+        pull(api_key=KEY, base_url=served.url, store=tmp_path, progress=False)
+    ledger = read_ledger(tmp_path)  # nothing but pull was called
+    assert ledger.filter(pl.col("event") == "holder_changed")["key"].to_list() == [sc.code(7)]
