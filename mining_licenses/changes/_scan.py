@@ -23,17 +23,16 @@ from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.changes._classify import (
     _AT,
-    DAY,
     KEY_COLUMNS,
     LAST,
     NAME,
     READ_COLUMNS,
-    N,
     classify,
     key_expr,
     order,
     stamped,
 )
+from mining_licenses.changes._fields import DAY, N
 from mining_licenses.store import list_snapshots, read_snapshot
 
 if TYPE_CHECKING:
