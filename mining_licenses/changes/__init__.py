@@ -8,8 +8,9 @@ event in its ledger (``events.parquet``: :func:`update_ledger`,
 you; :func:`check_due` says whether the provider has refreshed since the
 newest snapshot. Inside: ``vocabulary`` (the event types with their rules,
 the columns; public), ``_classify`` (many pairs at once: keys, appearances
-and vanishings), ``_fields`` (the rules of a license in both snapshots), ``_scan`` (the store's chains of snapshots, read a batch
-at a time), ``_ledger``, ``_watch`` and ``_schedule``.
+and vanishings), ``_fields`` (the rules for a license in both snapshots),
+``_scan`` (the store's chains of snapshots, read a batch at a time),
+``_ledger``, ``_watch`` and ``_schedule``.
 """
 
 from __future__ import annotations
