@@ -42,26 +42,10 @@ from mining_licenses.changes._fields import (
     was,
 )
 
-#: Columns the classification reads from each snapshot.
-READ_COLUMNS: Final = (
-    s.WIUP_CODE,
-    s.LICENSE_NUMBER,
-    s.LICENSE_TYPE,
-    s.COMPANY_NAME,
-    s.COMPANY_SLUG,
-    s.COMPANY_KEY,
-    s.COMMODITY,
-    s.ACTIVITY,
-    s.PROVINCE,
-    s.CITY,
-    s.EFFECTIVE_DATE,
-    s.EXPIRY_DATE,
-    s.AREA_HA,
-    s.CNC,
-    s.GENERATION,
-    s.LOCATION_TEXT,
-    s.LONGITUDE,
-    s.LATITUDE,
+#: Columns the classification reads from each snapshot: every field of a license (not the
+#: derived ``geometry_source``, the quality ``issues`` or the snapshot's ``fetched_at``).
+READ_COLUMNS: Final = tuple(
+    c for c in s.COLUMNS if c not in (s.GEOMETRY_SOURCE, s.ISSUES, s.FETCHED_AT)
 )
 #: Columns read to know which keys a snapshot holds (for ``new`` against ``reappeared``).
 KEY_COLUMNS: Final = (s.WIUP_CODE, s.LICENSE_NUMBER)
