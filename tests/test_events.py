@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from pathlib import Path
 
 import polars as pl
@@ -167,3 +168,21 @@ def test_events_between_snapshot_files_names_them(store: Path) -> None:
     assert found["snapshot_before"].unique().to_list() == [Path(paths[1]).name]
     assert found["event"].to_list() == ["new"]  # two snapshots alone: no history to reappear from
     assert read_snapshot(paths[2]).height == read_snapshot(paths[1]).height + 1
+
+
+def test_events_agree_with_diff_snapshots_pair_by_pair(tmp_path: Path) -> None:
+    """An independent check: every license diff_snapshots finds added, removed or changed has
+    an event of that pair, and every event but ``expired`` is about such a license."""
+    from benchmarks._history_store import build_store
+    from mining_licenses.store import diff_snapshots
+
+    store = build_store(tmp_path, 5)
+    found = events(store)
+    paths = list_snapshots(store)["path"].to_list()
+    for before, after in itertools.pairwise(paths):
+        diff = diff_snapshots(before, after)
+        touched = set(diff.added["key"]) | set(diff.removed["key"]) | set(diff.changed["key"])
+        pair = found.filter(pl.col("snapshot_after") == Path(after).name)
+        raised = set(pair.filter(pl.col("event") != "expired")["key"])
+        assert raised == touched
+        assert pair.height >= len(touched)

@@ -56,6 +56,7 @@ _AT: Final = "__at"  # a snapshot's fetched_at
 _PREV: Final = "__prev_n"
 _NEXT: Final = "__next_n"
 _H: Final = "__h"  # a hash of the key and every compared field
+_GOLDEN: Final = 0x9E3779B97F4A7C15  # 2**64 / the golden ratio: spreads small numbers
 _SAME_BEFORE: Final = "__same_before"  # the snapshot before holds this row unchanged
 _SAME_AFTER: Final = "__same_after"  # the snapshot after holds this row unchanged
 
@@ -116,11 +117,17 @@ def _keyed(rows: pl.DataFrame) -> pl.DataFrame:
 def _same(keyed: pl.DataFrame, step: int) -> pl.Series:
     """Whether snapshot ``__n + step`` holds a row equal to each row (key and fields).
 
-    A row of snapshot ``n`` is coded ``hash xor n``: a row of ``n + step``
-    equal to it has the code ``hash xor (n + step)``.
+    A row of snapshot ``n`` is coded ``hash xor mix(n)``, ``mix`` spreading
+    ``n`` over 64 bits (a Fibonacci multiplier), so two different rows share
+    a code only by a 64-bit accident; a row of ``n + step`` equal to it has
+    the code ``hash xor mix(n + step)``.
     """
     h, n = pl.col(_H), pl.col(N).cast(pl.UInt64())  # n + 1 + step >= 0
-    codes = keyed.select(h.xor(n + 1).alias("here"), h.xor(n + (1 + step)).alias("there"))
+
+    def mix(at: pl.Expr) -> pl.Expr:
+        return at * pl.lit(_GOLDEN, pl.UInt64())
+
+    codes = keyed.select(h.xor(mix(n + 1)).alias("here"), h.xor(mix(n + (1 + step))).alias("there"))
     return codes["there"].is_in(codes["here"].implode())
 
 
