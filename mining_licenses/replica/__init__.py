@@ -14,8 +14,12 @@ A :class:`FaultPlan` is such a hook built from plain data (request number ->
 and the benchmarks use it; so can anyone who wants to test their own code
 offline.
 
-Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`, :func:`serve`),
-``_http`` (settings, request log, server, envelope) and ``_plan`` (fault plans).
+It can also change from day to day (``records_by_day=``, or a script file
+read by :func:`read_script`), so an update loop can be rehearsed offline.
+
+Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`),
+``_serve`` (:func:`serve`), ``_script`` (scripted states by day), ``_plan``
+(fault plans) and ``_http`` (settings, request log, server, envelope).
 """
 
 from mining_licenses.replica._endpoint import Replica
@@ -30,6 +34,7 @@ from mining_licenses.replica._http import (
     records_from_frame,
 )
 from mining_licenses.replica._plan import FaultPlan, Misbehaviour
+from mining_licenses.replica._script import read_script
 from mining_licenses.replica._serve import serve
 
 __all__ = [
@@ -43,6 +48,7 @@ __all__ = [
     "Raw",
     "Replica",
     "ServedRequest",
+    "read_script",
     "records_from_frame",
     "serve",
 ]
