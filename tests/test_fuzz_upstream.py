@@ -297,7 +297,7 @@ def _pull(replica: Replica, store: Path, case: Case, *, strict: bool) -> Pulled:
         )  # fmt: skip
     except Exception as err:
         error = err
-    snapshots = sorted(p.name for p in store.glob("*.parquet"))
+    snapshots = sorted(p.name for p in store.glob("licenses_*.parquet"))
     return Pulled(error, result, replica.billed - before, snapshots, first)
 
 
@@ -333,7 +333,7 @@ def run(case: Case, previous: Path) -> Ran:
         ran.files = {
             str(p.relative_to(store)): p.read_bytes() for p in store.rglob("*") if p.is_file()
         }
-        for name in [n for n in ran.files if n.endswith(".parquet")]:
+        for name in [n for n in ran.files if n.startswith("licenses_")]:
             read_snapshot(store / name)  # a snapshot reads back whole (raises otherwise)
     return ran
 
