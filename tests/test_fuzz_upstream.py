@@ -424,6 +424,9 @@ def _report() -> Iterator[None]:
 @example(case=Case(n=75, seed=1, churn=((1, 1, 0, 0), (5, 2, 2, 0))))  # found: churn cancelling
 @example(case=Case(n=31, ignore_offset=True))  # found: one repeat a pass, pass after pass
 @example(case=Case(n=45, seed=1, churn=((1, 1, 1, 1),)))  # found: the limit of offset paging
+@example(  # found: a server ignoring offset that also orders ties anew repeats pages reordered
+    case=Case(n=29, twins=((0, False), (45, False)), ignore_offset=True, unstable_ties=True)
+)
 @example(case=Case(n=30, odd=((0, s.WIUP_CODE, 4),), churn=((2, 1, 1, 0),)))  # found: replica
 @example(case=Case(n=60, faults=((2, "echo_body", 3, 1), (3, "echo_total", 0, 1))))
 @example(case=Case(n=60, faults=((1, "echo_header", 0, 2), (4, "echo_message", 500, 3))))

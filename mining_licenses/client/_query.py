@@ -136,7 +136,7 @@ class Trace:
     candidate: int | None = None
     uneven: tuple[int, int] | None = None
     shared: list[tuple[int, int]] = field(default_factory=list, repr=False)
-    _shown: dict[str, Page] = field(default_factory=dict, repr=False)
+    _shown: dict[tuple[int, object], Page] = field(default_factory=dict, repr=False)
 
     @property
     def ignores_offset(self) -> bool:
@@ -203,17 +203,20 @@ class Trace:
     def _repeats(self, page: Page) -> None:
         """Note ``page`` when it holds exactly the records of a page at another offset.
 
-        One signature a page (its length and its first and last records' keys)
-        and a comparison only when two signatures agree: no cost per record.
+        In any order (a server that also orders ties anew each time): one
+        signature a page, the set of its records' keys (about 3 µs for 30), and
+        a comparison of contents only when two signatures agree.
         """
         records = page.records
-        first, last = records[0], records[-1]
-        signature = (
-            f"{len(records)}|{first.get(s.WIUP_CODE)!r}|{first.get(s.LICENSE_NUMBER)!r}"
-            f"|{last.get(s.WIUP_CODE)!r}|{last.get(s.LICENSE_NUMBER)!r}"
-        )
-        other = self._shown.setdefault(signature, page)
-        if other.offset == page.offset or other.records != records:
+        keys = [(r.get(s.WIUP_CODE), r.get(s.LICENSE_NUMBER)) for r in records]
+        try:
+            signature: object = frozenset(keys)
+        except TypeError:  # a key that is not hashable (a list as wiup_code): its text
+            signature = frozenset(map(repr, keys))
+        other = self._shown.setdefault((len(records), signature), page)
+        if other.offset == page.offset or sorted(
+            map(_wire.record_fingerprint, other.records)
+        ) != sorted(map(_wire.record_fingerprint, records)):
             return
         self.repeated.append((page.offset, other.offset))
         self.shared.append((page.offset, other.offset))
