@@ -34,7 +34,8 @@ pytest: $(STAMP)
 # runs a fixed 30); prints how many ran and that every invariant held.
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz_upstream.py -q -s -p no:cacheprovider
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz_upstream.py -q -s \
+		-p no:cacheprovider -o timeout=0
 
 # Every benchmark, then the README's tables from benchmarks/results/ (BENCH_ARGS=--quick: smaller).
 bench: $(STAMP)

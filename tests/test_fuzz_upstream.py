@@ -397,10 +397,15 @@ _ran = collections.Counter[str]()
 def _report() -> Iterator[None]:
     yield
     if CAMPAIGN:
+        held = (
+            "every invariant held"
+            if not _ran["broke"]
+            else f"{_ran['broke']} run(s) broke an invariant: see the failure"
+        )
         print(
             f"\nfuzz: {_ran['examples']} examples ran ({_ran['complete']} complete, "
             f"{_ran['incomplete']} incomplete, {_ran['raised']} raised a package error twice, "
-            f"{_ran['faulted']} with faults applied); every invariant held."
+            f"{_ran['faulted']} with faults applied); {held}."
         )
 
 
@@ -434,7 +439,11 @@ def _report() -> Iterator[None]:
 @example(case=Case(n=100, churn=((3, 2, 1, 1),), max_in_flight=2))
 def test_a_hostile_upstream_never_breaks_the_invariants(case: Case, previous: Path) -> None:
     ran = run(case, previous)
-    check(case, ran, previous)
+    try:
+        check(case, ran, previous)
+    except BaseException:
+        _ran["broke"] += 1
+        raise
     _ran["examples"] += 1
     _ran["faulted"] += bool(ran.applied or case.churn or case.ignore_offset)
     last = ran.pulls[-1]
