@@ -118,6 +118,7 @@ def pull(
     write: bool = True,
     synthetic: bool = False,
     options: PullOptions | None = None,
+    accept_shrink: bool = False,
     **arguments: Any,
 ) -> Pull:
     """Sweep the API (verified complete, resumable), normalise the records, snapshot them.
@@ -163,7 +164,9 @@ def pull(
             )
         pulled = Pull(frame=frame, sweep=sweep, source=source, marked_synthetic=synthetic)
         if write:
-            snapshot = write_snapshot(frame, store=store, meta=pulled.meta())
+            snapshot = write_snapshot(
+                frame, store=store, meta=pulled.meta(), accept_shrink=accept_shrink
+            )
             pulled = dataclasses.replace(pulled, snapshot=snapshot)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
     return pulled
@@ -176,6 +179,7 @@ def fetch_licenses(
     store: str | os.PathLike[str] | None = None,
     write: bool = True,
     options: PullOptions | None = None,
+    accept_shrink: bool = False,
     **arguments: Any,
 ) -> pl.DataFrame:
     """Pull every matching license from the API into the canonical polars frame.
@@ -195,6 +199,10 @@ def fetch_licenses(
         Snapshot folder for ``write=True``.
     write
         Write a snapshot of the pull (the default).
+    accept_shrink
+        Use the snapshot as the newest data even if it lacks more than a fifth
+        of the licenses of the previous complete one (else it is written but
+        held back, with a :class:`ShrunkSnapshotWarning`).
     options
         A :class:`~mining_licenses.client.PullOptions`.
     **arguments
@@ -212,7 +220,13 @@ def fetch_licenses(
     opts = (options or PullOptions()).replace(**changes)
     sent = company_for_api(validate_filters(filters), store=store, base_url=base_url)
     return pull(
-        api_key=api_key, base_url=base_url, store=store, write=write, options=opts, **sent
+        api_key=api_key,
+        base_url=base_url,
+        store=store,
+        write=write,
+        options=opts,
+        accept_shrink=accept_shrink,
+        **sent,
     ).frame
 
 

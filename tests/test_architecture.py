@@ -16,6 +16,7 @@ PLUMBING = {
     "_wire",
     "_filters",
     "_atomic",
+    "_csv",
     "companies",
 }
 #: What each top-level module or sub-package may import from the package (besides itself).
@@ -24,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "_errors": set(),
     "_config": set(),
     "_atomic": {"_errors"},
+    "_csv": {"schema"},
     "schema": set(),
     "companies": {"_errors", "schema"},
     "_filters": {"_errors", "schema", "companies"},

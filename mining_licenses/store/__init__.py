@@ -3,8 +3,10 @@
 A store is a folder (``store=``, else ``MINING_LICENSES_DATA``, else the
 per-user data directory) holding one GeoParquet 1.1 file per snapshot, named
 by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
-``_provenance`` (the metadata block), ``_names`` (file names), ``_snapshots``
-(write and read one), ``_catalog`` (list, history, find, prune), ``_diff`` and
+``_provenance`` (the metadata block), ``_checksum`` (the SHA-256 every file
+carries and every read checks), ``_names`` (file names), ``_snapshots``
+(write and read one), ``_shrink`` (a snapshot that drops too many licenses is
+held back), ``_catalog`` (list, history, find, prune), ``_diff`` and
 ``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet).
 """
 
@@ -19,6 +21,12 @@ from mining_licenses.store._provenance import (
     sidecar_path,
     write_sidecar,
 )
+from mining_licenses.store._shrink import (
+    MAX_DROPPED_SHARE,
+    accept_snapshot,
+    is_held_back,
+    shrink_message,
+)
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
@@ -28,20 +36,24 @@ from mining_licenses.store._snapshots import (
 __all__ = [
     "DIFF_FIELDS",
     "EXPORT_FORMATS",
+    "MAX_DROPPED_SHARE",
     "SOURCES",
     "SnapshotDiff",
     "SnapshotMeta",
+    "accept_snapshot",
     "bundled_sample_path",
     "changes",
     "diff_snapshots",
     "export",
     "find_snapshot",
     "history",
+    "is_held_back",
     "list_snapshots",
     "provenance_line",
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
+    "shrink_message",
     "sidecar_path",
     "write_sidecar",
     "write_snapshot",
