@@ -39,6 +39,8 @@ TEMP_SUFFIX: Final = ".tmp"
 _TEMP_STEM: Final = 40
 #: The most of a path an error message shows.
 _SHOWN_PATH: Final = 200
+#: What a probe writes beyond what a failed writer wrote, to find what the system refuses.
+_PROBE_BLOCK: Final = 1 << 16
 
 Writer = Callable[[Path], object] | bytes
 
@@ -142,10 +144,11 @@ def _exists_error(path: Path) -> OutputExistsError:
 
 def _check_target(path: Path, *, overwrite: bool) -> None:
     """Refuse a folder, or an existing file without ``overwrite``, before any work."""
-    if path.is_dir():
-        raise _failure(errnos.EISDIR, path)
-    if not overwrite and path.exists():
-        raise _exists_error(path)
+    with translated(path):  # a name too long fails even to be looked at
+        if path.is_dir():
+            raise _failure(errnos.EISDIR, path)
+        if not overwrite and path.exists():
+            raise _exists_error(path)
 
 
 def check_writable(path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -250,6 +253,33 @@ def _publish_with_lock(temp: Path, target: Path) -> bool:
         lock.unlink(missing_ok=True)
 
 
+def _probe(folder: Path, size: int) -> OSError | None:
+    """Write ``size`` bytes to a scratch file in ``folder``; return the system's refusal, if any.
+
+    A writer library (GDAL's SQLite, for one) may report a full disk or a
+    file-size limit only as its own failure ("no such table..."); writing as
+    much again with plain system calls tells what the system refused.
+    """
+    try:
+        scratch = _reserve(folder, "probe", "")
+    except OSError as err:
+        return err
+    try:
+        fd = os.open(scratch, os.O_WRONLY)
+        try:
+            block = bytes(_PROBE_BLOCK)
+            for _ in range(0, size, len(block)):
+                os.write(fd, block)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        return err
+    finally:
+        scratch.unlink(missing_ok=True)
+    return None
+
+
 def _write_temp(target: Path, write: Writer, *, durable: bool) -> Path:
     """Write one file under a temporary name beside ``target``; return that name."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -261,8 +291,17 @@ def _write_temp(target: Path, write: Writer, *, durable: bool) -> Path:
             write(temp)
         if durable:
             _fsync(temp)
-    except BaseException:
+    except BaseException as err:
+        try:
+            written = temp.stat().st_size
+        except OSError:
+            written = 0
         temp.unlink(missing_ok=True)
+        if isinstance(err, Exception) and output_error(err, target) is not None:
+            if _errno_of(err) is None:  # a library's words: ask the system what it refused
+                refused = _probe(target.parent, written + _PROBE_BLOCK)
+                if refused is not None:
+                    raise refused from err
         raise
     return temp
 
@@ -313,8 +352,7 @@ def write_atomic(
     """
     names = iter([targets] if isinstance(targets, Path) else targets)
     first = next(names)
-    if first.is_dir() or (isinstance(targets, Path) and not overwrite):
-        _check_target(first, overwrite=overwrite)
+    _check_target(first, overwrite=overwrite or not isinstance(targets, Path))
     with translated(first):
         temp = _write_temp(first, write, durable=durable)
         try:
