@@ -227,7 +227,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     shutil.rmtree(guard.root, ignore_errors=True)
     if problems:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        lines = ["Tests wrote outside their temporary folders:", *problems[:20]]
+        lines = ["", "Tests wrote outside their temporary folders:", *problems[:20]]
         if reporter is not None:
             reporter.write_line("\n".join(lines), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
