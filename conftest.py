@@ -116,7 +116,7 @@ class _Guard:
         return (
             path.startswith(self.allowed)
             or "/__pycache__/" in path
-            or path.startswith(("/dev/", "/proc/"))
+            or path.startswith(("/dev/", "/proc/", "/sys/"))  # the kernel's, refused or inert
         )
 
     def hook(self, event: str, args: tuple[Any, ...]) -> None:
@@ -145,6 +145,7 @@ def _user_state(folder: Path) -> list[tuple[str, int]]:
 
 
 def _repo_state() -> set[str]:
+    """Files added to or deleted from the repository's tree (edits while tests run are fine)."""
     import subprocess
 
     done = subprocess.run(
@@ -154,7 +155,8 @@ def _repo_state() -> set[str]:
         text=True,
         check=False,
     )
-    return set(done.stdout.splitlines()) if done.returncode == 0 else set()
+    lines = done.stdout.splitlines() if done.returncode == 0 else []
+    return {line for line in lines if line[:2] == "??" or "D" in line[:2]}
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own tmp_path set-up

@@ -85,29 +85,31 @@ def _check_store(store: str | os.PathLike[str] | None) -> None:
     """Raise ConfigurationError unless the store is, or can be made, a writable folder.
 
     Checked before a pull sends anything: a pull that cannot keep its journal
-    or write its snapshot would spend credits for nothing.
+    or write its snapshot would spend credits for nothing. The journal's
+    folder (``<store>/journal``) is checked the same way.
     """
-    folder = _config.store_dir(store)
+    root = _config.store_dir(store)
     named = f"store={str(store)!r}" if store is not None else _config.ENV_DATA_DIR
     fix = (
         f"Point {named} at a writable folder (or pass store=...). Nothing was sent; "
         "no credit was spent."
     )
-    if folder.exists() and not folder.is_dir():
-        msg = f"The snapshot store {folder} is not a folder. {fix}"
-        raise ConfigurationError(msg)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        msg = f"The snapshot store {folder} cannot be created ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from err
-    try:  # os.access says yes to root on a read-only mount: try it
-        handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
-        os.close(handle)
-        Path(probe).unlink()
-    except OSError as err:
-        msg = f"The snapshot store {folder} is not writable ({err.strerror or err}). {fix}"
-        raise ConfigurationError(msg) from err
+    for folder, what in ((root, "snapshot store"), (root / "journal", "journal folder")):
+        if folder.exists() and not folder.is_dir():
+            msg = f"The {what} {folder} is not a folder. {fix}"
+            raise ConfigurationError(msg)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            msg = f"The {what} {folder} cannot be created ({err.strerror or err}). {fix}"
+            raise ConfigurationError(msg) from err
+        try:  # os.access says yes to root on a read-only mount: try it
+            handle, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+            os.close(handle)
+            Path(probe).unlink()
+        except OSError as err:
+            msg = f"The {what} {folder} is not writable ({err.strerror or err}). {fix}"
+            raise ConfigurationError(msg) from err
 
 
 def pull(

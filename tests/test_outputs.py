@@ -233,20 +233,27 @@ def test_a_folder_without_write_permission(tmp_path: Path) -> None:
     assert list(locked.iterdir()) == []
 
 
-def _namespace_mount(tmp_path: Path, options: str) -> tuple[str, ...] | None:
-    """Return a command prefix running in a private mount namespace with ``tmp_path/m`` mounted."""
+def _namespace_mount(
+    tmp_path: Path, options: str, target: Path | None = None
+) -> tuple[str, ...] | None:
+    """Return a command prefix running in a private mount namespace with ``target`` mounted.
+
+    ``target`` defaults to ``tmp_path/m``; None when this machine allows no such namespace.
+    """
     unshare = shutil.which("unshare")
     if unshare is None or sys.platform != "linux":
         return None
-    (tmp_path / "m").mkdir()
+    if target is None:
+        target = tmp_path / "m"
+        target.mkdir()
     probe = subprocess.run(
-        [unshare, "-m", "sh", "-c", f"mount {options} {tmp_path}/m && true"],
+        [unshare, "-m", "sh", "-c", f"mount {options} {target} && true"],
         capture_output=True,
         check=False,
     )
     if probe.returncode:
         return None
-    return (unshare, "-m", "sh", "-c", f'mount {options} {tmp_path}/m && exec "$@"', "sh")
+    return (unshare, "-m", "sh", "-c", f'mount {options} {target} && exec "$@"', "sh")
 
 
 def test_a_full_disk(tmp_path: Path) -> None:
@@ -275,3 +282,24 @@ def test_sample_json_refuses_to_overwrite(tmp_path: Path) -> None:
     assert cli("sample", "--json", str(out), "-n", "3", "--overwrite").returncode == 0
     assert len(json.loads(out.read_text())) == 3
     assert sidecar_path(out).exists()
+
+
+def test_a_read_only_journal_folder_is_found_before_a_credit_is_spent(tmp_path: Path) -> None:
+    from mining_licenses.replica import Replica
+    from tests._replica_fixtures import make_records
+
+    store = tmp_path / "store"
+    (store / "journal").mkdir(parents=True)
+    journal = store / "journal"
+    prefix = _namespace_mount(tmp_path, f"--bind -o ro {journal}", target=journal)
+    if prefix is None:
+        pytest.skip("no private mount namespace here (needs root and unshare)")
+    key = "sk-test-0123456789abcdef"
+    with Replica(make_records(30, seed=1), api_key=key) as replica:
+        env = {**os.environ, "MINING_LICENSES_DATA": str(store), "SECTORS_API_KEY": key}
+        done = subprocess.run(
+            [*prefix, str(ENTRY_POINT), "pull", "--base-url", replica.url, "--no-progress"],
+            capture_output=True, text=True, timeout=240, check=False, env=env,
+        )  # fmt: skip
+        assert replica.requests_served == 0
+    one_line_error(done, "journal folder", "not writable", "no credit was spent")
