@@ -1,4 +1,4 @@
-"""Shared test setup (tests and doctests): no network but loopback, nothing written outside temp dirs."""
+"""Shared test setup (tests and doctests): no network but loopback, no write outside temp dirs."""
 
 from __future__ import annotations
 

@@ -297,11 +297,11 @@ def _write_temp(target: Path, write: Writer, *, durable: bool) -> Path:
         except OSError:
             written = 0
         temp.unlink(missing_ok=True)
-        if isinstance(err, Exception) and output_error(err, target) is not None:
-            if _errno_of(err) is None:  # a library's words: ask the system what it refused
-                refused = _probe(target.parent, written + _PROBE_BLOCK)
-                if refused is not None:
-                    raise refused from err
+        library = isinstance(err, Exception) and output_error(err, target) is not None
+        if library and _errno_of(err) is None:  # a library's words: ask the system
+            refused = _probe(target.parent, written + _PROBE_BLOCK)
+            if refused is not None:
+                raise refused from err
         raise
     return temp
 

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 from mining_licenses._errors import SnapshotError, UnverifiedSnapshotWarning
 from mining_licenses.store import (
+    _catalog,
+    _checksum,
     bundled_sample_path,
     history,
     list_snapshots,
@@ -28,7 +30,6 @@ from mining_licenses.store import (
     read_snapshot_meta,
     write_snapshot,
 )
-from mining_licenses.store import _catalog, _checksum
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, byte
     frame = read_snapshot(bundled_sample_path()).head(40)
     folder = tmp_path_factory.mktemp("sealed")
     path = write_snapshot(frame, store=folder, meta={"source": "sample", "complete": True})
-    yield path, path.read_bytes(), read_snapshot(path)
+    return path, path.read_bytes(), read_snapshot(path)
 
 
 def _flipped(original: bytes, position: int, mask: int) -> bytes:
@@ -53,15 +54,15 @@ def _outcome(path: Path, expected: pl.DataFrame) -> str:
     try:
         frame = read_snapshot(path)
     except SnapshotError as err:
-        assert path.name in str(err)
-        return "error"
+        return "error" if path.name in str(err) else "error not naming the file"
     return "same" if frame.equals(expected) else "DIFFERENT"
 
 
 def test_every_file_written_carries_a_checksum(small: tuple[Path, bytes, pl.DataFrame]) -> None:
     path, _, _ = small
     value = pq.read_metadata(path).metadata[_checksum.CHECKSUM_KEY].decode()
-    assert value.startswith("sha256:") and len(value) == len("sha256:") + 64 + 1 + 64
+    assert value.startswith("sha256:")
+    assert len(value) == len("sha256:") + 64 + 1 + 64
     assert list_snapshots(path.parent)["checksum"].to_list() == [True]
     assert read_snapshot_meta(bundled_sample_path()).synthetic  # the bundled sample is sealed
     assert list_snapshots(bundled_sample_path().parent)["checksum"].all()

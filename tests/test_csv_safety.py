@@ -122,7 +122,8 @@ def test_expiring_and_diff_csv_through_the_cli(hostile_store: Path, tmp_path: Pa
     done = _cli("expiring", "--source", "snapshot", "--csv", str(soon), store=hostile_store)
     assert done.returncode == 0, done.stderr
     names = cells(soon.read_bytes().decode(), s.COMPANY_NAME)
-    assert names and all(n.startswith("'") for n in names)
+    assert names
+    assert all(n.startswith("'") for n in names)
     assert_neutral(names)
     assert all(float(a) < 0 for a in cells(soon.read_bytes().decode(), s.AREA_HA))
     done = _cli("diff", "--csv", str(changes), store=hostile_store)

@@ -54,7 +54,7 @@ def test_a_module_fixture_never_sees_the_real_user_store(module_store: Path) -> 
     assert "mining-licenses-tests-" in str(module_store)
 
 
-PROBE = '''
+PROBE = """
 import os
 from pathlib import Path
 
@@ -63,7 +63,7 @@ def test_writes_where_it_should_not():
 
 def test_writes_in_its_temporary_folder(tmp_path):
     (tmp_path / "fine.txt").write_text("x")
-'''
+"""
 
 
 def test_the_guard_fails_a_test_that_writes_outside(tmp_path: Path) -> None:

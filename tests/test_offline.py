@@ -56,7 +56,8 @@ def test_api_down_gives_the_stale_snapshot_and_names_the_failure(tmp_path: Path)
     assert loaded.equals(read_snapshot(find_snapshot(store=store)))  # type: ignore[arg-type]
     assert loaded.height == frame.height
     message = str(said[0].message)
-    assert "could not be reached or failed" in message and "ApiError" in message
+    assert "could not be reached or failed" in message
+    assert "ApiError" in message
     assert "strict=True" in message
     assert KEY not in message
 
@@ -67,11 +68,14 @@ def test_api_down_and_no_snapshot_gives_the_sample_labelled(tmp_path: Path) -> N
         frame, meta = load_with_provenance(
             api_key=KEY, base_url=closed_port(), store=tmp_path, **QUICK
         )
-    assert meta.synthetic and meta.source == "sample" and frame.height == 4200
+    assert meta.synthetic
+    assert meta.source == "sample"
+    assert frame.height == 4200
     kinds = {w.category for w in said}
     assert {SyntheticDataWarning, StaleSnapshotWarning} <= kinds
     why = next(str(w.message) for w in said if w.category is StaleSnapshotWarning)
-    assert "SYNTHETIC" in why and "could not be reached" in why
+    assert "SYNTHETIC" in why
+    assert "could not be reached" in why
 
 
 def test_strict_or_source_api_raise_instead(tmp_path: Path) -> None:

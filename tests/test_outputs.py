@@ -74,7 +74,8 @@ def test_a_file_and_its_sidecar_are_published_together_or_not_at_all(tmp_path: P
     side.write_text("orphan")
     with pytest.raises(OutputExistsError):
         write_together([(data, b"x"), (side, b"{}")])
-    assert not data.exists() and side.read_text() == "orphan"  # nothing published
+    assert not data.exists()
+    assert side.read_text() == "orphan"
 
     def broken(path: Path) -> None:
         path.write_text("half a file")
@@ -124,9 +125,12 @@ def test_each_os_error_is_one_package_error_naming_the_path(code: int, advice: s
         polars_error(f"write failed: {os.strerror(code)} (os error {code})"),  # Rust's words
     ):
         mapped = output_error(raised, target)
-        assert isinstance(mapped, OutputError) and isinstance(mapped, OSError)
-        assert mapped.errno == code and mapped.filename == str(target)
-        assert str(target) in str(mapped) and advice in str(mapped)
+        assert isinstance(mapped, OutputError)
+        assert isinstance(mapped, OSError)
+        assert mapped.errno == code
+        assert mapped.filename == str(target)
+        assert str(target) in str(mapped)
+        assert advice in str(mapped)
 
 
 def test_a_folder_where_a_file_is_expected(tmp_path: Path) -> None:
@@ -136,7 +140,8 @@ def test_a_folder_where_a_file_is_expected(tmp_path: Path) -> None:
         write_atomic(folder, b"x", overwrite=True)
     with pytest.raises(OutputError, match="is a folder"):
         export(read_snapshot(bundled_sample_path()).head(3), folder)
-    assert list(folder.iterdir()) == [] and not sidecar_path(folder).exists()
+    assert list(folder.iterdir()) == []
+    assert not sidecar_path(folder).exists()
 
 
 def test_names_too_long_and_files_in_place_of_folders(tmp_path: Path) -> None:
@@ -182,7 +187,8 @@ def test_expiring_refuses_to_overwrite_and_a_folder_target(tmp_path: Path) -> No
     for option in ("--csv", "--json"):
         result = cli("expiring", "--source", "sample", option, str(folder))
         one_line_error(result, str(folder), "is a folder")
-    assert list(folder.iterdir()) == [] and not sidecar_path(folder).exists()
+    assert list(folder.iterdir()) == []
+    assert not sidecar_path(folder).exists()
     report = cli("report", "--snapshot", "sample", "--out", str(folder))
     one_line_error(report, "is a folder")
 
@@ -201,7 +207,9 @@ def _file_size_limit() -> None:
     ],
     ids=["csv", "gpkg", "parquet", "report"],
 )
-def test_a_file_size_limit_is_one_line_and_leaves_nothing(tmp_path: Path, argv: tuple[str, ...]) -> None:
+def test_a_file_size_limit_is_one_line_and_leaves_nothing(
+    tmp_path: Path, argv: tuple[str, ...]
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     result = cli(*(a.format(out=out) for a in argv), preexec=_file_size_limit)

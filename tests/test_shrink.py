@@ -68,7 +68,9 @@ def test_a_snapshot_that_drops_every_license_is_held_back(tmp_path: Path) -> Non
         )
     shrink = read_snapshot_meta(empty).shrink
     assert shrink is not None
-    assert shrink["held_back"] and shrink["previous"] == good.name and shrink["share"] == 1.0
+    assert shrink["held_back"]
+    assert shrink["previous"] == good.name
+    assert shrink["share"] == 1.0
     listing = list_snapshots(tmp_path)
     assert listing["held_back"].to_list() == [False, True]
     assert find_snapshot(store=tmp_path) == good
@@ -134,7 +136,8 @@ def test_a_registry_that_falls_to_zero_never_becomes_the_truth(
     registry: Replica, tmp_path: Path
 ) -> None:
     first = pull(api_key=KEY, base_url=registry.url, store=tmp_path, progress=False)
-    assert first.sweep.complete and first.frame.height == 90
+    assert first.sweep.complete
+    assert first.frame.height == 90
 
     def gone(exchange: Exchange) -> Raw:  # the whole registry answers "0 licenses"
         limit, offset = int(exchange.params["limit"]), int(exchange.params.get("offset", 0))
@@ -192,15 +195,20 @@ def test_the_command_line_says_held_back_and_accepts(registry: Replica, tmp_path
         done = cli("pull", "--base-url", smaller.url, "--no-progress", store=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     held = [line for line in done.stdout.splitlines() if line.startswith("held back: ")]
-    assert len(held) == 1 and "lacks 81 of the 90" in held[0] and "--accept" in held[0]
+    assert len(held) == 1
+    assert "lacks 81 of the 90" in held[0]
+    assert "--accept" in held[0]
     listed = cli("snapshots", store=tmp_path)
     assert "held back: " in listed.stdout
     name = Path(list_snapshots(tmp_path)[-1, "path"]).name
     summary = cli("summary", "--source", "snapshot", store=tmp_path)
-    assert "| licenses" in summary.stdout and "| 90 " in summary.stdout.replace(",", "")
+    assert "| licenses" in summary.stdout
+    assert "| 90 " in summary.stdout.replace(",", "")
     assert "ShrunkSnapshotWarning" in summary.stderr
     accepted = cli("snapshots", "--accept", name, store=tmp_path)
-    assert accepted.returncode == 0 and f"accepted {name}" in accepted.stdout
+    assert accepted.returncode == 0
+    assert f"accepted {name}" in accepted.stdout
     after = cli("summary", "--source", "snapshot", store=tmp_path)
-    assert "| 9 " in after.stdout and "ShrunkSnapshotWarning" not in after.stderr
+    assert "| 9 " in after.stdout
+    assert "ShrunkSnapshotWarning" not in after.stderr
     assert read_snapshot("latest", store=tmp_path)[s.WIUP_CODE].n_unique() == 9
