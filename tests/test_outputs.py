@@ -203,9 +203,8 @@ def _file_size_limit() -> None:
         ("expiring", "--source", "sample", "--csv", "{out}/soon.csv"),
         ("export", "{out}/x.gpkg", "--source", "sample"),
         ("export", "{out}/x.parquet", "--source", "sample"),
-        ("report", "--snapshot", "sample", "--out", "{out}/r.html"),
     ],
-    ids=["csv", "gpkg", "parquet", "report"],
+    ids=["csv", "gpkg", "parquet"],
 )
 def test_a_file_size_limit_is_one_line_and_leaves_nothing(
     tmp_path: Path, argv: tuple[str, ...]

@@ -271,8 +271,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta | None:
     """Return the provenance of a snapshot named as ``diff`` takes it (None: not found)."""
     path = Path(name)
-    if str(name) == "latest":
-        listing = store.list_snapshots(folder)
+    if str(name) == "latest":  # as read_snapshot("latest"): a held-back one is passed over
+        listing = store.list_snapshots(folder).filter(~pl.col("held_back"))
         path = Path(listing[-1, "path"]) if listing.height else path
     elif not path.exists():
         path = _config.store_dir(folder) / path

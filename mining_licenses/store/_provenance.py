@@ -265,12 +265,14 @@ def sidecar_bytes(path: str | os.PathLike[str], info: SnapshotMeta) -> bytes:
     return (json.dumps(body, ensure_ascii=False, indent=1) + "\n").encode()
 
 
-def write_sidecar(path: str | os.PathLike[str], info: SnapshotMeta) -> Path:
+def write_sidecar(
+    path: str | os.PathLike[str], info: SnapshotMeta, *, overwrite: bool = False
+) -> Path:
     """Write the provenance of the file ``path`` next to it, as JSON; return the sidecar's path.
 
-    The sidecar belongs to its file, so an existing one is replaced. A file
-    and its sidecar written together (``export``, the command line) are
-    published both or neither, with ``_atomic.write_together``.
+    An existing sidecar is replaced only with ``overwrite``. A file and its
+    sidecar written together (``export``, the command line) are published
+    both or neither, with ``_atomic.write_together``.
 
     Examples
     --------
@@ -278,7 +280,7 @@ def write_sidecar(path: str | os.PathLike[str], info: SnapshotMeta) -> Path:
     >>> write_sidecar(Path(tempfile.mkdtemp()) / "soon.csv", SnapshotMeta()).name
     'soon.csv.provenance.json'
     """
-    return write_atomic(sidecar_path(path), sidecar_bytes(path, info), overwrite=True)
+    return write_atomic(sidecar_path(path), sidecar_bytes(path, info), overwrite=overwrite)
 
 
 def frame_meta(frame: pl.DataFrame, sample: Path) -> SnapshotMeta | None:
