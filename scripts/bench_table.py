@@ -4,7 +4,9 @@
 ``benchmarks/_measure.py``) and then this script, which replaces the part of
 ``README.md`` between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` with
 one table per benchmark and the machine the figures were measured on. The
-figures are never typed by hand.
+figures are never typed by hand. A benchmark without a results file keeps the
+table the README already holds (``make bench`` runs them all; ``python -m
+benchmarks store`` reruns one), and the README says which were not rerun.
 
 Usage::
 
