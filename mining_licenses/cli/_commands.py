@@ -25,6 +25,7 @@ from mining_licenses.cli._outputs import check_outputs, write_text_with_sidecar,
 from mining_licenses.cli._tables import render_table, render_tables, summary_tables
 from mining_licenses.client._options import NAMES
 from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
+from mining_licenses.store._shrink import is_held_back, shrink_message
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -168,8 +169,8 @@ def _cmd_pull(args: argparse.Namespace) -> int:
         print(f"snapshot: {result.snapshot}")
         shrink = result.meta().shrink
         if shrink:  # held back: not used until accepted, and the exit code says so
-            held = store.is_held_back(shrink, result.snapshot)
-            said = store.shrink_message(result.snapshot, shrink)
+            held = is_held_back(shrink, result.snapshot)
+            said = shrink_message(result.snapshot, shrink)
             print(f"{'held back' if held else 'note'}: {said}")
             if held:
                 return 1
@@ -207,7 +208,7 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
         path = store.accept_snapshot(args.accept, store=args.store)
         info = store.read_snapshot_meta(path)
         if info.shrink and info.shrink.get("held_back"):
-            print(f"accepted {path.name}: {store.shrink_message(path, info.shrink)}")
+            print(f"accepted {path.name}: {shrink_message(path, info.shrink)}")
         else:
             print(f"{path.name} is not held back: there is nothing to accept.")
         return 0
@@ -233,7 +234,7 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
     title = f"{listing.height} snapshot(s) in {_config.store_dir(args.store)}"
     print(render_table(shown, title=title))
     for path, shrink in listing.filter(pl.col("held_back")).select("path", "shrink").rows():
-        print(f"held back: {store.shrink_message(Path(path), json.loads(shrink))}")
+        print(f"held back: {shrink_message(Path(path), json.loads(shrink))}")
     if not listing["checksum"].all():
         print("checksum false: written before snapshots carried one; read unverified.")
     return 0

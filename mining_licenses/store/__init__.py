@@ -21,12 +21,7 @@ from mining_licenses.store._provenance import (
     sidecar_path,
     write_sidecar,
 )
-from mining_licenses.store._shrink import (
-    MAX_DROPPED_SHARE,
-    accept_snapshot,
-    is_held_back,
-    shrink_message,
-)
+from mining_licenses.store._shrink import MAX_DROPPED_SHARE, accept_snapshot
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
@@ -47,13 +42,11 @@ __all__ = [
     "export",
     "find_snapshot",
     "history",
-    "is_held_back",
     "list_snapshots",
     "provenance_line",
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
-    "shrink_message",
     "sidecar_path",
     "write_sidecar",
     "write_snapshot",
