@@ -13,9 +13,10 @@ would pick up.
 
 Every failure of the operating system (``ENOSPC``, ``EFBIG``, ``EACCES``,
 ``EROFS``, ``EISDIR``, ``ENAMETOOLONG``, ``ENOTDIR``...), whether raised by
-Python or reported inside a polars, pyarrow or GDAL error, becomes one
+Python or reported inside a polars, pyarrow or GDAL error (then a probe write
+asks the system what it refuses), becomes one
 :class:`~mining_licenses._errors.OutputError` that names the path and says
-what to do (:func:`output_error`). :func:`check_writable` asks the same
+what to do (:func:`mining_licenses._oserrors.output_error`). :func:`check_writable` asks the same
 questions before any work is done (or any credit spent).
 """
 
@@ -24,121 +25,32 @@ from __future__ import annotations
 import contextlib
 import errno as errnos
 import os
-import re
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
-from mining_licenses._errors import MiningLicensesError, OutputError, OutputExistsError
+from mining_licenses._errors import OutputExistsError
+from mining_licenses._oserrors import errno_of, failure, output_error, shown, translated
 
 #: Temporary files start with a dot and hold ``.tmp`` (before the target's own extension,
 #: which GDAL drivers need): no snapshot name pattern matches them.
 TEMP_SUFFIX: Final = ".tmp"
 #: The most of a target's stem a temporary name repeats (names have a length limit).
 _TEMP_STEM: Final = 40
-#: The most of a path an error message shows.
-_SHOWN_PATH: Final = 200
 #: What a probe writes beyond what a failed writer wrote, to find what the system refuses.
 _PROBE_BLOCK: Final = 1 << 16
 
 Writer = Callable[[Path], object] | bytes
 
-# What to do about each failure, after "Cannot write <path>: <what the system said>."
-_ADVICE: Final = {
-    errnos.ENOSPC: "The disk holding {folder} is full: free some space or write somewhere else.",
-    errnos.EDQUOT: "Your disk quota for {folder} is used up: free some space or write elsewhere.",
-    errnos.EFBIG: (
-        "The file grew larger than this system lets a file be (a file-size limit, `ulimit -f`, "
-        "or the file system's own maximum): raise the limit or write to another file system."
-    ),
-    errnos.EACCES: (
-        "You may not write in {folder}: choose a folder you can write to, or change its "
-        "permissions."
-    ),
-    errnos.EPERM: "You may not write in {folder}: choose a folder you can write to.",
-    errnos.EROFS: "{folder} is on a read-only file system: write somewhere else.",
-    errnos.EISDIR: "{path} is a folder: give a file name (for example {path}/{example}).",
-    errnos.ENAMETOOLONG: "The name is too long for the file system: choose a shorter one.",
-    errnos.ENOTDIR: "A part of the path is a file, not a folder: choose another folder.",
-    errnos.EEXIST: "A part of the path is a file, not a folder: choose another folder.",
-    errnos.ENOENT: "The folder {folder} does not exist and could not be made: check the path.",
-}
 #: Failures of a hard link that are not "links are not supported here".
 _REAL_FAILURES: Final = frozenset(
     (errnos.ENOSPC, errnos.EDQUOT, errnos.ENAMETOOLONG, errnos.EROFS, errnos.EIO, errnos.EISDIR)
 )
-_STRERRORS: Final = {os.strerror(code).lower(): code for code in _ADVICE}
-_ERRNO_IN_TEXT: Final = re.compile(r"\[Errno (\d+)\]|os error (\d+)|errno[ =:]+(\d+)", re.I)
-#: Packages whose writers report OS failures inside their own exception types.
-_WRITER_PACKAGES: Final = ("polars", "pyarrow", "pyogrio", "shapely", "fiona")
-
-
-def _shown(path: Path) -> str:
-    text = str(path)
-    return text if len(text) <= _SHOWN_PATH else text[: _SHOWN_PATH - 3] + "..."
-
-
-def _errno_of(err: BaseException) -> int | None:
-    """Return the errno an exception carries or names in its text, else None."""
-    code = getattr(err, "errno", None)
-    if isinstance(code, int) and code:
-        return code
-    text = str(err)
-    found = _ERRNO_IN_TEXT.search(text)
-    if found:
-        return int(next(g for g in found.groups() if g))
-    lowered = text.lower()
-    return next((c for name, c in _STRERRORS.items() if name in lowered), None)
-
-
-def output_error(err: BaseException, path: Path) -> OutputError | None:
-    """Return the package's error for a failure to write ``path``, or None if it is not one.
-
-    ``err`` is an ``OSError``, or a polars, pyarrow or GDAL error that reports
-    one; the message names the path, says what the system said and what to do.
-
-    Examples
-    --------
-    >>> import errno
-    >>> err = OSError(errno.ENOSPC, "No space left on device")
-    >>> str(output_error(err, Path("out/soon.csv")))  # doctest: +NORMALIZE_WHITESPACE
-    'Cannot write out/soon.csv: No space left on device. The disk holding out is full:
-    free some space or write somewhere else. Nothing was written.'
-    """
-    if isinstance(err, MiningLicensesError):
-        return None
-    from_writer = type(err).__module__.split(".")[0] in _WRITER_PACKAGES
-    if not isinstance(err, OSError) and not from_writer:
-        return None
-    code = _errno_of(err)
-    said = None if code else f"{type(err).__name__}: {str(err)[:_SHOWN_PATH]}"
-    return _failure(code, path, said=said)
-
-
-def _failure(code: int | None, path: Path, *, said: str | None = None) -> OutputError:
-    """Return the error saying that ``path`` cannot be written, why and what to do."""
-    said = said or os.strerror(code or 0)
-    advice = _ADVICE.get(code or -1, "Check the path, the permissions and the free space.")
-    advice = advice.format(folder=_shown(path.parent), path=_shown(path), example="result.csv")
-    msg = f"Cannot write {_shown(path)}: {said}. {advice} Nothing was written."
-    return OutputError(msg, errno=code, filename=str(path))
-
-
-@contextlib.contextmanager
-def translated(path: Path) -> Iterator[None]:
-    """Turn a failure of the system to write ``path`` into an :class:`OutputError`."""
-    try:
-        yield
-    except Exception as err:
-        mapped = output_error(err, path)
-        if mapped is None:
-            raise
-        raise mapped from err
 
 
 def _exists_error(path: Path) -> OutputExistsError:
-    msg = f"{_shown(path)} exists; pass overwrite=True (--overwrite) to replace it."
+    msg = f"{shown(path)} exists; pass overwrite=True (--overwrite) to replace it."
     return OutputExistsError(msg, errno=errnos.EEXIST, filename=str(path))
 
 
@@ -146,7 +58,7 @@ def _check_target(path: Path, *, overwrite: bool) -> None:
     """Refuse a folder, or an existing file without ``overwrite``, before any work."""
     with translated(path):  # a name too long fails even to be looked at
         if path.is_dir():
-            raise _failure(errnos.EISDIR, path)
+            raise failure(errnos.EISDIR, path)
         if not overwrite and path.exists():
             raise _exists_error(path)
 
@@ -298,7 +210,7 @@ def _write_temp(target: Path, write: Writer, *, durable: bool) -> Path:
             written = 0
         temp.unlink(missing_ok=True)
         library = isinstance(err, Exception) and output_error(err, target) is not None
-        if library and _errno_of(err) is None:  # a library's words: ask the system
+        if library and errno_of(err) is None:  # a library's words: ask the system
             refused = _probe(target.parent, written + _PROBE_BLOCK)
             if refused is not None:
                 raise refused from err

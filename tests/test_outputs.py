@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
-from mining_licenses._atomic import check_writable, output_error, write_atomic, write_together
+from mining_licenses._atomic import check_writable, write_atomic, write_together
 from mining_licenses._errors import OutputError, OutputExistsError
+from mining_licenses._oserrors import output_error
 from mining_licenses.store import bundled_sample_path, export, read_snapshot, sidecar_path
 
 ENTRY_POINT = Path(sys.executable).with_name("mining-licenses")

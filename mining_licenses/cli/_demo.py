@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mining_licenses._atomic import translated
+from mining_licenses._oserrors import translated
 from mining_licenses.loader import Pull, pull
 from mining_licenses.replica import Faults, Replica
 from mining_licenses.report import write_report

@@ -24,6 +24,7 @@ from mining_licenses.cli._args import (
     number,
     whole,
 )
+from mining_licenses.cli._screen import add_screen_parser
 
 
 def _show_warning(
@@ -137,6 +138,8 @@ def build_parser() -> CommandParser:
     add_output_options(export_cmd, csv=True)
     add_source_options(export_cmd, SOURCES)
     add_filter_options(export_cmd)
+
+    add_screen_parser(commands, _command)
 
     replica = _command(commands, "replica", "serve a local stand-in of the API on 127.0.0.1")
     replica.add_argument("--port", type=whole(0, 65535), default=8000)

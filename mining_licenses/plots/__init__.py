@@ -16,7 +16,8 @@ points; :func:`explore` works offline with ``tiles=None``.
 
 Inside: ``_expiry`` (the expiry schedule), ``_charts`` (area and age
 charts), ``_map`` (:func:`plot_map`) over ``_land`` (the bundled land
-layer), ``_explore`` (:func:`explore`), ``_bars`` (stacked bars and their
+layer), ``_islands`` (:func:`plot_small_islands`, inset maps from a
+small-islands screen), ``_explore`` (:func:`explore`), ``_bars`` (stacked bars and their
 legends), ``_style`` (the palette, titles, the pyplot-free canvas) and
 ``_display`` (how figures reach the screen in Jupyter).
 """
@@ -28,6 +29,7 @@ from mining_licenses.plots._charts import (
 )
 from mining_licenses.plots._expiry import plot_expiry_schedule
 from mining_licenses.plots._explore import explore
+from mining_licenses.plots._islands import plot_small_islands
 from mining_licenses.plots._map import plot_map
 from mining_licenses.plots._style import COMMODITY_COLORS, LICENSE_TYPE_COLORS, commodity_color
 
@@ -40,5 +42,6 @@ __all__ = [
     "plot_expiry_schedule",
     "plot_license_age",
     "plot_map",
+    "plot_small_islands",
     "plot_top_companies",
 ]

@@ -6,8 +6,9 @@ by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
 ``_provenance`` (the metadata block), ``_checksum`` (the SHA-256 every file
 carries and every read checks), ``_names`` (file names), ``_snapshots``
 (write and read one), ``_shrink`` (a snapshot that drops too many licenses is
-held back), ``_catalog`` (list, history, find, prune), ``_diff`` and
-``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet).
+held back), ``_catalog`` (list, history, find, prune), ``_diff``, ``_export``
+(GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet) and ``_results`` (a
+screen's rows with their provenance).
 """
 
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
@@ -21,6 +22,7 @@ from mining_licenses.store._provenance import (
     sidecar_path,
     write_sidecar,
 )
+from mining_licenses.store._results import RESULT_FORMATS, RESULT_KEY, provenance_of, write_result
 from mining_licenses.store._shrink import MAX_DROPPED_SHARE, accept_snapshot
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
@@ -32,6 +34,8 @@ __all__ = [
     "DIFF_FIELDS",
     "EXPORT_FORMATS",
     "MAX_DROPPED_SHARE",
+    "RESULT_FORMATS",
+    "RESULT_KEY",
     "SOURCES",
     "SnapshotDiff",
     "SnapshotMeta",
@@ -44,10 +48,12 @@ __all__ = [
     "history",
     "list_snapshots",
     "provenance_line",
+    "provenance_of",
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
     "sidecar_path",
+    "write_result",
     "write_sidecar",
     "write_snapshot",
 ]
