@@ -135,3 +135,11 @@ def test_expiring_and_diff_csv_through_the_cli(hostile_store: Path, tmp_path: Pa
     done = _cli("diff", "--csv", str(raw), "--raw-csv", store=hostile_store)
     assert done.returncode == 0, done.stderr
     assert '=HYPERLINK("http://x","click")' in cells(raw.read_bytes().decode(), "new")
+
+
+def test_screen_results_use_the_one_writer(tmp_path: Path) -> None:
+    from mining_licenses.store import SnapshotMeta, sidecar_path, write_result
+
+    out = write_result(hostile_frame(), tmp_path / "rows.csv", meta=SnapshotMeta(), details={})
+    assert cells(out.read_bytes().decode(), s.COMPANY_NAME) == ["'" + v for v in HOSTILE]
+    assert sidecar_path(out).exists()
