@@ -21,6 +21,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,28 +171,44 @@ def test_a_failed_export_leaves_no_sidecar(tmp_path: Path, monkeypatch: pytest.M
 
 
 # ---------------------------------------------------------------- through the CLI
-def test_expiring_refuses_to_overwrite_and_a_folder_target(tmp_path: Path) -> None:
+def in_process(capsys: pytest.CaptureFixture[str], *argv: str) -> subprocess.CompletedProcess[str]:
+    """Run the command's ``main`` in this process (what the entry point calls)."""
+    from mining_licenses.cli import main
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(list(argv))
+    said = capsys.readouterr()
+    return subprocess.CompletedProcess(argv, code, said.out, said.err)
+
+
+def test_expiring_refuses_to_overwrite_and_a_folder_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "soon.csv"
-    first = cli("expiring", "--source", "sample", "--csv", str(out))
+    first = in_process(capsys, "expiring", "--source", "sample", "--csv", str(out))
     assert first.returncode == 0, first.stderr
     before = out.read_bytes()
-    again = cli("expiring", "--source", "sample", "--within-days", "30", "--csv", str(out))
+    again = in_process(capsys, "expiring", "--source", "sample", "--within-days", "30",
+                       "--csv", str(out))  # fmt: skip
     one_line_error(again, str(out), "--overwrite")
     assert out.read_bytes() == before
-    replaced = cli("expiring", "--source", "sample", "--within-days", "30", "--csv", str(out),
-                   "--overwrite")  # fmt: skip
+    replaced = in_process(capsys, "expiring", "--source", "sample", "--within-days", "30",
+                          "--csv", str(out), "--overwrite")  # fmt: skip
     assert replaced.returncode == 0, replaced.stderr
     assert out.read_bytes() != before
 
     folder = tmp_path / "folder.csv"
     folder.mkdir()
     for option in ("--csv", "--json"):
-        result = cli("expiring", "--source", "sample", option, str(folder))
+        result = in_process(capsys, "expiring", "--source", "sample", option, str(folder))
         one_line_error(result, str(folder), "is a folder")
     assert list(folder.iterdir()) == []
     assert not sidecar_path(folder).exists()
-    report = cli("report", "--snapshot", "sample", "--out", str(folder))
+    report = in_process(capsys, "report", "--snapshot", "sample", "--out", str(folder))
     one_line_error(report, "is a folder")
+    through_the_entry_point = cli("expiring", "--source", "sample", "--csv", str(folder))
+    one_line_error(through_the_entry_point, "is a folder")
 
 
 def _file_size_limit() -> None:
@@ -282,12 +299,15 @@ def test_a_read_only_folder(tmp_path: Path) -> None:
     assert list((tmp_path / "ro").iterdir()) == []
 
 
-def test_sample_json_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_sample_json_refuses_to_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "records.json"
-    assert cli("sample", "--json", str(out), "-n", "2").returncode == 0
-    one_line_error(cli("sample", "--json", str(out), "-n", "3"), "--overwrite")
+    assert in_process(capsys, "sample", "--json", str(out), "-n", "2").returncode == 0
+    one_line_error(in_process(capsys, "sample", "--json", str(out), "-n", "3"), "--overwrite")
     assert len(json.loads(out.read_text())) == 2
-    assert cli("sample", "--json", str(out), "-n", "3", "--overwrite").returncode == 0
+    replaced = in_process(capsys, "sample", "--json", str(out), "-n", "3", "--overwrite")
+    assert replaced.returncode == 0
     assert len(json.loads(out.read_text())) == 3
     assert sidecar_path(out).exists()
 
