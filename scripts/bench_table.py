@@ -103,10 +103,12 @@ def previous_tables(readme: str) -> dict[str, Kept]:
     loads = dict(re.findall(r"(\w+) ([\d.]+)", found[1])) if found else {}
     heads = list(re.finditer(r"(?m)^\*\*(\w+)\*\* ", section))
     ends = [m.start() for m in heads[1:]] + [len(section)]
-    return {
-        m[1]: Kept(section[m.start() : end].strip("\n"), loads.get(m[1], "n/a"))
-        for m, end in zip(heads, ends, strict=True)
-    }
+    kept = {}
+    for m, end in zip(heads, ends, strict=True):
+        block = section[m.start() : end].strip("\n")
+        own = re.search(r"load average ([\d.]+)", block.splitlines()[0])  # said in its title
+        kept[m[1]] = Kept(block, loads.get(m[1]) or (own[1] if own else "n/a"))
+    return kept
 
 
 def render(results: list[dict[str, Any]], kept: dict[str, Kept] | None = None) -> str:
