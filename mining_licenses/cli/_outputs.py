@@ -24,11 +24,11 @@ from mining_licenses.store._provenance import sidecar_bytes
 _SIDECAR_SUFFIXES = (".csv", ".json", ".geojson")
 
 
-def check_outputs(args: argparse.Namespace, *names: str) -> None:
+def check_outputs(args: argparse.Namespace, *names: str, sidecar: bool = True) -> None:
     """Check that the files named by the options ``names`` can be written; raise if not.
 
-    ``-`` (stdout) and options not given are skipped; a file written with a
-    sidecar has its sidecar checked too.
+    ``-`` (stdout) and options not given are skipped; with ``sidecar``, a CSV
+    or JSON file has its ``.provenance.json`` checked too.
     """
     overwrite = bool(getattr(args, "overwrite", False))
     for name in names:
@@ -36,7 +36,7 @@ def check_outputs(args: argparse.Namespace, *names: str) -> None:
         if path is None or str(path) == "-":
             continue
         check_writable(path, overwrite=overwrite)
-        if Path(path).suffix.lower() in _SIDECAR_SUFFIXES or name in ("csv", "json"):
+        if sidecar and (name in ("csv", "json") or Path(path).suffix.lower() in _SIDECAR_SUFFIXES):
             check_writable(sidecar_path(path), overwrite=overwrite)
 
 

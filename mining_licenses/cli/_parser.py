@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -25,6 +26,7 @@ from mining_licenses.cli._args import (
     whole,
 )
 from mining_licenses.cli._screen import add_screen_parser
+from mining_licenses.cli._update import add_commands as add_update_commands
 
 
 def _show_warning(
@@ -147,6 +149,14 @@ def build_parser() -> CommandParser:
     replica.add_argument(
         "--records", help="JSON file of API records (default: the synthetic sample)"
     )
+    replica.add_argument(
+        "--script",
+        metavar="JSON",
+        help="serve scripted states by day (see docs/monitoring.md): rehearse updates offline",
+    )
+    replica.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="the replica's today (default: the date)"
+    )
     replica.add_argument("--api-key", help="require this key (default: accept any request)")
     replica.add_argument("--latency", type=number(0, 60), default=0.0, help="seconds per request")
     replica.add_argument(
@@ -166,6 +176,8 @@ def build_parser() -> CommandParser:
     add_accept_shrink(pull_cmd)
     add_pull_options(pull_cmd)
     add_filter_options(pull_cmd)
+
+    add_update_commands(commands, _command)
 
     sample = _command(
         commands,
@@ -197,14 +209,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     # the handlers (and the library behind them) are imported only once a command runs
-    from mining_licenses.cli import _commands
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from mining_licenses.cli import _commands
 
-    handler: _commands.Handler = getattr(_commands, f"_cmd_{args.command}")
+        handler = getattr(_commands, f"_cmd_{args.command}")
+    run: Callable[[argparse.Namespace], int] = handler
     with warnings.catch_warnings():
         warnings.simplefilter("default", SyntheticDataWarning)
         warnings.showwarning = _show_warning
         try:
-            return handler(args)
+            return run(args)
         except MiningLicensesError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -14,6 +14,7 @@ screen's rows with their provenance).
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
 from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, changes, diff_snapshots
 from mining_licenses.store._export import EXPORT_FORMATS, export
+from mining_licenses.store._names import snapshot_files
 from mining_licenses.store._provenance import (
     SOURCES,
     SnapshotMeta,
@@ -53,6 +54,7 @@ __all__ = [
     "read_snapshot",
     "read_snapshot_meta",
     "sidecar_path",
+    "snapshot_files",
     "write_result",
     "write_sidecar",
     "write_snapshot",
