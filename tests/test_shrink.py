@@ -150,6 +150,9 @@ def test_a_registry_that_falls_to_zero_never_becomes_the_truth(
             progress=False,
         )  # fmt: skip
     assert frame.height == 90  # the pull of 0 rows was kept, held back, and not used
+    from mining_licenses.changes import read_ledger
+
+    assert read_ledger(tmp_path).height == 0  # nor did 90 licenses "vanish" from the ledger
     forget_warnings()
     with pytest.warns(ShrunkSnapshotWarning):
         assert load_licenses(source="snapshot", store=tmp_path, as_="polars").height == 90

@@ -66,7 +66,8 @@ def scope_of(filters: str | None, synthetic: bool | None) -> str:
 
 def chains(store: str | os.PathLike[str] | None) -> list[Chain]:
     """Return the store's chains of complete snapshots, the largest first."""
-    listing = list_snapshots(store).filter(pl.col("complete"))
+    # a held-back snapshot (it lacks too many of the licenses before it) joins once accepted
+    listing = list_snapshots(store).filter(pl.col("complete"), ~pl.col("held_back"))
     found: dict[str, tuple[list[str], list[dt.datetime]]] = {}
     rows = listing.select("path", s.FETCHED_AT, "filters", "synthetic").iter_rows()
     for path, at, filters, synthetic in rows:  # one row per snapshot file: a few thousand at most
