@@ -134,7 +134,27 @@ class SnapshotError(MiningLicensesError):
     """A snapshot file is missing, unreadable, corrupt or not GeoParquet."""
 
 
-class OutputExistsError(MiningLicensesError, FileExistsError):
+class OutputError(MiningLicensesError, OSError):
+    """A file could not be written: disk full, no permission, a read-only folder, a bad name.
+
+    Raised for every file the package writes (snapshots, exports, sidecars,
+    reports, the command line's ``--csv``/``--json``), with the path and what
+    to do. It is an ``OSError`` too, so ``errno`` (``ENOSPC``, ``EACCES``...)
+    and ``filename`` say what the system said.
+    """
+
+    def __init__(
+        self, message: str, *, errno: int | None = None, filename: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class OutputExistsError(OutputError, FileExistsError):
     """A file to be written exists and overwriting was not asked for."""
 
 
@@ -163,6 +183,19 @@ class IncompleteSweepWarning(MiningLicensesWarning):
 
 class StaleSnapshotWarning(MiningLicensesWarning):
     """A snapshot older than ``max_age`` was used because no fresh data could be had."""
+
+
+class ShrunkSnapshotWarning(MiningLicensesWarning):
+    """A new snapshot drops too many of the previous one's licenses: it is held back.
+
+    The snapshot is kept on disk, marked held back in its provenance, and not
+    used as the newest complete data until it is accepted
+    (``accept_shrink=True``, ``store.accept_snapshot``, ``--accept-shrink``).
+    """
+
+
+class UnverifiedSnapshotWarning(MiningLicensesWarning):
+    """A snapshot without a content checksum (written by an older version) was read unverified."""
 
 
 _told: set[tuple[type[Warning], str]] = set()

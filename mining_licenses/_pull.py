@@ -91,15 +91,17 @@ def _check_store(store: str | os.PathLike[str] | None) -> None:
     """Raise ConfigurationError unless the store is, or can be made, a writable folder.
 
     Checked before a pull sends anything: a pull that cannot keep its journal
-    or write its snapshot would spend credits for nothing.
+    or write its snapshot would spend credits for nothing. The journal's
+    folder (``<store>/journal``) is checked the same way.
     """
-    folder = _config.store_dir(store)
+    root = _config.store_dir(store)
     named = f"store={str(store)!r}" if store is not None else _config.ENV_DATA_DIR
     fix = (
         f"Point {named} at a writable folder (or pass store=...). Nothing was sent; "
         "no credit was spent."
     )
-    check_writable_folder(folder, what="The snapshot store", fix=fix)
+    for folder, what in ((root, "The snapshot store"), (root / "journal", "The journal folder")):
+        check_writable_folder(folder, what=what, fix=fix)
 
 
 def pull(
@@ -110,6 +112,7 @@ def pull(
     write: bool = True,
     synthetic: bool = False,
     options: PullOptions | None = None,
+    accept_shrink: bool = False,
     **arguments: Any,
 ) -> Pull:
     """Sweep the API (verified complete, resumable), normalise the records, snapshot them.
@@ -155,7 +158,9 @@ def pull(
             )
         pulled = Pull(frame=frame, sweep=sweep, source=source, marked_synthetic=synthetic)
         if write:
-            snapshot = write_snapshot(frame, store=store, meta=pulled.meta())
+            snapshot = write_snapshot(
+                frame, store=store, meta=pulled.meta(), accept_shrink=accept_shrink
+            )
             pulled = dataclasses.replace(pulled, snapshot=snapshot)
             _append_events(store)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
@@ -183,6 +188,7 @@ def fetch_licenses(
     store: str | os.PathLike[str] | None = None,
     write: bool = True,
     options: PullOptions | None = None,
+    accept_shrink: bool = False,
     **arguments: Any,
 ) -> pl.DataFrame:
     """Pull every matching license from the API into the canonical polars frame.
@@ -202,6 +208,10 @@ def fetch_licenses(
         Snapshot folder for ``write=True``.
     write
         Write a snapshot of the pull (the default).
+    accept_shrink
+        Use the snapshot as the newest data even if it lacks more than a fifth
+        of the licenses of the previous complete one (else it is written but
+        held back, with a :class:`ShrunkSnapshotWarning`).
     options
         A :class:`~mining_licenses.client.PullOptions`.
     **arguments
@@ -219,7 +229,13 @@ def fetch_licenses(
     opts = (options or PullOptions()).replace(**changes)
     sent = company_for_api(validate_filters(filters), store=store, base_url=base_url)
     return pull(
-        api_key=api_key, base_url=base_url, store=store, write=write, options=opts, **sent
+        api_key=api_key,
+        base_url=base_url,
+        store=store,
+        write=write,
+        options=opts,
+        accept_shrink=accept_shrink,
+        **sent,
     ).frame
 
 

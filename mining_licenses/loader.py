@@ -20,10 +20,13 @@ from mining_licenses import _config, companies
 from mining_licenses import schema as s
 from mining_licenses._config import SOURCES, Source
 from mining_licenses._errors import (
+    ApiError,
     ConfigurationError,
+    ShrunkSnapshotWarning,
     SnapshotError,
     StaleSnapshotWarning,
     SyntheticDataWarning,
+    shorten,
     warn_once,
 )
 from mining_licenses._filters import apply_filters, validate_filters
@@ -38,7 +41,9 @@ from mining_licenses.store import (
     read_snapshot,
     read_snapshot_meta,
 )
-from mining_licenses.store._provenance import ATTRS_KEY
+from mining_licenses.store._catalog import held_back_after
+from mining_licenses.store._provenance import ATTRS_KEY, max_age_delta
+from mining_licenses.store._shrink import shrink_message
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -128,8 +133,9 @@ def load_with_provenance(
     api_key: str | None = None,
     base_url: str | None = None,
     store: str | os.PathLike[str] | None = None,
-    max_age: dt.timedelta | None = None,
+    max_age: dt.timedelta | float | None = None,
     options: PullOptions | None = None,
+    accept_shrink: bool = False,
     **arguments: Any,
 ) -> tuple[pl.DataFrame, SnapshotMeta]:
     """Return what :func:`load_licenses` would, as a polars frame, with its provenance.
@@ -150,37 +156,70 @@ def load_with_provenance(
     changes, filters = PullOptions.split(arguments)
     opts = (options or PullOptions()).replace(**changes)  # fail on a bad option or filter
     clean: dict[str, Any] = validate_filters(filters)  # before any I/O
+    age = max_age_delta(max_age)
     if source == "sample":
         return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
     if source == "snapshot":
-        path = find_snapshot(store=store, filters=clean, max_age=max_age, include_synthetic=True)
+        path = find_snapshot(
+            store=store,
+            filters=clean,
+            max_age=age,
+            include_synthetic=True,
+            accept_shrink=accept_shrink,
+        )
         if path is None:
             msg = (
                 f"No complete snapshot in {_config.store_dir(store)} answers "
                 f"filters {clean or '{}'}"
-                + (f" within max_age={max_age}" if max_age is not None else "")
+                + (f" within max_age={age}" if age is not None else "")
                 + ". Pull one with `mining-licenses pull` or load_licenses(source='api')."
             )
             raise SnapshotError(msg)
-        return _finish(*_read(path), clean)
+        return _finish(*_read(path, store, clean), clean)
     key = _config.api_key(api_key)
-    max_age = DEFAULT_MAX_AGE if max_age is None else max_age
-    fresh = find_snapshot(store=store, filters=clean, max_age=max_age)
+    age = DEFAULT_MAX_AGE if age is None else age
+    fresh = find_snapshot(store=store, filters=clean, max_age=age, accept_shrink=accept_shrink)
     if source == "auto" and fresh is not None:
-        return _finish(*_read(fresh), clean)
+        return _finish(*_read(fresh, store, clean), clean)
+    why = "no API key is set to pull a fresh one (SECTORS_API_KEY)"
     if source == "api" or key:
         sent = company_for_api(clean, store=store, base_url=base_url)
-        pulled = pull(api_key=key, base_url=base_url, store=store, options=opts, **sent)
-        return pulled.frame, pulled.meta()
-    stale = find_snapshot(store=store, filters=clean)
+        try:
+            pulled = pull(
+                api_key=key,
+                base_url=base_url,
+                store=store,
+                options=opts,
+                accept_shrink=accept_shrink,
+                **sent,
+            )
+        except ApiError as err:
+            if source == "api" or opts.strict:
+                raise
+            why = (
+                f"the API could not be reached or failed ({type(err).__name__}: "
+                f"{shorten(str(err), 300)}); pass strict=True to raise instead"
+            )
+        else:
+            meta = pulled.meta()
+            if source == "api" or not (meta.shrink and meta.shrink.get("held_back")):
+                return pulled.frame, meta
+            why = f"the pull just made ({pulled.snapshot}) lacks too many licenses: it is held back"
+    stale = find_snapshot(store=store, filters=clean, accept_shrink=accept_shrink)
     if stale is not None:
         warnings.warn(
-            f"Using {stale.name}, older than max_age={max_age}: no API key "
-            "is set to pull a fresh one (SECTORS_API_KEY).",
+            f"Using {stale.name}, older than max_age={age}: {why}.",
             StaleSnapshotWarning,
             stacklevel=3,
         )
-        return _finish(*_read(stale), clean)
+        return _finish(*_read(stale, store, clean), clean)
+    if key:
+        warnings.warn(
+            f"Using the bundled SYNTHETIC sample: {why}, and no snapshot in "
+            f"{_config.store_dir(store)} answers filters {clean or '{}'}.",
+            StaleSnapshotWarning,
+            stacklevel=3,
+        )
     return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
 
 
@@ -191,9 +230,10 @@ def load_licenses(
     api_key: str | None = ...,
     base_url: str | None = ...,
     store: str | os.PathLike[str] | None = ...,
-    max_age: dt.timedelta | None = ...,
+    max_age: dt.timedelta | float | None = ...,
     as_: Literal["geopandas"] = ...,
     options: PullOptions | None = ...,
+    accept_shrink: bool = ...,
     **arguments: Any,
 ) -> gpd.GeoDataFrame: ...
 @overload
@@ -203,9 +243,10 @@ def load_licenses(
     api_key: str | None = ...,
     base_url: str | None = ...,
     store: str | os.PathLike[str] | None = ...,
-    max_age: dt.timedelta | None = ...,
+    max_age: dt.timedelta | float | None = ...,
     as_: Literal["polars"],
     options: PullOptions | None = ...,
+    accept_shrink: bool = ...,
     **arguments: Any,
 ) -> pl.DataFrame: ...
 def load_licenses(
@@ -214,9 +255,10 @@ def load_licenses(
     api_key: str | None = None,
     base_url: str | None = None,
     store: str | os.PathLike[str] | None = None,
-    max_age: dt.timedelta | None = None,
+    max_age: dt.timedelta | float | None = None,
     as_: OutputKind = "geopandas",
     options: PullOptions | None = None,
+    accept_shrink: bool = False,
     **arguments: Any,
 ) -> pl.DataFrame | gpd.GeoDataFrame:
     """Load the mining-license registry as a GeoDataFrame (or polars frame).
@@ -226,10 +268,15 @@ def load_licenses(
     source
         ``"auto"``: the newest complete, real snapshot in ``store`` that
         answers the filters, if fresh enough; else a pull from the API when a
-        key is available (which writes a snapshot); else an older snapshot;
-        else the bundled synthetic sample (with a :class:`SyntheticDataWarning`). ``"api"``,
-        ``"snapshot"`` and ``"sample"`` force one path (``"api"`` with no key
-        raises :class:`AuthenticationError`).
+        key is available (which writes a snapshot); else, when there is no
+        key, the API cannot be reached or fails (an :class:`ApiError`), or the
+        pull is held back, the newest older snapshot with a
+        :class:`StaleSnapshotWarning` that says why; else the bundled
+        synthetic sample (with a :class:`SyntheticDataWarning`, and the
+        reason when a key was set). ``"api"``, ``"snapshot"`` and
+        ``"sample"`` force one path (``"api"`` with no key raises
+        :class:`AuthenticationError`; ``"api"``, or ``strict=True``, raises
+        the API's error instead of falling back).
     api_key
         Sectors API key; defaults to ``SECTORS_API_KEY``. Never logged or stored.
     base_url
@@ -238,13 +285,21 @@ def load_licenses(
         Snapshot folder; defaults to ``MINING_LICENSES_DATA`` or the per-user
         data directory.
     max_age
-        The oldest snapshot to use (``source="auto"``: 7 days by default; older
-        ones are refreshed from the API when a key is set, and used with a
-        :class:`StaleSnapshotWarning` when not).
+        The oldest snapshot to use: a ``timedelta`` or a number of seconds
+        (``source="auto"``: 7 days by default; older ones are refreshed from
+        the API when a key is set, and used with a
+        :class:`StaleSnapshotWarning` when it cannot be; ``0``: always pull).
+        A negative duration, or anything else, is a :class:`ConfigurationError`.
     as_
         ``"geopandas"`` (default) or ``"polars"``.
     options
         How a pull runs (:class:`~mining_licenses.client.PullOptions`).
+    accept_shrink
+        Use a snapshot even if it lacks more than a fifth of the licenses of
+        the previous complete one. Without it such a snapshot is written but
+        held back, and the previous one is used, with a
+        :class:`ShrunkSnapshotWarning` giving the numbers (see
+        :func:`mining_licenses.store.accept_snapshot`).
     **arguments
         The API's filters: ``company``, ``province`` (exact), ``commodity_type``,
         ``license_type``, ``activity``, ``cnc`` (case-insensitive) and
@@ -281,6 +336,7 @@ def load_licenses(
         store=store,
         max_age=max_age,
         options=options,
+        accept_shrink=accept_shrink,
         **arguments,
     )
     if as_ == "polars":
@@ -292,7 +348,11 @@ def load_licenses(
     return gdf
 
 
-def _read(path: Path) -> tuple[pl.DataFrame, SnapshotMeta]:
+def _read(
+    path: Path, store: str | os.PathLike[str] | None, filters: dict[str, Any]
+) -> tuple[pl.DataFrame, SnapshotMeta]:
+    for held, shrink in held_back_after(path, store=store, filters=filters):
+        warn_once(str(held), shrink_message(held, shrink), ShrunkSnapshotWarning, stacklevel=5)
     meta = read_snapshot_meta(path)
     if meta.synthetic:
         warn_once(

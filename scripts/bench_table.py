@@ -4,7 +4,9 @@
 ``benchmarks/_measure.py``) and then this script, which replaces the part of
 ``README.md`` between ``<!-- bench:start -->`` and ``<!-- bench:end -->`` with
 one table per benchmark and the machine the figures were measured on. The
-figures are never typed by hand.
+figures are never typed by hand. A benchmark without a results file keeps the
+table the README already holds (``make bench`` runs them all; ``python -m
+benchmarks store`` reruns one), and the README says which were not rerun.
 
 Usage::
 
@@ -18,7 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,25 +72,68 @@ def _row(case: dict[str, Any]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _machine(results: list[dict[str, Any]]) -> str:
+def _machine(results: list[dict[str, Any]], kept: dict[str, Kept]) -> str:
     machine = results[0]["machine"]
     libraries = ", ".join(f"{k} {v}" for k, v in sorted(machine["libraries"].items()))
-    loads = ", ".join(f"{r['bench']} {r['machine']['load_average']}" for r in results)
+    measured = {r["bench"]: str(r["machine"]["load_average"]) for r in results}
+    measured |= {name: old.load for name, old in kept.items() if name not in measured}
+    loads = ", ".join(f"{name} {load}" for name, load in _ordered(measured.items()))
+    note = ""
+    if kept:
+        names = ", ".join(name for name, _ in _ordered(kept.items()))
+        note = f" Not rerun this time, their tables kept from the previous run: {names}."
     return (
         f"Measured by `make bench` on {machine['cpu']}, {machine['cores']} cores, "
         f"{machine['ram_gib']} GiB RAM, {machine['os']}; Python {machine['python']}, "
         f"{libraries}. Load average when each benchmark started (the machine is shared): "
-        f"{loads}."
+        f"{loads}.{note}"
     )
 
 
-def render(results: list[dict[str, Any]]) -> str:
-    """Return the Markdown between the markers: the machine, then one table per benchmark."""
+@dataclass(frozen=True)
+class Kept:
+    """A benchmark's table as the README holds it, and the load average it was measured at."""
+
+    block: str
+    load: str
+
+
+def _ordered(items: Any) -> list[Any]:
+    return sorted(
+        items, key=lambda item: (ORDER.index(item[0]) if item[0] in ORDER else 99, item[0])
+    )
+
+
+def previous_tables(readme: str) -> dict[str, Kept]:
+    """Return the tables the README holds now, by benchmark (kept for those not rerun)."""
+    if START not in readme or END not in readme:
+        return {}
+    section = readme.split(START, 1)[1].split(END, 1)[0]
+    found = re.search(r"the machine is shared\): ([^.]*(?:\.\d+[^.]*)*)\.", section)
+    loads = dict(re.findall(r"(\w+) ([\d.]+)", found[1])) if found else {}
+    heads = list(re.finditer(r"(?m)^\*\*(\w+)\*\* ", section))
+    ends = [m.start() for m in heads[1:]] + [len(section)]
+    kept = {}
+    for m, end in zip(heads, ends, strict=True):
+        block = section[m.start() : end].strip("\n")
+        own = re.search(r"load average ([\d.]+)", block.splitlines()[0])  # said in its title
+        kept[m[1]] = Kept(block, loads.get(m[1]) or (own[1] if own else "n/a"))
+    return kept
+
+
+def render(results: list[dict[str, Any]], kept: dict[str, Kept] | None = None) -> str:
+    """Return the Markdown between the markers: the machine, then one table per benchmark.
+
+    ``kept`` holds tables of a previous run; those of benchmarks without results
+    now are kept as they were (and said to be).
+    """
     if not results:
         return "No benchmark results yet: run `make bench`."
+    rerun = {r["bench"] for r in results}
+    kept = {name: old for name, old in (kept or {}).items() if name not in rerun}
     runs = min(c["ours_seconds"]["runs"] for r in results for c in r["cases"])
     lines = [
-        _machine(results),
+        _machine(results, kept),
         "",
         f"Times are wall-clock minimum / median of at least {runs} runs per side, the "
         "two sides alternating after a warm-up, their outputs checked equal first. "
@@ -95,7 +142,11 @@ def render(results: list[dict[str, Any]]) -> str:
         '"within 1.5x of the baseline"). Peak memory is what one call adds to its '
         "process, each side measured in a fresh interpreter.",
     ]
-    for result in results:
+    blocks: dict[str, Any] = {r["bench"]: r for r in results} | kept
+    for _, result in _ordered(blocks.items()):
+        if isinstance(result, Kept):
+            lines += ["", result.block]
+            continue
         lines += [
             "",
             f"**{result['bench']}** ({result['size']})",
@@ -162,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check the README is current")
     args = parser.parse_args(argv)
     text = args.readme.read_text(encoding="utf-8")
-    updated = rewrite(text, render(load(args.results)))
+    updated = rewrite(text, render(load(args.results), previous_tables(text)))
     if args.check:
         if updated != text:
             print(

@@ -17,6 +17,8 @@ PLUMBING = {
     "_wire",
     "_filters",
     "_atomic",
+    "_oserrors",
+    "_csv",
     "companies",
 }
 #: What each top-level module or sub-package may import from the package (besides itself).
@@ -25,7 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "_redact": set(),
     "_errors": {"_redact"},
     "_config": {"_errors", "_redact"},
-    "_atomic": {"_errors"},
+    "_oserrors": {"_errors"},
+    "_atomic": {"_errors", "_oserrors"},
+    "_csv": {"schema"},
     "schema": set(),
     "companies": {"_errors", "_redact", "schema"},
     "_filters": {"_errors", "schema", "companies"},

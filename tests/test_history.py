@@ -79,7 +79,7 @@ def test_footer_entries_read_from_bytes_equal_pyarrow(store: Path, tmp_path: Pat
         assert entries is not None
         metadata = pq.read_metadata(path).metadata
         assert entries == {key: metadata[key] for key in entries}
-        assert _catalog._snapshot_meta(path) == read_snapshot_meta(path)
+        assert _catalog._snapshot_meta(path) == (read_snapshot_meta(path), True)
     plain = tmp_path / "plain.parquet"
     pl.DataFrame({"a": [1]}).write_parquet(plain)
     assert _footer.footer_entries(plain) is None

@@ -30,8 +30,9 @@ def replica() -> Iterator[Replica]:
 
 
 @pytest.fixture(scope="module")
-def full_sweep(replica: Replica) -> pl.DataFrame:
-    return fetch_licenses(base_url=replica.url, write=False, progress=False)
+def full_sweep(replica: Replica, tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
+    store = tmp_path_factory.mktemp("store")  # its journal too: never the user's data folder
+    return fetch_licenses(base_url=replica.url, store=store, write=False, progress=False)
 
 
 def codes(frame: pl.DataFrame) -> list[tuple[str | None, str | None]]:

@@ -24,7 +24,7 @@ from polars.testing import assert_frame_equal
 
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
-from mining_licenses._errors import SyntheticDataWarning
+from mining_licenses._errors import OutputExistsError, SyntheticDataWarning
 from mining_licenses.geo import to_geodataframe
 from mining_licenses.loader import load_licenses
 from mining_licenses.report import (
@@ -349,7 +349,9 @@ def test_write_report_replaces_atomically_and_takes_a_geodataframe(small, tmp_pa
     assert all(f'id="{i}"' in text for i in SECTION_IDS)
     assert len(IMAGE.findall(text)) == 6
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # no charts needed from here
-    again = write_report(small.head(3), target)  # replaces the file
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        write_report(small.head(3), target)  # refused: never replaced unasked
+    again = write_report(small.head(3), target, overwrite=True)  # replaces the file
     assert again == target
     assert "3 licenses" in target.read_text(encoding="utf-8")
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]  # no temporary left

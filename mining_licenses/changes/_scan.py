@@ -34,6 +34,7 @@ from mining_licenses.changes._classify import (
 )
 from mining_licenses.changes._fields import DAY, N
 from mining_licenses.store import list_snapshots, read_snapshot
+from mining_licenses.store._checksum import verify_once
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -65,7 +66,8 @@ def scope_of(filters: str | None, synthetic: bool | None) -> str:
 
 def chains(store: str | os.PathLike[str] | None) -> list[Chain]:
     """Return the store's chains of complete snapshots, the largest first."""
-    listing = list_snapshots(store).filter(pl.col("complete"))
+    # a held-back snapshot (it lacks too many of the licenses before it) joins once accepted
+    listing = list_snapshots(store).filter(pl.col("complete"), ~pl.col("held_back"))
     found: dict[str, tuple[list[str], list[dt.datetime]]] = {}
     rows = listing.select("path", s.FETCHED_AT, "filters", "synthetic").iter_rows()
     for path, at, filters, synthetic in rows:  # one row per snapshot file: a few thousand at most
@@ -91,6 +93,8 @@ def _read(paths: Sequence[str], lo: int, columns: Sequence[str]) -> pl.DataFrame
     order_n = pl.col(_PATH).replace_strict(
         list(paths), list(range(lo, lo + len(paths))), return_dtype=pl.Int64()
     )
+    for path in paths:  # each checked against its checksum (once a process) before decoding
+        verify_once(Path(path))
     try:
         return (
             pl.scan_parquet(list(paths), include_file_paths=_PATH)

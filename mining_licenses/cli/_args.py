@@ -148,6 +148,30 @@ def add_pull_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(flag, dest=name, type=kind, metavar="N", help=meaning + shown)
 
 
+def add_output_options(parser: argparse.ArgumentParser, *, csv: bool = False) -> None:
+    """How files are written: ``--overwrite``, and ``--raw-csv`` where CSV is written."""
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing file (default: refuse)"
+    )
+    if csv:
+        parser.add_argument(
+            "--raw-csv",
+            action="store_true",
+            help="CSV text exactly as it is: no ' before cells starting with = + - @ "
+            "(spreadsheets would run them as formulas)",
+        )
+
+
+def add_accept_shrink(parser: argparse.ArgumentParser) -> None:
+    """``--accept-shrink``: use a snapshot that lacks many of the previous one's licenses."""
+    parser.add_argument(
+        "--accept-shrink",
+        action="store_true",
+        help="use a new snapshot even if it lacks more than a fifth of the licenses of the "
+        "one before (default: keep it, held back, and use the one before)",
+    )
+
+
 def add_source_options(parser: argparse.ArgumentParser, sources: tuple[str, ...]) -> None:
     """Where the data comes from, and the day the answers are as of."""
     parser.add_argument(
@@ -156,6 +180,7 @@ def add_source_options(parser: argparse.ArgumentParser, sources: tuple[str, ...]
         default="auto",
         help="where the data comes from (default: auto = snapshot, else API, else sample)",
     )
+    add_accept_shrink(parser)
     parser.add_argument(
         "--as-of",
         metavar="DATE",

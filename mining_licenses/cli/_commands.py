@@ -21,9 +21,11 @@ from mining_licenses._errors import (
     SnapshotError,
 )
 from mining_licenses._filters import apply_filters, validate_filters
-from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
+from mining_licenses.cli._outputs import check_outputs, write_text_with_sidecar, write_with_sidecar
+from mining_licenses.cli._tables import render_table, render_tables, summary_tables
 from mining_licenses.client._options import NAMES
 from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
+from mining_licenses.store._shrink import is_held_back, shrink_message
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -52,22 +54,29 @@ def _label(meta: store.SnapshotMeta) -> None:
 
 def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, store.SnapshotMeta]:
     """Load what the options ask for; say on stdout first if it is synthetic."""
-    frame, meta = load_with_provenance(source=args.source, **_filters(args))
+    accept = bool(getattr(args, "accept_shrink", False))
+    frame, meta = load_with_provenance(source=args.source, accept_shrink=accept, **_filters(args))
     _label(meta)
     return frame, meta
 
 
 def _write_with_sidecar(
-    frame: pl.DataFrame, path: Path, meta: store.SnapshotMeta, *, as_json: bool = False
+    frame: pl.DataFrame,
+    path: Path,
+    meta: store.SnapshotMeta,
+    args: argparse.Namespace,
+    *,
+    as_json: bool = False,
 ) -> None:
     """Write a CSV (or JSON) result, its provenance next to it; print where it went."""
-    store.write_sidecar(
-        path, store.SnapshotMeta.from_json({**meta.to_json(), "records": frame.height})
+    write_with_sidecar(
+        frame,
+        path,
+        meta,
+        as_json=as_json,
+        overwrite=args.overwrite,
+        csv_safe=not args.raw_csv,
     )
-    if as_json:
-        frame.write_json(path)
-    else:
-        csv_ready(frame).write_csv(path)
     print(f"wrote {path} (provenance: {store.sidecar_path(path).name})")
 
 
@@ -78,6 +87,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_expiring(args: argparse.Namespace) -> int:
+    check_outputs(args, "csv", "json")  # before any data is loaded (or credit spent)
     frame, meta = _load(args)
     soon = analytics.expiring_soon(frame, within_days=args.within_days, as_of=args.as_of)
     title = (
@@ -89,9 +99,9 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
         more = soon.height - args.limit
         print(f"... and {more:,} more: --limit N prints more, --csv/--json write them all")
     if args.csv:
-        _write_with_sidecar(soon, args.csv, meta)
+        _write_with_sidecar(soon, args.csv, meta, args)
     if args.json:
-        _write_with_sidecar(soon, args.json, meta, as_json=True)
+        _write_with_sidecar(soon, args.json, meta, args, as_json=True)
     return 0
 
 
@@ -157,6 +167,7 @@ def _cmd_pull(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         store=args.store,
         write=not args.no_write,
+        accept_shrink=args.accept_shrink,
         **options,
         **sent,
     )
@@ -170,16 +181,25 @@ def _cmd_pull(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     if result.snapshot:
         print(f"snapshot: {result.snapshot}")
+        shrink = result.meta().shrink
+        if shrink:  # held back: not used until accepted, and the exit code says so
+            held = is_held_back(shrink, result.snapshot)
+            said = shrink_message(result.snapshot, shrink)
+            print(f"{'held back' if held else 'note'}: {said}")
+            if held:
+                return 1
     return 0 if sweep.complete else 1
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from mining_licenses.report import write_report
 
+    check_outputs(args, "out")
+
     if args.snapshot == "sample":
         path: Path = store.bundled_sample_path()
     elif args.snapshot == "latest":
-        listing = store.list_snapshots(args.store)
+        listing = store.list_snapshots(args.store).filter(~pl.col("held_back"))
         if not listing.height:
             msg = (
                 f"The store {_config.store_dir(args.store)} holds no snapshot. Run "
@@ -197,12 +217,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
         from mining_licenses.changes import current_ledger
 
         changes = current_ledger(args.store)
-    out = write_report(frame, args.out, meta=meta, as_of=args.as_of, changes=changes)
+    out = write_report(
+        frame, args.out, meta=meta, as_of=args.as_of, changes=changes, overwrite=args.overwrite
+    )
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
     return 0
 
 
 def _cmd_snapshots(args: argparse.Namespace) -> int:
+    if args.accept:
+        path = store.accept_snapshot(args.accept, store=args.store)
+        info = store.read_snapshot_meta(path)
+        if info.shrink and info.shrink.get("held_back"):
+            print(f"accepted {path.name}: {shrink_message(path, info.shrink)}")
+        else:
+            print(f"{path.name} is not held back: there is nothing to accept.")
+        return 0
     listing = store.list_snapshots(args.store)
     if not listing.height:
         print(
@@ -219,13 +249,20 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
         "complete",
         "synthetic",
         "filters",
+        "held_back",
+        "checksum",
     )
     title = f"{listing.height} snapshot(s) in {_config.store_dir(args.store)}"
     print(render_table(shown, title=title))
+    for path, shrink in listing.filter(pl.col("held_back")).select("path", "shrink").rows():
+        print(f"held back: {shrink_message(Path(path), json.loads(shrink))}")
+    if not listing["checksum"].all():
+        print("checksum false: written before snapshots carried one; read unverified.")
     return 0
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
+    check_outputs(args, "csv")
     older, newer = args.older, args.newer
     if older is None or newer is None:
         paths = store.list_snapshots(args.store)["path"].to_list()
@@ -249,15 +286,15 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         newest = metas[1] or store.SnapshotMeta()
         label = {"synthetic": synthetic is not None, "filters": {}, "complete": False}
         changes = store.SnapshotMeta.from_json({**newest.to_json(), **label})
-        _write_with_sidecar(result.changed, args.csv, changes)
+        _write_with_sidecar(result.changed, args.csv, changes, args)
     return 0
 
 
 def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta | None:
     """Return the provenance of a snapshot named as ``diff`` takes it (None: not found)."""
     path = Path(name)
-    if str(name) == "latest":
-        listing = store.list_snapshots(folder)
+    if str(name) == "latest":  # as read_snapshot("latest"): a held-back one is passed over
+        listing = store.list_snapshots(folder).filter(~pl.col("held_back"))
         path = Path(listing[-1, "path"]) if listing.height else path
     elif not path.exists():
         path = _config.store_dir(folder) / path
@@ -268,9 +305,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.path.suffix.lower() not in store.EXPORT_FORMATS:
         msg = f"Cannot export to {args.path}: use one of {', '.join(store.EXPORT_FORMATS)}."
         raise ConfigurationError(msg)
-    if args.path.exists() and not args.overwrite:
-        msg = f"{args.path} exists; pass --overwrite to replace it."
-        raise ConfigurationError(msg)
+    check_outputs(args, "path")
     if args.snapshot:
         meta = _snapshot_meta(args.snapshot, args.store) or store.SnapshotMeta()
         _label(meta)
@@ -282,7 +317,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         )
     else:
         frame, meta = _load(args)
-    path = store.export(frame, args.path, overwrite=args.overwrite, meta=meta)
+    path = store.export(
+        frame, args.path, overwrite=args.overwrite, meta=meta, csv_safe=not args.raw_csv
+    )
     print(f"wrote {frame.height:,} licenses to {path}")
     return 0
 
@@ -319,6 +356,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_sample(args: argparse.Namespace) -> int:
     from mining_licenses import sample
 
+    check_outputs(args, "json")
     if str(args.json) != "-":  # records on stdout stay plain JSON
         _label(store.SnapshotMeta(source="sample", synthetic=True))
     if args.write_snapshot is not None:
@@ -331,7 +369,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         if str(args.json) == "-":
             print(text)
         else:
-            store.write_sidecar(args.json, store.SnapshotMeta(source="sample", synthetic=True))
-            args.json.write_text(text + "\n", encoding="utf-8")
+            meta = store.SnapshotMeta(source="sample", synthetic=True)
+            write_text_with_sidecar(text + "\n", args.json, meta, overwrite=args.overwrite)
             print(f"wrote {n:,} synthetic records to {args.json}")
     return 0

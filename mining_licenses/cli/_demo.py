@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mining_licenses._oserrors import translated
 from mining_licenses.loader import Pull, pull
 from mining_licenses.replica import Faults, Replica
 from mining_licenses.report import write_report
@@ -60,7 +61,8 @@ def run_demo(out: Path, *, latency: float = DEMO_LATENCY_S, progress: bool = Tru
     (True, 4200)
     """
     started = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
+    with translated(out / "report.html"):  # a file where the folder should be, no permission...
+        out.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(16)  # a throw-away key for the local replica, never a real one
     with Replica(generate_records(), api_key=key, faults=Faults(latency=latency)) as replica:
         url = replica.url
@@ -73,7 +75,7 @@ def run_demo(out: Path, *, latency: float = DEMO_LATENCY_S, progress: bool = Tru
         )
         served = replica.requests_served
     meta = read_snapshot_meta(pulled.snapshot) if pulled.snapshot else None
-    report = write_report(pulled.frame, out / "report.html", meta=meta)
+    report = write_report(pulled.frame, out / "report.html", meta=meta, overwrite=True)
     return DemoResult(
         pulled=pulled,
         report=report,

@@ -17,7 +17,9 @@ from mining_licenses._redact import redact
 from mining_licenses._version import __version__
 from mining_licenses.cli._args import (
     CommandParser,
+    add_accept_shrink,
     add_filter_options,
+    add_output_options,
     add_pull_options,
     add_source_options,
     iso_date,
@@ -99,6 +101,7 @@ def build_parser() -> CommandParser:
     )
     expiring.add_argument("--csv", type=Path, metavar="PATH", help="write every row as CSV")
     expiring.add_argument("--json", type=Path, metavar="PATH", help="write every row as JSON")
+    add_output_options(expiring, csv=True)
     add_filter_options(expiring)
     report = _command(commands, "report", "write the self-contained HTML report")
     report.add_argument(
@@ -108,10 +111,16 @@ def build_parser() -> CommandParser:
     )
     report.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
     report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML to write")
+    add_output_options(report)
     report.add_argument("--as-of", metavar="DATE", type=iso_date, help="reference day, YYYY-MM-DD")
 
     snapshots = _command(commands, "snapshots", "list the snapshots in the store")
     snapshots.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    snapshots.add_argument(
+        "--accept",
+        metavar="NAME",
+        help="accept a held-back snapshot (one that lacks many licenses of the one before)",
+    )
 
     diff = _command(commands, "diff", "licenses added, removed and changed between two snapshots")
     diff.add_argument("older", nargs="?", help="snapshot file or name (default: second newest)")
@@ -119,6 +128,7 @@ def build_parser() -> CommandParser:
     diff.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
     diff.add_argument("--limit", type=whole(1), default=30, metavar="N", help="changes to print")
     diff.add_argument("--csv", type=Path, metavar="PATH", help="write every change as CSV")
+    add_output_options(diff, csv=True)
 
     export_cmd = _command(
         commands, "export", "write the licenses for GIS use (.parquet .gpkg .fgb .geojson .csv)"
@@ -128,7 +138,7 @@ def build_parser() -> CommandParser:
         "--snapshot", metavar="FILE", help="export this snapshot (a file, a name or 'latest')"
     )
     export_cmd.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
-    export_cmd.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    add_output_options(export_cmd, csv=True)
     add_source_options(export_cmd, SOURCES)
     add_filter_options(export_cmd)
 
@@ -164,6 +174,7 @@ def build_parser() -> CommandParser:
     pull_cmd.add_argument("--base-url", help="default: SECTORS_BASE_URL or the public API")
     pull_cmd.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
     pull_cmd.add_argument("--no-write", action="store_true", help="do not write a snapshot")
+    add_accept_shrink(pull_cmd)
     add_pull_options(pull_cmd)
     add_filter_options(pull_cmd)
 
@@ -183,6 +194,7 @@ def build_parser() -> CommandParser:
     )
     sample.add_argument("-n", type=whole(0), help="records (default: the bundled sample's 4,200)")
     sample.add_argument("--seed", type=whole(), help="seed (default: the bundled sample's)")
+    add_output_options(sample)
     return parser
 
 

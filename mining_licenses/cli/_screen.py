@@ -19,6 +19,7 @@ from mining_licenses._config import SOURCES
 from mining_licenses.cli._args import (
     CommandParser,
     add_filter_options,
+    add_output_options,
     add_source_options,
     number,
     whole,
@@ -36,7 +37,7 @@ def _outputs(parser: argparse.ArgumentParser, rows: str, summary: str) -> None:
     group.add_argument("--csv", type=Path, metavar="PATH", help=f"write {rows} as CSV")
     group.add_argument("--parquet", type=Path, metavar="PATH", help=f"write {rows} as GeoParquet")
     group.add_argument("--summary-csv", type=Path, metavar="PATH", help=f"write {summary} as CSV")
-    group.add_argument("--overwrite", action="store_true", help="replace existing files")
+    add_output_options(parser, csv=True)
 
 
 def add_screen_parser(commands: Any, command: Callable[[Any, str, str], CommandParser]) -> None:
@@ -116,7 +117,8 @@ def _finish(
     from mining_licenses import store
     from mining_licenses.cli._tables import csv_ready, render_table
 
-    print(render_table(csv_ready(table.head(args.limit)), title=title, precision=precision))
+    shown = csv_ready(table.head(args.limit), safe=False)  # lists flattened for the terminal
+    print(render_table(shown, title=title, precision=precision))
     if table.height > args.limit:
         print(f"... and {table.height - args.limit:,} more: --limit N prints more")
     for note in result.notes:
@@ -125,7 +127,12 @@ def _finish(
     for path, frame in ((args.csv, rows), (args.parquet, rows), (args.summary_csv, summary)):
         if path is not None:
             written = store.write_result(
-                frame, path, meta=meta, details=details, overwrite=args.overwrite
+                frame,
+                path,
+                meta=meta,
+                details=details,
+                overwrite=args.overwrite,
+                csv_safe=not args.raw_csv,
             )
             print(f"wrote {frame.height:,} rows to {written}")
 
@@ -201,4 +208,7 @@ def _overlap(args: argparse.Namespace) -> int:
 
 def run_screen(args: argparse.Namespace) -> int:
     """Run the screen the arguments name; return the exit code."""
+    from mining_licenses.cli._outputs import check_outputs
+
+    check_outputs(args, "csv", "parquet", "summary_csv")  # before any data is loaded
     return _small_islands(args) if args.screen == "small-islands" else _overlap(args)

@@ -16,6 +16,7 @@ import polars as pl
 
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
+from mining_licenses._csv import csv_frame
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as q
 
@@ -112,8 +113,12 @@ def summary_tables(
     }
 
 
-def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """Return ``frame`` with list columns joined by ``;`` (``schema.LIST_SEPARATOR``) for CSV.
+def csv_ready(frame: pl.DataFrame, *, safe: bool = True) -> pl.DataFrame:
+    """Return ``frame`` as the command line writes it to CSV (``_csv.csv_frame``).
+
+    List columns are joined by ``;`` (``schema.LIST_SEPARATOR``), and text
+    a spreadsheet would run as a formula gets a leading ``'`` unless ``safe``
+    is False (``--raw-csv``).
 
     Examples
     --------
@@ -121,10 +126,7 @@ def csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
     >>> csv_ready(pl.DataFrame({"issues": [["a", "b"], []]}))["issues"].to_list()
     ['a;b', '']
     """
-    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    return frame.with_columns(
-        pl.col(name).cast(pl.List(pl.String)).list.join(s.LIST_SEPARATOR) for name in lists
-    )
+    return csv_frame(frame, safe=safe)
 
 
 def render_table(

@@ -20,6 +20,7 @@ from mining_licenses import schema as s
 from mining_licenses.cli._args import (
     CommandParser,
     add_filter_options,
+    add_output_options,
     add_pull_options,
     iso_date,
     whole,
@@ -102,6 +103,7 @@ def add_commands(commands: Any, command: Any) -> None:
         help="events to print (default: 30, the newest)",
     )
     events.add_argument("--csv", type=Path, metavar="PATH", help="write every event as CSV")
+    add_output_options(events, csv=True)
     events.add_argument(
         "--rebuild",
         action="store_true",
@@ -199,8 +201,10 @@ def run_events(args: argparse.Namespace) -> int:
 
     from mining_licenses import _config, store
     from mining_licenses.changes import ledger_path, read_ledger, rebuild_ledger, update_ledger
-    from mining_licenses.cli._tables import csv_ready, render_table
+    from mining_licenses.cli._outputs import check_outputs
+    from mining_licenses.cli._tables import render_table
 
+    check_outputs(args, "csv", sidecar=False)  # before any work
     if args.rebuild:
         done = rebuild_ledger(args.store)
         print(f"rebuilt {done.path}: {done.total:,} events")
@@ -241,8 +245,13 @@ def run_events(args: argparse.Namespace) -> int:
     if found.height > args.limit:
         print(f"... and {found.height - args.limit:,} more: --limit N prints more, --csv all")
     if args.csv:
+        from mining_licenses import _csv
         from mining_licenses._atomic import write_atomic
 
-        write_atomic(args.csv, csv_ready(found).write_csv().encode("utf-8"), overwrite=True)
+        write_atomic(
+            args.csv,
+            lambda temp: _csv.write_csv(found, temp, safe=not args.raw_csv),
+            overwrite=args.overwrite,
+        )
         print(f"wrote {found.height:,} events to {args.csv}")
     return 0

@@ -296,27 +296,50 @@ journal. Nothing was sent; no credit was spent.
     check_writable_folder(root, what="The journal folder", fix=fix)
 
 
+def _last_written(folder: Path) -> float:
+    """Return when anything in a journal folder was last written (epoch seconds)."""
+    times = [folder.stat().st_mtime]
+    for name in (_META, LOG_NAME):
+        try:
+            times.append((folder / name).stat().st_mtime)
+        except OSError:
+            continue
+    return max(times)
+
+
 def prune_journals(root: Path, *, max_age: float) -> int:
     """Delete journals under ``root`` older than ``max_age`` seconds; return how many.
 
+    A journal's age is its ``sweep.json``'s ``created_at``. A folder without
+    a readable ``sweep.json`` (a sweep killed before its first page was kept,
+    or one starting right now in another process) is aged by when anything in
+    it was last written: a young one is left alone. Files under ``root``
+    are never touched.
+
     Examples
     --------
-    >>> prune_journals(Path("/nonexistent"), max_age=60)
-    0
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "0123abcd").mkdir()  # a sweep that has not kept its first page yet
+    >>> prune_journals(root, max_age=60), sorted(p.name for p in root.iterdir())
+    (0, ['0123abcd'])
     """
     if not root.is_dir():
         return 0
     removed = 0
+    now = dt.datetime.now(dt.UTC).timestamp()
     for folder in root.iterdir():
-        meta_path = folder / _META
+        if not folder.is_dir() or folder.is_symlink():
+            continue
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = json.loads((folder / _META).read_text(encoding="utf-8"))
             old = _age_seconds(meta) > max_age
         except (OSError, ValueError, KeyError, TypeError):
-            # a folder killed before its first page has no sweep.json; leave young ones
-            log = folder / LOG_NAME
-            old = folder.is_dir() and not (log.is_file() and log.stat().st_size)
-        if old and folder.is_dir():
+            try:
+                old = now - _last_written(folder) > max_age
+            except OSError:  # removed meanwhile
+                continue
+        if old:
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
     return removed

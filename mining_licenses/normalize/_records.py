@@ -40,7 +40,7 @@ def _is_plain(value: Any) -> bool:
         return True
     if isinstance(value, str):
         return value.isascii() or not valid_text(value)[1]
-    return type(value) is int and -(2**63) <= value < 2**64
+    return type(value) is int and -(2**63) <= value < 2**63
 
 
 def _text_frame(records: list[dict[str, Any]]) -> tuple[pl.DataFrame, dict[str, list[bool]]]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import polars as pl
 
 from mining_licenses import plots
-from mining_licenses import schema as s
+from mining_licenses._csv import csv_text
 from mining_licenses._errors import MissingDependencyError
 from mining_licenses.report import _format as fmt
 
@@ -214,16 +214,14 @@ def chart(draw: Callable[[], Figure], alt: str, caption: str) -> Chart | Note:
 
 
 def csv_download(frame: pl.DataFrame, filename: str) -> Download:
-    """Embed ``frame`` as a UTF-8 CSV ``data:`` URI; list columns joined with ``;``.
+    """Embed ``frame`` as a UTF-8 CSV ``data:`` URI, written by the package's one CSV writer.
 
-    The separator is :data:`mining_licenses.schema.LIST_SEPARATOR`, as in the
-    package's other CSV files. Base64 keeps the URI a third larger than the
-    CSV, where percent-encoding every comma and space would cost more.
+    List columns are joined with :data:`mining_licenses.schema.LIST_SEPARATOR`
+    and text a spreadsheet would run as a formula is neutralised
+    (:func:`mining_licenses._csv.csv_text`), as in the package's other CSV
+    files. Base64 keeps the URI a third larger than the CSV, where
+    percent-encoding every comma and space would cost more.
     """
-    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    flat = frame.with_columns(
-        pl.col(name).cast(pl.List(pl.String)).list.join(s.LIST_SEPARATOR) for name in lists
-    )
-    data = base64.b64encode(flat.write_csv().encode("utf-8")).decode("ascii")
+    data = base64.b64encode(csv_text(frame).encode("utf-8")).decode("ascii")
     href = f"data:text/csv;charset=utf-8;base64,{data}"
     return Download(filename, href, rows=frame.height, columns=frame.width)

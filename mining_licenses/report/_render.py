@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from mining_licenses import schema as s
-from mining_licenses._atomic import write_atomic
+from mining_licenses._atomic import check_writable, write_atomic
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.report import _changes
 from mining_licenses.report import _islands as isl
@@ -186,30 +186,41 @@ def write_report(
     meta: SnapshotMeta | Mapping[str, Any] | None = None,
     as_of: dt.date | str | None = None,
     changes: pl.DataFrame | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write the HTML report of :func:`render_report` to ``path`` and return the path.
 
     Parent folders are created. The file is UTF-8 and opens offline in any
     browser. It appears whole or not at all: it is written under a temporary
-    name and renamed into place, replacing any file of that name.
+    name and linked into place (``_atomic.write_atomic``).
 
     Parameters
     ----------
     frame
         A canonical frame or its GeoDataFrame.
     path
-        Where to write the ``.html`` file (replaced if it exists).
+        Where to write the ``.html`` file.
     meta
         The snapshot's metadata; see :func:`render_report`.
     as_of
         The reference day; by default the date of the frame's latest ``fetched_at``.
     changes
         The store's events, for the "What changed" section (see :func:`render_report`).
+    overwrite
+        Replace an existing file (without it, an existing file is an
+        :class:`~mining_licenses.OutputExistsError`, found before the report is made).
 
     Returns
     -------
     pathlib.Path
         The file written.
+
+    Raises
+    ------
+    OutputExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    OutputError
+        If the file cannot be written there (a folder, a read-only or full disk...).
 
     Examples
     --------
@@ -220,5 +231,6 @@ def write_report(
     ...     out.name, out.stat().st_size > 10_000
     ('report.html', True)
     """
+    target = check_writable(path, overwrite=overwrite)  # before the work
     page = render_report(frame, meta=meta, as_of=as_of, changes=changes)
-    return write_atomic(Path(path), page.encode("utf-8"), overwrite=True)
+    return write_atomic(target, page.encode("utf-8"), overwrite=overwrite)

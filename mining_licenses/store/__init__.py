@@ -3,10 +3,12 @@
 A store is a folder (``store=``, else ``MINING_LICENSES_DATA``, else the
 per-user data directory) holding one GeoParquet 1.1 file per snapshot, named
 by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
-``_provenance`` (the metadata block), ``_names`` (file names), ``_snapshots``
-(write and read one), ``_catalog`` (list, history, find, prune), ``_diff``,
-``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet) and ``_results``
-(a screen's rows with their provenance).
+``_provenance`` (the metadata block), ``_checksum`` (the SHA-256 every file
+carries and every read checks), ``_names`` (file names), ``_snapshots``
+(write and read one), ``_shrink`` (a snapshot that drops too many licenses is
+held back), ``_catalog`` (list, history, find, prune), ``_diff``, ``_export``
+(GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet) and ``_results`` (a
+screen's rows with their provenance).
 """
 
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
@@ -22,6 +24,7 @@ from mining_licenses.store._provenance import (
     write_sidecar,
 )
 from mining_licenses.store._results import RESULT_FORMATS, RESULT_KEY, provenance_of, write_result
+from mining_licenses.store._shrink import MAX_DROPPED_SHARE, accept_snapshot
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
@@ -31,11 +34,13 @@ from mining_licenses.store._snapshots import (
 __all__ = [
     "DIFF_FIELDS",
     "EXPORT_FORMATS",
+    "MAX_DROPPED_SHARE",
     "RESULT_FORMATS",
     "RESULT_KEY",
     "SOURCES",
     "SnapshotDiff",
     "SnapshotMeta",
+    "accept_snapshot",
     "bundled_sample_path",
     "changes",
     "diff_snapshots",

@@ -26,9 +26,16 @@ from mining_licenses._atomic import TEMP_SUFFIX
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
 from mining_licenses._filters import FilterValue, validate_filters
 from mining_licenses._redact import get_logger
-from mining_licenses.store._footer import META_KEY, check_geo, encode_json, footer_entries
+from mining_licenses.store._checksum import check_footer, verify_once
+from mining_licenses.store._footer import META_KEY, check_geo, encode_json, entries_in, read_footer
 from mining_licenses.store._names import PREFIX, snapshot_files
-from mining_licenses.store._provenance import SnapshotMeta, read_snapshot_meta, utc
+from mining_licenses.store._provenance import (
+    SnapshotMeta,
+    max_age_delta,
+    read_snapshot_meta,
+    utc,
+)
+from mining_licenses.store._shrink import accepted_path, is_held_back
 
 logger = get_logger(__name__)
 
@@ -47,6 +54,9 @@ _LISTING: Final = {
     "pages": pl.Int64(),
     "credits_spent": pl.Int64(),
     "base_url": pl.String(),
+    "checksum": pl.Boolean(),
+    "shrink": pl.String(),
+    "held_back": pl.Boolean(),
 }
 #: The column :func:`history` adds: the snapshot's file name.
 SNAPSHOT: Final = "snapshot"
@@ -60,27 +70,37 @@ _footers: dict[str, tuple[_StatKey, dict[str, Any] | SnapshotError]] = {}
 _footers_lock = threading.Lock()
 
 
-def _snapshot_meta(path: Path) -> SnapshotMeta:
-    """Return the provenance of a snapshot, from the footer's bytes where they read cleanly."""
-    entries = footer_entries(path)
-    if entries is not None:
-        try:
-            check_geo(path, entries)
-            return SnapshotMeta.from_json(json.loads(entries[META_KEY]))
-        except (SnapshotError, ValueError, TypeError):
-            pass  # pyarrow reads it and says what is wrong
-    return read_snapshot_meta(path)
+def _snapshot_meta(path: Path) -> tuple[SnapshotMeta, bool]:
+    """Return the provenance of a snapshot, its footer checked, and whether it has a checksum.
+
+    Read from the footer's bytes where they read cleanly; pyarrow says what is wrong otherwise.
+    """
+    footer = read_footer(path)
+    if footer is not None:
+        sealed = check_footer(path, footer) is not None  # a damaged footer: SnapshotError
+        entries = entries_in(footer.raw)
+        if entries is not None:
+            try:
+                check_geo(path, entries)
+                return SnapshotMeta.from_json(json.loads(entries[META_KEY])), sealed
+            except (SnapshotError, ValueError, TypeError):
+                pass
+    return read_snapshot_meta(path), bool(footer and check_footer(path, footer))
 
 
 def _listing_row(path: Path) -> dict[str, Any] | SnapshotError:
     """Return the listing row of one snapshot from its footer, or the error reading it."""
     try:
-        info = _snapshot_meta(path)
+        info, sealed = _snapshot_meta(path)
     except SnapshotError as err:
         return err
     row = info.to_json()
     row.update(
-        path=str(path), fetched_at=info.fetched_at, filters=encode_json(info.filters).decode()
+        path=str(path),
+        fetched_at=info.fetched_at,
+        filters=encode_json(info.filters).decode(),
+        checksum=sealed,
+        shrink=None if info.shrink is None else encode_json(info.shrink).decode(),
     )
     return {k: row.get(k) for k in _LISTING}
 
@@ -114,8 +134,9 @@ def _listing(store: str | os.PathLike[str] | None) -> tuple[pl.DataFrame, list[S
     for row in _footer_rows(paths):
         if isinstance(row, SnapshotError):
             damaged.append(row)
-        else:
-            rows.append(row)
+        else:  # held back until accepted: the acceptance is a file beside it
+            shrink = json.loads(row["shrink"]) if row["shrink"] else None
+            rows.append({**row, "held_back": is_held_back(shrink, Path(row["path"]))})
     frame = pl.DataFrame(rows, schema=_LISTING, orient="row")
     return frame.with_row_index("_n").sort(s.FETCHED_AT, "_n").drop("_n"), damaged
 
@@ -133,7 +154,15 @@ def list_snapshots(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     polars.DataFrame
         ``path``, ``fetched_at``, ``source``, ``filters`` (JSON), ``records``,
         ``total_count``, ``complete``, ``synthetic``, ``package_version``,
-        ``schema_version``, ``pages``, ``credits_spent``, ``base_url``.
+        ``schema_version``, ``pages``, ``credits_spent``, ``base_url``;
+        ``checksum`` (whether the file carries one: older files do not, and
+        are read unverified), ``shrink`` (JSON: how many of the previous
+        snapshot's licenses it lacks, when more than a fifth) and
+        ``held_back`` (it shrank and was not accepted: not used as the
+        newest complete snapshot; see :func:`accept_snapshot`).
+
+    A file whose footer does not match its checksum is skipped, with a
+    logged warning that names it.
 
     Examples
     --------
@@ -160,7 +189,9 @@ def history(
     registry over time. The frame is one scan of the snapshot files: filters
     and column choices, these arguments' and your own, are pushed down to the
     Parquet reader, and ``collect(engine="streaming")`` never holds every
-    snapshot in memory.
+    snapshot in memory. Each snapshot read is first checked whole against
+    its checksum, once per process while the file is unchanged. Held-back
+    snapshots (see :func:`list_snapshots`) are part of the history.
 
     Parameters
     ----------
@@ -178,8 +209,8 @@ def history(
     Raises
     ------
     SnapshotError
-        If a snapshot's footer is unreadable or its columns are not canonical
-        (the message names the file).
+        If a snapshot's footer is unreadable, its columns are not canonical,
+        or a byte of it differs from its checksum (the message names the file).
     ConfigurationError
         For a column that is not canonical.
 
@@ -236,6 +267,8 @@ def _read_history(
         if n_rows is not None and n_rows <= 0:
             return
         batch = paths[start : start + _HISTORY_BATCH]
+        for path in batch:  # damage is an error before the decoder sees it
+            verify_once(Path(path))
         scan = pl.scan_parquet(batch, include_file_paths=PATH_COLUMN)
         if codes is not None:
             scan = scan.filter(pl.col(s.WIUP_CODE).is_in(list(codes)))
@@ -309,27 +342,33 @@ def find_snapshot(
     *,
     store: str | os.PathLike[str] | None = None,
     filters: Mapping[str, object] | None = None,
-    max_age: dt.timedelta | None = None,
+    max_age: dt.timedelta | float | None = None,
     include_synthetic: bool = False,
     now: dt.datetime | None = None,
+    accept_shrink: bool = False,
 ) -> Path | None:
     """Return the newest complete snapshot that can answer ``filters``, or None.
 
     A snapshot answers when it was verified complete and its own filters are
     a subset of ``filters`` (a full sweep answers any filters; a sweep of
     ``commodity_type="Coal"`` answers Coal in Kalimantan Timur, not Nickel).
-    Apply ``filters`` to what :func:`read_snapshot` returns.
+    Apply ``filters`` to what :func:`read_snapshot` returns. A snapshot held
+    back because it lacks too many of its predecessor's licenses is passed
+    over until it is accepted.
 
     Parameters
     ----------
     filters
         The API's filters (validated, canonical spellings).
     max_age
-        Skip snapshots fetched longer ago than this before ``now``.
+        Skip snapshots fetched longer ago than this before ``now``: a
+        ``timedelta`` or seconds (``0``: only a snapshot of this very instant).
     include_synthetic
         Also consider synthetic snapshots (sample, replica demos).
     now
         The time ``max_age`` counts from; defaults to the current time.
+    accept_shrink
+        Also consider held-back snapshots.
 
     Examples
     --------
@@ -338,16 +377,38 @@ def find_snapshot(
     True
     """
     want = validate_filters(filters or {})
+    age = max_age_delta(max_age)
     listing = list_snapshots(store).filter(pl.col("complete"))
     if not include_synthetic:
         listing = listing.filter(~pl.col("synthetic"))
-    if max_age is not None:
-        oldest = utc(now or dt.datetime.now(dt.UTC)) - max_age
+    if not accept_shrink:
+        listing = listing.filter(~pl.col("held_back"))
+    if age is not None:
+        oldest = utc(now or dt.datetime.now(dt.UTC)) - age
         listing = listing.filter(pl.col(s.FETCHED_AT) >= oldest)
     for row in reversed(listing.select("path", "filters").rows()):
         if _answers(json.loads(row[1]), want):
             return Path(row[0])
     return None
+
+
+def held_back_after(
+    path: Path, *, store: str | os.PathLike[str] | None, filters: Mapping[str, FilterValue]
+) -> list[tuple[Path, dict[str, Any]]]:
+    """Return the held-back snapshots newer than ``path`` that would answer ``filters``.
+
+    What a reader of ``path`` is told about: newer data that was not used, and why.
+    """
+    listing = list_snapshots(store)
+    when = listing.filter(pl.col("path") == str(path))[s.FETCHED_AT]
+    held = listing.filter(pl.col("held_back"))
+    if when.len():
+        held = held.filter(pl.col(s.FETCHED_AT) >= when[0], pl.col("path") != str(path))
+    return [
+        (Path(row[0]), json.loads(row[2]))
+        for row in held.select("path", "filters", "shrink").rows()
+        if _answers(json.loads(row[1]), filters)
+    ]
 
 
 def prune(*, keep: int, store: str | os.PathLike[str] | None = None) -> list[Path]:
@@ -369,6 +430,7 @@ def prune(*, keep: int, store: str | os.PathLike[str] | None = None) -> list[Pat
     doomed = files[: max(len(files) - keep, 0)]
     for path in doomed:
         path.unlink()
+        accepted_path(path).unlink(missing_ok=True)
         logger.info("Pruned snapshot %s", path)
     stale = dt.datetime.now(dt.UTC).timestamp() - 86_400
     for temp in folder.glob(f".{PREFIX}*{TEMP_SUFFIX}*") if folder.is_dir() else []:

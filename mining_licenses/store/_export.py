@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from mining_licenses import _csv as csv
 from mining_licenses import schema as s
-from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, OutputExistsError, SnapshotError
+from mining_licenses._atomic import check_writable, write_together
+from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses._redact import get_logger
 from mining_licenses.store._provenance import (
     ATTRS_KEY,
@@ -33,7 +34,8 @@ from mining_licenses.store._provenance import (
     provenance_line,
     provenance_tags,
     resolve_meta,
-    write_sidecar,
+    sidecar_bytes,
+    sidecar_path,
 )
 
 if TYPE_CHECKING:  # the writers' numpy, pyarrow and GDAL are imported when they write
@@ -101,18 +103,20 @@ def write_ogr(frame: pl.DataFrame, path: Path, info: SnapshotMeta, driver: str) 
     )
 
 
-def write_csv(frame: pl.DataFrame, path: Path, info: SnapshotMeta) -> None:
-    """Write ``frame`` as CSV: canonical columns, ``issues`` joined, the point as WKT."""
+def write_csv(frame: pl.DataFrame, path: Path, info: SnapshotMeta, *, safe: bool = True) -> None:
+    """Write ``frame`` as CSV: canonical columns, ``issues`` joined, the point as WKT.
+
+    Text that a spreadsheet would run as a formula is neutralised unless
+    ``safe`` is False (see :mod:`mining_licenses._csv`).
+    """
     import shapely
 
     from mining_licenses.geo import points_from_frame
 
     points = points_from_frame(frame)
     wkt = shapely.to_wkt(points, rounding_precision=-1)
-    frame.with_columns(
-        pl.col(s.ISSUES).list.join(s.LIST_SEPARATOR),
-        pl.Series(WKT_COLUMN, wkt, dtype=pl.String()),
-    ).write_csv(path, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
+    with_wkt = frame.with_columns(pl.Series(WKT_COLUMN, wkt, dtype=pl.String()))
+    csv.write_csv(with_wkt, path, safe=safe, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
     del info  # CSV has no place for it: export writes the sidecar
 
 
@@ -129,12 +133,14 @@ Writer = Callable[[pl.DataFrame, Path, SnapshotMeta], None]
 _SIDECAR_FORMATS: Final = (".csv", ".geojson")
 
 
-def _writer_for(path: Path) -> Writer | None:
+def _writer_for(path: Path, *, csv_safe: bool = True) -> Writer | None:
     """Return the writer of ``path``'s extension, or None for an unknown one."""
     suffix = path.suffix.lower()
     if suffix in _DRIVERS:
         return functools.partial(write_ogr, driver=_DRIVERS[suffix])
-    return {".csv": write_csv, ".parquet": write_geoparquet}.get(suffix)
+    if suffix == ".csv":
+        return functools.partial(write_csv, safe=csv_safe)
+    return write_geoparquet if suffix == ".parquet" else None
 
 
 def _unsupported(path: Path) -> ConfigurationError:
@@ -170,6 +176,7 @@ def export(
     *,
     overwrite: bool = False,
     meta: SnapshotMeta | Mapping[str, Any] | None = None,
+    csv_safe: bool = True,
 ) -> Path:
     """Write the frame for GIS use, the format chosen by the extension of ``path``.
 
@@ -182,7 +189,10 @@ def export(
       no point (the format cannot index them; they are kept).
     - ``.csv``: the canonical columns (dates ISO 8601, ``fetched_at`` with
       ``Z``, ``issues`` joined with ``;``) plus ``wkt``, the point as WKT,
-      next to ``longitude``/``latitude``.
+      next to ``longitude``/``latitude``. A text cell starting with ``=``,
+      ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``
+      so that a spreadsheet shows it instead of running it (OWASP's advice
+      on CSV injection); ``csv_safe=False`` writes the text as it is.
 
     Every format carries the provenance: ``meta`` when given; else the one a
     GeoDataFrame from :func:`~mining_licenses.load_licenses` carries in
@@ -192,15 +202,22 @@ def export(
     (``pyogrio.read_info(path)["layer_metadata"]``), the layer description,
     and a ``<file>.provenance.json`` sidecar next to CSV and GeoJSON.
 
-    The file is written to a temporary name and renamed into place (its
-    sidecar first, so a file never exists without its label).
+    The file and its sidecar are written under temporary names and
+    published together or not at all: a failed export leaves neither, and
+    never a sidecar of another file. Where they cannot be written (an
+    existing file, a folder in the way, a read-only or full disk) that is
+    found before the work starts where it can be.
 
     Raises
     ------
     ConfigurationError
         For an extension outside ``.parquet .gpkg .fgb .geojson .csv``.
     OutputExistsError
-        If ``path`` exists and ``overwrite`` is False (a ``FileExistsError`` too).
+        If ``path`` (or its sidecar) exists and ``overwrite`` is False (a
+        ``FileExistsError`` too).
+    OutputError
+        If the system refuses the file (the message names it and says what
+        to do; an ``OSError`` too).
 
     Examples
     --------
@@ -209,21 +226,22 @@ def export(
     '.gpkg'
     """
     target = Path(path).expanduser()
-    writer = _writer_for(target)
+    writer = _writer_for(target, csv_safe=csv_safe)
     if writer is None:
         raise _unsupported(target)
-    if target.exists() and not overwrite:  # fail before the work; write_atomic checks again
-        msg = f"{target} exists; pass overwrite=True (--overwrite) to replace it."
-        raise OutputExistsError(msg)
+    sidecar = target.suffix.lower() in _SIDECAR_FORMATS
+    for output in [target, sidecar_path(target)] if sidecar else [target]:
+        check_writable(output, overwrite=overwrite)  # before the work; checked again at the end
     frame = as_frame(data)
     info = _provenance(data, frame, meta)
-    if target.suffix.lower() in _SIDECAR_FORMATS:
-        write_sidecar(target, info)
 
     def write(temp: Path) -> None:
         temp.unlink()  # GDAL drivers create their file themselves
         writer(frame, temp, info)
 
-    write_atomic(target, write, overwrite=overwrite)
+    files: list[tuple[Path, Callable[[Path], object] | bytes]] = [(target, write)]
+    if sidecar:
+        files.append((sidecar_path(target), sidecar_bytes(target, info)))
+    write_together(files, overwrite=overwrite)
     logger.info("Exported %d licenses to %s", frame.height, target)
     return target

@@ -8,6 +8,7 @@ reader. pyarrow is imported only to explain a file that does not read cleanly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ def encode_json(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
     out = bytearray()
     while True:
         out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
@@ -40,30 +41,39 @@ def _varint(value: int) -> bytes:
 
 # A footer key-value entry in Thrift's compact encoding: 0x18 (field 1, binary), the
 # key's length and bytes, 0x18 (field 2, binary), the value's length and bytes, 0x00.
-_ENTRIES: Final = {key: b"\x18" + _varint(len(key)) + key + b"\x18" for key in (META_KEY, GEO_KEY)}
+_ENTRIES: Final = {key: b"\x18" + varint(len(key)) + key + b"\x18" for key in (META_KEY, GEO_KEY)}
 _MAGIC: Final = b"PAR1"
 
 
-def footer_entries(path: Path) -> dict[bytes, bytes] | None:
-    """Return the provenance and ``geo`` entries of a snapshot's footer, or None.
+@dataclasses.dataclass(frozen=True)
+class Footer:
+    """The footer of a Parquet file: its bytes, where it starts, and the 8 bytes after it."""
 
-    A Parquet file ends with its footer, the footer's length and ``PAR1``.
-    Reading those bytes and finding the two entries in them takes a tenth of
-    the time of parsing the whole footer (row groups, statistics) with
-    pyarrow, which matters for a store of a thousand snapshots. Anything
-    unexpected returns None, and the caller reads the footer with pyarrow.
-    """
+    raw: bytes
+    start: int  # the file's offset of the footer: the length of everything before it
+    tail: bytes  # the footer's length and ``PAR1``
+
+
+def read_footer(path: Path) -> Footer | None:
+    """Return the footer of a Parquet file, or None when the file does not end like one."""
     try:
         with path.open("rb") as file:
+            file.seek(0, os.SEEK_END)
+            if file.tell() < 12:
+                return None
             file.seek(-8, os.SEEK_END)
             tail = file.read(8)
             size = int.from_bytes(tail[:4], "little")
             if tail[4:] != _MAGIC or size + 8 > file.tell():
                 return None
-            file.seek(-8 - size, os.SEEK_END)
-            footer = file.read(size)
+            start = file.seek(-8 - size, os.SEEK_END)
+            return Footer(file.read(size), start, tail)
     except OSError:
         return None
+
+
+def entries_in(footer: bytes) -> dict[bytes, bytes] | None:
+    """Return the provenance and ``geo`` entries found in a footer's bytes, or None."""
     entries = {}
     for key, prefix in _ENTRIES.items():
         at = footer.rfind(prefix)  # the entries follow the row groups: the last match
@@ -80,6 +90,19 @@ def footer_entries(path: Path) -> dict[bytes, bytes] | None:
             return None
         entries[key] = footer[at:end]
     return entries
+
+
+def footer_entries(path: Path) -> dict[bytes, bytes] | None:
+    """Return the provenance and ``geo`` entries of a snapshot's footer, or None.
+
+    A Parquet file ends with its footer, the footer's length and ``PAR1``.
+    Reading those bytes and finding the two entries in them takes a tenth of
+    the time of parsing the whole footer (row groups, statistics) with
+    pyarrow, which matters for a store of a thousand snapshots. Anything
+    unexpected returns None, and the caller reads the footer with pyarrow.
+    """
+    footer = read_footer(path)
+    return None if footer is None else entries_in(footer.raw)
 
 
 def read_metadata(path: Path) -> dict[bytes, bytes]:

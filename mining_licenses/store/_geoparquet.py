@@ -24,6 +24,7 @@ import functools
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import IO, Any, Final
 
 import numpy as np
@@ -34,6 +35,7 @@ import pyarrow.parquet as pq
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError, shorten
 from mining_licenses._redact import get_logger
+from mining_licenses.store._checksum import placeholder, seal
 
 logger = get_logger(__name__)
 
@@ -285,7 +287,14 @@ def write_table(
     sink: str | os.PathLike[str] | IO[bytes],
     metadata: Mapping[bytes, bytes],
 ) -> None:
-    """Write a table, or row groups from :func:`to_parts`, as Parquet with ``metadata`` keys."""
+    """Write a table, or row groups from :func:`to_parts`, as Parquet with ``metadata`` keys.
+
+    A file written to a path is sealed: its footer gets the SHA-256 of its
+    bytes (:mod:`mining_licenses.store._checksum`), so a changed byte is found
+    on read.
+    """
+    sealed = isinstance(sink, str | os.PathLike)
+    metadata = {**metadata, **placeholder()} if sealed else metadata
     parts = iter([data] if isinstance(data, pa.Table) else data)
     first = next(parts)
     names = set(first.column_names)
@@ -312,3 +321,5 @@ def write_table(
             writer.write_table(part, row_group_size=ROW_GROUP_ROWS)
             part = upcoming.result()
         writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
+    if sealed:
+        seal(Path(sink))  # type: ignore[arg-type]

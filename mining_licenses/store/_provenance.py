@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,10 +24,11 @@ import polars as pl
 from mining_licenses import _config
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, SnapshotError
+from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
 from mining_licenses._filters import FilterValue, validate_filters
 from mining_licenses._redact import get_logger
-from mining_licenses.store._footer import GEO_KEY, META_KEY, check_geo, encode_json, read_metadata
+from mining_licenses.store._checksum import checked_metadata
+from mining_licenses.store._footer import GEO_KEY, META_KEY, check_geo, encode_json
 
 logger = get_logger(__name__)
 
@@ -43,7 +45,10 @@ class SnapshotMeta:
     ``records``, ``package_version`` and ``schema_version`` are filled in by
     :func:`write_snapshot`; ``fetched_at`` defaults to the frame's newest
     ``fetched_at``. ``complete`` means the sweep was verified to hold every
-    license the API counted for these ``filters``.
+    license the API counted for these ``filters``. ``shrink`` is set by
+    :func:`write_snapshot` when the snapshot lacks more than a fifth of the
+    licenses of the previous complete one (the numbers, and ``held_back``:
+    whether it waits to be accepted; see :mod:`mining_licenses.store._shrink`).
     """
 
     source: Source = "unknown"
@@ -58,11 +63,16 @@ class SnapshotMeta:
     synthetic: bool = False
     package_version: str | None = None
     schema_version: str | None = None
+    shrink: Mapping[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict written to the file (``fetched_at`` as ISO 8601 UTC)."""
         data = dataclasses.asdict(self)
         data["filters"] = dict(self.filters)
+        if self.shrink is None:
+            del data["shrink"]  # only a snapshot that shrank says so
+        else:
+            data["shrink"] = dict(self.shrink)
         if self.fetched_at is not None:
             data["fetched_at"] = self.fetched_at.isoformat().replace("+00:00", "Z")
         return data
@@ -80,6 +90,43 @@ class SnapshotMeta:
 def utc(when: dt.datetime) -> dt.datetime:
     """Return ``when`` in UTC (a naive time is read as UTC)."""
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def max_age_delta(max_age: object) -> dt.timedelta | None:
+    """Return ``max_age`` as a duration: a ``timedelta``, or seconds; None stays None.
+
+    Raises
+    ------
+    ConfigurationError
+        For a negative or non-finite duration, or anything else (a string, a bool...).
+
+    Examples
+    --------
+    >>> max_age_delta(0), max_age_delta(3600.0)
+    (datetime.timedelta(0), datetime.timedelta(seconds=3600))
+    """
+    if max_age is None:
+        return None
+    if isinstance(max_age, dt.timedelta):
+        age = max_age
+    elif isinstance(max_age, int | float) and not isinstance(max_age, bool):
+        if not math.isfinite(max_age) or abs(max_age) > 1e12:
+            age = dt.timedelta(seconds=-1)  # refused below
+        else:
+            age = dt.timedelta(seconds=max_age)
+    else:
+        msg = (
+            f"max_age={shorten(max_age)} is not a duration: pass a datetime.timedelta "
+            "(timedelta(days=7)) or a number of seconds (0: no snapshot is fresh enough)."
+        )
+        raise ConfigurationError(msg)
+    if age < dt.timedelta(0):
+        msg = (
+            f"max_age={shorten(max_age)} must be a duration of 0 or more (a timedelta, or "
+            "seconds); 0 means that no snapshot is fresh enough."
+        )
+        raise ConfigurationError(msg)
+    return age
 
 
 def _clean_url(url: str | None) -> str | None:
@@ -150,7 +197,7 @@ def read_snapshot_meta(path: str | os.PathLike[str]) -> SnapshotMeta:
     True
     """
     path = Path(path)
-    metadata = read_metadata(path)
+    metadata, _ = checked_metadata(path)
     check_geo(path, metadata)
     raw = metadata.get(META_KEY)
     if raw is None:
@@ -212,14 +259,28 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
     return target.with_name(target.name + SIDECAR_SUFFIX)
 
 
-def write_sidecar(path: str | os.PathLike[str], info: SnapshotMeta) -> Path:
+def sidecar_bytes(path: str | os.PathLike[str], info: SnapshotMeta) -> bytes:
+    """Return the JSON the provenance sidecar of the file ``path`` holds."""
+    body = {"file": Path(path).name, "description": provenance_line(info), **info.to_json()}
+    return (json.dumps(body, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def write_sidecar(
+    path: str | os.PathLike[str], info: SnapshotMeta, *, overwrite: bool = False
+) -> Path:
     """Write the provenance of the file ``path`` next to it, as JSON; return the sidecar's path.
 
-    The sidecar belongs to its file, so an existing one is replaced.
+    An existing sidecar is replaced only with ``overwrite``. A file and its
+    sidecar written together (``export``, the command line) are published
+    both or neither, with ``_atomic.write_together``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_sidecar(Path(tempfile.mkdtemp()) / "soon.csv", SnapshotMeta()).name
+    'soon.csv.provenance.json'
     """
-    body = {"file": Path(path).name, "description": provenance_line(info), **info.to_json()}
-    text = json.dumps(body, ensure_ascii=False, indent=1) + "\n"
-    return write_atomic(sidecar_path(path), text.encode(), overwrite=True)
+    return write_atomic(sidecar_path(path), sidecar_bytes(path, info), overwrite=overwrite)
 
 
 def frame_meta(frame: pl.DataFrame, sample: Path) -> SnapshotMeta | None:

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import polars as pl
 
+from mining_licenses import _csv as csv
 from mining_licenses import schema as s
-from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, OutputExistsError, SchemaError
+from mining_licenses._atomic import check_writable, write_atomic, write_together
+from mining_licenses._errors import ConfigurationError, SchemaError
 from mining_licenses.store._export import WKT_COLUMN, _provenance, as_frame
 from mining_licenses.store._footer import GEO_KEY, META_KEY, encode_json
 from mining_licenses.store._provenance import SnapshotMeta, provenance_line, sidecar_path
@@ -80,19 +81,16 @@ def _write_parquet(frame: pl.DataFrame, path: Path, metadata: dict[bytes, bytes]
     write_table(table, path, {GEO_KEY: encode_json(geo), **metadata})
 
 
-def _csv_bytes(frame: pl.DataFrame) -> bytes:
-    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
-    flat = frame.with_columns(
-        pl.col(n).cast(pl.List(pl.String)).list.join(s.LIST_SEPARATOR) for n in lists
-    )
+def _write_csv(frame: pl.DataFrame, path: Path, *, safe: bool) -> None:
+    """Write the rows as CSV with the package's one CSV writer, the point as WKT where known."""
     if s.LONGITUDE in frame.columns and s.LATITUDE in frame.columns:
         import shapely
 
         from mining_licenses.geo import points_from_frame
 
         wkt = shapely.to_wkt(points_from_frame(frame), rounding_precision=-1)
-        flat = flat.with_columns(pl.Series(WKT_COLUMN, wkt, dtype=pl.String()))
-    return flat.write_csv(datetime_format="%Y-%m-%dT%H:%M:%S%.fZ").encode("utf-8")
+        frame = frame.with_columns(pl.Series(WKT_COLUMN, wkt, dtype=pl.String()))
+    csv.write_csv(frame, path, safe=safe, datetime_format="%Y-%m-%dT%H:%M:%S%.fZ")
 
 
 def write_result(
@@ -102,12 +100,14 @@ def write_result(
     meta: SnapshotMeta,
     details: Mapping[str, Any],
     overwrite: bool = False,
+    csv_safe: bool = True,
 ) -> Path:
     """Write a result frame as GeoParquet (``.parquet``) or CSV (``.csv``) with its provenance.
 
     ``meta`` is the licenses' provenance; ``details`` the result's own
-    (JSON-ready). The file is published whole or not at all; a CSV's sidecar
-    is published first, so the file never exists without its label.
+    (JSON-ready). The file is published whole or not at all, a CSV together
+    with its sidecar (both or neither). CSV text that a spreadsheet would run
+    as a formula gets a leading ``'`` unless ``csv_safe`` is False.
 
     Raises
     ------
@@ -117,7 +117,9 @@ def write_result(
         For GeoParquet, if the frame has no ``longitude``/``latitude`` (a CSV
         is written without the ``wkt`` column then).
     OutputExistsError
-        If ``path`` exists and ``overwrite`` is False.
+        If ``path`` (or a CSV's sidecar) exists and ``overwrite`` is False.
+    OutputError
+        If the system refuses the file (the message names it and says what to do).
 
     Examples
     --------
@@ -135,10 +137,9 @@ def write_result(
     if missing and suffix == ".parquet":
         msg = f"The result has no {' or '.join(missing)} column, so it has no points to write."
         raise SchemaError(msg)
-    if target.exists() and not overwrite:
-        msg = f"{target} exists; pass overwrite=True (--overwrite) to replace it."
-        raise OutputExistsError(msg)
+    check_writable(target, overwrite=overwrite)  # before the work
     if suffix == ".csv":
+        check_writable(sidecar_path(target), overwrite=overwrite)
         body = {
             "file": target.name,
             "description": provenance_line(meta),
@@ -146,8 +147,14 @@ def write_result(
             RESULT_KEY: dict(details),
         }
         text = json.dumps(body, ensure_ascii=False, indent=1) + "\n"
-        write_atomic(sidecar_path(target), text.encode(), overwrite=True)
-        return write_atomic(target, _csv_bytes(frame), overwrite=overwrite)
+        write_together(
+            [
+                (target, lambda temp: _write_csv(frame, temp, safe=csv_safe)),
+                (sidecar_path(target), text.encode()),
+            ],
+            overwrite=overwrite,
+        )
+        return target
     metadata = {META_KEY: encode_json(meta.to_json()), RESULT_KEY.encode(): encode_json(details)}
     return write_atomic(
         target, lambda temp: _write_parquet(frame, temp, metadata), overwrite=overwrite

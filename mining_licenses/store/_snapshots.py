@@ -19,8 +19,11 @@ would pick up, and two processes writing at once both keep their snapshot.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -30,16 +33,25 @@ import polars as pl
 from mining_licenses import _config
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, SnapshotError
+from mining_licenses._errors import (
+    ConfigurationError,
+    ShrunkSnapshotWarning,
+    SnapshotError,
+    UnverifiedSnapshotWarning,
+    shorten,
+    warn_once,
+)
 from mining_licenses._redact import get_logger
 from mining_licenses.store._catalog import list_snapshots
-from mining_licenses.store._footer import check_columns, check_geo, read_metadata
+from mining_licenses.store._checksum import checked_metadata, verified
+from mining_licenses.store._footer import check_columns, check_geo
 from mining_licenses.store._names import snapshot_files, snapshot_stem
 from mining_licenses.store._provenance import (
     SnapshotMeta,
     file_metadata,
     resolve_meta,
 )
+from mining_licenses.store._shrink import shrink_message, shrink_record
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -55,8 +67,16 @@ def write_snapshot(
     *,
     store: str | os.PathLike[str] | None = None,
     meta: SnapshotMeta | Mapping[str, Any] | None = None,
+    accept_shrink: bool = False,
 ) -> Path:
     """Write the frame as a new GeoParquet snapshot in the store; return its path.
+
+    A complete snapshot that lacks more than a fifth of the licenses of the
+    previous complete snapshot of the same filters is written but *held
+    back* (its provenance says so, with the numbers, and a
+    :class:`ShrunkSnapshotWarning` too): ``load_licenses`` goes on using the
+    previous one until it is accepted (:func:`accept_snapshot`), unless
+    ``accept_shrink`` is True.
 
     Parameters
     ----------
@@ -68,6 +88,9 @@ def write_snapshot(
     meta
         Provenance: a :class:`SnapshotMeta` or a dict of its fields. Entries
         whose name suggests a secret (``api_key``, ``token``...) are dropped.
+    accept_shrink
+        Use the snapshot as the newest data even if it lacks many licenses of
+        the previous one (the shrink is still recorded).
 
     Returns
     -------
@@ -95,6 +118,8 @@ def write_snapshot(
     frame = as_frame(data)
     parts, geo = to_parts(frame)
     info = resolve_meta(meta, frame)
+    shrink = shrink_record(frame, info, store, accept=accept_shrink)
+    info = dataclasses.replace(info, shrink=shrink)
     folder = _config.store_dir(store)
     stem = snapshot_stem(info.fetched_at)
     names = (
@@ -103,6 +128,8 @@ def write_snapshot(
     )
     target = write_atomic(names, lambda temp: write_table(parts, temp, file_metadata(info, geo)))
     logger.info("Wrote snapshot %s (%d records)", target, frame.height)
+    if shrink is not None:
+        warnings.warn(shrink_message(target, shrink), ShrunkSnapshotWarning, stacklevel=2)
     return target
 
 
@@ -110,6 +137,13 @@ def write_snapshot(
 def _resolve(path: str | os.PathLike[str], store: str | os.PathLike[str] | None) -> Path:
     if str(path) == "latest":
         listing = list_snapshots(store)
+        newest = listing.filter(~pl.col("held_back"))
+        for row in listing.filter(pl.col("held_back")).iter_rows(named=True):
+            if not newest.height or row[s.FETCHED_AT] >= newest[-1, s.FETCHED_AT]:
+                held = Path(row["path"])
+                warn_once(str(held), shrink_message(held, json.loads(row["shrink"])),
+                          ShrunkSnapshotWarning, stacklevel=4)  # fmt: skip
+        listing = newest
         if not listing.height:
             msg = (
                 f"The snapshot store {_config.store_dir(store)} holds no snapshot. Create one "
@@ -134,6 +168,7 @@ def read_snapshot(
     store: str | os.PathLike[str] | None = ...,
     as_: Literal["polars"] = ...,
     columns: Sequence[str] | None = ...,
+    verify: bool = ...,
 ) -> pl.DataFrame: ...
 @overload
 def read_snapshot(
@@ -142,6 +177,7 @@ def read_snapshot(
     store: str | os.PathLike[str] | None = ...,
     as_: Literal["geopandas"],
     columns: Sequence[str] | None = ...,
+    verify: bool = ...,
 ) -> gpd.GeoDataFrame: ...
 def read_snapshot(
     path: str | os.PathLike[str] = "latest",
@@ -149,6 +185,7 @@ def read_snapshot(
     store: str | os.PathLike[str] | None = None,
     as_: Output = "polars",
     columns: Sequence[str] | None = None,
+    verify: bool = True,
 ) -> pl.DataFrame | gpd.GeoDataFrame:
     """Read a snapshot back as the canonical frame (or a GeoDataFrame), dtypes exact.
 
@@ -162,6 +199,10 @@ def read_snapshot(
         ``"polars"`` (default) or ``"geopandas"`` (points in EPSG:4326).
     columns
         Canonical columns to read (default: all), in the order given.
+    verify
+        Check the whole file against the checksum in its footer while it is
+        read (the default; it costs one SHA-256 pass over the file, run
+        alongside the decoding). The footer is checked either way.
 
     Returns
     -------
@@ -172,7 +213,14 @@ def read_snapshot(
     ------
     SnapshotError
         If the file is missing, truncated, corrupt, not GeoParquet or not of
-        the canonical schema; or the store is empty for ``"latest"``.
+        the canonical schema, or any byte of it differs from what its
+        checksum says (a damaged file never reads as other data); or the
+        store is empty for ``"latest"``.
+
+    Warns
+    -----
+    UnverifiedSnapshotWarning
+        For a snapshot written before snapshots carried a checksum (read as before).
 
     Examples
     --------
@@ -190,15 +238,33 @@ def read_snapshot(
         raise ConfigurationError(msg)
     needed = list(dict.fromkeys(wanted + ([s.LONGITUDE, s.LATITUDE] if as_ == "geopandas" else [])))
     file = _resolve(path, store)
-    check_geo(file, read_metadata(file))
+    metadata, sealed = checked_metadata(file)
+    check_geo(file, metadata)
     check_columns(file, needed)
-    try:
-        frame = pl.read_parquet(file, columns=needed).select(
-            pl.col(c).cast(s.COLUMNS[c], strict=True) for c in needed
+    if sealed is None:
+        warn_once(
+            f"unverified:{file}",
+            f"Snapshot {file} carries no checksum (written by an older mining-licenses): it is "
+            "read unverified. Export it again (export(read_snapshot(path), new_path)) to add one.",
+            UnverifiedSnapshotWarning,
+            stacklevel=3,
         )
-    except Exception as err:  # polars raises several kinds for a damaged file
-        msg = f"Snapshot {file} could not be read ({type(err).__name__}: {err}); it is damaged."
-        raise SnapshotError(msg) from err
+
+    def read() -> pl.DataFrame:
+        try:
+            return pl.read_parquet(file, columns=needed).select(
+                pl.col(c).cast(s.COLUMNS[c], strict=True) for c in needed
+            )
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as err:  # polars raises several kinds (a panic too) for a damage
+            msg = (
+                f"Snapshot {file} could not be read ({type(err).__name__}: {shorten(str(err))}); "
+                "it is damaged: restore it from a backup, or delete it and pull again."
+            )
+            raise SnapshotError(msg) from err
+
+    frame = verified(file, sealed if verify else None, read)
     if as_ == "polars":
         return frame
     from mining_licenses.geo import to_geodataframe
