@@ -14,6 +14,9 @@ from typing import Final, Literal
 
 import platformdirs
 
+from mining_licenses._errors import ParameterTypeError
+from mining_licenses._validate import MAX_PATH_CHARS, path, text
+
 ENV_API_KEY: Final = "SECTORS_API_KEY"
 ENV_BASE_URL: Final = "SECTORS_BASE_URL"
 ENV_DATA_DIR: Final = "MINING_LICENSES_DATA"
@@ -41,6 +44,10 @@ def is_secret_name(name: object) -> bool:
 
 def api_key(explicit: str | None = None) -> str | None:
     """Return the API key: ``explicit`` if given, else ``SECTORS_API_KEY``, else None."""
+    if explicit is not None and not isinstance(explicit, str):
+        # the value itself is never shown: it may be a key in the wrong shape
+        msg = f"api_key must be a str (or None), not {type(explicit).__name__}."
+        raise ParameterTypeError(msg)
     if explicit:
         return explicit
     return os.environ.get(ENV_API_KEY) or None
@@ -48,6 +55,8 @@ def api_key(explicit: str | None = None) -> str | None:
 
 def base_url(explicit: str | None = None) -> str:
     """Return the API base URL: ``explicit``, else ``SECTORS_BASE_URL``, else the public one."""
+    if explicit is not None:
+        text(explicit, name="base_url", function=None, max_chars=MAX_PATH_CHARS, empty=True)
     return (explicit or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
 
 
@@ -58,7 +67,7 @@ def store_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     directory (``~/.local/share/mining-licenses`` on Linux).
     """
     if explicit is not None:
-        return Path(explicit).expanduser()
+        return path(explicit, name="store", function=None).expanduser()
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return Path(env).expanduser()

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config, companies
+from mining_licenses import _validate as v
 from mining_licenses._errors import ConfigurationError, IncompleteSweepWarning, SchemaError
 from mining_licenses._filters import validate_filters
 from mining_licenses._wire import is_loopback
@@ -81,6 +82,38 @@ class Pull:
         return SnapshotMeta.from_json({k: v for k, v in data.items() if k in known})
 
 
+def checked_arguments(
+    function: str,
+    options: object,
+    arguments: dict[str, Any],
+    *,
+    api_key: object = None,
+    base_url: object = None,
+    flags: dict[str, object] | None = None,
+) -> tuple[PullOptions, dict[str, Any]]:
+    """Check a pull's arguments before anything is sent; return its options and filters.
+
+    ``options`` must be a :class:`PullOptions` or None; ``arguments`` hold its
+    fields and the API's filters; ``flags`` are the call's True/False arguments.
+    """
+    for name, value in (flags or {}).items():
+        v.flag(value, name=name, function=function)
+    _config.api_key(api_key)  # type: ignore[arg-type]  # checks its type, never shows it
+    _config.base_url(base_url)  # type: ignore[arg-type]
+    if options is not None:
+        v.instance(
+            options,
+            PullOptions,
+            name="options",
+            function=function,
+            wanted="a PullOptions or None",
+            hint="or pass its fields as keywords (budget=50)",
+        )
+    changes, filters = PullOptions.split(arguments)
+    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option
+    return opts, validate_filters(filters)
+
+
 def _check_store(store: str | os.PathLike[str] | None) -> None:
     """Raise ConfigurationError unless the store is, or can be made, a writable folder.
 
@@ -126,9 +159,14 @@ def pull(
     the snapshot as synthetic data (a replica serving made-up records). The
     result keeps the sweep's provenance next to the frame.
     """
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)
-    clean: dict[str, Any] = validate_filters(filters)
+    opts, clean = checked_arguments(
+        "pull",
+        options,
+        arguments,
+        api_key=api_key,
+        base_url=base_url,
+        flags={"write": write, "synthetic": synthetic},
+    )
     if write or opts.resume:
         _check_store(store)
     from mining_licenses.client import SectorsClient  # httpx: only when pulling
@@ -208,9 +246,15 @@ def fetch_licenses(
     --------
     >>> frame = fetch_licenses(commodity_type="Nickel", budget=20)  # doctest: +SKIP
     """
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)
-    sent = company_for_api(validate_filters(filters), store=store, base_url=base_url)
+    opts, clean = checked_arguments(
+        "fetch_licenses",
+        options,
+        arguments,
+        api_key=api_key,
+        base_url=base_url,
+        flags={"write": write},
+    )
+    sent = company_for_api(clean, store=store, base_url=base_url)
     return pull(
         api_key=api_key, base_url=base_url, store=store, write=write, options=opts, **sent
     ).frame

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses.analytics import _inputs as inp
@@ -199,5 +200,6 @@ def write_report(
     ...     out.name, out.stat().st_size > 10_000
     ('report.html', True)
     """
+    target = v.path(path, name="path", function="write_report")
     page = render_report(frame, meta=meta, as_of=as_of)
-    return write_atomic(Path(path), page.encode("utf-8"), overwrite=True)
+    return write_atomic(target, page.encode("utf-8"), overwrite=True)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, shorten
 from mining_licenses.store._catalog import PATH_COLUMN, SNAPSHOT, list_snapshots, utc_start
 from mining_licenses.store._export import as_frame
 from mining_licenses.store._snapshots import read_snapshot
@@ -131,7 +132,9 @@ def _load(
 ) -> pl.DataFrame:
     if isinstance(item, str | os.PathLike):
         return read_snapshot(item, store=store)
-    return as_frame(item)
+    if isinstance(item, pl.DataFrame):
+        return item
+    return as_frame(item, function="diff_snapshots")
 
 
 def diff_snapshots(
@@ -365,7 +368,8 @@ def _empty(columns: list[str]) -> pl.DataFrame:
 
 
 def _checked_fields(fields: Sequence[str]) -> list[str]:
-    if not fields or any(f not in s.COLUMNS for f in fields):
-        msg = f"fields={list(fields)!r} must name columns among: {', '.join(s.COLUMNS)}."
+    names = v.names(fields, name="fields", function="diff_snapshots")
+    if not names or any(f not in s.COLUMNS for f in names):
+        msg = f"fields={shorten(names)} must name columns among: {', '.join(s.COLUMNS)}."
         raise ConfigurationError(msg)
-    return list(fields)
+    return names

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, OutputExistsError, SnapshotError
@@ -43,11 +44,22 @@ if TYPE_CHECKING:  # the writers' numpy, pyarrow and GDAL are imported when they
 logger = logging.getLogger(__name__)
 
 
-def as_frame(data: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
+def as_frame(data: pl.DataFrame | gpd.GeoDataFrame, *, function: str = "export") -> pl.DataFrame:
     """Return the canonical polars frame of ``data`` (a GeoDataFrame's geometry wins)."""
     if isinstance(data, pl.DataFrame):
         return data
+    import pandas as pd
+
     from mining_licenses.geo import to_polars
+
+    if not isinstance(data, pd.DataFrame):
+        raise v.wrong_type(
+            data,
+            name="data",
+            function=function,
+            wanted="a polars DataFrame or a GeoDataFrame",
+            hint="pass a frame from load_licenses() or read_snapshot()",
+        )
 
     return to_polars(data)
 
@@ -208,7 +220,8 @@ def export(
     >>> export(licenses, Path(tempfile.mkdtemp()) / "licenses.gpkg").suffix
     '.gpkg'
     """
-    target = Path(path).expanduser()
+    target = v.path(path, name="path", function="export").expanduser()
+    overwrite = v.flag(overwrite, name="overwrite", function="export")
     writer = _writer_for(target)
     if writer is None:
         raise _unsupported(target)

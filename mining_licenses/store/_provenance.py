@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import polars as pl
 
 from mining_licenses import _config
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError
@@ -58,6 +59,21 @@ class SnapshotMeta:
     synthetic: bool = False
     package_version: str | None = None
     schema_version: str | None = None
+
+    def __post_init__(self) -> None:
+        """Check each field's type (a ParameterTypeError) and range (a ConfigurationError)."""
+        function = "SnapshotMeta"
+        v.choice(self.source, SOURCES, name="source", function=function)
+        v.moment(self.fetched_at, name="fetched_at", function=function, dates=False)
+        v.mapping(self.filters, name="filters", function=function)
+        for name in ("total_count", "records", "pages", "credits_spent"):
+            if getattr(self, name) is not None:
+                v.whole(getattr(self, name), name=name, function=function, low=0)
+        for name in ("complete", "synthetic"):
+            v.flag(getattr(self, name), name=name, function=function)
+        for name in ("base_url", "package_version", "schema_version"):
+            if getattr(self, name) is not None:
+                v.text(getattr(self, name), name=name, function=function, max_chars=4096)
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict written to the file (``fetched_at`` as ISO 8601 UTC)."""
@@ -100,6 +116,10 @@ def resolve_meta(
 
     if isinstance(meta, SnapshotMeta):
         meta = meta.to_json()
+    elif meta is not None and not isinstance(meta, Mapping):
+        raise v.wrong_type(
+            meta, name="meta", function=None, wanted="a SnapshotMeta, a dict of its fields or None"
+        )
     given = dict(meta or {})
     for name in [k for k in given if _config.is_secret_name(k)]:
         del given[name]  # the value is never logged
@@ -149,7 +169,7 @@ def read_snapshot_meta(path: str | os.PathLike[str]) -> SnapshotMeta:
     >>> read_snapshot_meta(bundled_sample_path()).synthetic
     True
     """
-    path = Path(path)
+    path = v.path(path, name="path", function="read_snapshot_meta")
     metadata = read_metadata(path)
     check_geo(path, metadata)
     raw = metadata.get(META_KEY)
