@@ -42,7 +42,7 @@ def is_secret_name(name: object) -> bool:
     return bool(_SECRET_NAME.search(str(name)))
 
 
-def api_key(explicit: str | None = None) -> str | None:
+def api_key(explicit: object = None) -> str | None:
     """Return the API key: ``explicit`` if given, else ``SECTORS_API_KEY``, else None."""
     if explicit is not None and not isinstance(explicit, str):
         # the value itself is never shown: it may be a key in the wrong shape
@@ -53,11 +53,12 @@ def api_key(explicit: str | None = None) -> str | None:
     return os.environ.get(ENV_API_KEY) or None
 
 
-def base_url(explicit: str | None = None) -> str:
+def base_url(explicit: object = None) -> str:
     """Return the API base URL: ``explicit``, else ``SECTORS_BASE_URL``, else the public one."""
+    given = None
     if explicit is not None:
-        text(explicit, name="base_url", function=None, max_chars=MAX_PATH_CHARS, empty=True)
-    return (explicit or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+        given = text(explicit, name="base_url", function=None, max_chars=MAX_PATH_CHARS, empty=True)
+    return (given or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
 
 
 def store_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

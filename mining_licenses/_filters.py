@@ -119,7 +119,7 @@ def validate_filters(filters: Mapping[str, object]) -> dict[str, FilterValue]:
         if name == "expiring_soon":
             clean[name] = _as_bool(name, value)
             continue
-        v.text(value, name=name, function=None, max_chars=MAX_FILTER_CHARS)
+        value = v.text(value, name=name, function=None, max_chars=MAX_FILTER_CHARS)
         if name == "company":
             clean[name] = value.strip()
             continue

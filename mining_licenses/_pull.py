@@ -84,7 +84,7 @@ class Pull:
 
 def checked_arguments(
     function: str,
-    options: object,
+    options: PullOptions | None,
     arguments: dict[str, Any],
     *,
     api_key: object = None,
@@ -98,8 +98,8 @@ def checked_arguments(
     """
     for name, value in (flags or {}).items():
         v.flag(value, name=name, function=function)
-    _config.api_key(api_key)  # type: ignore[arg-type]  # checks its type, never shows it
-    _config.base_url(base_url)  # type: ignore[arg-type]
+    _config.api_key(api_key)  # checks its type, never shows it
+    _config.base_url(base_url)
     if options is not None:
         v.instance(
             options,

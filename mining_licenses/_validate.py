@@ -27,6 +27,9 @@ from mining_licenses._errors import ConfigurationError, ParameterTypeError, shor
 MAX_PATH_CHARS: Final = 4096
 #: The longest text argument (a filter value, a name, a column) taken.
 MAX_TEXT_CHARS: Final = 1000
+#: The most synthetic records made at once (``generate_records``, ``sample -n``): 240
+#: times the registry, what the benchmarks use (about 2.6 GB of dicts); more is a typo.
+MAX_SAMPLE_SIZE: Final = 1_000_000
 
 _T = TypeVar("_T")
 

@@ -22,6 +22,7 @@ from mining_licenses._errors import (
 )
 from mining_licenses._filters import apply_filters, validate_filters
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
+from mining_licenses.cli._terminal import raw_stdout
 from mining_licenses.client._options import NAMES
 from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
 
@@ -310,7 +311,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         seed = sample.SAMPLE_SEED if args.seed is None else args.seed
         text = json.dumps(sample.generate_records(n, seed=seed), ensure_ascii=False, indent=1)
         if str(args.json) == "-":
-            print(text)
+            print(text, file=raw_stdout())  # data, not text for a reader: as generated
         else:
             store.write_sidecar(args.json, store.SnapshotMeta(source="sample", synthetic=True))
             args.json.write_text(text + "\n", encoding="utf-8")

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from mining_licenses import schema as s
 from mining_licenses._config import SOURCES
 from mining_licenses._errors import MiningLicensesError, SyntheticDataWarning
+from mining_licenses._validate import MAX_SAMPLE_SIZE
 from mining_licenses._version import __version__
 from mining_licenses.cli._args import (
     CommandParser,
@@ -22,6 +23,7 @@ from mining_licenses.cli._args import (
     number,
     whole,
 )
+from mining_licenses.cli._terminal import error_message, visible_output
 
 
 def _show_warning(
@@ -165,13 +167,26 @@ def build_parser() -> CommandParser:
         metavar="FOLDER",
         help="rewrite the bundled sample snapshot in FOLDER (make sample: data/sample)",
     )
-    sample.add_argument("-n", type=whole(0), help="records (default: the bundled sample's 4,200)")
-    sample.add_argument("--seed", type=whole(), help="seed (default: the bundled sample's)")
+    sample.add_argument(
+        "-n",
+        type=whole(0, MAX_SAMPLE_SIZE),
+        help=f"records, at most {MAX_SAMPLE_SIZE:,} (default: the bundled sample's 4,200)",
+    )
+    sample.add_argument("--seed", type=whole(0), help="seed (default: the bundled sample's)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Everything it prints passes through :func:`~mining_licenses.cli._terminal.visible`
+    (control characters shown, not obeyed), and errors are cut to size.
+    """
+    with visible_output():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras:
@@ -191,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return handler(args)
         except MiningLicensesError as err:
-            print(f"error: {err}", file=sys.stderr)
+            print(f"error: {error_message(err)}", file=sys.stderr)
             return 2
 
 

@@ -18,6 +18,7 @@ from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as q
+from mining_licenses.cli._terminal import visible_cells
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -169,7 +170,7 @@ def render_table(
         fmt_table_cell_list_len=6,
         tbl_width_chars=250,
     ):
-        body = str(shown) if shown.width else "(no columns)"
+        body = str(visible_cells(shown)) if shown.width else "(no columns)"
     if shown.height == 0:
         body += "\n(no rows)"
     if title is None:

@@ -146,14 +146,11 @@ def normalize_pages(
     function = "normalize_pages"
     options = _options(function, strict, fetched_at)
     wanted = "response bodies (an iterable of bytes)"
-    pages = [
-        bytes(
-            v.instance(
-                b, bytes | bytearray | memoryview, name="bodies", function=function, wanted=wanted
-            )
-        )
-        for b in v.iterable(bodies, name="bodies", function=function, wanted=wanted)
-    ]
+    pages = []
+    for body in v.iterable(bodies, name="bodies", function=function, wanted=wanted):
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise v.wrong_type(body, name="bodies", function=function, wanted=wanted)
+        pages.append(bytes(body))
     frame = pages_frame(pages)
     if select is not None:
         frame = frame[positions(_pairs(select, function), frame[c.PAGE], len(pages))]
