@@ -17,6 +17,7 @@ import polars as pl
 from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SchemaError, shorten
+from mining_licenses._plausible import counted_area, in_window
 
 #: ``by`` as the analytics accept it: nothing, one column, or several.
 By = str | Sequence[str] | None
@@ -196,18 +197,50 @@ def flagged(codes: Sequence[str]) -> pl.Expr:
     return hit.fill_null(value=False)
 
 
-def usable_expiry() -> pl.Expr:
-    """Return True where the expiry date is present and not flagged."""
+def dated_expiry() -> pl.Expr:
+    """Return True where the expiry date is present and not flagged (in the window or not)."""
     return pl.col(s.EXPIRY_DATE).is_not_null() & ~flagged(EXPIRY_FLAGS)
 
 
-def usable_dates() -> pl.Expr:
-    """Return True where both dates are present and neither is flagged."""
+def usable_expiry() -> pl.Expr:
+    """Return True where the expiry date is present, not flagged and in ``DATE_WINDOW``."""
+    return dated_expiry() & in_window(pl.col(s.EXPIRY_DATE))
+
+
+def dated() -> pl.Expr:
+    """Return True where both dates are present and neither is flagged (in the window or not)."""
     return (
         pl.col(s.EFFECTIVE_DATE).is_not_null()
         & pl.col(s.EXPIRY_DATE).is_not_null()
         & ~flagged(DATE_PAIR_FLAGS)
     )
+
+
+def usable_dates() -> pl.Expr:
+    """Return True where both dates are present, neither is flagged, both in ``DATE_WINDOW``."""
+    return dated() & in_window(pl.col(s.EFFECTIVE_DATE)) & in_window(pl.col(s.EXPIRY_DATE))
+
+
+def area_counted() -> pl.Expr:
+    """Return True where ``licensed_area_ha`` is counted (finite, above 0, within the ceiling)."""
+    return counted_area(pl.col(s.AREA_HA))
+
+
+def counted_area_values() -> pl.Expr:
+    """Return ``licensed_area_ha`` where it is counted, else null: what answers add up."""
+    return pl.when(area_counted()).then(pl.col(s.AREA_HA))
+
+
+def area_sum(frame: pl.DataFrame) -> float:
+    """Return the counted area of ``frame`` (0.0 for none): never NaN, never infinite.
+
+    Examples
+    --------
+    >>> area_sum(pl.DataFrame({"licensed_area_ha": [1.0, float("nan"), float("inf"), 2.0]}))
+    3.0
+    """
+    total = frame.select(counted_area_values().sum()).item()
+    return float(total or 0.0)
 
 
 def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:

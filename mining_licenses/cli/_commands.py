@@ -21,6 +21,7 @@ from mining_licenses._errors import (
     SnapshotError,
 )
 from mining_licenses._filters import apply_filters, validate_filters
+from mining_licenses.analytics._inputs import area_sum
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.cli._terminal import raw_stdout
 from mining_licenses.client._options import NAMES
@@ -83,7 +84,7 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
     soon = analytics.expiring_soon(frame, within_days=args.within_days, as_of=args.as_of)
     title = (
         f"{soon.height:,} licenses expiring within {args.within_days} days "
-        f"({soon[s.AREA_HA].sum():,.1f} ha)"
+        f"({area_sum(soon):,.1f} ha)"
     )
     print(render_table(soon.select(_EXPIRING_COLUMNS).head(args.limit), title=title))
     if soon.height > args.limit:

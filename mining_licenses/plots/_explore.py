@@ -94,7 +94,8 @@ def _feature_style(feature: dict[str, Any]) -> dict[str, Any]:
     """Hollow markers for gazetteer-placed licenses; radius grows with area."""
     props = feature.get("properties", {})
     area = props.get(s.AREA_HA)
-    radius = 3.0 + 1.2 * math.log10(max(float(area), 1.0)) if isinstance(area, int | float) else 3.0
+    counted = isinstance(area, int | float) and math.isfinite(area) and 0 < area <= s.MAX_AREA_HA
+    radius = 3.0 + 1.2 * math.log10(max(float(area), 1.0)) if counted else 3.0
     style: dict[str, Any] = {"radius": radius}
     if props.get(s.GEOMETRY_SOURCE) == s.GEOMETRY_FROM_REGENCY:
         style |= {"fillOpacity": 0.0, "weight": 1.5}
