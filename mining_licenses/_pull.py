@@ -110,7 +110,7 @@ def checked_arguments(
             hint="or pass its fields as keywords (budget=50)",
         )
     changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option
+    opts = (PullOptions() if options is None else options).replace(**changes)  # bad: fails
     return opts, validate_filters(filters)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final, Literal, cast, overload
 import polars as pl
 
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, shorten
 from mining_licenses._plausible import in_window
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as col
@@ -186,9 +186,9 @@ def expiry_schedule(
     ['expired', '2026', 'no_date']
     """
     function = "expiry_schedule"
-    if freq not in col.FREQUENCIES:
+    if not isinstance(freq, str) or freq not in col.FREQUENCIES:
         allowed = ", ".join(col.FREQUENCIES)
-        msg = f"{function}(freq={freq!r}) is not a frequency; use one of: {allowed}."
+        msg = f"{function}(freq={shorten(freq)}) is not a frequency; use one of: {allowed}."
         raise ConfigurationError(msg)
     frame, _ = inp.load(df, [s.EXPIRY_DATE, s.AREA_HA, s.ISSUES], function=function, by=by)
     keys = inp.group_columns(frame, by, function=function, reserved=col.EXPIRY_SCHEDULE_COLUMNS)

@@ -118,7 +118,7 @@ class SectorsClient:
         function = "SectorsClient"
         key = _config.api_key(api_key)
         given = v.instance(
-            options or PullOptions(),
+            PullOptions() if options is None else options,
             PullOptions,
             name="options",
             function=function,

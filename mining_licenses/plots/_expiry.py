@@ -166,11 +166,13 @@ def _schedule_slots(
     ``out_of_range`` bar), so there are at most as many as the window holds.
     """
     dated = schedule.filter(pl.col(an.PERIOD_START).is_not_null())
-    starts = dated.select(
-        pl.date_range(
-            pl.col(an.PERIOD_START).min(), pl.col(an.PERIOD_START).max(), _PERIOD_STEP[freq]
-        )
-    ).to_series()
+    starts = pl.Series(an.PERIOD_START, [], pl.Date)  # every license expired: no period ahead
+    if dated.height:
+        starts = dated.select(
+            pl.date_range(
+                pl.col(an.PERIOD_START).min(), pl.col(an.PERIOD_START).max(), _PERIOD_STEP[freq]
+            )
+        ).to_series()
     has = set(schedule[an.PERIOD].to_list())
     slots = [an.EXPIRED_BUCKET] * (an.EXPIRED_BUCKET in has) + _period_labels(starts, freq)
     slots += [bucket for bucket in (an.OUT_OF_RANGE_BUCKET, an.NO_DATE_BUCKET) if bucket in has]

@@ -349,8 +349,12 @@ def find_snapshot(
     if not synthetic:
         listing = listing.filter(~pl.col("synthetic"))
     if max_age is not None:
-        oldest = utc(now or dt.datetime.now(dt.UTC)) - max_age
-        listing = listing.filter(pl.col(s.FETCHED_AT) >= oldest)
+        try:
+            oldest = utc(now or dt.datetime.now(dt.UTC)) - max_age
+        except OverflowError:  # older than year 1: every snapshot is young enough
+            oldest = None
+        if oldest is not None:
+            listing = listing.filter(pl.col(s.FETCHED_AT) >= oldest)
     for row in reversed(listing.select("path", "filters").rows()):
         if _answers(json.loads(row[1]), want):
             return Path(row[0])

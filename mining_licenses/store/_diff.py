@@ -129,12 +129,11 @@ def compare(old: pl.DataFrame, new: pl.DataFrame, fields: Sequence[str]) -> Snap
 def _load(
     item: str | os.PathLike[str] | pl.DataFrame | gpd.GeoDataFrame,
     store: str | os.PathLike[str] | None,
+    name: str,
 ) -> pl.DataFrame:
     if isinstance(item, str | os.PathLike):
         return read_snapshot(item, store=store)
-    if isinstance(item, pl.DataFrame):
-        return item
-    return as_frame(item, function="diff_snapshots")
+    return as_frame(item, function="diff_snapshots", name=name)
 
 
 def diff_snapshots(
@@ -168,7 +167,7 @@ def diff_snapshots(
     >>> d.summary["changed"], d.changed["field"].to_list()
     (1, ['cnc'])
     """
-    return compare(_load(a, store), _load(b, store), _checked_fields(fields))
+    return compare(_load(a, store, "a"), _load(b, store, "b"), _checked_fields(fields))
 
 
 #: Columns of :func:`changes`.

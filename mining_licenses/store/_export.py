@@ -44,7 +44,9 @@ if TYPE_CHECKING:  # the writers' numpy, pyarrow and GDAL are imported when they
 logger = logging.getLogger(__name__)
 
 
-def as_frame(data: pl.DataFrame | gpd.GeoDataFrame, *, function: str = "export") -> pl.DataFrame:
+def as_frame(
+    data: pl.DataFrame | gpd.GeoDataFrame, *, function: str = "export", name: str = "data"
+) -> pl.DataFrame:
     """Return the canonical polars frame of ``data`` (a GeoDataFrame's geometry wins)."""
     if isinstance(data, pl.DataFrame):
         return data
@@ -55,9 +57,11 @@ def as_frame(data: pl.DataFrame | gpd.GeoDataFrame, *, function: str = "export")
     if not isinstance(data, pd.DataFrame):
         raise v.wrong_type(
             data,
-            name="data",
+            name=name,
             function=function,
-            wanted="a polars DataFrame or a GeoDataFrame",
+            wanted="a snapshot path, a polars DataFrame or a GeoDataFrame"
+            if function == "diff_snapshots"
+            else "a polars DataFrame or a GeoDataFrame",
             hint="pass a frame from load_licenses() or read_snapshot()",
         )
 
