@@ -17,16 +17,20 @@ PLUMBING = {
     "_filters",
     "_atomic",
     "companies",
+    "_validate",
+    "_plausible",
 }
 #: What each top-level module or sub-package may import from the package (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),
     "_errors": set(),
-    "_config": set(),
+    "_config": {"_errors", "_validate"},
+    "_validate": {"_errors"},
+    "_plausible": {"schema"},
     "_atomic": {"_errors"},
     "schema": set(),
     "companies": {"_errors", "schema"},
-    "_filters": {"_errors", "schema", "companies"},
+    "_filters": {"_errors", "_validate", "schema", "companies"},
     "_wire": {"_errors", "_filters", "schema"},
     "gazetteer": {"_errors", "schema"},
     "normalize": PLUMBING | {"gazetteer"},
