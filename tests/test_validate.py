@@ -208,7 +208,7 @@ def test_public_functions_raise_only_package_errors_for_bad_arguments(
 
 
 @pytest.mark.parametrize("name", sorted(SLOW))
-@settings(_SETTINGS, max_examples=8)
+@settings(_SETTINGS, max_examples=6)
 @given(data=st.data())
 def test_slow_public_functions_raise_only_package_errors_for_bad_arguments(
     name: str, data: st.DataObject, workdir: Path, small: pl.DataFrame
