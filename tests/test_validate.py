@@ -160,7 +160,7 @@ WRONG = st.one_of(
     st.datetimes(),
     st.timedeltas(),
     st.just(pl.DataFrame({"a": [1]})),
-    st.just(Path("/nonexistent/licenses.parquet")),
+    st.just(Path("missing-folder") / "licenses.parquet"),  # relative: inside the test folder
 )
 #: Extra keyword names: the filters, the pull's options, and names that are neither.
 EXTRA_NAMES = st.sampled_from(
@@ -198,22 +198,24 @@ _SETTINGS = settings(
 )
 
 
-@pytest.mark.parametrize("name", sorted(set(PUBLIC) - SLOW))
-@settings(_SETTINGS, max_examples=25)
-@given(data=st.data())
-def test_public_functions_raise_only_package_errors_for_bad_arguments(
-    name: str, data: st.DataObject, workdir: Path, small: pl.DataFrame
-) -> None:
-    _try_bad_argument(name, data, workdir, small)
+def _bad_argument_test(names: list[str], examples: int) -> Callable[..., None]:
+    """The generative test over ``names``, ``examples`` calls each."""
+
+    @pytest.mark.parametrize("name", names)
+    @settings(_SETTINGS, max_examples=examples)
+    @given(data=st.data())
+    def test(name: str, data: st.DataObject, workdir: Path, small: pl.DataFrame) -> None:
+        _try_bad_argument(name, data, workdir, small)
+
+    return test
 
 
-@pytest.mark.parametrize("name", sorted(SLOW))
-@settings(_SETTINGS, max_examples=6)
-@given(data=st.data())
-def test_slow_public_functions_raise_only_package_errors_for_bad_arguments(
-    name: str, data: st.DataObject, workdir: Path, small: pl.DataFrame
-) -> None:
-    _try_bad_argument(name, data, workdir, small)
+test_public_functions_raise_only_package_errors_for_bad_arguments = _bad_argument_test(
+    sorted(set(PUBLIC) - SLOW), 25
+)
+test_slow_public_functions_raise_only_package_errors_for_bad_arguments = _bad_argument_test(
+    sorted(SLOW), 6
+)
 
 
 def _try_bad_argument(name: str, data: st.DataObject, folder: Path, small: pl.DataFrame) -> None:

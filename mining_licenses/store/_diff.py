@@ -13,7 +13,7 @@ import polars as pl
 
 from mining_licenses import _validate as v
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, shorten
+from mining_licenses._errors import ConfigurationError, SchemaError, shorten
 from mining_licenses.store._catalog import PATH_COLUMN, SNAPSHOT, list_snapshots, utc_start
 from mining_licenses.store._export import as_frame
 from mining_licenses.store._snapshots import read_snapshot
@@ -167,7 +167,28 @@ def diff_snapshots(
     >>> d.summary["changed"], d.changed["field"].to_list()
     (1, ['cnc'])
     """
-    return compare(_load(a, store, "a"), _load(b, store, "b"), _checked_fields(fields))
+    names = _checked_fields(fields)
+    old, new = (_comparable(_load(v, store, k), k, names) for k, v in (("a", a), ("b", b)))
+    return compare(old, new, names)
+
+
+def _comparable(frame: pl.DataFrame, name: str, fields: list[str]) -> pl.DataFrame:
+    """Check that ``frame`` has the key columns and ``fields`` with their canonical dtypes."""
+    wanted = dict.fromkeys([s.WIUP_CODE, s.LICENSE_NUMBER, *fields])
+    missing = [c for c in wanted if c not in frame.columns]
+    wrong = [
+        f"{c} ({frame.schema[c]}, not {s.COLUMNS[c]})"
+        for c in wanted
+        if c not in missing and frame.schema[c] not in (s.COLUMNS[c], pl.Null())
+    ]
+    if missing or wrong:
+        problem = f"lacks {', '.join(missing)}" if missing else f"has {', '.join(wrong)}"
+        msg = (
+            f"diff_snapshots({name}=...): the frame {problem}; compare snapshots or canonical "
+            "frames (read_snapshot(), load_licenses(as_='polars'))."
+        )
+        raise SchemaError(msg)
+    return frame
 
 
 #: Columns of :func:`changes`.

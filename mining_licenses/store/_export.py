@@ -232,7 +232,10 @@ def export(
     if target.exists() and not overwrite:  # fail before the work; write_atomic checks again
         msg = f"{target} exists; pass overwrite=True (--overwrite) to replace it."
         raise OutputExistsError(msg)
+    from mining_licenses.store._geoparquet import canonical  # pyarrow: only when writing
+
     frame = as_frame(data)
+    canonical(frame)  # a SchemaError naming what is missing, before any file is touched
     info = _provenance(data, frame, meta)
     if target.suffix.lower() in _SIDECAR_FORMATS:
         write_sidecar(target, info)
