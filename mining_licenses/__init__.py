@@ -32,6 +32,7 @@ from mining_licenses._errors import (
 from mining_licenses._version import __version__
 
 if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
+    from mining_licenses._update import UpdateResult, update
     from mining_licenses.analytics import (
         area_by_company,
         area_by_province,
@@ -41,11 +42,24 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
         license_age_stats,
         quality_report,
     )
+    from mining_licenses.changes import (
+        EVENT_TYPES,
+        RefreshSchedule,
+        Watchlist,
+        check_due,
+        events,
+        events_between,
+        read_ledger,
+        rebuild_ledger,
+        update_ledger,
+    )
     from mining_licenses.client import SectorsClient, SweepResult
+    from mining_licenses.feeds import write_feeds
     from mining_licenses.geo import to_geodataframe, to_polars
     from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
     from mining_licenses.normalize import normalize_pages, normalize_records
-    from mining_licenses.report import render_report, write_report
+    from mining_licenses.report import render_digest, render_report, write_report
+    from mining_licenses.spatial import IslandScreen, Overlap, islands_layer, overlap, small_islands
     from mining_licenses.store import (
         SnapshotDiff,
         SnapshotMeta,
@@ -64,7 +78,22 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
 #: Where each public name lives; importing the package imports none of them, so
 #: ``import mining_licenses`` stays cheap (no pandas, geopandas, shapely, httpx).
 _LAZY: dict[str, str] = {
+    "EVENT_TYPES": "mining_licenses.changes",
+    "IslandScreen": "mining_licenses.spatial",
+    "Overlap": "mining_licenses.spatial",
     "Pull": "mining_licenses.loader",
+    "RefreshSchedule": "mining_licenses.changes",
+    "UpdateResult": "mining_licenses._update",
+    "Watchlist": "mining_licenses.changes",
+    "check_due": "mining_licenses.changes",
+    "events": "mining_licenses.changes",
+    "events_between": "mining_licenses.changes",
+    "read_ledger": "mining_licenses.changes",
+    "rebuild_ledger": "mining_licenses.changes",
+    "render_digest": "mining_licenses.report",
+    "update": "mining_licenses._update",
+    "update_ledger": "mining_licenses.changes",
+    "write_feeds": "mining_licenses.feeds",
     "SectorsClient": "mining_licenses.client",
     "SnapshotDiff": "mining_licenses.store",
     "SnapshotMeta": "mining_licenses.store",
@@ -80,17 +109,20 @@ _LAZY: dict[str, str] = {
     "fetch_licenses": "mining_licenses.loader",
     "find_snapshot": "mining_licenses.store",
     "history": "mining_licenses.store",
+    "islands_layer": "mining_licenses.spatial",
     "license_age_stats": "mining_licenses.analytics",
     "list_snapshots": "mining_licenses.store",
     "load_licenses": "mining_licenses.loader",
     "normalize_pages": "mining_licenses.normalize",
     "normalize_records": "mining_licenses.normalize",
+    "overlap": "mining_licenses.spatial",
     "prune": "mining_licenses.store",
     "pull": "mining_licenses.loader",
     "quality_report": "mining_licenses.analytics",
     "read_snapshot": "mining_licenses.store",
     "read_snapshot_meta": "mining_licenses.store",
     "render_report": "mining_licenses.report",
+    "small_islands": "mining_licenses.spatial",
     "to_geodataframe": "mining_licenses.geo",
     "to_polars": "mining_licenses.geo",
     "write_report": "mining_licenses.report",
@@ -113,6 +145,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "EVENT_TYPES",
     "ApiError",
     "AuthenticationError",
     "BadResponseError",
@@ -120,13 +153,16 @@ __all__ = [
     "ConfigurationError",
     "IncompleteSweepError",
     "IncompleteSweepWarning",
+    "IslandScreen",
     "MiningLicensesError",
     "MiningLicensesWarning",
     "MissingDependencyError",
     "NoMatchWarning",
+    "Overlap",
     "ParameterTypeError",
     "Pull",
     "RateLimitedError",
+    "RefreshSchedule",
     "SchemaError",
     "SectorsClient",
     "SnapshotDiff",
@@ -135,31 +171,45 @@ __all__ = [
     "StaleSnapshotWarning",
     "SweepResult",
     "SyntheticDataWarning",
+    "UpdateResult",
+    "Watchlist",
     "__version__",
     "area_by_company",
     "area_by_province",
     "bundled_sample_path",
+    "check_due",
     "concentration",
     "diff_snapshots",
+    "events",
+    "events_between",
     "expiring_soon",
     "expiry_schedule",
     "export",
     "fetch_licenses",
     "find_snapshot",
     "history",
+    "islands_layer",
     "license_age_stats",
     "list_snapshots",
     "load_licenses",
     "normalize_pages",
     "normalize_records",
+    "overlap",
     "prune",
     "pull",
     "quality_report",
+    "read_ledger",
     "read_snapshot",
     "read_snapshot_meta",
+    "rebuild_ledger",
+    "render_digest",
     "render_report",
+    "small_islands",
     "to_geodataframe",
     "to_polars",
+    "update",
+    "update_ledger",
+    "write_feeds",
     "write_report",
     "write_snapshot",
 ]

@@ -38,11 +38,16 @@ ALLOWED: dict[str, set[str]] = {
     "client": PLUMBING,
     "store": PLUMBING | {"geo"},
     "analytics": PLUMBING | {"geo"},
-    "plots": PLUMBING | {"analytics", "gazetteer", "geo"},
+    "spatial": PLUMBING | {"geo", "gazetteer", "store"},
+    "plots": PLUMBING | {"analytics", "gazetteer", "geo", "spatial"},
     "replica": PLUMBING | {"normalize", "sample"},
     "sample": PLUMBING | {"gazetteer", "normalize", "store"},
-    "report": PLUMBING | {"analytics", "plots", "gazetteer", "store", "sample"},
-    "_pull": PLUMBING | {"client", "normalize", "store"},
+    "changes": PLUMBING | {"store"},
+    "report": PLUMBING
+    | {"analytics", "plots", "gazetteer", "store", "sample", "spatial", "changes"},
+    "feeds": PLUMBING | {"changes", "report", "store"},
+    "_pull": PLUMBING | {"client", "normalize", "store", "changes"},
+    "_update": PLUMBING | {"_pull", "client", "changes", "feeds", "store"},
     "loader": PLUMBING | {"_pull", "client", "normalize", "geo", "store", "analytics", "sample"},
 }
 UNLIMITED = {"__init__", "cli"}

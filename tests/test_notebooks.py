@@ -2,7 +2,7 @@
 
 They run the way a user meets them: in a plain Jupyter kernel whose
 environment has no ``MPLBACKEND`` (the kernel then picks matplotlib_inline by
-itself), no key and a throw-away store. The three notebooks, plus a probe
+itself), no key and a throw-away store. The notebooks, plus a probe
 notebook for the display rules, are executed once per session
 (:func:`executed_notebooks`); ``tests/test_docs.py`` renders the same
 executed copies into the documentation site.
@@ -146,12 +146,27 @@ def _stderr(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr")
 
 
-def test_the_three_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert [n.name for n in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_expiry_and_area.ipynb",
         "03_snapshots_and_gis.ipynb",
+        "04_monitoring.ipynb",
+        "05_spatial_screens.ipynb",
     ]
+
+
+@pytest.mark.slow
+def test_the_monitoring_notebook_runs_the_loop_with_its_scripted_changes(
+    executed: dict[str, nbformat.NotebookNode],
+) -> None:
+    cells = list(_code_cells(executed["04_monitoring"]))
+    last = _texts(cells[-1])[-1]
+    counts = {
+        "cnc_changed": 7, "extended": 5, "holder_changed": 2, "new": 4, "reappeared": 2,
+        "stage_changed": 3, "vanished_early": 15, "vanished_expired": 2,
+    }  # fmt: skip
+    assert last.replace("\n", "").replace(" ", "") == str(counts).replace(" ", "")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])

@@ -181,7 +181,7 @@ def test_table_of_contents_matches_the_sections(page):
 
 def test_charts_are_embedded_pngs(page):
     images = IMAGE.findall(page)
-    assert len(images) == 5
+    assert len(images) == 6  # the map, small islands, expiry, provinces, companies, ages
     for data in images:
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.count("<img ") == len(images)
@@ -233,10 +233,16 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_csv_downloads_hold_the_whole_tables(sample, page):
+    from mining_licenses import small_islands
+    from mining_licenses.spatial import columns as c
+
+    screen = small_islands(sample)
     expected = {
         "expiring.csv": an.expiring_soon(sample, within_days=s.EXPIRING_SOON_DAYS),
         "companies.csv": an.area_by_company(sample),
         "provinces.csv": an.area_by_province(sample),
+        "small_islands.csv": screen.islands.filter(pl.col(c.SMALL_ISLAND)).drop(c.SMALL_ISLAND),
+        "small_island_licenses.csv": screen.small().sort(c.ISLAND_KM2),
     }
     files = downloads(page)
     assert sorted(files) == sorted(expected)
@@ -341,7 +347,7 @@ def test_write_report_replaces_atomically_and_takes_a_geodataframe(small, tmp_pa
     assert out == target
     text = out.read_text(encoding="utf-8")
     assert all(f'id="{i}"' in text for i in SECTION_IDS)
-    assert len(IMAGE.findall(text)) == 5
+    assert len(IMAGE.findall(text)) == 6
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # no charts needed from here
     again = write_report(small.head(3), target)  # replaces the file
     assert again == target
@@ -352,7 +358,7 @@ def test_write_report_replaces_atomically_and_takes_a_geodataframe(small, tmp_pa
 def test_without_matplotlib_the_report_says_so(small, no_charts):
     page = render_report(small)
     assert IMAGE.findall(page) == []
-    assert page.count("Chart not drawn") == 5
+    assert page.count("Chart not drawn") == 6
     assert "pip install &#39;mining-licenses[viz]&#39;" in page
     assert all(f'id="{i}"' in page for i in SECTION_IDS)
 
@@ -390,7 +396,7 @@ def test_no_horizontal_overflow_and_every_image_loads(browser, report_file, view
     tab = browser.open(report_file, viewport)
     measured = tab.evaluate(MEASURE)
     assert measured["scrollWidth"] <= viewport.width
-    assert len(measured["images"]) == 5
+    assert len(measured["images"]) == 6
     assert all(width > 0 for width in measured["images"])
     image = Image.open(io.BytesIO(tab.screenshot(viewport.height))).convert("RGB")
     assert image.size == (viewport.width, viewport.height)
@@ -417,4 +423,4 @@ def test_printing_shows_every_row_of_every_table(browser, report_file, sample):
     soon = an.expiring_soon(sample, within_days=s.EXPIRING_SOON_DAYS)
     assert max(box["rows"] for box in boxes) == soon.height
     hidden = tab.evaluate('[...document.querySelectorAll("a.download")].map(a => !a.offsetParent)')
-    assert hidden == [True, True, True]  # a link is no use on paper
+    assert hidden == [True] * 5  # a link is no use on paper

@@ -97,6 +97,12 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_screen(args: argparse.Namespace) -> int:
+    from mining_licenses.cli._screen import run_screen
+
+    return run_screen(args)
+
+
 def _cmd_replica(args: argparse.Namespace) -> int:
     from mining_licenses.replica import Faults, Replica, serve
 
@@ -110,6 +116,12 @@ def _cmd_replica(args: argparse.Namespace) -> int:
             msg = f"Cannot read records from {args.records}: {err}. Give a JSON list of records."
             raise ConfigurationError(msg) from err
         records = loaded["results"] if isinstance(loaded, dict) else loaded
+    by_day = None
+    if args.script:
+        from mining_licenses.replica import read_script
+        from mining_licenses.sample import generate_records
+
+        by_day = read_script(args.script, records if records is not None else generate_records())
     faults = Faults(
         latency=args.latency,
         unstable_ties=args.unstable_ties,
@@ -133,6 +145,8 @@ def _cmd_replica(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         faults=faults,
         on_ready=ready,
+        as_of=args.as_of,
+        records_by_day=by_day,
     )
     return 0
 
@@ -180,7 +194,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     meta = store.read_snapshot_meta(path)
     _label(meta)
     frame = companies.with_company_keys(store.read_snapshot(path))  # keys of this version
-    out = write_report(frame, args.out, meta=meta, as_of=args.as_of)
+    changes = None
+    if args.snapshot != "sample":  # the store's ledger: a "What changed" section when it has any
+        from mining_licenses.changes import current_ledger
+
+        changes = current_ledger(args.store)
+    out = write_report(frame, args.out, meta=meta, as_of=args.as_of, changes=changes)
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
     return 0
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,7 +24,9 @@ from mining_licenses.cli._args import (
     number,
     whole,
 )
+from mining_licenses.cli._screen import add_screen_parser
 from mining_licenses.cli._terminal import error_message, visible_output
+from mining_licenses.cli._update import add_commands as add_update_commands
 
 
 def _show_warning(
@@ -130,11 +133,21 @@ def build_parser() -> CommandParser:
     add_source_options(export_cmd, SOURCES)
     add_filter_options(export_cmd)
 
+    add_screen_parser(commands, _command)
+
     replica = _command(commands, "replica", "serve a local stand-in of the API on 127.0.0.1")
     replica.add_argument("--port", type=whole(0, 65535), default=8000)
     replica.add_argument("--host", default="127.0.0.1")
     replica.add_argument(
         "--records", help="JSON file of API records (default: the synthetic sample)"
+    )
+    replica.add_argument(
+        "--script",
+        metavar="JSON",
+        help="serve scripted states by day (see docs/monitoring.md): rehearse updates offline",
+    )
+    replica.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="the replica's today (default: the date)"
     )
     replica.add_argument("--api-key", help="require this key (default: accept any request)")
     replica.add_argument("--latency", type=number(0, 60), default=0.0, help="seconds per request")
@@ -154,6 +167,8 @@ def build_parser() -> CommandParser:
     pull_cmd.add_argument("--no-write", action="store_true", help="do not write a snapshot")
     add_pull_options(pull_cmd)
     add_filter_options(pull_cmd)
+
+    add_update_commands(commands, _command)
 
     sample = _command(
         commands,
@@ -197,14 +212,17 @@ def _run(argv: Sequence[str] | None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     # the handlers (and the library behind them) are imported only once a command runs
-    from mining_licenses.cli import _commands
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from mining_licenses.cli import _commands
 
-    handler: _commands.Handler = getattr(_commands, f"_cmd_{args.command}")
+        handler = getattr(_commands, f"_cmd_{args.command}")
+    run: Callable[[argparse.Namespace], int] = handler
     with warnings.catch_warnings():
         warnings.simplefilter("default", SyntheticDataWarning)
         warnings.showwarning = _show_warning
         try:
-            return handler(args)
+            return run(args)
         except MiningLicensesError as err:
             print(f"error: {error_message(err)}", file=sys.stderr)
             return 2

@@ -15,12 +15,15 @@ Earth 1:10m, public domain), a graticule and the gazetteer's province
 points; :func:`explore` works offline with ``tiles=None``.
 
 Inside: ``_expiry`` (the expiry schedule), ``_charts`` (area and age
-charts), ``_map`` (:func:`plot_map`) over ``_land`` (the bundled land
-layer), ``_explore`` (:func:`explore`), ``_bars`` (stacked bars and their
+charts), ``_map`` (:func:`plot_map`) and ``_changes`` (:func:`plot_changes`,
+the map of what changed) over ``_land`` (the bundled land
+layer), ``_islands`` (:func:`plot_small_islands`, inset maps from a
+small-islands screen), ``_explore`` (:func:`explore`), ``_bars`` (stacked bars and their
 legends), ``_style`` (the palette, titles, the pyplot-free canvas) and
 ``_display`` (how figures reach the screen in Jupyter).
 """
 
+from mining_licenses.plots._changes import plot_changes
 from mining_licenses.plots._charts import (
     plot_area_by_province,
     plot_license_age,
@@ -28,6 +31,7 @@ from mining_licenses.plots._charts import (
 )
 from mining_licenses.plots._expiry import plot_expiry_schedule
 from mining_licenses.plots._explore import explore
+from mining_licenses.plots._islands import plot_small_islands
 from mining_licenses.plots._map import plot_map
 from mining_licenses.plots._style import COMMODITY_COLORS, LICENSE_TYPE_COLORS, commodity_color
 
@@ -37,8 +41,10 @@ __all__ = [
     "commodity_color",
     "explore",
     "plot_area_by_province",
+    "plot_changes",
     "plot_expiry_schedule",
     "plot_license_age",
     "plot_map",
+    "plot_small_islands",
     "plot_top_companies",
 ]

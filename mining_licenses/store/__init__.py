@@ -4,13 +4,15 @@ A store is a folder (``store=``, else ``MINING_LICENSES_DATA``, else the
 per-user data directory) holding one GeoParquet 1.1 file per snapshot, named
 by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
 ``_provenance`` (the metadata block), ``_names`` (file names), ``_snapshots``
-(write and read one), ``_catalog`` (list, history, find, prune), ``_diff`` and
-``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet).
+(write and read one), ``_catalog`` (list, history, find, prune), ``_diff``,
+``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet) and ``_results``
+(a screen's rows with their provenance).
 """
 
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
 from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, changes, diff_snapshots
 from mining_licenses.store._export import EXPORT_FORMATS, export
+from mining_licenses.store._names import snapshot_files
 from mining_licenses.store._provenance import (
     SOURCES,
     SnapshotMeta,
@@ -19,6 +21,7 @@ from mining_licenses.store._provenance import (
     sidecar_path,
     write_sidecar,
 )
+from mining_licenses.store._results import RESULT_FORMATS, RESULT_KEY, provenance_of, write_result
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
@@ -28,6 +31,8 @@ from mining_licenses.store._snapshots import (
 __all__ = [
     "DIFF_FIELDS",
     "EXPORT_FORMATS",
+    "RESULT_FORMATS",
+    "RESULT_KEY",
     "SOURCES",
     "SnapshotDiff",
     "SnapshotMeta",
@@ -39,10 +44,13 @@ __all__ = [
     "history",
     "list_snapshots",
     "provenance_line",
+    "provenance_of",
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
     "sidecar_path",
+    "snapshot_files",
+    "write_result",
     "write_sidecar",
     "write_snapshot",
 ]
