@@ -16,6 +16,7 @@ checkers here for everything that is not a frame.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,8 @@ from mining_licenses._errors import ConfigurationError, ParameterTypeError, shor
 
 #: The longest path taken (Linux's PATH_MAX): anything longer is a mistake.
 MAX_PATH_CHARS: Final = 4096
+#: The longest file or folder name in a path (NAME_MAX of Linux's file systems), in bytes.
+MAX_NAME_BYTES: Final = 255
 #: The longest text argument (a filter value, a name, a column) taken.
 MAX_TEXT_CHARS: Final = 1000
 #: The most synthetic records made at once (``generate_records``, ``sample -n``): 240
@@ -112,6 +115,41 @@ def whole(
     return value
 
 
+def number(
+    value: object,
+    *,
+    name: str,
+    function: str | None,
+    low: float | None = None,
+    high: float | None = None,
+    above: bool = False,
+) -> float:
+    """Return ``value`` as a float if it is a finite int or float within ``low``..``high``.
+
+    With ``above``, ``low`` itself is refused (a value must be more than it).
+
+    Examples
+    --------
+    >>> number(2000, name="max_km2", function="small_islands", low=0, above=True)
+    2000.0
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise wrong_type(value, name=name, function=function, wanted="a number (int or float)")
+    if not math.isfinite(value):
+        rule = f"{name} must be a finite number"
+        raise out_of_range(value, name=name, function=function, rule=rule)
+    too_low = low is not None and (value <= low if above else value < low)
+    if too_low or (high is not None and value > high):
+        parts = []
+        if low is not None:
+            parts.append(f"more than {low:g}" if above else f"{low:g} or more")
+        if high is not None:
+            parts.append(f"at most {high:g}")
+        rule = f"{name} must be {' and '.join(parts)}"
+        raise out_of_range(value, name=name, function=function, rule=rule)
+    return float(value)
+
+
 def text(
     value: object,
     *,
@@ -185,6 +223,10 @@ def path(value: object, *, name: str, function: str | None) -> Path:
         raise out_of_range(value, name=name, function=function, rule=rule)
     if len(given) > MAX_PATH_CHARS:
         rule = f"{name} is {len(given):,} characters long; paths are at most {MAX_PATH_CHARS:,}"
+        raise out_of_range(value, name=name, function=function, rule=rule)
+    parts = Path(given).parts
+    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
+        rule = f"a file or folder name in {name} is over {MAX_NAME_BYTES} bytes, the most there is"
         raise out_of_range(value, name=name, function=function, rule=rule)
     return Path(given)
 

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, shorten
 from mining_licenses.spatial import _geometry as g
 from mining_licenses.spatial import columns as c
 from mining_licenses.spatial._inputs import licenses_frame, placed, provenance
@@ -196,9 +197,18 @@ def overlap(
     """
     import shapely
 
-    if footprint not in ("point", "circle"):
-        msg = f"footprint={footprint!r}: use 'point' or 'circle' (a circle of the licensed area)."
+    function = "overlap"
+    if not isinstance(footprint, str) or footprint not in ("point", "circle"):
+        msg = (
+            f"footprint={shorten(footprint)}: use 'point' or 'circle' (a circle of the "
+            "licensed area)."
+        )
         raise ConfigurationError(msg)
+    include_regency = v.flag(include_regency, name="include_regency", function=function)
+    if layer_name is not None:
+        v.text(layer_name, name="layer_name", function=function)
+    if columns is not None:
+        columns = v.names(columns, name="columns", function=function)
     frame = licenses_frame(licenses, columns=_NEEDED, function="overlap").with_row_index(_ROW)
     x, y, usable = placed(frame)
     if not include_regency:
