@@ -225,7 +225,7 @@ def path(value: object, *, name: str, function: str | None) -> Path:
         rule = f"{name} is {len(given):,} characters long; paths are at most {MAX_PATH_CHARS:,}"
         raise out_of_range(value, name=name, function=function, rule=rule)
     parts = Path(given).parts
-    if any(len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in parts):
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
         rule = f"a file or folder name in {name} is over {MAX_NAME_BYTES} bytes, the most there is"
         raise out_of_range(value, name=name, function=function, rule=rule)
     return Path(given)

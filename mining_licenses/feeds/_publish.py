@@ -17,6 +17,7 @@ from typing import Final
 import polars as pl
 
 from mining_licenses import _config
+from mining_licenses import _validate as check
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError
 from mining_licenses.changes import Watchlist, event_places, read_ledger, snapshot_scopes
@@ -116,6 +117,21 @@ def write_feeds(
     from mining_licenses._version import __version__
     from mining_licenses.report import write_digest
 
+    function = "write_feeds"
+    check.whole(max_entries, name="max_entries", function=function, low=1, high=100_000)
+    check.text(title, name="title", function=function)
+    if feed_url is not None:
+        check.text(feed_url, name="feed_url", function=function, max_chars=check.MAX_PATH_CHARS)
+    if watchlist is not None:
+        check.instance(
+            watchlist,
+            Watchlist,
+            name="watchlist",
+            function=function,
+            wanted="a Watchlist or None",
+            hint="read one with Watchlist.read(path)",
+        )
+    feed_dir = check.path(feed_dir, name="feed_dir", function=function)
     if not isinstance(max_entries, int) or max_entries < 1:
         msg = f"max_entries={max_entries!r} must be a whole number of 1 or more."
         raise ConfigurationError(msg)

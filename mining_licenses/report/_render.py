@@ -154,6 +154,8 @@ def render_report(
     (True, True)
     """
     function = "render_report"
+    if changes is not None:
+        changes = _changes.checked_events(changes, name="changes", function=function)
     environment = _environment()
     provenance = prov.meta_dict(meta)
     data, _ = inp.to_polars_frame(frame, function=function)
