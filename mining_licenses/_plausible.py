@@ -32,6 +32,18 @@ def counted_area(area: pl.Expr) -> pl.Expr:
     return (area.is_finite() & (area > 0) & (area <= s.MAX_AREA_HA)).fill_null(value=False)
 
 
+def counted_values(column: str) -> pl.Expr:
+    """Return ``column``'s areas where :func:`counted_area` holds, else null: what sums add.
+
+    Examples
+    --------
+    >>> frame = pl.DataFrame({"a": [10.0, float("nan"), -3.0, 5.0]})
+    >>> frame.select(counted_values("a").sum()).item()
+    15.0
+    """
+    return pl.when(counted_area(pl.col(column))).then(pl.col(column))
+
+
 def in_window(date: pl.Expr) -> pl.Expr:
     """Return True where ``date`` lies in ``DATE_WINDOW`` (both ends included); null gives False.
 

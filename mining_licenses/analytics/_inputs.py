@@ -17,7 +17,7 @@ import polars as pl
 from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SchemaError, shorten
-from mining_licenses._plausible import counted_area, in_window
+from mining_licenses._plausible import counted_area, counted_values, in_window
 
 #: ``by`` as the analytics accept it: nothing, one column, or several.
 By = str | Sequence[str] | None
@@ -228,7 +228,7 @@ def area_counted() -> pl.Expr:
 
 def counted_area_values() -> pl.Expr:
     """Return ``licensed_area_ha`` where it is counted, else null: what answers add up."""
-    return pl.when(area_counted()).then(pl.col(s.AREA_HA))
+    return counted_values(s.AREA_HA)
 
 
 def area_sum(frame: pl.DataFrame) -> float:

@@ -18,6 +18,7 @@ import polars as pl
 from mining_licenses import _validate as v
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
+from mining_licenses._plausible import counted_values as counted
 from mining_licenses.spatial import _geometry as g
 from mining_licenses.spatial import columns as c
 from mining_licenses.spatial._inputs import licenses_frame, placed, provenance
@@ -235,7 +236,7 @@ def _summary(
         .group_by(c.ISLAND_ID, c.ISLAND_LABEL, c.ISLAND_KM2, c.SMALL_ISLAND)
         .agg(
             pl.len().alias(c.LICENSES),
-            pl.col(s.AREA_HA).sum().alias(c.AREA_HA),
+            counted(s.AREA_HA).sum().alias(c.AREA_HA),  # NaN, inf, <= 0: not added
             pl.col(s.COMPANY_KEY).drop_nulls().n_unique().alias(c.COMPANIES),
             pl.col(s.COMMODITY).drop_nulls().unique().sort().alias(c.COMMODITIES),
             (pl.col(c.ISLAND_MATCH) == c.SNAPPED).sum().alias(c.SNAPPED_LICENSES),

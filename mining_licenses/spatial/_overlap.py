@@ -21,6 +21,7 @@ import polars as pl
 from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, shorten
+from mining_licenses._plausible import counted_values as counted
 from mining_licenses.spatial import _geometry as g
 from mining_licenses.spatial import columns as c
 from mining_licenses.spatial._inputs import licenses_frame, placed, provenance
@@ -225,8 +226,8 @@ def overlap(
     shapes = gdf.geometry.to_numpy()
     circle = footprint == "circle"
     area_ha = frame[s.AREA_HA].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    if circle:
-        usable &= np.isfinite(area_ha) & (area_ha > 0)
+    if circle:  # a circle only of a counted area (finite, above 0, at most MAX_AREA_HA)
+        usable &= np.isfinite(area_ha) & (area_ha > 0) & (area_ha <= s.MAX_AREA_HA)
     index = np.flatnonzero(usable)
     radius = g.radius_for_area(area_ha[index] * 1e4) if circle else np.zeros(index.size)
     if circle:
@@ -277,7 +278,7 @@ def overlap(
     measure = (
         pl.col(c.APPROX_CIRCLE_HA).sum().alias(c.FEATURE_APPROX_HA)
         if circle
-        else pl.col(s.AREA_HA).sum().alias(c.FEATURE_AREA_HA)
+        else counted(s.AREA_HA).sum().alias(c.FEATURE_AREA_HA)
     )
     features = (
         pairs.join(companies, on=_ROW, how="left")
