@@ -182,16 +182,11 @@ def update(
         flags={"if_due": if_due, "synthetic": synthetic},
     )
     check.optional_path(feed_dir, name="feed_dir", function=function)
-    if feed_url is not None:
-        check.text(feed_url, name="feed_url", function=function, max_chars=check.MAX_PATH_CHARS)
-    if schedule is not None:
-        check.instance(
-            schedule,
-            RefreshSchedule,
-            name="schedule",
-            function=function,
-            wanted="a RefreshSchedule",
-        )
+    check.optional_text(feed_url, name="feed_url", function=function, max_chars=4096)
+    wanted = "a RefreshSchedule or None"
+    check.optional_instance(
+        schedule, RefreshSchedule, name="schedule", function=function, wanted=wanted
+    )
     now = check.moment(now, name="now", function=function, dates=False)
     if watchlist is None or isinstance(watchlist, Watchlist):
         watch = watchlist

@@ -169,6 +169,13 @@ def text(
     return value
 
 
+def optional_text(
+    value: object, *, name: str, function: str | None, max_chars: int = MAX_TEXT_CHARS
+) -> str | None:
+    """Return None for None, else :func:`text`."""
+    return None if value is None else text(value, name=name, function=function, max_chars=max_chars)
+
+
 def choice(value: object, choices: Collection[str], *, name: str, function: str | None) -> str:
     """Return ``value`` if it is one of ``choices``."""
     if not isinstance(value, str):
@@ -187,6 +194,15 @@ def instance(
     if not isinstance(value, kind):
         raise wrong_type(value, name=name, function=function, wanted=wanted, hint=hint)
     return value
+
+
+def optional_instance(
+    value: object, kind: type[_T], *, name: str, function: str | None, wanted: str, hint: str = ""
+) -> _T | None:
+    """Return None for None, else :func:`instance` (``wanted`` should say "or None")."""
+    if value is None:
+        return None
+    return instance(value, kind, name=name, function=function, wanted=wanted, hint=hint)
 
 
 # ---------------------------------------------------------- paths and times

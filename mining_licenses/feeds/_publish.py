@@ -120,21 +120,12 @@ def write_feeds(
     function = "write_feeds"
     check.whole(max_entries, name="max_entries", function=function, low=1, high=100_000)
     check.text(title, name="title", function=function)
-    if feed_url is not None:
-        check.text(feed_url, name="feed_url", function=function, max_chars=check.MAX_PATH_CHARS)
-    if watchlist is not None:
-        check.instance(
-            watchlist,
-            Watchlist,
-            name="watchlist",
-            function=function,
-            wanted="a Watchlist or None",
-            hint="read one with Watchlist.read(path)",
-        )
+    check.optional_text(feed_url, name="feed_url", function=function, max_chars=4096)
+    wanted, hint = "a Watchlist or None", "read one with Watchlist.read(path)"
+    check.optional_instance(
+        watchlist, Watchlist, name="watchlist", function=function, wanted=wanted, hint=hint
+    )
     feed_dir = check.path(feed_dir, name="feed_dir", function=function)
-    if not isinstance(max_entries, int) or max_entries < 1:
-        msg = f"max_entries={max_entries!r} must be a whole number of 1 or more."
-        raise ConfigurationError(msg)
     folder = Path(feed_dir).expanduser()
     base = _base(folder, feed_url)
     ledger = read_ledger(store)
