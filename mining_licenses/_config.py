@@ -14,7 +14,8 @@ from typing import Final, Literal
 import platformdirs
 
 from mining_licenses import _redact
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, ParameterTypeError
+from mining_licenses._validate import MAX_PATH_CHARS, path, text
 
 ENV_API_KEY: Final = "SECTORS_API_KEY"
 ENV_BASE_URL: Final = "SECTORS_BASE_URL"
@@ -38,13 +39,15 @@ def is_secret_name(name: object) -> bool:
     return bool(_redact.SECRET_NAME.search(str(name)))
 
 
-def api_key(explicit: str | None = None, *, check: bool = False) -> str | None:
+def api_key(explicit: object = None, *, check: bool = False) -> str | None:
     r"""Return the API key: ``explicit`` if given, else ``SECTORS_API_KEY``, else None.
 
     The key is registered for redaction (:func:`mining_licenses._redact.remember`)
-    as it is read. With ``check``, a key that cannot be sent as it is (whitespace,
-    a line break, control or non-ASCII characters; not text) raises
-    :class:`ConfigurationError` saying what is wrong, never showing the key.
+    as it is read. A value that is not text raises :class:`ParameterTypeError`
+    (never showing it: it may be a key in the wrong shape). With ``check``, a
+    key that cannot be sent as it is (whitespace, a line break, control or
+    non-ASCII characters) raises :class:`ConfigurationError` saying what is
+    wrong, never showing the key.
 
     Examples
     --------
@@ -54,13 +57,12 @@ def api_key(explicit: str | None = None, *, check: bool = False) -> str | None:
     ...     print(str(err)[:72])
     The API key given as api_key= ends with a line break (a copy-paste accid
     """
-    given: object = explicit  # callers' types are not trusted
-    if given is not None and not isinstance(given, str):
+    if explicit is not None and not isinstance(explicit, str):
         msg = (
-            f"api_key must be text (your Sectors API key), not {type(given).__name__}; "
-            f"or leave it out to use {ENV_API_KEY}."
+            f"api_key must be a str (your Sectors API key) or None, not "
+            f"{type(explicit).__name__}; or leave it out to use {ENV_API_KEY}."
         )
-        raise ConfigurationError(msg)
+        raise ParameterTypeError(msg)
     key = explicit or os.environ.get(ENV_API_KEY) or None
     if key is None:
         return None
@@ -83,9 +85,12 @@ def api_key(explicit: str | None = None, *, check: bool = False) -> str | None:
     return key
 
 
-def base_url(explicit: str | None = None) -> str:
+def base_url(explicit: object = None) -> str:
     """Return the API base URL: ``explicit``, else ``SECTORS_BASE_URL``, else the public one."""
-    return (explicit or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+    given = None
+    if explicit is not None:
+        given = text(explicit, name="base_url", function=None, max_chars=MAX_PATH_CHARS, empty=True)
+    return (given or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
 
 
 def store_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -95,7 +100,7 @@ def store_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     directory (``~/.local/share/mining-licenses`` on Linux).
     """
     if explicit is not None:
-        return Path(explicit).expanduser()
+        return path(explicit, name="store", function=None).expanduser()
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return Path(env).expanduser()

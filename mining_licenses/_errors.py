@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import threading
 import warnings
 from typing import Any, Final
@@ -33,20 +34,68 @@ def shorten(value: object, width: int = MAX_SHOWN_VALUE) -> str:
     return shown if len(shown) <= width else shown[: width - 3] + "..."
 
 
+#: The longest unbroken run of characters (a value, a path) an error message echoes.
+MAX_ECHOED: Final = 200
+#: The longest an error message is; a longer one keeps its start and end.
+MAX_MESSAGE: Final = 8_000
+_LONG_RUN: Final = re.compile(rf"\S{{{MAX_ECHOED + 1},}}")
+
+
+def clip(text: str, *, width: int = MAX_ECHOED, limit: int = MAX_MESSAGE) -> str:
+    """Return ``text`` with each run of over ``width`` non-blank characters cut in its middle.
+
+    Error messages echo what they were given (a value, a path, an argument);
+    a 100 KB argument is cut to its first and last characters, with the number
+    left out, so the message stays readable. Text over ``limit`` characters
+    keeps its start and its end (which says what to do).
+
+    Examples
+    --------
+    >>> clip("bad value " + "x" * 1000 + " given", width=20)
+    'bad value xxxxxxxxxxxxx…[982 characters cut]…xxxxx given'
+    """
+
+    def cut(run: str) -> str:
+        head, tail = width * 2 // 3, width // 4
+        return f"{run[:head]}…[{len(run) - head - tail:,} characters cut]…{run[-tail:]}"
+
+    if len(text) > width:
+        pattern = _LONG_RUN if width == MAX_ECHOED else re.compile(rf"\S{{{width + 1},}}")
+        text = pattern.sub(lambda m: cut(m.group()), text)
+    if len(text) > limit:
+        head, tail = limit * 3 // 4, limit // 5
+        text = f"{text[:head]} …[{len(text) - head - tail:,} characters cut]… {text[-tail:]}"
+    return text
+
+
 class MiningLicensesError(Exception):
     """Base class of every error raised by mining_licenses.
 
     Its message goes through :func:`mining_licenses._redact.redact` as the error
     is made: no message, ``str`` or ``repr`` of a package error shows the API key
     or a credential in a URL, whatever text (a server's answer, a URL) went into it.
+    It is then cut by :func:`clip`: however long the input it names, no error of
+    the package echoes more than :data:`MAX_ECHOED` characters of one value, nor
+    runs over :data:`MAX_MESSAGE` characters.
     """
 
     def __init__(self, *args: object) -> None:
-        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
+        args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        super().__init__(*args)
+        if args and isinstance(args[0], str):
+            self.args = (clip(args[0]), *args[1:])
 
 
 class ConfigurationError(MiningLicensesError, ValueError):
     """A parameter, filter or setting has a value the package cannot use."""
+
+
+class ParameterTypeError(ConfigurationError, TypeError):
+    """A parameter has a type the function does not take (``export(path=123)``).
+
+    Also a :class:`TypeError`, so code that catches Python's own error for a
+    wrong type keeps working.
+    """
 
 
 class SchemaError(MiningLicensesError, ValueError):

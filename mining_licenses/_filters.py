@@ -15,11 +15,14 @@ from typing import Final
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import companies
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, NoMatchWarning
 
 FilterValue = str | bool
+#: The longest filter value taken (the longest company name in the registry is under 120).
+MAX_FILTER_CHARS: Final = 200
 _TRUE: Final = frozenset({"true", "1", "yes"})
 _FALSE: Final = frozenset({"false", "0", "no"})
 
@@ -99,6 +102,7 @@ def validate_filters(filters: Mapping[str, object]) -> dict[str, FilterValue]:
     >>> validate_filters({"commodity_type": "coal", "expiring_soon": "true"})
     {'commodity_type': 'Coal', 'expiring_soon': True}
     """
+    filters = v.mapping(filters, name="filters", function=None)
     unknown = sorted(set(filters) - set(s.FILTERS))
     if unknown:
         close = [c for name in unknown for c in close_values(name, s.FILTERS, limit=1)]
@@ -115,9 +119,7 @@ def validate_filters(filters: Mapping[str, object]) -> dict[str, FilterValue]:
         if name == "expiring_soon":
             clean[name] = _as_bool(name, value)
             continue
-        if not isinstance(value, str) or not value.strip():
-            msg = f"Filter {name}={value!r} must be a non-empty string."
-            raise ConfigurationError(msg)
+        value = v.text(value, name=name, function=None, max_chars=MAX_FILTER_CHARS)
         if name == "company":
             clean[name] = value.strip()
             continue

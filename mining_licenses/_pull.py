@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config, companies
+from mining_licenses import _validate as v
 from mining_licenses._atomic import check_writable_folder
 from mining_licenses._errors import (
     IncompleteSweepWarning,
@@ -87,6 +88,38 @@ class Pull:
         return SnapshotMeta.from_json({k: v for k, v in data.items() if k in known})
 
 
+def checked_arguments(
+    function: str,
+    options: PullOptions | None,
+    arguments: dict[str, Any],
+    *,
+    api_key: object = None,
+    base_url: object = None,
+    flags: dict[str, object] | None = None,
+) -> tuple[PullOptions, dict[str, Any]]:
+    """Check a pull's arguments before anything is sent; return its options and filters.
+
+    ``options`` must be a :class:`PullOptions` or None; ``arguments`` hold its
+    fields and the API's filters; ``flags`` are the call's True/False arguments.
+    """
+    for name, value in (flags or {}).items():
+        v.flag(value, name=name, function=function)
+    _config.api_key(api_key)  # checks its type, never shows it
+    _config.base_url(base_url)
+    if options is not None:
+        v.instance(
+            options,
+            PullOptions,
+            name="options",
+            function=function,
+            wanted="a PullOptions or None",
+            hint="or pass its fields as keywords (budget=50)",
+        )
+    changes, filters = PullOptions.split(arguments)
+    opts = (PullOptions() if options is None else options).replace(**changes)  # bad: fails
+    return opts, validate_filters(filters)
+
+
 def _check_store(store: str | os.PathLike[str] | None) -> None:
     """Raise ConfigurationError unless the store is, or can be made, a writable folder.
 
@@ -121,9 +154,14 @@ def pull(
     the snapshot as synthetic data (a replica serving made-up records). The
     result keeps the sweep's provenance next to the frame.
     """
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)
-    clean: dict[str, Any] = validate_filters(filters)
+    opts, clean = checked_arguments(
+        "pull",
+        options,
+        arguments,
+        api_key=api_key,
+        base_url=base_url,
+        flags={"write": write, "synthetic": synthetic},
+    )
     if write or opts.resume:
         _check_store(store)
     from mining_licenses.client import SectorsClient  # httpx: only when pulling
@@ -225,9 +263,15 @@ def fetch_licenses(
     --------
     >>> frame = fetch_licenses(commodity_type="Nickel", budget=20)  # doctest: +SKIP
     """
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)
-    sent = company_for_api(validate_filters(filters), store=store, base_url=base_url)
+    opts, clean = checked_arguments(
+        "fetch_licenses",
+        options,
+        arguments,
+        api_key=api_key,
+        base_url=base_url,
+        flags={"write": write},
+    )
+    sent = company_for_api(clean, store=store, base_url=base_url)
     return pull(
         api_key=api_key,
         base_url=base_url,

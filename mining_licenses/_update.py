@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from mining_licenses import _validate as check
 from mining_licenses._errors import ConfigurationError
 from mining_licenses.changes import (
     Due,
@@ -169,13 +170,28 @@ def update(
                         watchlist="~/mining/watch.toml", monthly_credits=5000, budget=200)
         raise SystemExit(result.exit_code)
     """
-    from mining_licenses._filters import validate_filters
-    from mining_licenses.client import PullOptions
+    from mining_licenses._pull import checked_arguments
 
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)
-    clean = validate_filters(filters)
-    watch = Watchlist.read(watchlist) if isinstance(watchlist, str | os.PathLike) else watchlist
+    function = "update"
+    opts, clean = checked_arguments(
+        function,
+        options,
+        arguments,
+        api_key=api_key,
+        base_url=base_url,
+        flags={"if_due": if_due, "synthetic": synthetic},
+    )
+    check.optional_path(feed_dir, name="feed_dir", function=function)
+    check.optional_text(feed_url, name="feed_url", function=function, max_chars=4096)
+    wanted = "a RefreshSchedule or None"
+    check.optional_instance(
+        schedule, RefreshSchedule, name="schedule", function=function, wanted=wanted
+    )
+    now = check.moment(now, name="now", function=function, dates=False)
+    if watchlist is None or isinstance(watchlist, Watchlist):
+        watch = watchlist
+    else:
+        watch = Watchlist.read(check.path(watchlist, name="watchlist", function=function))
     whole = isinstance(monthly_credits, int) and not isinstance(monthly_credits, bool)
     if monthly_credits is not None and (not whole or monthly_credits < 0):
         msg = f"monthly_credits={monthly_credits!r} must be a whole number of 0 or more."

@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError
 
@@ -92,6 +93,14 @@ def to_geodataframe(frame: pl.DataFrame) -> gpd.GeoDataFrame:
     """
     import geopandas as gpd
 
+    v.instance(
+        frame,
+        pl.DataFrame,
+        name="frame",
+        function="to_geodataframe",
+        wanted="a polars DataFrame",
+        hint="pass a canonical frame, e.g. from load_licenses(as_='polars')",
+    )
     geometry = points_from_frame(frame)
     prepared = frame.with_columns(
         [pl.col(n).cast(pl.Datetime("ms")) for n, t in frame.schema.items() if t == pl.Date]
@@ -141,6 +150,14 @@ def to_polars(gdf: pd.DataFrame) -> pl.DataFrame:
     import pandas as pd
     import shapely
 
+    v.instance(
+        gdf,
+        pd.DataFrame,
+        name="gdf",
+        function="to_polars",
+        wanted="a GeoDataFrame or a pandas DataFrame",
+        hint="polars frames need no conversion",
+    )
     if isinstance(gdf, gpd.GeoDataFrame) and gdf.geometry.name in gdf.columns:
         geoms = gdf.geometry
         if geoms.crs is not None and geoms.crs.to_epsg() != 4326:

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal, overload
 import polars as pl
 
 from mining_licenses import _config, companies
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._config import SOURCES, Source
 from mining_licenses._errors import (
     ApiError,
-    ConfigurationError,
     ShrunkSnapshotWarning,
     SnapshotError,
     StaleSnapshotWarning,
@@ -30,7 +30,7 @@ from mining_licenses._errors import (
     warn_once,
 )
 from mining_licenses._filters import apply_filters, validate_filters
-from mining_licenses._pull import Pull, company_for_api, fetch_licenses, pull
+from mining_licenses._pull import Pull, checked_arguments, company_for_api, fetch_licenses, pull
 from mining_licenses._redact import get_logger
 from mining_licenses.analytics._inputs import resolve_as_of
 from mining_licenses.client import PullOptions
@@ -42,7 +42,7 @@ from mining_licenses.store import (
     read_snapshot_meta,
 )
 from mining_licenses.store._catalog import held_back_after
-from mining_licenses.store._provenance import ATTRS_KEY, max_age_delta
+from mining_licenses.store._provenance import ATTRS_KEY
 from mining_licenses.store._shrink import shrink_message
 
 if TYPE_CHECKING:
@@ -72,9 +72,7 @@ DEFAULT_MAX_AGE: Final = dt.timedelta(days=7)
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        msg = f"{name}={value!r} is not one of: {', '.join(map(repr, allowed))}."
-        raise ConfigurationError(msg)
+    v.choice(value, allowed, name=name, function="load_licenses")
 
 
 def frame_as_of(frame: pl.DataFrame) -> dt.date:
@@ -153,10 +151,10 @@ def load_with_provenance(
     ('sample', True, {'commodity_type': 'Coal'}, True)
     """
     _check_choice("source", source, SOURCES)
-    changes, filters = PullOptions.split(arguments)
-    opts = (options or PullOptions()).replace(**changes)  # fail on a bad option or filter
-    clean: dict[str, Any] = validate_filters(filters)  # before any I/O
-    age = max_age_delta(max_age)
+    age = v.duration(max_age, name="max_age", function="load_licenses")
+    opts, clean = checked_arguments(  # a bad option or filter fails before any I/O
+        "load_licenses", options, arguments, api_key=api_key, base_url=base_url
+    )
     if source == "sample":
         return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
     if source == "snapshot":

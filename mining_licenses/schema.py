@@ -11,6 +11,7 @@ commodity or province upstream never breaks a load.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from types import MappingProxyType
 from typing import Final
@@ -360,6 +361,8 @@ ISSUE_LOCATION_UNRESOLVED: Final = "location_unresolved"  # no regency name matc
 ISSUE_NOT_AN_OBJECT: Final = "record_not_an_object"  # the record itself was not a dict
 ISSUE_DUPLICATE_RECORD: Final = "duplicate_wiup_code"  # same wiup_code on several rows
 ISSUE_INVALID_TEXT: Final = "invalid_text"  # + ":<field>", lone surrogates replaced by U+FFFD
+ISSUE_AREA_OUT_OF_RANGE: Final = "area_out_of_range"  # over MAX_AREA_HA
+ISSUE_DATE_OUT_OF_RANGE: Final = "date_out_of_range"  # + ":<field>", outside DATE_WINDOW
 
 #: Every issue code, with what it means; field-specific codes end in ``:<field>``.
 ISSUE_CODES: Final = MappingProxyType(
@@ -370,6 +373,10 @@ ISSUE_CODES: Final = MappingProxyType(
         f"{ISSUE_NOT_A_NUMBER}:<field>": "a numeric field whose value is not a number",
         ISSUE_EXPIRY_BEFORE_EFFECTIVE: "the expiry date is before the effective date",
         ISSUE_AREA_NOT_POSITIVE: "licensed_area_ha is zero or negative",
+        ISSUE_AREA_OUT_OF_RANGE: "licensed_area_ha is over 1,000,000 ha (ten times the most "
+        "the mining law grants one license), a typo or a unit slip",
+        f"{ISSUE_DATE_OUT_OF_RANGE}:<field>": "a date before 1950-01-01 or after 2100-12-31, "
+        "usually a placeholder such as 9999-12-31 or 1900-01-01",
         ISSUE_WIUP_CODE_FORMAT: "wiup_code is not a 16-digit string",
         ISSUE_COORDS_OUT_OF_BOUNDS: "the API's point lies outside Indonesia's extent",
         ISSUE_COORDS_SWAPPED: "the API's point looks like [latitude, longitude]",
@@ -382,6 +389,21 @@ ISSUE_CODES: Final = MappingProxyType(
         "from a JSON escape, or bytes that are not UTF-8), kept with U+FFFD in its place",
     }
 )
+
+
+# --------------------------------------------------------- plausible values
+# A value outside these bounds is kept in the frame and flagged, and left out of
+# every sum, share, statistic and chart (counted apart), so that one bad record
+# cannot turn an answer into NaN or a chart into a minute of work.
+
+#: The largest licensed area believed, in hectares: ten times the 100,000 ha the
+#: mining law (UU 3/2020) grants one license; the largest in the registry are tens of
+#: thousands. A larger value is a typo or a unit slip (m² for ha).
+MAX_AREA_HA: Final = 1_000_000.0
+#: The dates believed, first and last: the registry's oldest contracts of work date
+#: from the late 1960s and no license runs past the 2080s; 9999-12-31 and
+#: 1900-01-01 are placeholders for "none".
+DATE_WINDOW: Final = (dt.date(1950, 1, 1), dt.date(2100, 12, 31))
 
 
 #: Separator of the ``issues`` codes (and other lists) in formats without list fields (CSV, GDAL).

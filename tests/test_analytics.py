@@ -256,10 +256,10 @@ def test_expiry_schedule_by_year() -> None:
     out = an.expiry_schedule(schedule_frame(), as_of=D(2024, 1, 1))
     assert out.columns == list(an.EXPIRY_SCHEDULE_COLUMNS)
     assert out.rows() == [
-        ("expired", None, 1, 1.0),
-        ("2024", D(2024, 1, 1), 4, 2.0 + 4.0 + 8.0),  # today, leap, q2, no_area
-        ("2025", D(2025, 1, 1), 1, 16.0),
-        ("no_date", None, 3, 32.0 + 64.0 + 128.0),  # null, invalid, expiry < effective
+        ("expired", None, 1, 1.0, 0),
+        ("2024", D(2024, 1, 1), 4, 2.0 + 4.0 + 8.0, 1),  # today, leap, q2, no_area
+        ("2025", D(2025, 1, 1), 1, 16.0, 0),
+        ("no_date", None, 3, 32.0 + 64.0 + 128.0, 0),  # null, invalid, expiry < effective
     ]
 
 
@@ -335,9 +335,9 @@ def test_area_by_province() -> None:
     assert out.columns == list(an.AREA_BY_PROVINCE_COLUMNS)
     assert out.rows() == [
         # total area 200: Riau 90 over 4 licenses (3 with an area), Aceh 90, none 20
-        ("Aceh", 1, 90.0, 90.0, 90.0, 0.45),
-        ("Riau", 4, 90.0, 30.0, 20.0, 0.45),
-        (None, 1, 20.0, 20.0, 20.0, 0.10),
+        ("Aceh", 1, 90.0, 90.0, 90.0, 0.45, 0),
+        ("Riau", 4, 90.0, 30.0, 20.0, 0.45, 1),
+        (None, 1, 20.0, 20.0, 20.0, 0.10, 0),
     ]
 
 
@@ -364,7 +364,7 @@ def test_area_by_province_errors_and_empty() -> None:
 
 def test_area_share_is_null_when_there_is_no_area() -> None:
     df = frame(lic("1", area=None, **{s.PROVINCE: "Riau"}))
-    assert an.area_by_province(df).rows() == [("Riau", 1, 0.0, None, None, None)]
+    assert an.area_by_province(df).rows() == [("Riau", 1, 0.0, None, None, None, 1)]
 
 
 # ---------------------------------------------------------- area_by_company
@@ -391,11 +391,11 @@ def test_area_by_company_ranks_ties_with_the_min_method() -> None:
     assert out.columns == list(an.AREA_BY_COMPANY_COLUMNS)
     # total 125: a 50, b 30, c 30 (tie), d 10, no key 5
     assert out.rows() == [
-        ("pt a", "PT. A", 3, 50.0, 2, ["Coal", "Nickel"], 0.4, 1),
-        ("pt b", "PT B", 1, 30.0, 1, [], 0.24, 2),
-        ("pt c", "PT C", 2, 30.0, 1, ["Gold"], 0.24, 2),  # name tie: "PT C" < "Pt C"
-        ("pt d", "PT D", 1, 10.0, 1, ["Tin"], 0.08, 4),
-        (None, None, 1, 5.0, 1, ["Tin"], 0.04, 5),
+        ("pt a", "PT. A", 3, 50.0, 2, ["Coal", "Nickel"], 0.4, 1, 0),
+        ("pt b", "PT B", 1, 30.0, 1, [], 0.24, 2, 0),
+        ("pt c", "PT C", 2, 30.0, 1, ["Gold"], 0.24, 2, 0),  # name tie: "PT C" < "Pt C"
+        ("pt d", "PT D", 1, 10.0, 1, ["Tin"], 0.08, 4, 0),
+        (None, None, 1, 5.0, 1, ["Tin"], 0.04, 5, 0),
     ]
 
 
@@ -442,8 +442,8 @@ def test_concentration_overall() -> None:
     out = an.concentration(company_frame())
     assert out.columns == list(an.CONCENTRATION_COLUMNS)
     # attributed 120: a 50, b 30, c 30, d 10 -> shares 5/12, 3/12, 3/12, 1/12
-    ((companies, area, hhi, top1, top5, top10, unattributed),) = out.rows()
-    assert (companies, area, unattributed) == (4, 120.0, 5.0)
+    ((companies, area, hhi, top1, top5, top10, unattributed, not_counted),) = out.rows()
+    assert (companies, area, unattributed, not_counted) == (4, 120.0, 5.0, 0)
     assert hhi == pytest.approx(10_000 * (25 + 9 + 9 + 1) / 144)
     assert top1 == pytest.approx(50 / 120)
     assert (top5, top10) == (pytest.approx(1.0), pytest.approx(1.0))
@@ -452,7 +452,7 @@ def test_concentration_overall() -> None:
 def test_concentration_top_shares_with_many_companies() -> None:
     # twelve companies holding 1..12 ha: total 78
     df = frame(*(lic(str(i), area=float(i), **{s.COMPANY_KEY: f"c{i:02d}"}) for i in range(1, 13)))
-    ((companies, area, hhi, top1, top5, top10, unattributed),) = an.concentration(df).rows()
+    ((companies, area, hhi, top1, top5, top10, unattributed, _),) = an.concentration(df).rows()
     assert (companies, area, unattributed) == (12, 78.0, 0.0)
     assert hhi == pytest.approx(10_000 * 650 / 78**2)  # sum of squares 1..12 = 650
     assert top1 == pytest.approx(12 / 78)
@@ -588,7 +588,7 @@ def test_age_stats_empty_and_errors() -> None:
     assert out.schema == pl.Schema(an.AGE_STATS_COLUMNS)
     grouped = an.license_age_stats(s.empty_frame(), as_of=D(2024, 1, 1), by=[s.PROVINCE, s.CNC])
     assert grouped.columns == [s.PROVINCE, s.CNC, *an.AGE_STATS_COLUMNS]
-    with pytest.raises(ConfigurationError, match=r"by=.*got 3"):
+    with pytest.raises(ConfigurationError, match=r"by=\[3\].*3 is not \(int\)"):
         an.license_age_stats(s.empty_frame(), by=[3])  # type: ignore[list-item]
     with pytest.raises(SchemaError, match="license_effective_date"):
         an.license_age_stats(s.empty_frame().drop(s.EFFECTIVE_DATE))

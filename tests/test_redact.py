@@ -103,7 +103,7 @@ def test_a_key_with_inner_whitespace_or_control_characters_is_refused_unshown(
 
 
 def test_a_key_that_is_not_text_is_a_package_error() -> None:
-    with pytest.raises(ConfigurationError, match="api_key must be text"):
+    with pytest.raises(ConfigurationError, match="api_key must be a str"):
         SectorsClient(123, base_url="http://127.0.0.1:9", progress=False)  # type: ignore[arg-type]
 
 

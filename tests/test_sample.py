@@ -79,7 +79,7 @@ def test_sizes():
     small = sample.generate_records(50, seed=3)
     assert len(small) == 50
     assert sample.quirk_positions(50) == {}
-    with pytest.raises(ValueError, match="n must be zero or more"):
+    with pytest.raises(ValueError, match="n must be between 0 and 1,000,000"):
         sample.generate_records(-1)
 
 

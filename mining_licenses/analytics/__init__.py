@@ -15,6 +15,15 @@ today in UTC, so the same snapshot gives the same answer next year. A date is
 unclear which of the two dates is wrong); each function says how it treats
 such rows.
 
+Answers stay finite: an area is *counted* only when it is a finite number
+above zero and at most ``schema.MAX_AREA_HA`` (1,000,000 ha), and a date only
+when it lies in ``schema.DATE_WINDOW`` (1950-01-01 to 2100-12-31). Other
+values (NaN, infinity, 0, negatives, 9999-12-31, 1900-01-01) are judged by
+the value itself, flagged or not, and left out of every sum, share and
+statistic; each function counts the licenses it left out
+(``area_not_counted``, ``dates_out_of_range``, the ``out_of_range`` period),
+so the counts still add up to every license given.
+
 Inside: ``_expiry`` (expiring soon, expiry schedule), ``_ages`` (license
 ages), ``_area`` (area by province and company, concentration), ``_quality``
 (the data-quality report), ``_inputs`` (frame kinds, required columns,
@@ -36,10 +45,12 @@ from mining_licenses.analytics.columns import (
     AGE_STATS_COLUMNS,
     AREA_BY_COMPANY_COLUMNS,
     AREA_BY_PROVINCE_COLUMNS,
+    AREA_NOT_COUNTED,
     AREA_SHARE,
     COMMODITY_LIST,
     COMPANIES,
     CONCENTRATION_COLUMNS,
+    DATES_OUT_OF_RANGE,
     DAYS_TO_EXPIRY,
     EXPIRED_BUCKET,
     EXPIRED_SHARE,
@@ -51,6 +62,7 @@ from mining_licenses.analytics.columns import (
     MEDIAN_AREA,
     MISSING_DATES,
     NO_DATE_BUCKET,
+    OUT_OF_RANGE_BUCKET,
     PERIOD,
     PERIOD_START,
     PROVINCE_COUNT,
@@ -71,10 +83,12 @@ __all__ = [
     "AGE_STATS_COLUMNS",
     "AREA_BY_COMPANY_COLUMNS",
     "AREA_BY_PROVINCE_COLUMNS",
+    "AREA_NOT_COUNTED",
     "AREA_SHARE",
     "COMMODITY_LIST",
     "COMPANIES",
     "CONCENTRATION_COLUMNS",
+    "DATES_OUT_OF_RANGE",
     "DAYS_TO_EXPIRY",
     "EXPIRED_BUCKET",
     "EXPIRED_SHARE",
@@ -86,6 +100,7 @@ __all__ = [
     "MEDIAN_AREA",
     "MISSING_DATES",
     "NO_DATE_BUCKET",
+    "OUT_OF_RANGE_BUCKET",
     "PERIOD",
     "PERIOD_START",
     "PROVINCE_COUNT",

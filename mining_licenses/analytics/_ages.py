@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 # working columns (the leading underscores keep them clear of real ones)
-_AGE, _TENURE, _REMAINING, _USABLE, _EXPIRED = (
-    f"__{name}" for name in ("age", "tenure", "remaining", "usable", "expired")
+_AGE, _TENURE, _REMAINING, _USABLE, _DATED, _EXPIRED = (
+    f"__{name}" for name in ("age", "tenure", "remaining", "usable", "dated", "expired")
 )
 
 
@@ -53,13 +53,16 @@ def license_age_stats(
         default), ``age_years_min``, ``age_years_max``,
         ``tenure_years_median``, ``remaining_years_median`` (over licenses
         not yet expired; null if there are none), ``expired_share`` (Float64,
-        0 to 1) and ``missing_dates`` (Int64). All statistics are over the
-        rows with usable dates: a row with a null effective or expiry date,
-        or flagged ``invalid_date:<either date>`` or
+        0 to 1), ``missing_dates`` and ``dates_out_of_range`` (Int64). All
+        statistics are over the rows with usable dates: a row with a null
+        effective or expiry date, or flagged ``invalid_date:<either date>`` or
         ``expiry_before_effective``, is left out of every statistic and
-        counted in ``missing_dates`` instead; statistics of a group with no
-        usable row are null. A license not yet in force has a negative age.
-        Sorted by the ``by`` columns.
+        counted in ``missing_dates`` instead; a row whose dates are there but
+        one lies outside ``schema.DATE_WINDOW`` (1950 to 2100: 1900-01-01 and
+        9999-12-31 are placeholders) is left out and counted in
+        ``dates_out_of_range``, so ``licenses`` is the rows used plus those
+        two. Statistics of a group with no usable row are null. A license not
+        yet in force has a negative age. Sorted by the ``by`` columns.
 
     Raises
     ------
@@ -78,8 +81,8 @@ def license_age_stats(
     ...     "issues": [[], [], ["missing:license_effective_date"]],
     ... })
     >>> out = license_age_stats(df, as_of="2024-01-01")
-    >>> out.select("licenses", "expired_share", "missing_dates").rows()
-    [(3, 0.0, 1)]
+    >>> out.select("licenses", "expired_share", "missing_dates", "dates_out_of_range").rows()
+    [(3, 0.0, 1, 0)]
     >>> round(out["age_years_max"].item(), 2)
     8.0
     """
@@ -93,6 +96,7 @@ def license_age_stats(
     prepared: list[str | pl.Expr] = [
         *keys,
         inp.usable_dates().alias(_USABLE),
+        inp.dated().alias(_DATED),
         (expiry < today).alias(_EXPIRED),
         inp.years_between(effective, today).alias(_AGE),
         inp.years_between(effective, expiry).alias(_TENURE),
@@ -117,7 +121,8 @@ def license_age_stats(
             .median()
             .alias(col.REMAINING_MEDIAN),
             expired.mean().alias(col.EXPIRED_SHARE),
-            (~usable).sum().alias(col.MISSING_DATES),
+            (~pl.col(_DATED)).sum().alias(col.MISSING_DATES),
+            (pl.col(_DATED) & ~usable).sum().alias(col.DATES_OUT_OF_RANGE),
         ],
         columns=prepared,
     )

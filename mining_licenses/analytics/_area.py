@@ -38,14 +38,15 @@ def area_by_province(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) 
     -------
     polars.DataFrame
         ``province`` (String), the ``by`` columns, ``licenses`` (Int64, rows),
-        ``licensed_area_ha`` (Float64, sum), ``mean_area_ha`` and
-        ``median_area_ha`` (Float64, over the rows with an area) and
-        ``area_share`` (Float64, the group's part of the whole frame's area,
-        so the column sums to 1; null when that total is not positive).
-        Sorted by area descending, then province and ``by`` ascending. Rows
-        without a province form a group whose ``province`` is null; rows
-        without an area count as licenses and add no area. Areas are taken as
-        given, including those flagged ``area_not_positive``.
+        ``licensed_area_ha`` (Float64, the sum of counted areas),
+        ``mean_area_ha`` and ``median_area_ha`` (Float64, over the counted
+        areas), ``area_share`` (Float64, the group's part of the whole frame's
+        counted area, so the column sums to 1; null when that total is not
+        positive) and ``area_not_counted`` (Int64, licenses whose area is
+        missing, not a number, zero or negative, or over 1,000,000 ha: they
+        count as licenses and add no area). Sorted by area descending, then
+        province and ``by`` ascending. Rows without a province form a group
+        whose ``province`` is null.
 
     Raises
     ------
@@ -70,16 +71,17 @@ def area_by_province(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) 
         s.PROVINCE,
         *inp.group_columns(frame, by, function=function, reserved=col.AREA_BY_PROVINCE_COLUMNS),
     ]
-    area = pl.col(s.AREA_HA)
+    area, counted = pl.col(s.AREA_HA), inp.counted_area_values()
     out = (
         inp.aggregate(
             frame,
             keys,
             [
                 pl.len().alias(col.LICENSES),
-                area.sum(),
-                area.mean().alias(col.MEAN_AREA),
-                area.median().alias(col.MEDIAN_AREA),
+                counted.sum().alias(s.AREA_HA),
+                counted.mean().alias(col.MEAN_AREA),
+                counted.median().alias(col.MEDIAN_AREA),
+                (~inp.area_counted()).sum().alias(col.AREA_NOT_COUNTED),
             ],
         )
         .with_columns(_share(area, area.sum()).alias(col.AREA_SHARE))
@@ -124,11 +126,13 @@ def area_by_company(
         alphabetically first), ``licenses`` (Int64), ``licensed_area_ha``
         (Float64, sum), ``provinces`` (Int64, distinct non-null provinces),
         ``commodities`` (List(String), distinct, sorted, nulls left out),
-        ``area_share`` (Float64; null when the total is not positive) and
+        ``area_share`` (Float64; null when the total is not positive),
         ``rank`` (Int64, 1 = largest area; ties share the lowest rank and the
-        next rank skips, the ``min`` method: 1, 2, 2, 4). Sorted by ``by``,
-        rank, then ``company_key``. Rows without a ``company_key`` form one
-        group whose key is null, so no area goes missing.
+        next rank skips, the ``min`` method: 1, 2, 2, 4) and
+        ``area_not_counted`` (Int64, licenses whose area is left out of the
+        sums, as in :func:`area_by_province`). Sorted by ``by``, rank, then
+        ``company_key``. Rows without a ``company_key`` form one group whose
+        key is null, so no area goes missing.
 
     Raises
     ------
@@ -165,7 +169,8 @@ def area_by_company(
         [
             name.mode().sort().first(),
             pl.len().alias(col.LICENSES),
-            area.sum(),
+            inp.counted_area_values().sum().alias(s.AREA_HA),
+            (~inp.area_counted()).sum().alias(col.AREA_NOT_COUNTED),
             pl.col(s.PROVINCE).drop_nulls().n_unique().alias(col.PROVINCE_COUNT),
             pl.col(s.COMMODITY).drop_nulls().unique().sort().alias(col.COMMODITY_LIST),
         ],
@@ -204,9 +209,11 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
         percentage shares, 10,000 for a monopoly),
         ``top1_share``, ``top5_share``, ``top10_share`` (Float64, the share of
         area held by the 1, 5 and 10 largest companies, 0 to 1; all of it when
-        there are fewer) and ``unattributed_area_ha`` (Float64, area of rows
+        there are fewer), ``unattributed_area_ha`` (Float64, area of rows
         with no ``company_key``, left out of the shares since it cannot be
-        told apart by holder). ``hhi`` and the shares are null where the
+        told apart by holder) and ``area_not_counted`` (Int64, licenses whose
+        area is left out because it is missing, not a number, not positive or
+        over 1,000,000 ha). ``hhi`` and the shares are null where the
         attributed area is not positive. Sorted by the ``by`` columns.
 
     Raises
@@ -232,7 +239,14 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
         frame, by, function=function, reserved=[s.COMPANY_KEY, *col.CONCENTRATION_COLUMNS]
     )
     # Step 1: area per company (the null key collects the unattributed rows).
-    per_company = inp.aggregate(frame, [*keys, s.COMPANY_KEY], [pl.col(s.AREA_HA).sum()])
+    per_company = inp.aggregate(
+        frame,
+        [*keys, s.COMPANY_KEY],
+        [
+            inp.counted_area_values().sum().alias(s.AREA_HA),
+            (~inp.area_counted()).sum().alias(col.AREA_NOT_COUNTED),
+        ],
+    )
     # Step 2: per group, from the companies' areas.
     known = pl.col(s.COMPANY_KEY).is_not_null()
     area = pl.col(s.AREA_HA).filter(known)
@@ -246,6 +260,7 @@ def concentration(df: pl.DataFrame | gpd.GeoDataFrame, *, by: inp.By = None) -> 
             (area * area).sum().alias(col.HHI),
             *(area.top_k(k).sum().alias(col) for k, col in col.TOP_SHARES.items()),
             pl.col(s.AREA_HA).filter(~known).sum().alias(col.UNATTRIBUTED_AREA),
+            pl.col(col.AREA_NOT_COUNTED).sum(),
         ],
     ).with_columns(
         _share(pl.col(col.HHI) * 10_000, total * total).alias(col.HHI),

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Final, Literal, cast, overload
 import polars as pl
 
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, shorten
+from mining_licenses._plausible import in_window
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as col
 
@@ -25,6 +26,7 @@ _TENURE: Final = "__tenure"
 _REMAINING: Final = "__remaining"
 _USABLE: Final = "__usable"
 _EXPIRED: Final = "__expired"
+_COUNTED: Final = "__counted"
 
 
 # ------------------------------------------------------------------ expiry
@@ -69,9 +71,11 @@ def expiring_soon(
         (Int64, ``license_expiry_date - as_of``), sorted by expiry date, then
         ``wiup_code``. From a GeoDataFrame, its own rows are returned, with
         their index, geometry and CRS as they were. Rows with a null expiry
-        date are never kept. Rows whose dates are flagged in ``issues`` are
-        judged by the date they carry, exactly as the API's filter does, and
-        keep their ``issues`` for the reader to see.
+        date are never kept, nor rows whose expiry date lies outside
+        ``schema.DATE_WINDOW`` (a placeholder such as 9999-12-31 is not an
+        expiry). Rows whose dates are flagged in ``issues`` are judged by the
+        date they carry, exactly as the API's filter does, and keep their
+        ``issues`` for the reader to see.
 
     Raises
     ------
@@ -106,7 +110,7 @@ def expiring_soon(
     expiry = pl.col(s.EXPIRY_DATE)
     out = (
         (frame.with_row_index(_ROW) if is_geo else frame)
-        .filter(expiry.is_between(start, end, closed="both"))
+        .filter(expiry.is_between(start, end, closed="both") & in_window(expiry))
         .with_columns((expiry - start).dt.total_days().cast(pl.Int64).alias(col.DAYS_TO_EXPIRY))
         .sort([s.EXPIRY_DATE, s.WIUP_CODE], nulls_last=True, maintain_order=True)
     )
@@ -146,15 +150,21 @@ def expiry_schedule(
     -------
     polars.DataFrame
         The ``by`` columns, then ``period`` (String), ``period_start`` (Date),
-        ``licenses`` (Int64) and ``licensed_area_ha`` (Float64, the sum; null
-        areas add nothing). ``period`` is ``expired`` for expiry dates before
-        ``as_of``; ``2026``, ``2026-Q3`` or ``2026-07`` for later ones, whose
-        ``period_start`` is the first day of the period; and ``no_date`` for
-        a null expiry date or one flagged ``invalid_date:license_expiry_date``
-        or ``expiry_before_effective``. The period holding ``as_of`` counts
-        only expiries from ``as_of`` on. Only periods with licenses appear.
-        Rows are sorted by the ``by`` columns, then ``expired``, the periods
-        in time order, and ``no_date`` last.
+        ``licenses`` (Int64), ``licensed_area_ha`` (Float64, the sum of
+        counted areas) and ``area_not_counted`` (Int64, licenses whose area
+        is missing, not a number, not positive or over 1,000,000 ha).
+        ``period`` is ``expired`` for expiry dates before ``as_of``; ``2026``,
+        ``2026-Q3`` or ``2026-07`` for later ones, whose ``period_start`` is
+        the first day of the period; ``out_of_range`` for an expiry date
+        outside ``schema.DATE_WINDOW`` (1950 to 2100: 9999-12-31 is a
+        placeholder, and would otherwise open eight thousand years of
+        periods); and ``no_date`` for a null expiry date or one flagged
+        ``invalid_date:license_expiry_date`` or ``expiry_before_effective``.
+        The period holding ``as_of`` counts only expiries from ``as_of`` on.
+        Only periods with licenses appear, so there are at most as many as
+        the window holds. Rows are sorted by the ``by`` columns, then
+        ``expired``, the periods in time order, ``out_of_range`` and
+        ``no_date`` last.
 
     Raises
     ------
@@ -176,9 +186,9 @@ def expiry_schedule(
     ['expired', '2026', 'no_date']
     """
     function = "expiry_schedule"
-    if freq not in col.FREQUENCIES:
+    if not isinstance(freq, str) or freq not in col.FREQUENCIES:
         allowed = ", ".join(col.FREQUENCIES)
-        msg = f"{function}(freq={freq!r}) is not a frequency; use one of: {allowed}."
+        msg = f"{function}(freq={shorten(freq)}) is not a frequency; use one of: {allowed}."
         raise ConfigurationError(msg)
     frame, _ = inp.load(df, [s.EXPIRY_DATE, s.AREA_HA, s.ISSUES], function=function, by=by)
     keys = inp.group_columns(frame, by, function=function, reserved=col.EXPIRY_SCHEDULE_COLUMNS)
@@ -191,19 +201,34 @@ def expiry_schedule(
         label = pl.format("{}-Q{}", expiry.dt.year(), expiry.dt.quarter())
     else:
         label = expiry.dt.strftime("%Y-%m")
-    # 0: expired, 1: a future period, 2: no usable date; sorts the buckets.
-    order = pl.when(~inp.usable_expiry()).then(2).when(expiry < start).then(0).otherwise(1)
+    # 0: expired, 1: a future period, 2: out of the window, 3: no usable date; sorts them.
+    order = (
+        pl.when(~inp.dated_expiry())
+        .then(3)
+        .when(~in_window(expiry))
+        .then(2)
+        .when(expiry < start)
+        .then(0)
+        .otherwise(1)
+    )
     out = inp.aggregate(
         frame,
         [*keys, _ORDER, col.PERIOD, col.PERIOD_START],
-        [pl.len().alias(col.LICENSES), pl.col(s.AREA_HA).sum()],
+        [
+            pl.len().alias(col.LICENSES),
+            pl.col(s.AREA_HA).sum(),
+            (~pl.col(_COUNTED)).sum().alias(col.AREA_NOT_COUNTED),
+        ],
         columns=[
             *keys,
-            s.AREA_HA,
+            inp.counted_area_values().alias(s.AREA_HA),
+            inp.area_counted().alias(_COUNTED),
             order.alias(_ORDER),
             pl.when(order == 0)
             .then(pl.lit(col.EXPIRED_BUCKET))
             .when(order == 2)
+            .then(pl.lit(col.OUT_OF_RANGE_BUCKET))
+            .when(order == 3)
             .then(pl.lit(col.NO_DATE_BUCKET))
             .otherwise(label)
             .alias(col.PERIOD),

@@ -14,8 +14,10 @@ from typing import Any, Final
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, SchemaError
+from mining_licenses._errors import ConfigurationError, SchemaError, shorten
+from mining_licenses._plausible import counted_area, counted_values, in_window
 
 #: ``by`` as the analytics accept it: nothing, one column, or several.
 By = str | Sequence[str] | None
@@ -64,11 +66,11 @@ def to_polars_frame(
     raise SchemaError(msg)
 
 
-def by_names(by: By) -> list[str]:
-    """Return the names in ``by`` that are strings (the rest is refused later)."""
+def by_names(by: By, *, function: str) -> list[str]:
+    """Return ``by`` as a list of names: one str or a list of them (else a ParameterTypeError)."""
     if by is None:
         return []
-    return [by] if isinstance(by, str) else [name for name in by if isinstance(name, str)]
+    return v.names(by, name="by", function=function)
 
 
 def require_columns(frame: pl.DataFrame, columns: Iterable[str], *, function: str) -> pl.DataFrame:
@@ -112,7 +114,8 @@ def load(
     Returns the polars frame, with ``needed`` checked by :func:`require_columns`,
     and whether ``df`` was a GeoDataFrame.
     """
-    frame, is_geo = to_polars_frame(df, function=function, columns=[*needed, *by_names(by)])
+    groups = by_names(by, function=function)
+    frame, is_geo = to_polars_frame(df, function=function, columns=[*needed, *groups])
     return require_columns(frame, needed, function=function), is_geo
 
 
@@ -129,41 +132,30 @@ def group_columns(
     ``reserved`` are names the result uses itself (its keys and outputs): a
     ``by`` among them would collide, so it is refused.
     """
-    if by is None:
-        return []
-    given: list[object] = [by] if isinstance(by, str) else list(by)
     names: list[str] = []
-    for name in given:
-        if not isinstance(name, str):
-            msg = f"{function}(by=...) takes column names (str), got {name!r}."
-            raise ConfigurationError(msg)
+    for name in by_names(by, function=function):
         if name not in frame.columns:
             msg = (
-                f"{function}(by={name!r}): {name!r} is not a column of the frame; "
+                f"{function}(by={shorten(name)}): {shorten(name)} is not a column of the frame; "
                 f"choose from: {', '.join(frame.columns)}."
             )
             raise ConfigurationError(msg)
         if name in reserved:
             msg = (
-                f"{function}(by={name!r}): {name!r} is already a key or output column "
-                f"of the result; group by other columns (e.g. {s.COMMODITY!r})."
+                f"{function}(by={shorten(name)}): {shorten(name)} is already a key or output "
+                f"column of the result; group by other columns (e.g. {s.COMMODITY!r})."
             )
             raise ConfigurationError(msg)
         names.append(name)
     if len(set(names)) != len(names):
-        msg = f"{function}(by={names!r}) names a column more than once."
+        msg = f"{function}(by={shorten(names)}) names a column more than once; name each once."
         raise ConfigurationError(msg)
     return names
 
 
 def positive_int(value: object, *, name: str, function: str, allow_zero: bool) -> int:
     """Return ``value`` if it is an int above zero (or zero, with ``allow_zero``)."""
-    low = 0 if allow_zero else 1
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "a non-negative" if allow_zero else "a positive"
-        msg = f"{function}({name}={value!r}): {name} must be {what} whole number."
-        raise ConfigurationError(msg)
-    return value
+    return v.whole(value, name=name, function=function, low=0 if allow_zero else 1)
 
 
 def resolve_as_of(frame: pl.DataFrame, as_of: object, *, function: str) -> dt.date:
@@ -182,11 +174,12 @@ def resolve_as_of(frame: pl.DataFrame, as_of: object, *, function: str) -> dt.da
         try:
             return dt.date.fromisoformat(as_of.strip())
         except ValueError as err:
-            msg = f"{function}(as_of={as_of!r}) is not an ISO date; write it as YYYY-MM-DD."
+            msg = f"{function}(as_of={shorten(as_of)}) is not a date; write it as YYYY-MM-DD."
             raise ConfigurationError(msg) from err
     if as_of is not None:
-        msg = f"{function}(as_of={as_of!r}) must be a date, an ISO date string, or None."
-        raise ConfigurationError(msg)
+        raise v.wrong_type(
+            as_of, name="as_of", function=function, wanted="a date, an ISO date string or None"
+        )
     dtype = frame.schema.get(s.FETCHED_AT)
     if isinstance(dtype, pl.Datetime):
         latest = pl.col(s.FETCHED_AT).max()
@@ -204,18 +197,50 @@ def flagged(codes: Sequence[str]) -> pl.Expr:
     return hit.fill_null(value=False)
 
 
-def usable_expiry() -> pl.Expr:
-    """Return True where the expiry date is present and not flagged."""
+def dated_expiry() -> pl.Expr:
+    """Return True where the expiry date is present and not flagged (in the window or not)."""
     return pl.col(s.EXPIRY_DATE).is_not_null() & ~flagged(EXPIRY_FLAGS)
 
 
-def usable_dates() -> pl.Expr:
-    """Return True where both dates are present and neither is flagged."""
+def usable_expiry() -> pl.Expr:
+    """Return True where the expiry date is present, not flagged and in ``DATE_WINDOW``."""
+    return dated_expiry() & in_window(pl.col(s.EXPIRY_DATE))
+
+
+def dated() -> pl.Expr:
+    """Return True where both dates are present and neither is flagged (in the window or not)."""
     return (
         pl.col(s.EFFECTIVE_DATE).is_not_null()
         & pl.col(s.EXPIRY_DATE).is_not_null()
         & ~flagged(DATE_PAIR_FLAGS)
     )
+
+
+def usable_dates() -> pl.Expr:
+    """Return True where both dates are present, neither is flagged, both in ``DATE_WINDOW``."""
+    return dated() & in_window(pl.col(s.EFFECTIVE_DATE)) & in_window(pl.col(s.EXPIRY_DATE))
+
+
+def area_counted() -> pl.Expr:
+    """Return True where ``licensed_area_ha`` is counted (finite, above 0, within the ceiling)."""
+    return counted_area(pl.col(s.AREA_HA))
+
+
+def counted_area_values() -> pl.Expr:
+    """Return ``licensed_area_ha`` where it is counted, else null: what answers add up."""
+    return counted_values(s.AREA_HA)
+
+
+def area_sum(frame: pl.DataFrame) -> float:
+    """Return the counted area of ``frame`` (0.0 for none): never NaN, never infinite.
+
+    Examples
+    --------
+    >>> area_sum(pl.DataFrame({"licensed_area_ha": [1.0, float("nan"), float("inf"), 2.0]}))
+    3.0
+    """
+    total = frame.select(counted_area_values().sum()).item()
+    return float(total or 0.0)
 
 
 def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:

@@ -36,11 +36,18 @@ TENURE_MEDIAN: Final = "tenure_years_median"
 REMAINING_MEDIAN: Final = "remaining_years_median"
 EXPIRED_SHARE: Final = "expired_share"
 MISSING_DATES: Final = "missing_dates"
+#: Licenses whose area is left out of an answer's sums: missing, not a number, zero or
+#: negative, or over ``schema.MAX_AREA_HA``. ``licenses`` counts them all the same.
+AREA_NOT_COUNTED: Final = "area_not_counted"
+#: Licenses with both dates present and unflagged, one of them outside ``schema.DATE_WINDOW``.
+DATES_OUT_OF_RANGE: Final = "dates_out_of_range"
 
 #: ``period`` of licenses that expired before ``as_of``.
 EXPIRED_BUCKET: Final = "expired"
 #: ``period`` of licenses whose expiry date is null or flagged.
 NO_DATE_BUCKET: Final = "no_date"
+#: ``period`` of licenses whose expiry date lies outside ``schema.DATE_WINDOW`` (9999-12-31).
+OUT_OF_RANGE_BUCKET: Final = "out_of_range"
 #: ``freq`` values of :func:`expiry_schedule`.
 FREQUENCIES: Final = ("year", "quarter", "month")
 
@@ -52,6 +59,7 @@ EXPIRY_SCHEDULE_COLUMNS: Final = {
     PERIOD_START: pl.Date(),
     LICENSES: _INT,
     s.AREA_HA: _FLOAT,
+    AREA_NOT_COUNTED: _INT,
 }
 AREA_BY_PROVINCE_COLUMNS: Final = {
     s.PROVINCE: pl.String(),
@@ -60,6 +68,7 @@ AREA_BY_PROVINCE_COLUMNS: Final = {
     MEAN_AREA: _FLOAT,
     MEDIAN_AREA: _FLOAT,
     AREA_SHARE: _FLOAT,
+    AREA_NOT_COUNTED: _INT,
 }
 AREA_BY_COMPANY_COLUMNS: Final = {
     s.COMPANY_KEY: pl.String(),
@@ -70,6 +79,7 @@ AREA_BY_COMPANY_COLUMNS: Final = {
     COMMODITY_LIST: pl.List(pl.String()),
     AREA_SHARE: _FLOAT,
     RANK: _INT,
+    AREA_NOT_COUNTED: _INT,
 }
 CONCENTRATION_COLUMNS: Final = {
     COMPANIES: _INT,
@@ -77,6 +87,7 @@ CONCENTRATION_COLUMNS: Final = {
     HHI: _FLOAT,
     **dict.fromkeys(TOP_SHARES.values(), _FLOAT),
     UNATTRIBUTED_AREA: _FLOAT,
+    AREA_NOT_COUNTED: _INT,
 }
 AGE_STATS_COLUMNS: Final = {
     LICENSES: _INT,
@@ -90,6 +101,7 @@ AGE_STATS_COLUMNS: Final = {
     REMAINING_MEDIAN: _FLOAT,
     EXPIRED_SHARE: _FLOAT,
     MISSING_DATES: _INT,
+    DATES_OUT_OF_RANGE: _INT,
 }
 
 # ------------------------------------------------------- quality_report

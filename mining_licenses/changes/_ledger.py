@@ -24,6 +24,7 @@ from typing import Any, Final
 import polars as pl
 
 from mining_licenses import _config, companies
+from mining_licenses import _validate as check
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
@@ -271,8 +272,8 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
 
 
 def _many(name: str, value: str | Sequence[str]) -> list[str]:
-    values = [value] if isinstance(value, str) else list(value)
-    if not values or not all(isinstance(x, str) and x.strip() for x in values):
+    values = check.names(value, name=name, function="read_ledger")
+    if not values or not all(x.strip() for x in values):
         msg = f"{name}={shorten(value)} must be a non-empty text or a list of texts."
         raise ConfigurationError(msg)
     return [x.strip() for x in values]

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from mining_licenses import _validate as check
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
+from mining_licenses._errors import SchemaError, SnapshotError, shorten
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.changes._classify import (
     _AT,
@@ -174,8 +175,10 @@ def _utc(when: object, *, end: bool = False) -> dt.datetime | None:
     if isinstance(when, dt.datetime):
         return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
     if not isinstance(when, dt.date):
-        msg = f"{'until' if end else 'since'}={when!r} must be a date or a datetime."
-        raise ConfigurationError(msg)
+        name = "until" if end else "since"
+        raise check.wrong_type(when, name=name, function=None, wanted="a date or a datetime")
+    if end and when == dt.date.max:
+        return None  # until the end of time: no bound
     day = when + dt.timedelta(days=1) if end else when  # a date "until" includes its day
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
@@ -235,6 +238,7 @@ def events(
 def _frame(
     item: str | os.PathLike[str] | pl.DataFrame | gpd.GeoDataFrame,
     store: str | os.PathLike[str] | None,
+    argument: str,
 ) -> tuple[pl.DataFrame, str | None]:
     if isinstance(item, str | os.PathLike):
         frame = read_snapshot(item, store=store)
@@ -242,7 +246,15 @@ def _frame(
         return frame, name
     from mining_licenses.store._export import as_frame
 
-    return as_frame(item), None
+    frame = as_frame(item, function="events_between", name=argument)
+    missing = [c for c in (*READ_COLUMNS, s.FETCHED_AT) if c not in frame.columns]
+    if missing:
+        msg = (
+            f"events_between({argument}=...): the frame lacks {', '.join(missing)}; compare "
+            "snapshots or canonical frames (read_snapshot(), load_licenses(as_='polars'))."
+        )
+        raise SchemaError(msg)
+    return frame, None
 
 
 def events_between(
@@ -268,7 +280,7 @@ def events_between(
     >>> events_between(licenses, later).select("event", "detail").rows()
     [('extended', '+1826 days')]
     """
-    (old, old_name), (new, new_name) = _frame(a, store), _frame(b, store)
+    (old, old_name), (new, new_name) = _frame(a, store, "a"), _frame(b, store, "b")
     columns = list(READ_COLUMNS)
     rows = pl.concat(
         [

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from mining_licenses import _config
+from mining_licenses import _validate as check
 from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses._filters import validate_filters
 from mining_licenses.store import read_snapshot_meta, snapshot_files
@@ -133,10 +134,18 @@ def check_due(
     >>> check_due(tempfile.mkdtemp()).due
     True
     """
-    plan = schedule or RefreshSchedule()
-    when = _utc_now(now)
-    last, upcoming = plan.last_refresh(when), plan.next_refresh(when)
-    want = validate_filters(dict(filters or {}))
+    function = "check_due"
+    plan = RefreshSchedule() if schedule is None else schedule
+    check.instance(
+        plan, RefreshSchedule, name="schedule", function=function, wanted="a RefreshSchedule"
+    )
+    when = _utc_now(check.moment(now, name="now", function=function, dates=False))
+    try:
+        last, upcoming = plan.last_refresh(when), plan.next_refresh(when)
+    except (OverflowError, ValueError) as err:  # a month before year 1 or after 9999
+        msg = f"check_due(now={when.date()}): no refresh month around that day; give a real now."
+        raise ConfigurationError(msg) from err
+    want = validate_filters(dict(check.mapping(filters, name="filters", function=function)))
     folder = _config.store_dir(store)
     for path in reversed(snapshot_files(folder)):
         try:

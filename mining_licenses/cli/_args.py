@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from typing import NoReturn
 
 from mining_licenses import schema as s
+from mining_licenses._errors import shorten
+from mining_licenses.cli._terminal import error_message, one_line
 from mining_licenses.client._options import option_help
 
 _ARGUMENT = re.compile(r"^argument (?P<flags>[^:]+): ")
@@ -55,7 +57,8 @@ class CommandParser(argparse.ArgumentParser):
                     + did_you_mean(choice["given"], options)
                 )
         self.print_usage(sys.stderr)
-        self.exit(2, f"error: {message}. See: {self.prog} --help\n")
+        # one line, whatever was typed: an argument may hold a line break
+        self.exit(2, f"error: {one_line(error_message(message))}. See: {self.prog} --help\n")
 
     def unrecognized(self, extras: list[str]) -> NoReturn:
         """Refuse options this (sub)command does not know, suggesting the nearest ones."""
@@ -81,10 +84,10 @@ def _checked(
     try:
         value = kind(text)
     except ValueError:
-        msg = f"must be {what}, not {text!r}"
+        msg = f"must be {what}, not {shorten(text)}"
         raise argparse.ArgumentTypeError(msg) from None
     if not math.isfinite(value):
-        msg = f"must be a finite number, not {text!r}"
+        msg = f"must be a finite number, not {shorten(text)}"
         raise argparse.ArgumentTypeError(msg)
     _bounds(value, text, low, high)
     return value
@@ -92,14 +95,19 @@ def _checked(
 
 def _bounds(value: float, text: str, low: float | None, high: float | None) -> None:
     if high is not None and low is not None and not low <= value <= high:
-        msg = f"must be between {low:g} and {high:g}, not {text}"
+        msg = f"must be between {_shown(low)} and {_shown(high)}, not {text}"
     elif low is not None and value < low:
-        msg = f"must be {low:g} or more, not {text}"
+        msg = f"must be {_shown(low)} or more, not {text}"
     elif high is not None and value > high:
-        msg = f"must be {high:g} or less, not {text}"
+        msg = f"must be {_shown(high)} or less, not {text}"
     else:
         return
     raise argparse.ArgumentTypeError(msg)
+
+
+def _shown(bound: float) -> str:
+    """Return a bound as people write it: ``1,000,000``, ``0.5``."""
+    return f"{int(bound):,}" if float(bound).is_integer() else f"{bound:g}"
 
 
 def iso_date(text: str) -> dt.date:
@@ -107,7 +115,7 @@ def iso_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        msg = f"must be a date written YYYY-MM-DD, not {text!r}"
+        msg = f"must be a date written YYYY-MM-DD, not {shorten(text)}"
         raise argparse.ArgumentTypeError(msg) from None
 
 

@@ -21,8 +21,10 @@ from mining_licenses._errors import (
     SnapshotError,
 )
 from mining_licenses._filters import apply_filters, validate_filters
+from mining_licenses.analytics._inputs import area_sum
 from mining_licenses.cli._outputs import check_outputs, write_text_with_sidecar, write_with_sidecar
 from mining_licenses.cli._tables import render_table, render_tables, summary_tables
+from mining_licenses.cli._terminal import raw_stdout
 from mining_licenses.client._options import NAMES
 from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
 from mining_licenses.store._shrink import is_held_back, shrink_message
@@ -92,7 +94,7 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
     soon = analytics.expiring_soon(frame, within_days=args.within_days, as_of=args.as_of)
     title = (
         f"{soon.height:,} licenses expiring within {args.within_days} days "
-        f"({soon[s.AREA_HA].sum():,.1f} ha)"
+        f"({area_sum(soon):,.1f} ha)"
     )
     print(render_table(soon.select(_EXPIRING_COLUMNS).head(args.limit), title=title))
     if soon.height > args.limit:
@@ -367,7 +369,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         seed = sample.SAMPLE_SEED if args.seed is None else args.seed
         text = json.dumps(sample.generate_records(n, seed=seed), ensure_ascii=False, indent=1)
         if str(args.json) == "-":
-            print(text)
+            print(text, file=raw_stdout())  # data, not text for a reader: as generated
         else:
             meta = store.SnapshotMeta(source="sample", synthetic=True)
             write_text_with_sidecar(text + "\n", args.json, meta, overwrite=args.overwrite)

@@ -14,6 +14,7 @@ from mining_licenses import schema as s
 from mining_licenses._config import SOURCES
 from mining_licenses._errors import MiningLicensesError, SyntheticDataWarning
 from mining_licenses._redact import redact
+from mining_licenses._validate import MAX_SAMPLE_SIZE
 from mining_licenses._version import __version__
 from mining_licenses.cli._args import (
     CommandParser,
@@ -27,6 +28,7 @@ from mining_licenses.cli._args import (
     whole,
 )
 from mining_licenses.cli._screen import add_screen_parser
+from mining_licenses.cli._terminal import error_message, visible_output
 from mining_licenses.cli._update import add_commands as add_update_commands
 
 
@@ -192,14 +194,27 @@ def build_parser() -> CommandParser:
         metavar="FOLDER",
         help="rewrite the bundled sample snapshot in FOLDER (make sample: data/sample)",
     )
-    sample.add_argument("-n", type=whole(0), help="records (default: the bundled sample's 4,200)")
-    sample.add_argument("--seed", type=whole(), help="seed (default: the bundled sample's)")
+    sample.add_argument(
+        "-n",
+        type=whole(0, MAX_SAMPLE_SIZE),
+        help=f"records, at most {MAX_SAMPLE_SIZE:,} (default: the bundled sample's 4,200)",
+    )
+    sample.add_argument("--seed", type=whole(0), help="seed (default: the bundled sample's)")
     add_output_options(sample)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    Everything it prints passes through :func:`~mining_licenses.cli._terminal.visible`
+    (control characters shown, not obeyed), and errors are cut to size.
+    """
+    with visible_output():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras:
@@ -222,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return run(args)
         except MiningLicensesError as err:
-            print(f"error: {redact(str(err))}", file=sys.stderr)
+            print(f"error: {error_message(redact(str(err)))}", file=sys.stderr)
             return 2
 
 

@@ -19,6 +19,7 @@ from mining_licenses import schema as s
 from mining_licenses._csv import csv_frame
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as q
+from mining_licenses.cli._terminal import visible_cells
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -38,6 +39,7 @@ AS_OF: Final = "as_of"
 FETCHED_AT_MAX: Final = "fetched_at"
 EXPIRED: Final = "expired"
 NO_EXPIRY_DATE: Final = "no_expiry_date"
+EXPIRY_OUT_OF_RANGE: Final = "expiry_out_of_range"
 EXPIRING_SOON: Final = f"expiring_within_{s.EXPIRING_SOON_DAYS}_days"
 EXPIRING_SOON_AREA: Final = f"expiring_within_{s.EXPIRING_SOON_DAYS}_days_area_ha"
 
@@ -69,10 +71,11 @@ def summary_tables(
     -------
     dict of str to polars.DataFrame
         ``totals`` (one row: ``as_of``, ``fetched_at``, ``licenses``,
-        ``companies``, ``provinces``, ``licensed_area_ha``, ``expired``,
-        ``expiring_within_365_days`` and its area, ``no_expiry_date``; the
-        expiry counts follow :func:`~mining_licenses.analytics.expiry_schedule`
-        and :func:`~mining_licenses.analytics.expiring_soon`),
+        ``companies``, ``provinces``, ``licensed_area_ha`` (counted areas),
+        ``area_not_counted``, ``expired``, ``expiring_within_365_days`` and
+        its area, ``no_expiry_date``, ``expiry_out_of_range``; the expiry
+        counts follow :func:`~mining_licenses.analytics.expiry_schedule` and
+        :func:`~mining_licenses.analytics.expiring_soon`),
         ``area_by_province``, ``top_companies``, ``concentration``,
         ``age_statistics`` and ``quality`` (the rows of
         :func:`~mining_licenses.analytics.quality_report` with a non-zero
@@ -95,11 +98,13 @@ def summary_tables(
         pl.len().cast(pl.Int64).alias(an.LICENSES),
         pl.col(s.COMPANY_KEY).drop_nulls().n_unique().cast(pl.Int64).alias(an.COMPANIES),
         pl.col(s.PROVINCE).drop_nulls().n_unique().cast(pl.Int64).alias(an.PROVINCE_COUNT),
-        pl.col(s.AREA_HA).sum(),
+        inp.counted_area_values().sum().alias(s.AREA_HA),
+        (~inp.area_counted()).sum().cast(pl.Int64).alias(an.AREA_NOT_COUNTED),
         (usable & (pl.col(s.EXPIRY_DATE) < day)).sum().cast(pl.Int64).alias(EXPIRED),
         pl.lit(soon.height, pl.Int64).alias(EXPIRING_SOON),
-        pl.lit(soon[s.AREA_HA].sum(), pl.Float64).alias(EXPIRING_SOON_AREA),
-        (~usable).sum().cast(pl.Int64).alias(NO_EXPIRY_DATE),
+        pl.lit(inp.area_sum(soon), pl.Float64).alias(EXPIRING_SOON_AREA),
+        (~inp.dated_expiry()).sum().cast(pl.Int64).alias(NO_EXPIRY_DATE),
+        (inp.dated_expiry() & ~usable).sum().cast(pl.Int64).alias(EXPIRY_OUT_OF_RANGE),
     )
     quality = an.quality_report(frame)
     quality = quality.filter((pl.col(q.COUNT) > 0) | (pl.col(q.SECTION) == q.SECTION_PLACEMENT))
@@ -171,7 +176,7 @@ def render_table(
         fmt_table_cell_list_len=6,
         tbl_width_chars=250,
     ):
-        body = str(shown) if shown.width else "(no columns)"
+        body = str(visible_cells(shown)) if shown.width else "(no columns)"
     if shown.height == 0:
         body += "\n(no rows)"
     if title is None:

@@ -22,6 +22,7 @@ from typing import Any, Final
 import httpx
 
 from mining_licenses import _config, _wire
+from mining_licenses import _validate as v
 from mining_licenses._errors import (
     AuthenticationError,
     ConfigurationError,
@@ -95,13 +96,22 @@ class SectorsClient:
         options: PullOptions | None = None,
         **overrides: object,
     ) -> None:
-        self.options = (options or PullOptions()).replace(**overrides)
+        function = "SectorsClient"
+        key = _config.api_key(api_key)
+        given = v.instance(
+            PullOptions() if options is None else options,
+            PullOptions,
+            name="options",
+            function=function,
+            wanted="a PullOptions or None",
+            hint="or pass its fields as keywords",
+        )
+        self.options = given.replace(**overrides)
         opts = self.options
         key = _config.api_key(api_key, check=True)  # registered for redaction first
         self.base_url = checked_base_url(base_url, allow_insecure=opts.allow_insecure)
-        self.journal_dir = (
-            Path(journal_dir) if journal_dir is not None else _config.store_dir() / _JOURNAL_FOLDER
-        )
+        folder = v.optional_path(journal_dir, name="journal_dir", function=function)
+        self.journal_dir = folder or _config.store_dir() / _JOURNAL_FOLDER
         self._has_key = bool(key)
         self._keyless_ok = _wire.is_loopback(httpx.URL(self.base_url).host)
         self._transport = Transport(

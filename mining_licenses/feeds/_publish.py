@@ -17,6 +17,7 @@ from typing import Final
 import polars as pl
 
 from mining_licenses import _config
+from mining_licenses import _validate as check
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError
 from mining_licenses.changes import Watchlist, event_places, read_ledger, snapshot_scopes
@@ -116,9 +117,15 @@ def write_feeds(
     from mining_licenses._version import __version__
     from mining_licenses.report import write_digest
 
-    if not isinstance(max_entries, int) or max_entries < 1:
-        msg = f"max_entries={max_entries!r} must be a whole number of 1 or more."
-        raise ConfigurationError(msg)
+    function = "write_feeds"
+    check.whole(max_entries, name="max_entries", function=function, low=1, high=100_000)
+    check.text(title, name="title", function=function)
+    check.optional_text(feed_url, name="feed_url", function=function, max_chars=4096)
+    wanted, hint = "a Watchlist or None", "read one with Watchlist.read(path)"
+    check.optional_instance(
+        watchlist, Watchlist, name="watchlist", function=function, wanted=wanted, hint=hint
+    )
+    feed_dir = check.path(feed_dir, name="feed_dir", function=function)
     folder = Path(feed_dir).expanduser()
     base = _base(folder, feed_url)
     ledger = read_ledger(store)

@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses.normalize import _columns as c
 from mining_licenses.normalize._canonical import ADVISORY_ISSUES, canonical
 from mining_licenses.normalize._records import records_frame
@@ -72,8 +73,18 @@ def normalize_records(
     >>> frame.select("cnc", "company_key", "geometry_source", "issues").row(0)
     ('CNC', 'jasa-tambang-nusantara', 'api_point', [])
     """
-    rows: list[Any] = records if isinstance(records, list) else list(records)
-    return canonical(records_frame(rows), strict=strict, fetched_at=fetched_at)
+    function = "normalize_records"
+    given = v.iterable(records, name="records", function=function, wanted="a list of API records")
+    rows: list[Any] = given if isinstance(given, list) else list(given)
+    return canonical(records_frame(rows), **_options(function, strict, fetched_at))
+
+
+def _options(function: str, strict: object, fetched_at: object) -> dict[str, Any]:
+    """Check the arguments both normalisers share; return them as keywords of ``canonical``."""
+    return {
+        "strict": v.flag(strict, name="strict", function=function),
+        "fetched_at": v.moment(fetched_at, name="fetched_at", function=function, dates=False),
+    }
 
 
 def normalize_pages(
@@ -132,8 +143,32 @@ def normalize_pages(
     """
     from mining_licenses.normalize._pages import pages_frame, positions  # numpy: only here
 
-    pages = [bytes(b) for b in bodies]
+    function = "normalize_pages"
+    options = _options(function, strict, fetched_at)
+    wanted = "response bodies (an iterable of bytes)"
+    pages = []
+    for body in v.iterable(bodies, name="bodies", function=function, wanted=wanted):
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise v.wrong_type(body, name="bodies", function=function, wanted=wanted)
+        pages.append(bytes(body))
     frame = pages_frame(pages)
     if select is not None:
-        frame = frame[positions(select, frame[c.PAGE], len(pages))]
-    return canonical(frame.drop(c.PAGE), strict=strict, fetched_at=fetched_at)
+        frame = frame[positions(_pairs(select, function), frame[c.PAGE], len(pages))]
+    return canonical(frame.drop(c.PAGE), **options)
+
+
+def _pairs(select: object, function: str) -> list[tuple[int, int]]:
+    """Return ``select`` if it is a sequence of (body index, record index) pairs of ints."""
+    wanted = "a list of (body index, record index) pairs"
+    pairs = v.iterable(select, name="select", function=function, wanted=wanted)
+    checked = []
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise v.wrong_type(pair, name="select", function=function, wanted=wanted)
+        checked.append(
+            (
+                v.whole(pair[0], name="select", function=function),
+                v.whole(pair[1], name="select", function=function),
+            )
+        )
+    return checked

@@ -18,6 +18,7 @@ import polars as pl
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
 from mining_licenses._errors import SchemaError, shorten
+from mining_licenses._plausible import in_window
 from mining_licenses._redact import get_logger
 from mining_licenses.companies import company_keys, name_key_expr
 from mining_licenses.normalize import _columns as c
@@ -153,6 +154,12 @@ def _issue_table() -> dict[str, pl.Expr]:
         s.field_issue(s.ISSUE_NOT_A_NUMBER, s.AREA_HA): pl.col(c.raw(s.AREA_HA)).is_not_null()
         & (area.is_null() | ~area.is_finite()),
         s.ISSUE_AREA_NOT_POSITIVE: area <= 0,
+        s.ISSUE_AREA_OUT_OF_RANGE: area.is_finite() & (area > s.MAX_AREA_HA),
+        **{
+            s.field_issue(s.ISSUE_DATE_OUT_OF_RANGE, f): pl.col(f).is_not_null()
+            & ~in_window(pl.col(f))
+            for f in (s.EFFECTIVE_DATE, s.EXPIRY_DATE)
+        },
         s.ISSUE_LOCATION_MALFORMED: pl.col(c.LOCATION_JSON).is_not_null() & pl.col(c.X).is_null(),
         s.ISSUE_COORDS_SWAPPED: pl.col(c.SWAPPED),
         s.ISSUE_COORDS_OUT_OF_BOUNDS: pl.col(c.X).is_not_null()

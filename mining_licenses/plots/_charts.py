@@ -211,7 +211,7 @@ def plot_license_age(
     median = stats[an.AGE_MEDIAN].item()
     if median is not None:
         kit.marker_line(ax, median, f"median {median:.1f} years")
-    missing = stats[an.MISSING_DATES].item()
+    missing = stats[an.MISSING_DATES].item() + stats[an.DATES_OUT_OF_RANGE].item()
     ax.set_xlabel(
         f"Age on {day.isoformat()} (years since the effective date)"
         + (f"; {missing:,} licenses without usable dates left out" if missing else "")

@@ -49,7 +49,11 @@ def plot_expiry_schedule(
 
     The first bar holds licenses already expired on ``as_of`` (hatched, on a
     grey band); a dashed line marks ``as_of``; periods without expiries are
-    kept as gaps; a last hatched bar counts licenses with no usable expiry date.
+    kept as gaps; hatched bars at the end count the licenses whose expiry
+    date lies outside 1950-2100 (``out of range``: a placeholder such as
+    9999-12-31, which would otherwise stretch the axis over millennia) and
+    those with no usable expiry date. Areas that are not a positive finite
+    number under 1,000,000 ha add nothing to an area bar.
     When the expired bar is over 1.5 times the tallest other bar it is cut to
     1.25 times that bar, with a white zigzag and its true total as a bold
     label, so the years ahead keep their scale. Commodities too thin to see are
@@ -102,7 +106,11 @@ def plot_expiry_schedule(
         return kit.empty(fig, ax, title)
     value = an.LICENSES if measure == "licenses" else s.AREA_HA
     slots, wide = _schedule_slots(schedule, freq, value, 1.0 if measure == "licenses" else 1000.0)
-    special = {an.EXPIRED_BUCKET: "expired", an.NO_DATE_BUCKET: "no date"}
+    special = {
+        an.EXPIRED_BUCKET: "expired",
+        an.OUT_OF_RANGE_BUCKET: "out of range",
+        an.NO_DATE_BUCKET: "no date",
+    }
     totals = np.sum(list(wide.values()), axis=0)
     drawn = _cut_expired(totals, cut=slots[0] == an.EXPIRED_BUCKET)
     x, bottom = np.arange(len(slots)), np.zeros(len(slots))
@@ -152,16 +160,22 @@ def plot_expiry_schedule(
 def _schedule_slots(
     schedule: pl.DataFrame, freq: str, value: str, scale: float
 ) -> tuple[list[str], dict[str | None, np.ndarray]]:
-    """Return the bars (expired, every period first to last with gaps, no date) and values."""
+    """Return the bars (expired, every period first to last with gaps, out of range, no date).
+
+    The periods lie in ``schema.DATE_WINDOW`` (dates outside it are the
+    ``out_of_range`` bar), so there are at most as many as the window holds.
+    """
     dated = schedule.filter(pl.col(an.PERIOD_START).is_not_null())
-    starts = dated.select(
-        pl.date_range(
-            pl.col(an.PERIOD_START).min(), pl.col(an.PERIOD_START).max(), _PERIOD_STEP[freq]
-        )
-    ).to_series()
+    starts = pl.Series(an.PERIOD_START, [], pl.Date)  # every license expired: no period ahead
+    if dated.height:
+        starts = dated.select(
+            pl.date_range(
+                pl.col(an.PERIOD_START).min(), pl.col(an.PERIOD_START).max(), _PERIOD_STEP[freq]
+            )
+        ).to_series()
     has = set(schedule[an.PERIOD].to_list())
     slots = [an.EXPIRED_BUCKET] * (an.EXPIRED_BUCKET in has) + _period_labels(starts, freq)
-    slots += [an.NO_DATE_BUCKET] * (an.NO_DATE_BUCKET in has)
+    slots += [bucket for bucket in (an.OUT_OF_RANGE_BUCKET, an.NO_DATE_BUCKET) if bucket in has]
     index = {slot: i for i, slot in enumerate(slots)}
     wide: dict[str | None, np.ndarray] = {}
     for (commodity,), part in schedule.group_by(s.COMMODITY):  # one per commodity: a dozen

@@ -94,23 +94,48 @@ def _feature_style(feature: dict[str, Any]) -> dict[str, Any]:
     """Hollow markers for gazetteer-placed licenses; radius grows with area."""
     props = feature.get("properties", {})
     area = props.get(s.AREA_HA)
-    radius = 3.0 + 1.2 * math.log10(max(float(area), 1.0)) if isinstance(area, int | float) else 3.0
+    counted = isinstance(area, int | float) and math.isfinite(area) and 0 < area <= s.MAX_AREA_HA
+    radius = 3.0 + 1.2 * math.log10(max(float(area), 1.0)) if counted else 3.0
     style: dict[str, Any] = {"radius": radius}
     if props.get(s.GEOMETRY_SOURCE) == s.GEOMETRY_FROM_REGENCY:
         style |= {"fillOpacity": 0.0, "weight": 1.5}
     return style
 
 
+#: HTML's special characters and their entities (``html.escape`` with ``quote=True``).
+_HTML: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+
+
+def escaped(expr: pl.Expr) -> pl.Expr:
+    """Return the text of ``expr`` with HTML's special characters as entities.
+
+    Folium writes a feature's values into its tooltip, popup and legend as
+    HTML, so a company named ``<img src=x onerror=...>`` would run as code in
+    the reader's browser: every text value is escaped before it reaches the
+    map, and shows as the characters it holds. One pass (``replace_many``), so
+    ``&`` is never escaped twice.
+
+    Examples
+    --------
+    >>> pl.select(escaped(pl.lit("<b>A & B</b>"))).item()
+    '&lt;b&gt;A &amp; B&lt;/b&gt;'
+    """
+    return expr.str.replace_many(list(_HTML), list(_HTML.values()))
+
+
 def _stringify(frame: pl.DataFrame) -> pl.DataFrame:
-    """Dates and timestamps as ISO text, lists joined by ``; ``: what GeoJSON can hold."""
-    return frame.with_columns(
-        [
-            pl.col(name).cast(pl.List(pl.String)).list.join("; ")
-            for name, t in frame.schema.items()
-            if isinstance(t, pl.List)
-        ]
-        + [pl.col(name).cast(pl.String) for name, t in frame.schema.items() if t.is_temporal()]
-    )
+    """Text HTML-escaped, dates and timestamps as ISO text, lists joined by ``; ``.
+
+    What GeoJSON can hold and folium can show without running it as HTML.
+    """
+    lists = [
+        escaped(pl.col(name).cast(pl.List(pl.String)).list.join("; "))
+        for name, t in frame.schema.items()
+        if isinstance(t, pl.List)
+    ]
+    texts = [escaped(pl.col(name)) for name, t in frame.schema.items() if t == pl.String]
+    times = [pl.col(name).cast(pl.String) for name, t in frame.schema.items() if t.is_temporal()]
+    return frame.with_columns(lists + texts + times)
 
 
 def _json_ready(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -139,7 +139,8 @@ def plot_map(df: pl.DataFrame | gpd.GeoDataFrame, *, ax: Axes | None = None) -> 
         gid="provinces",
     )
 
-    areas = placed[s.AREA_HA].fill_null(0.0).clip(lower_bound=0.0)
+    # an area that is not counted (NaN, infinite, not positive, too large) gets the smallest mark
+    areas = placed.select(inp.counted_area_values().fill_null(0.0)).to_series()
     reference = float(areas.quantile(0.98) or 0.0) or 1.0
     placed = placed.with_columns(
         (6.0 + 160.0 * (areas / reference).clip(upper_bound=1.0)).alias("_size")

@@ -12,13 +12,33 @@ from typing import Final
 
 import polars as pl
 
+from mining_licenses import _validate as check
 from mining_licenses import plots
 from mining_licenses import schema as s
+from mining_licenses._errors import SchemaError
 from mining_licenses.changes import EVENT_ORDER, EVENT_TYPES
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
 from mining_licenses.report._parts import Column
+
+
+def checked_events(events: object, *, name: str, function: str) -> pl.DataFrame:
+    """Return ``events`` if it is a frame with the event columns; else the package's error."""
+    frame = check.instance(
+        events,
+        pl.DataFrame,
+        name=name,
+        function=function,
+        wanted="a polars DataFrame of events",
+        hint="from events(), events_between() or read_ledger()",
+    )
+    missing = [c for c in v.EVENT_COLUMNS if c not in frame.columns]
+    if missing:
+        msg = f"{function}({name}=...): the frame lacks {', '.join(missing)}; pass events()."
+        raise SchemaError(msg)
+    return frame
+
 
 #: ``id`` of the "What changed" section (the report places it after the headline).
 CHANGES_SECTION_ID: Final = "changes"

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from mining_licenses import _validate as check
 from mining_licenses._atomic import write_atomic
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.report import _changes as ch
@@ -56,6 +57,11 @@ def render_digest(
     from mining_licenses import sample
     from mining_licenses._version import __version__
 
+    function = "render_digest"
+    events = ch.checked_events(events, name="events", function=function)
+    synthetic = check.flag(synthetic, name="synthetic", function=function)
+    title = check.text(title, name="title", function=function)
+    provenance = check.mapping(provenance, name="provenance", function=function) or None
     pairs = events.select(v.SNAPSHOT_BEFORE, v.SNAPSHOT_AFTER).unique().drop_nulls()
     when = events[v.OBSERVED_AT].max() if events.height else None
     stamp = f"{when:%Y-%m-%d %H:%M} UTC" if isinstance(when, dt.datetime) else "no events"

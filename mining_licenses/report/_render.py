@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import check_writable, write_atomic
 from mining_licenses.analytics import _inputs as inp
@@ -153,6 +154,8 @@ def render_report(
     (True, True)
     """
     function = "render_report"
+    if changes is not None:
+        changes = _changes.checked_events(changes, name="changes", function=function)
     environment = _environment()
     provenance = prov.meta_dict(meta)
     data, _ = inp.to_polars_frame(frame, function=function)
@@ -231,6 +234,8 @@ def write_report(
     ...     out.name, out.stat().st_size > 10_000
     ('report.html', True)
     """
-    target = check_writable(path, overwrite=overwrite)  # before the work
+    target = v.path(path, name="path", function="write_report")
+    overwrite = v.flag(overwrite, name="overwrite", function="write_report")
+    target = check_writable(target, overwrite=overwrite)  # before the work
     page = render_report(frame, meta=meta, as_of=as_of, changes=changes)
     return write_atomic(target, page.encode("utf-8"), overwrite=overwrite)

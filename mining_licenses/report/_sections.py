@@ -17,6 +17,7 @@ import polars as pl
 from mining_licenses import analytics as an
 from mining_licenses import plots
 from mining_licenses import schema as s
+from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as q
 from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
@@ -36,7 +37,7 @@ def _expiring_soon(frame: pl.DataFrame, day: dt.date) -> pl.DataFrame:
 
 
 def _area(frame: pl.DataFrame) -> float:
-    return float(frame[s.AREA_HA].sum() or 0.0)
+    return inp.area_sum(frame)  # counted areas only: never NaN or infinite
 
 
 def headline(frame: pl.DataFrame, day: dt.date) -> p.Section:
@@ -83,7 +84,31 @@ def headline(frame: pl.DataFrame, day: dt.date) -> p.Section:
         f"The registry as of {day.isoformat()}: {fmt.count(total)} licenses covering "
         f"{fmt.ha(area)} ha (1 thousand ha = 10 km²)."
     )
-    return p.Section("headline", "Headline numbers", lead, (p.Cards(cards),))
+    return p.Section("headline", "Headline numbers", lead, (p.Cards(cards), *_not_counted(frame)))
+
+
+def _not_counted(frame: pl.DataFrame) -> tuple[p.Note, ...]:
+    """Say how many licenses have an area or a date that no number here counts (if any)."""
+    area = frame.select((~inp.area_counted()).sum()).item()
+    dates = frame.select((inp.dated() & ~inp.usable_dates()).sum()).item()
+    said = []
+    if area:
+        said.append(
+            f"{fmt.count(area)} licenses have no usable area (missing, not a number, zero or "
+            f"negative, or over {fmt.ha(s.MAX_AREA_HA)} ha): they count as licenses but add "
+            "no area to any total, share or chart"
+        )
+    if dates:
+        first, last = s.DATE_WINDOW
+        said.append(
+            f"{fmt.count(dates)} licenses carry a date outside {first.isoformat()} to "
+            f"{last.isoformat()} (a placeholder such as 9999-12-31): they are shown as "
+            "out of range and left out of the expiry periods and the ages"
+        )
+    if not said:
+        return ()
+    text = "; ".join(said)
+    return (p.Note(f"{text[0].upper()}{text[1:]}. Data quality lists them."),)
 
 
 def _placement(frame: pl.DataFrame) -> dict[str, int]:
@@ -109,7 +134,8 @@ def expiry(frame: pl.DataFrame, day: dt.date) -> p.Section:
         lambda: plots.plot_expiry_schedule(frame, as_of=day),
         "Stacked bar chart of licenses by year of expiry, coloured by commodity",
         f"The hatched first bar holds licenses already expired on {day.isoformat()}; "
-        "the hatched last bar, licenses with no usable expiry date.",
+        "the hatched bars at the end, licenses whose expiry date is out of range "
+        "(before 1950 or after 2100, a placeholder) or missing.",
     )
     lead = "When licenses run out, year by year."
     return p.Section("expiry", "Expiry schedule", lead, (chart,))
@@ -249,6 +275,7 @@ def age(frame: pl.DataFrame, day: dt.date) -> p.Section:
         *(Column(name, header, fmt.years, numeric=True) for name, header in in_years),
         Column(an.EXPIRED_SHARE, "Expired", fmt.share, numeric=True),
         Column(an.MISSING_DATES, "No usable dates", fmt.count, numeric=True),
+        Column(an.DATES_OUT_OF_RANGE, "Dates out of range", fmt.count, numeric=True),
     ]
     caption = "Years; remaining time is over licenses not yet expired"
     table = p.table(stats, columns, caption=caption)

@@ -15,6 +15,7 @@ rewrites the bundled snapshot (:func:`write_sample`). Inside: ``_generate``,
 """
 
 from mining_licenses.sample._generate import (
+    MAX_SAMPLE_SIZE,
     QUIRKS,
     SAMPLE_FETCHED_AT,
     SAMPLE_REFERENCE_DATE,
@@ -27,6 +28,7 @@ from mining_licenses.sample._generate import (
 from mining_licenses.sample._writer import sample_snapshot_frame, write_sample
 
 __all__ = [
+    "MAX_SAMPLE_SIZE",
     "QUIRKS",
     "SAMPLE_FETCHED_AT",
     "SAMPLE_REFERENCE_DATE",

@@ -17,14 +17,16 @@ from typing import Any, Final
 import numpy as np
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
 from mining_licenses.sample import _fields as fields
 from mining_licenses.sample import _tables as ref
 from mining_licenses.sample._fields import IntArray
 
 SAMPLE_SIZE: Final = 4200
+#: The most records :func:`generate_records` makes (defined with the other ceilings).
+MAX_SAMPLE_SIZE: Final = v.MAX_SAMPLE_SIZE
 SAMPLE_SEED: Final = 20261101
 #: The day the sample describes; no license in it starts later.
 SAMPLE_REFERENCE_DATE: Final = dt.date(2026, 11, 1)
@@ -137,9 +139,8 @@ def generate_records(n: int = SAMPLE_SIZE, *, seed: int = SAMPLE_SEED) -> list[d
     >>> generate_records(200, seed=1) == records
     True
     """
-    if n < 0:
-        msg = f"generate_records(n={n}): n must be zero or more"
-        raise ConfigurationError(msg)
+    v.whole(n, name="n", function="generate_records", low=0, high=MAX_SAMPLE_SIZE)
+    v.whole(seed, name="seed", function="generate_records", low=0)
     if n == 0:
         return []
     rng = np.random.default_rng(seed)

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import gazetteer
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._plausible import counted_values as counted
 from mining_licenses.spatial import _geometry as g
 from mining_licenses.spatial import columns as c
 from mining_licenses.spatial._inputs import licenses_frame, placed, provenance
@@ -235,7 +236,7 @@ def _summary(
         .group_by(c.ISLAND_ID, c.ISLAND_LABEL, c.ISLAND_KM2, c.SMALL_ISLAND)
         .agg(
             pl.len().alias(c.LICENSES),
-            pl.col(s.AREA_HA).sum().alias(c.AREA_HA),
+            counted(s.AREA_HA).sum().alias(c.AREA_HA),  # NaN, inf, <= 0: not added
             pl.col(s.COMPANY_KEY).drop_nulls().n_unique().alias(c.COMPANIES),
             pl.col(s.COMMODITY).drop_nulls().unique().sort().alias(c.COMMODITIES),
             (pl.col(c.ISLAND_MATCH) == c.SNAPPED).sum().alias(c.SNAPPED_LICENSES),
@@ -320,12 +321,9 @@ def small_islands(
     >>> sorted(screen.islands.columns)[:3]
     ['commodities', 'companies', 'island_id']
     """
-    if not (np.isfinite(max_km2) and max_km2 > 0):
-        msg = f"max_km2={max_km2!r}: give a positive number of km2 (the law's is 2000)."
-        raise ConfigurationError(msg)
-    if not (np.isfinite(snap_m) and snap_m >= 0):
-        msg = f"snap_m={snap_m!r}: give a distance in metres, 0 or more."
-        raise ConfigurationError(msg)
+    # a positive number of km2 (the law's is 2000); a distance in metres, 0 or more
+    max_km2 = v.number(max_km2, name="max_km2", function="small_islands", low=0, above=True)
+    snap_m = v.number(snap_m, name="snap_m", function="small_islands", low=0)
     frame = licenses_frame(licenses, columns=_NEEDED, function="small_islands")
     layer = _islands(islands)
     x, y, usable = placed(frame)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from mining_licenses import _validate as v
 from mining_licenses._errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -201,11 +202,15 @@ def read_layer(
         gdf, path, source = layer, None, "GeoDataFrame"
         name = f"({what} given as a GeoDataFrame)"
     elif isinstance(layer, str | os.PathLike):
-        path = Path(layer).expanduser()
+        path = v.path(layer, name=what, function=None).expanduser()
         gdf, source, name = _read_file(path, layer_name), "file", str(path)
     else:
-        msg = f"{what}= must be a GeoDataFrame or a path to a {_FORMATS} file, not {layer!r:.80}."
-        raise ConfigurationError(msg)
+        raise v.wrong_type(
+            layer,
+            name=what,
+            function=None,
+            wanted=f"a GeoDataFrame or a path to a {_FORMATS} file",
+        )
     if gdf.crs is None:
         msg = (
             f"The layer {name} has no CRS, so its coordinates cannot be placed. Set it "

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, shorten
+from mining_licenses._plausible import counted_values as counted
 from mining_licenses.spatial import _geometry as g
 from mining_licenses.spatial import columns as c
 from mining_licenses.spatial._inputs import licenses_frame, placed, provenance
@@ -196,9 +198,18 @@ def overlap(
     """
     import shapely
 
-    if footprint not in ("point", "circle"):
-        msg = f"footprint={footprint!r}: use 'point' or 'circle' (a circle of the licensed area)."
+    function = "overlap"
+    if not isinstance(footprint, str) or footprint not in ("point", "circle"):
+        msg = (
+            f"footprint={shorten(footprint)}: use 'point' or 'circle' (a circle of the "
+            "licensed area)."
+        )
         raise ConfigurationError(msg)
+    include_regency = v.flag(include_regency, name="include_regency", function=function)
+    if layer_name is not None:
+        v.text(layer_name, name="layer_name", function=function)
+    if columns is not None:
+        columns = v.names(columns, name="columns", function=function)
     frame = licenses_frame(licenses, columns=_NEEDED, function="overlap").with_row_index(_ROW)
     x, y, usable = placed(frame)
     if not include_regency:
@@ -215,8 +226,8 @@ def overlap(
     shapes = gdf.geometry.to_numpy()
     circle = footprint == "circle"
     area_ha = frame[s.AREA_HA].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    if circle:
-        usable &= np.isfinite(area_ha) & (area_ha > 0)
+    if circle:  # a circle only of a counted area (finite, above 0, at most MAX_AREA_HA)
+        usable &= np.isfinite(area_ha) & (area_ha > 0) & (area_ha <= s.MAX_AREA_HA)
     index = np.flatnonzero(usable)
     radius = g.radius_for_area(area_ha[index] * 1e4) if circle else np.zeros(index.size)
     if circle:
@@ -267,7 +278,7 @@ def overlap(
     measure = (
         pl.col(c.APPROX_CIRCLE_HA).sum().alias(c.FEATURE_APPROX_HA)
         if circle
-        else pl.col(s.AREA_HA).sum().alias(c.FEATURE_AREA_HA)
+        else counted(s.AREA_HA).sum().alias(c.FEATURE_AREA_HA)
     )
     features = (
         pairs.join(companies, on=_ROW, how="left")

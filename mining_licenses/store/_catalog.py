@@ -21,6 +21,7 @@ import polars as pl
 from polars.io.plugins import register_io_source
 
 from mining_licenses import _config
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import TEMP_SUFFIX
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
@@ -31,7 +32,6 @@ from mining_licenses.store._footer import META_KEY, check_geo, encode_json, entr
 from mining_licenses.store._names import PREFIX, snapshot_files
 from mining_licenses.store._provenance import (
     SnapshotMeta,
-    max_age_delta,
     read_snapshot_meta,
     utc,
 )
@@ -228,16 +228,17 @@ def history(
         recent.group_by("fetched_at").agg(pl.len()).collect()
     """
     wanted = _columns(columns)
+    start = v.moment(since, name="since", function="history", dates=True)
+    codes = None if wiup_code is None else v.names(wiup_code, name="wiup_code", function="history")
     listing, damaged = _listing(store)
     if damaged:
         raise damaged[0]
-    if since is not None:
-        listing = listing.filter(pl.col(s.FETCHED_AT) >= utc_start(since))
+    if start is not None:
+        listing = listing.filter(pl.col(s.FETCHED_AT) >= start)
     paths = listing["path"].to_list()
     if not paths:
         empty = s.empty_frame().lazy().select(wanted)
         return empty.with_columns(pl.lit(None, pl.String()).alias(SNAPSHOT))
-    codes = None if wiup_code is None else [wiup_code] if isinstance(wiup_code, str) else wiup_code
     schema = {**{c: s.COLUMNS[c] for c in wanted}, SNAPSHOT: pl.String()}
     return register_io_source(
         functools.partial(_read_history, paths, wanted, codes), schema=schema, is_pure=True
@@ -309,11 +310,12 @@ def _damaged(paths: list[str], err: Exception) -> SnapshotError:
 
 
 def _columns(columns: Sequence[str] | None) -> list[str]:
-    wanted = list(s.COLUMNS) if columns is None else list(columns)
+    given = None if columns is None else v.names(columns, name="columns", function="history")
+    wanted = list(s.COLUMNS) if given is None else given
     unknown = [c for c in wanted if c not in s.COLUMNS]
     if unknown or not wanted:
         msg = (
-            f"columns={list(wanted)!r}: name one or more of the canonical columns: "
+            f"columns={shorten(wanted)}: name one or more of the canonical columns: "
             f"{', '.join(s.COLUMNS)}."
         )
         raise ConfigurationError(msg)
@@ -376,16 +378,23 @@ def find_snapshot(
     >>> find_snapshot(store=tempfile.mkdtemp(), filters={"commodity_type": "coal"}) is None
     True
     """
-    want = validate_filters(filters or {})
-    age = max_age_delta(max_age)
+    function = "find_snapshot"
+    want = validate_filters(v.mapping(filters, name="filters", function=function))
+    age = v.duration(max_age, name="max_age", function=function)
+    now = v.moment(now, name="now", function=function, dates=False)
+    synthetic = v.flag(include_synthetic, name="include_synthetic", function=function)
     listing = list_snapshots(store).filter(pl.col("complete"))
-    if not include_synthetic:
+    if not synthetic:
         listing = listing.filter(~pl.col("synthetic"))
     if not accept_shrink:
         listing = listing.filter(~pl.col("held_back"))
     if age is not None:
-        oldest = utc(now or dt.datetime.now(dt.UTC)) - age
-        listing = listing.filter(pl.col(s.FETCHED_AT) >= oldest)
+        try:
+            oldest = utc(now or dt.datetime.now(dt.UTC)) - age
+        except OverflowError:  # older than year 1: every snapshot is young enough
+            oldest = None
+        if oldest is not None:
+            listing = listing.filter(pl.col(s.FETCHED_AT) >= oldest)
     for row in reversed(listing.select("path", "filters").rows()):
         if _answers(json.loads(row[1]), want):
             return Path(row[0])
@@ -422,8 +431,8 @@ def prune(*, keep: int, store: str | os.PathLike[str] | None = None) -> list[Pat
     >>> prune(keep=3, store=tempfile.mkdtemp())
     []
     """
-    if keep < 1:
-        msg = f"keep={keep} would delete every snapshot; keep at least 1."
+    if v.whole(keep, name="keep", function="prune") < 1:
+        msg = f"prune(keep={keep}) would delete every snapshot; keep at least 1."
         raise ConfigurationError(msg)
     folder = _config.store_dir(store)
     files = snapshot_files(folder)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Final
 
 import polars as pl
 
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError
+from mining_licenses._errors import ConfigurationError, SchemaError, shorten
 from mining_licenses.store._catalog import PATH_COLUMN, SNAPSHOT, list_snapshots, utc_start
 from mining_licenses.store._export import as_frame
 from mining_licenses.store._snapshots import read_snapshot
@@ -128,10 +129,11 @@ def compare(old: pl.DataFrame, new: pl.DataFrame, fields: Sequence[str]) -> Snap
 def _load(
     item: str | os.PathLike[str] | pl.DataFrame | gpd.GeoDataFrame,
     store: str | os.PathLike[str] | None,
+    name: str,
 ) -> pl.DataFrame:
     if isinstance(item, str | os.PathLike):
         return read_snapshot(item, store=store)
-    return as_frame(item)
+    return as_frame(item, function="diff_snapshots", name=name)
 
 
 def diff_snapshots(
@@ -165,7 +167,28 @@ def diff_snapshots(
     >>> d.summary["changed"], d.changed["field"].to_list()
     (1, ['cnc'])
     """
-    return compare(_load(a, store), _load(b, store), _checked_fields(fields))
+    names = _checked_fields(fields)
+    old, new = (_comparable(_load(v, store, k), k, names) for k, v in (("a", a), ("b", b)))
+    return compare(old, new, names)
+
+
+def _comparable(frame: pl.DataFrame, name: str, fields: list[str]) -> pl.DataFrame:
+    """Check that ``frame`` has the key columns and ``fields`` with their canonical dtypes."""
+    wanted = dict.fromkeys([s.WIUP_CODE, s.LICENSE_NUMBER, *fields])
+    missing = [c for c in wanted if c not in frame.columns]
+    wrong = [
+        f"{c} ({frame.schema[c]}, not {s.COLUMNS[c]})"
+        for c in wanted
+        if c not in missing and frame.schema[c] not in (s.COLUMNS[c], pl.Null())
+    ]
+    if missing or wrong:
+        problem = f"lacks {', '.join(missing)}" if missing else f"has {', '.join(wrong)}"
+        msg = (
+            f"diff_snapshots({name}=...): the frame {problem}; compare snapshots or canonical "
+            "frames (read_snapshot(), load_licenses(as_='polars'))."
+        )
+        raise SchemaError(msg)
+    return frame
 
 
 #: Columns of :func:`changes`.
@@ -365,7 +388,8 @@ def _empty(columns: list[str]) -> pl.DataFrame:
 
 
 def _checked_fields(fields: Sequence[str]) -> list[str]:
-    if not fields or any(f not in s.COLUMNS for f in fields):
-        msg = f"fields={list(fields)!r} must name columns among: {', '.join(s.COLUMNS)}."
+    names = v.names(fields, name="fields", function="diff_snapshots")
+    if not names or any(f not in s.COLUMNS for f in names):
+        msg = f"fields={shorten(names)} must name columns among: {', '.join(s.COLUMNS)}."
         raise ConfigurationError(msg)
-    return list(fields)
+    return names

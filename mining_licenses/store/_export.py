@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import polars as pl
 
 from mining_licenses import _csv as csv
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import check_writable, write_together
 from mining_licenses._errors import ConfigurationError, SnapshotError
@@ -45,11 +46,26 @@ if TYPE_CHECKING:  # the writers' numpy, pyarrow and GDAL are imported when they
 logger = get_logger(__name__)
 
 
-def as_frame(data: pl.DataFrame | gpd.GeoDataFrame) -> pl.DataFrame:
+def as_frame(
+    data: pl.DataFrame | gpd.GeoDataFrame, *, function: str = "export", name: str = "data"
+) -> pl.DataFrame:
     """Return the canonical polars frame of ``data`` (a GeoDataFrame's geometry wins)."""
     if isinstance(data, pl.DataFrame):
         return data
+    import pandas as pd
+
     from mining_licenses.geo import to_polars
+
+    if not isinstance(data, pd.DataFrame):
+        raise v.wrong_type(
+            data,
+            name=name,
+            function=function,
+            wanted="a snapshot path, a polars DataFrame or a GeoDataFrame"
+            if function == "diff_snapshots"
+            else "a polars DataFrame or a GeoDataFrame",
+            hint="pass a frame from load_licenses() or read_snapshot()",
+        )
 
     return to_polars(data)
 
@@ -225,14 +241,19 @@ def export(
     >>> export(licenses, Path(tempfile.mkdtemp()) / "licenses.gpkg").suffix
     '.gpkg'
     """
-    target = Path(path).expanduser()
+    target = v.path(path, name="path", function="export").expanduser()
+    overwrite = v.flag(overwrite, name="overwrite", function="export")
+    csv_safe = v.flag(csv_safe, name="csv_safe", function="export")
     writer = _writer_for(target, csv_safe=csv_safe)
     if writer is None:
         raise _unsupported(target)
     sidecar = target.suffix.lower() in _SIDECAR_FORMATS
     for output in [target, sidecar_path(target)] if sidecar else [target]:
         check_writable(output, overwrite=overwrite)  # before the work; checked again at the end
+    from mining_licenses.store._geoparquet import canonical  # pyarrow: only when writing
+
     frame = as_frame(data)
+    canonical(frame)  # a SchemaError naming what is missing, before any file is touched
     info = _provenance(data, frame, meta)
 
     def write(temp: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,9 +21,10 @@ from urllib.parse import urlsplit, urlunsplit
 import polars as pl
 
 from mining_licenses import _config
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
-from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
+from mining_licenses._errors import ConfigurationError, SnapshotError
 from mining_licenses._filters import FilterValue, validate_filters
 from mining_licenses._redact import get_logger
 from mining_licenses.store._checksum import checked_metadata
@@ -65,6 +65,21 @@ class SnapshotMeta:
     schema_version: str | None = None
     shrink: Mapping[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        """Check each field's type (a ParameterTypeError) and range (a ConfigurationError)."""
+        function = "SnapshotMeta"
+        v.choice(self.source, SOURCES, name="source", function=function)
+        v.moment(self.fetched_at, name="fetched_at", function=function, dates=False)
+        v.mapping(self.filters, name="filters", function=function)
+        for name in ("total_count", "records", "pages", "credits_spent"):
+            if getattr(self, name) is not None:
+                v.whole(getattr(self, name), name=name, function=function, low=0)
+        for name in ("complete", "synthetic"):
+            v.flag(getattr(self, name), name=name, function=function)
+        for name in ("base_url", "package_version", "schema_version"):
+            if getattr(self, name) is not None:
+                v.text(getattr(self, name), name=name, function=function, max_chars=4096)
+
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict written to the file (``fetched_at`` as ISO 8601 UTC)."""
         data = dataclasses.asdict(self)
@@ -92,43 +107,6 @@ def utc(when: dt.datetime) -> dt.datetime:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
-def max_age_delta(max_age: object) -> dt.timedelta | None:
-    """Return ``max_age`` as a duration: a ``timedelta``, or seconds; None stays None.
-
-    Raises
-    ------
-    ConfigurationError
-        For a negative or non-finite duration, or anything else (a string, a bool...).
-
-    Examples
-    --------
-    >>> max_age_delta(0), max_age_delta(3600.0)
-    (datetime.timedelta(0), datetime.timedelta(seconds=3600))
-    """
-    if max_age is None:
-        return None
-    if isinstance(max_age, dt.timedelta):
-        age = max_age
-    elif isinstance(max_age, int | float) and not isinstance(max_age, bool):
-        if not math.isfinite(max_age) or abs(max_age) > 1e12:
-            age = dt.timedelta(seconds=-1)  # refused below
-        else:
-            age = dt.timedelta(seconds=max_age)
-    else:
-        msg = (
-            f"max_age={shorten(max_age)} is not a duration: pass a datetime.timedelta "
-            "(timedelta(days=7)) or a number of seconds (0: no snapshot is fresh enough)."
-        )
-        raise ConfigurationError(msg)
-    if age < dt.timedelta(0):
-        msg = (
-            f"max_age={shorten(max_age)} must be a duration of 0 or more (a timedelta, or "
-            "seconds); 0 means that no snapshot is fresh enough."
-        )
-        raise ConfigurationError(msg)
-    return age
-
-
 def _clean_url(url: str | None) -> str | None:
     """Return the base URL without user info, query or fragment (where keys could hide)."""
     if not url:
@@ -147,6 +125,10 @@ def resolve_meta(
 
     if isinstance(meta, SnapshotMeta):
         meta = meta.to_json()
+    elif meta is not None and not isinstance(meta, Mapping):
+        raise v.wrong_type(
+            meta, name="meta", function=None, wanted="a SnapshotMeta, a dict of its fields or None"
+        )
     given = dict(meta or {})
     for name in [k for k in given if _config.is_secret_name(k)]:
         del given[name]  # the value is never logged
@@ -196,7 +178,7 @@ def read_snapshot_meta(path: str | os.PathLike[str]) -> SnapshotMeta:
     >>> read_snapshot_meta(bundled_sample_path()).synthetic
     True
     """
-    path = Path(path)
+    path = v.path(path, name="path", function="read_snapshot_meta")
     metadata, _ = checked_metadata(path)
     check_geo(path, metadata)
     raw = metadata.get(META_KEY)

@@ -29,6 +29,7 @@ from typing import Any, Final
 import polars as pl
 
 from mining_licenses import _config
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import SnapshotError
@@ -164,7 +165,7 @@ def accept_snapshot(
     """
     from mining_licenses.store._provenance import read_snapshot_meta
 
-    path = Path(snapshot).expanduser()
+    path = v.path(snapshot, name="snapshot", function="accept_snapshot").expanduser()
     if not path.exists() and not path.is_absolute():
         path = _config.store_dir(store) / path
     info = read_snapshot_meta(path)

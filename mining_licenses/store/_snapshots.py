@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import polars as pl
 
 from mining_licenses import _config
+from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import (
@@ -115,7 +116,7 @@ def write_snapshot(
     from mining_licenses.store._export import as_frame
     from mining_licenses.store._geoparquet import to_parts, write_table
 
-    frame = as_frame(data)
+    frame = as_frame(data, function="write_snapshot")
     parts, geo = to_parts(frame)
     info = resolve_meta(meta, frame)
     shrink = shrink_record(frame, info, store, accept=accept_shrink)
@@ -135,6 +136,7 @@ def write_snapshot(
 
 # ------------------------------------------------------------------- reading
 def _resolve(path: str | os.PathLike[str], store: str | os.PathLike[str] | None) -> Path:
+    path = v.path(path, name="path", function="read_snapshot")
     if str(path) == "latest":
         listing = list_snapshots(store)
         newest = listing.filter(~pl.col("held_back"))
@@ -228,10 +230,9 @@ def read_snapshot(
     >>> frame.schema == s.POLARS_SCHEMA
     True
     """
-    if as_ not in ("polars", "geopandas"):
-        msg = f"as_={as_!r} is not one of 'polars', 'geopandas'."
-        raise ConfigurationError(msg)
-    wanted = list(columns) if columns is not None else list(s.COLUMNS)
+    v.choice(as_, ("polars", "geopandas"), name="as_", function="read_snapshot")
+    given = None if columns is None else v.names(columns, name="columns", function="read_snapshot")
+    wanted = list(s.COLUMNS) if given is None else given
     unknown = [c for c in wanted if c not in s.COLUMNS]
     if unknown:
         msg = f"Unknown column(s) {', '.join(unknown)}; the columns are: {', '.join(s.COLUMNS)}."
