@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
+from mining_licenses import _terms
 from mining_licenses._errors import OutputExistsError
 
 #: Temporary files start with a dot and hold ``.tmp`` (before the target's own extension,
@@ -141,7 +142,8 @@ def write_atomic(
                 break
             target = next(names, None)
         if target is None:
-            msg = f"{first} exists; pass overwrite=True (--overwrite) to replace it."
+            how = _terms.pick("overwrite=True", "--overwrite")
+            msg = f"{first} exists; pass {how} to replace it."
             raise OutputExistsError(msg)
     finally:
         temp.unlink(missing_ok=True)

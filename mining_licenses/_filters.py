@@ -15,9 +15,9 @@ from typing import Final
 
 import polars as pl
 
-from mining_licenses import companies
+from mining_licenses import _terms, companies
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, NoMatchWarning
+from mining_licenses._errors import ConfigurationError, NoMatchWarning, caller_stacklevel
 
 FilterValue = str | bool
 _TRUE: Final = frozenset({"true", "1", "yes"})
@@ -77,7 +77,7 @@ def _as_bool(name: str, value: object) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    msg = f"Filter {name}={value!r} is not a boolean; pass True or False."
+    msg = f"Filter {_terms.option(name, value)} is not a boolean; pass True or False."
     raise ConfigurationError(msg)
 
 
@@ -116,7 +116,7 @@ def validate_filters(filters: Mapping[str, object]) -> dict[str, FilterValue]:
             clean[name] = _as_bool(name, value)
             continue
         if not isinstance(value, str) or not value.strip():
-            msg = f"Filter {name}={value!r} must be a non-empty string."
+            msg = f"Filter {_terms.option(name, value)} must be a non-empty string."
             raise ConfigurationError(msg)
         if name == "company":
             clean[name] = value.strip()
@@ -126,7 +126,7 @@ def validate_filters(filters: Mapping[str, object]) -> dict[str, FilterValue]:
             aliases = s.ALIASES[name]
             close = list(dict.fromkeys(aliases[k] for k in close_values(value, aliases)))
             msg = (
-                f"Filter {name}={value!r} is not a known value{_did_you_mean(close)}; "
+                f"Filter {_terms.option(name, value)} is not a known value{_did_you_mean(close)}; "
                 f"allowed: {quoted(_KNOWN_SETS[name])}."
             )
             raise ConfigurationError(msg)
@@ -188,6 +188,13 @@ def _suggestions(frame: pl.DataFrame, name: str, value: FilterValue) -> list[str
     if name == "company":
         return companies.suggest_companies(frame, value)
     present = frame[name].drop_nulls().unique().to_list()
+    if name in _KNOWN_SETS:
+        # ``value`` is a known value (validated): another one spelled alike is another
+        # place or thing ('DKI Jakarta' is not 'DI Yogyakarta'); only a value that
+        # contains it, or is contained in it, may be what was meant ('Sand' in
+        # 'Sand, Stone, Gravel').
+        wanted = s.value_key(value)
+        present = [v for v in present if wanted in s.value_key(v) or s.value_key(v) in wanted]
     return [repr(v) for v in close_values(value, present)]
 
 
@@ -211,7 +218,7 @@ def no_match_message(
             continue
         close = _suggestions(frame, name, value)
         if close:
-            parts.append(f"{name}={value!r}; did you mean {', '.join(close)}?")
+            parts.append(f"{_terms.option(name, value)}; did you mean {', '.join(close)}?")
     return "No license matches " + " ".join(parts) if parts else None
 
 
@@ -237,5 +244,5 @@ def apply_filters(
     if out.height == 0 and frame.height:
         message = no_match_message(frame, clean, as_of=as_of)
         if message:
-            warnings.warn(message, NoMatchWarning, stacklevel=2)
+            warnings.warn(message, NoMatchWarning, stacklevel=caller_stacklevel())
     return out

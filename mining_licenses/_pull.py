@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from mining_licenses import _config, companies
+from mining_licenses import _config, _terms, companies
 from mining_licenses._errors import ConfigurationError, IncompleteSweepWarning, SchemaError
 from mining_licenses._filters import validate_filters
 from mining_licenses._wire import is_loopback
@@ -88,10 +88,10 @@ def _check_store(store: str | os.PathLike[str] | None) -> None:
     or write its snapshot would spend credits for nothing.
     """
     folder = _config.store_dir(store)
-    named = f"store={str(store)!r}" if store is not None else _config.ENV_DATA_DIR
+    named = _terms.option("store", str(store)) if store is not None else _config.ENV_DATA_DIR
     fix = (
-        f"Point {named} at a writable folder (or pass store=...). Nothing was sent; "
-        "no credit was spent."
+        f"Point {named} at a writable folder (or pass {_terms.option('store')}). Nothing was "
+        "sent; no credit was spent."
     )
     if folder.exists() and not folder.is_dir():
         msg = f"The snapshot store {folder} is not a folder. {fix}"
@@ -129,8 +129,6 @@ def pull(
     changes, filters = PullOptions.split(arguments)
     opts = (options or PullOptions()).replace(**changes)
     clean: dict[str, Any] = validate_filters(filters)
-    if write or opts.resume:
-        _check_store(store)
     from mining_licenses.client import SectorsClient  # httpx: only when pulling
     from mining_licenses.normalize import normalize_records
 
@@ -140,6 +138,9 @@ def pull(
         journal_dir=_config.store_dir(store) / "journal",
         options=opts,
     ) as client:
+        client.require_key()  # before the store is made: no key, nothing left behind
+        if write or opts.resume:
+            _check_store(store)
         sweep = client.fetch_all(keep_journal=True, **clean)
         try:
             frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)

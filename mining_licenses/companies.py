@@ -38,6 +38,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from mining_licenses import _terms
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 
@@ -386,9 +387,9 @@ def for_api(
             else "carries no slug on any record, so the API cannot filter it"
         )
         msg = (
-            f"company={company!r} is known in {name} but {why}. The API filters "
-            "company by slug only; for a name, filter a snapshot locally: "
-            "load_licenses(source='snapshot', company=...) or --source snapshot."
+            f"{_terms.option('company', company)} is known in {name} but {why}. The API "
+            "filters company by slug only; for a name, filter a snapshot locally: "
+            + _terms.pick("load_licenses(source='snapshot', company=...).", "--source snapshot.")
         )
         raise ConfigurationError(msg)
     if looks_like_slug(company):
@@ -400,8 +401,9 @@ def for_api(
         else f"No snapshot in {where} knows it or anything close."
     )
     msg = (
-        f"company={company!r} is not a slug, and the API filters company by slug only "
-        f"(e.g. 'jasa-tambang-nusantara'). {hint} Pass the slug, or pull without "
-        "company= and filter locally, where names in any spelling match."
+        f"{_terms.option('company', company)} is not a slug, and the API filters company by "
+        f"slug only (e.g. 'jasa-tambang-nusantara'). {hint} Pass the slug, or pull without "
+        f"{_terms.pick('company=', '--company')} and filter locally, where names in any "
+        "spelling match."
     )
     raise ConfigurationError(msg)

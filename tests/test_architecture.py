@@ -9,6 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "mining_licenses"
 
 PLUMBING = {
+    "_terms",
     "_version",
     "_errors",
     "_config",
@@ -21,12 +22,13 @@ PLUMBING = {
 #: What each top-level module or sub-package may import from the package (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "_version": set(),
+    "_terms": set(),
     "_errors": set(),
     "_config": set(),
-    "_atomic": {"_errors"},
+    "_atomic": {"_errors", "_terms"},
     "schema": set(),
-    "companies": {"_errors", "schema"},
-    "_filters": {"_errors", "schema", "companies"},
+    "companies": {"_errors", "_terms", "schema"},
+    "_filters": {"_errors", "_terms", "schema", "companies"},
     "_wire": {"_errors", "_filters", "schema"},
     "gazetteer": {"_errors", "schema"},
     "normalize": PLUMBING | {"gazetteer"},

@@ -1,35 +1,33 @@
 """The ``mining-licenses`` command: thin argument parsing over the library.
 
-Only this module prints. Every subcommand returns an exit code: 0 on success,
-2 when the package reports an error (printed on one line, with what to do).
+Only this package prints. Every subcommand returns an exit code: 0 an answer,
+1 an empty answer (the message says why) or an incomplete pull, 2 when the
+package reports an error (printed on one line, with what to do). Commands
+that answer from the registry read it through :func:`~mining_licenses.cli._data.read_data`
+(one rule for all) and start their answer with its ``as of`` line.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from mining_licenses import _config, analytics, companies, store
+from mining_licenses import _config, analytics, store
 from mining_licenses import schema as s
-from mining_licenses._errors import (
-    ConfigurationError,
-    SnapshotError,
-)
-from mining_licenses._filters import apply_filters, validate_filters
+from mining_licenses._errors import ConfigurationError
+from mining_licenses._filters import validate_filters
+from mining_licenses.cli._args import EXIT_EMPTY, EXIT_OK
+from mining_licenses.cli._data import Data, filters_of, read_data, say_empty, to_rows
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.client._options import NAMES
-from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
+from mining_licenses.loader import company_for_api, pull
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _filters(args: argparse.Namespace) -> dict[str, Any]:
-    return {name: value for name in s.FILTERS if (value := getattr(args, name, None)) is not None}
 
 
 _EXPIRING_COLUMNS = (
@@ -50,49 +48,68 @@ def _label(meta: store.SnapshotMeta) -> None:
         print(store.provenance_line(meta))
 
 
-def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, store.SnapshotMeta]:
-    """Load what the options ask for; say on stdout first if it is synthetic."""
-    frame, meta = load_with_provenance(source=args.source, **_filters(args))
-    _label(meta)
-    return frame, meta
+def _read(args: argparse.Namespace) -> Data:
+    """Read the data the options name (the one rule) and print the answer's first lines."""
+    data = read_data(args)
+    print(data.header())
+    return data
 
 
 def _write_with_sidecar(
-    frame: pl.DataFrame, path: Path, meta: store.SnapshotMeta, *, as_json: bool = False
+    frame: pl.DataFrame,
+    path: Path,
+    meta: store.SnapshotMeta,
+    *,
+    as_of: dt.date | None = None,
+    as_json: bool = False,
 ) -> None:
-    """Write a CSV (or JSON) result, its provenance next to it; print where it went."""
-    store.write_sidecar(
-        path, store.SnapshotMeta.from_json({**meta.to_json(), "records": frame.height})
-    )
+    """Write a CSV (or JSON) result, its provenance next to it; print both files' names."""
+    info = store.SnapshotMeta.from_json({**meta.to_json(), "records": frame.height})
+    sidecar = store.write_sidecar(path, info, as_of=as_of)
     if as_json:
         frame.write_json(path)
     else:
         csv_ready(frame).write_csv(path)
-    print(f"wrote {path} (provenance: {store.sidecar_path(path).name})")
+    print(f"wrote {path} and its provenance {sidecar}")
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    frame, _ = _load(args)
-    print(render_tables(summary_tables(frame, as_of=args.as_of, top=args.top)))
-    return 0
+    data = _read(args)
+    if data.frame.is_empty():
+        return say_empty(data)
+    print(render_tables(summary_tables(data.frame, as_of=data.as_of, top=args.top)))
+    return EXIT_OK
 
 
 def _cmd_expiring(args: argparse.Namespace) -> int:
-    frame, meta = _load(args)
-    soon = analytics.expiring_soon(frame, within_days=args.within_days, as_of=args.as_of)
+    data = _read(args)
+    day, days = data.as_of, args.within_days
+    soon = analytics.expiring_soon(data.frame, within_days=days, as_of=day)
+    until = day + dt.timedelta(days=days)
+    if note := data.age_note():
+        print(note)
+    if soon.is_empty():
+        why = (
+            data.empty_reason()
+            if data.frame.is_empty()
+            else f"no license expires between {day} and {until} (inclusive) of the "
+            f"{data.frame.height:,} licenses in {data.where()}."
+        )
+        return say_empty(data, why)
     title = (
-        f"{soon.height:,} licenses expiring within {args.within_days} days "
+        f"{soon.height:,} licenses expiring within {days} days as of {day}, by {until} "
         f"({soon[s.AREA_HA].sum():,.1f} ha)"
     )
     print(render_table(soon.select(_EXPIRING_COLUMNS).head(args.limit), title=title))
     if soon.height > args.limit:
         more = soon.height - args.limit
         print(f"... and {more:,} more: --limit N prints more, --csv/--json write them all")
+    rows = to_rows(soon, day)
     if args.csv:
-        _write_with_sidecar(soon, args.csv, meta)
+        _write_with_sidecar(rows, args.csv, data.meta, as_of=day)
     if args.json:
-        _write_with_sidecar(soon, args.json, meta, as_json=True)
-    return 0
+        _write_with_sidecar(rows, args.json, data.meta, as_of=day, as_json=True)
+    return EXIT_OK
 
 
 def _cmd_replica(args: argparse.Namespace) -> int:
@@ -132,12 +149,12 @@ def _cmd_replica(args: argparse.Namespace) -> int:
         faults=faults,
         on_ready=ready,
     )
-    return 0
+    return EXIT_OK
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     options = {name: value for name in NAMES if (value := getattr(args, name, None)) is not None}
-    filters = validate_filters(_filters(args))
+    filters = validate_filters(filters_of(args))
     sent = company_for_api(filters, store=args.store, base_url=args.base_url)
     result = pull(
         base_url=args.base_url,
@@ -156,31 +173,18 @@ def _cmd_pull(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     if result.snapshot:
         print(f"snapshot: {result.snapshot}")
-    return 0 if sweep.complete else 1
+    return EXIT_OK if sweep.complete else EXIT_EMPTY
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from mining_licenses.report import write_report
 
-    if args.snapshot == "sample":
-        path: Path = store.bundled_sample_path()
-    elif args.snapshot == "latest":
-        listing = store.list_snapshots(args.store)
-        if not listing.height:
-            msg = (
-                f"The store {_config.store_dir(args.store)} holds no snapshot. Run "
-                "`mining-licenses pull` first, or `--snapshot sample` for the bundled sample."
-            )
-            raise SnapshotError(msg)
-        path = Path(listing[-1, "path"])
-    else:
-        path = Path(args.snapshot)
-    meta = store.read_snapshot_meta(path)
-    _label(meta)
-    frame = companies.with_company_keys(store.read_snapshot(path))  # keys of this version
-    out = write_report(frame, args.out, meta=meta, as_of=args.as_of)
+    data = _read(args)
+    if data.frame.is_empty():
+        return say_empty(data, f"{data.empty_reason()} No report written.")
+    out = write_report(data.frame, args.out, meta=data.meta, as_of=data.as_of)
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_snapshots(args: argparse.Namespace) -> int:
@@ -190,7 +194,7 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
             f"No snapshot in {_config.store_dir(args.store)}: `mining-licenses pull` makes one "
             "(needs SECTORS_API_KEY)."
         )
-        return 0
+        return EXIT_OK
     shown = listing.select(
         pl.col("path").str.extract(r"([^/\\]+)$").alias("file"),
         pl.col(s.FETCHED_AT).dt.strftime("%Y-%m-%d %H:%M:%SZ"),
@@ -203,7 +207,7 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
     )
     title = f"{listing.height} snapshot(s) in {_config.store_dir(args.store)}"
     print(render_table(shown, title=title))
-    return 0
+    return EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
@@ -219,7 +223,10 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if synthetic is not None:
         _label(synthetic)
     result = store.diff_snapshots(older, newer, store=args.store)
-    print(f"{Path(older).name} -> {Path(newer).name}")
+    fetched = [
+        f" (fetched {m.fetched_at:%Y-%m-%d %H:%M UTC})" if m and m.fetched_at else "" for m in metas
+    ]
+    print(f"{Path(older).name}{fetched[0]} -> {Path(newer).name}{fetched[1]}")
     print(render_table(pl.DataFrame([result.summary]), title="summary", side_on=True))
     if result.changed.height:
         print(render_table(result.by_field(), title="changed fields"))
@@ -231,7 +238,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         label = {"synthetic": synthetic is not None, "filters": {}, "complete": False}
         changes = store.SnapshotMeta.from_json({**newest.to_json(), **label})
         _write_with_sidecar(result.changed, args.csv, changes)
-    return 0
+    return EXIT_OK
 
 
 def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta | None:
@@ -247,25 +254,22 @@ def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta |
 
 def _cmd_export(args: argparse.Namespace) -> int:
     if args.path.suffix.lower() not in store.EXPORT_FORMATS:
-        msg = f"Cannot export to {args.path}: use one of {', '.join(store.EXPORT_FORMATS)}."
+        msg = (
+            f"Cannot export to {args.path}: its extension picks the format; use one of "
+            f"{', '.join(store.EXPORT_FORMATS)} (.gpkg for QGIS and most GIS tools)."
+        )
         raise ConfigurationError(msg)
     if args.path.exists() and not args.overwrite:
         msg = f"{args.path} exists; pass --overwrite to replace it."
         raise ConfigurationError(msg)
-    if args.snapshot:
-        meta = _snapshot_meta(args.snapshot, args.store) or store.SnapshotMeta()
-        _label(meta)
-        frame = companies.with_company_keys(store.read_snapshot(args.snapshot, store=args.store))
-        filters = validate_filters(_filters(args))
-        frame = apply_filters(frame, filters, as_of=frame_as_of(frame))
-        meta = store.SnapshotMeta.from_json(
-            {**meta.to_json(), "filters": {**meta.filters, **filters}}
-        )
-    else:
-        frame, meta = _load(args)
-    path = store.export(frame, args.path, overwrite=args.overwrite, meta=meta)
-    print(f"wrote {frame.height:,} licenses to {path}")
-    return 0
+    data = _read(args)
+    if data.frame.is_empty():
+        return say_empty(data, f"{data.empty_reason()} Nothing written.")
+    path = store.export(data.frame, args.path, overwrite=args.overwrite, meta=data.meta)
+    sidecar = store.sidecar_of(path)
+    beside = f" and its provenance {sidecar}" if sidecar else " (provenance inside the file)"
+    print(f"wrote {data.frame.height:,} licenses to {path}{beside}")
+    return EXIT_OK
 
 
 #: The summary tables the demo prints (the report shows them all).
@@ -294,7 +298,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"  snapshot (GeoParquet): {result.pulled.snapshot}")
     print(f"  report (HTML):         {result.report.resolve()}")
     print(f"\nDemo finished in {result.seconds:.1f} s; the replica is stopped.")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -312,7 +316,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         if str(args.json) == "-":
             print(text)
         else:
-            store.write_sidecar(args.json, store.SnapshotMeta(source="sample", synthetic=True))
+            sidecar = store.write_sidecar(
+                args.json, store.SnapshotMeta(source="sample", synthetic=True)
+            )
             args.json.write_text(text + "\n", encoding="utf-8")
-            print(f"wrote {n:,} synthetic records to {args.json}")
-    return 0
+            print(f"wrote {n:,} synthetic records to {args.json} and its provenance {sidecar}")
+    return EXIT_OK

@@ -10,18 +10,20 @@ by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
 
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
 from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, changes, diff_snapshots
-from mining_licenses.store._export import EXPORT_FORMATS, export
+from mining_licenses.store._export import EXPORT_FORMATS, carried_meta, export, sidecar_of
 from mining_licenses.store._provenance import (
     SOURCES,
     SnapshotMeta,
     provenance_line,
     read_snapshot_meta,
+    remember_meta,
     sidecar_path,
     write_sidecar,
 )
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
+    snapshot_path,
     write_snapshot,
 )
 
@@ -32,6 +34,7 @@ __all__ = [
     "SnapshotDiff",
     "SnapshotMeta",
     "bundled_sample_path",
+    "carried_meta",
     "changes",
     "diff_snapshots",
     "export",
@@ -42,7 +45,10 @@ __all__ = [
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
+    "remember_meta",
+    "sidecar_of",
     "sidecar_path",
+    "snapshot_path",
     "write_sidecar",
     "write_snapshot",
 ]

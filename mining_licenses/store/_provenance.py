@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -212,12 +214,21 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
     return target.with_name(target.name + SIDECAR_SUFFIX)
 
 
-def write_sidecar(path: str | os.PathLike[str], info: SnapshotMeta) -> Path:
+def write_sidecar(
+    path: str | os.PathLike[str], info: SnapshotMeta, *, as_of: dt.date | None = None
+) -> Path:
     """Write the provenance of the file ``path`` next to it, as JSON; return the sidecar's path.
 
-    The sidecar belongs to its file, so an existing one is replaced.
+    ``as_of`` is the day the file's answer is as of (an expiring list), when
+    it has one. The sidecar belongs to its file, so an existing one is replaced.
     """
-    body = {"file": Path(path).name, "description": provenance_line(info), **info.to_json()}
+    day = {"as_of": as_of.isoformat()} if as_of is not None else {}
+    body = {
+        "file": Path(path).name,
+        "description": provenance_line(info),
+        **day,
+        **info.to_json(),
+    }
     text = json.dumps(body, ensure_ascii=False, indent=1) + "\n"
     return write_atomic(sidecar_path(path), text.encode(), overwrite=True)
 
@@ -235,3 +246,44 @@ def frame_meta(frame: pl.DataFrame, sample: Path) -> SnapshotMeta | None:
     if info.synthetic and stamps.max() == info.fetched_at:
         return dataclasses.replace(info, filters={}, total_count=None)
     return None
+
+
+# --------------------------------------------- the provenance of polars frames
+# Polars frames carry no metadata, so the loader notes each frame it returns
+# here, by identity, for as long as the frame lives (a weak reference): export()
+# of that very frame writes its provenance. A frame derived from it (filter,
+# head, with_columns) is a new object and carries none.
+_remembered: dict[int, tuple[weakref.ref[pl.DataFrame], SnapshotMeta]] = {}
+_remembered_lock = threading.Lock()
+
+
+def remember_meta(frame: pl.DataFrame, meta: SnapshotMeta) -> pl.DataFrame:
+    """Note ``meta`` as the provenance of this frame object and return the frame.
+
+    Examples
+    --------
+    >>> frame = remember_meta(pl.DataFrame({"a": [1]}), SnapshotMeta(source="sample"))
+    >>> recalled_meta(frame).source, recalled_meta(frame.head(1))
+    ('sample', None)
+    """
+    key = id(frame)
+
+    def forget(ref: weakref.ref[pl.DataFrame]) -> None:
+        with _remembered_lock:
+            entry = _remembered.get(key)
+            if entry is not None and entry[0] is ref:
+                del _remembered[key]
+
+    ref = weakref.ref(frame, forget)
+    with _remembered_lock:
+        _remembered[key] = (ref, meta)
+    return frame
+
+
+def recalled_meta(frame: object) -> SnapshotMeta | None:
+    """Return the provenance :func:`remember_meta` noted for this very frame, or None."""
+    with _remembered_lock:
+        entry = _remembered.get(id(frame))
+    if entry is None or entry[0]() is not frame:  # an id reused by a newer object
+        return None
+    return entry[1]
