@@ -62,15 +62,15 @@ class CommandParser(argparse.ArgumentParser):
     def unrecognized(self, extras: list[str]) -> NoReturn:
         """Refuse options this (sub)command does not know, suggesting the nearest ones.
 
-        A near spelling is suggested first; else what this command calls the
-        same thing (``--limit`` where it takes ``--top``), or how it is done
-        here (``--format``: the file's extension).
+        What this command calls the same thing is said first (``--limit``
+        where it takes ``--top``), or how it is done here (``--format``: the
+        file's extension); else the nearest spelling.
         """
         known = [o for a in self._actions for o in a.option_strings]
         named = [e.split("=")[0] for e in extras if e.startswith("-")]
-        hints = "".join(did_you_mean(e, known) for e in named[:1])
-        if named and not hints:
-            hints = _other_name(named[0], known)
+        hints = _other_name(named[0], known) if named else ""
+        if not hints:
+            hints = "".join(did_you_mean(e, known) for e in named[:1])
         self.error(f"{self.prog} does not take {' '.join(extras)}{hints}")
 
 
