@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import sys
 import threading
 import warnings
+from pathlib import Path
 from typing import Any, Final
 
 #: The longest a value is shown in an error message; longer ones are cut with "...".
@@ -164,9 +164,9 @@ def caller_stacklevel() -> int:
     However deep inside the package a warning is raised, and whichever public
     function was called, the warning names the user's line.
     """
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = str(Path(__file__).resolve().parent)
     frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+    while frame is not None and frame.f_code.co_filename.startswith(package):
         frame, level = frame.f_back, level + 1  # type: ignore[assignment]
     return level
 

@@ -124,7 +124,7 @@ def test_a_real_snapshot_wins_over_a_synthetic_one_and_the_rule_is_the_librarys(
 
 
 def test_the_rule_is_stated_in_help_and_docs(capsys: pytest.CaptureFixture[str]) -> None:
-    assert loader.DEFAULT_MAX_AGE == dt.timedelta(days=_DAYS)
+    assert dt.timedelta(days=_DAYS) == loader.DEFAULT_MAX_AGE
     with pytest.raises(SystemExit):
         main(["--help"])
     top = " ".join(capsys.readouterr().out.split())
@@ -155,8 +155,9 @@ def test_snapshot_and_source_together_are_refused(tmp_path: Path) -> None:
 def test_expiring_says_as_of_in_its_header_and_files(tmp_path: Path) -> None:
     csv, js = tmp_path / "soon.csv", tmp_path / "soon.json"
     result = run(
-        "expiring", "--source", "sample", "--within-days", "90", "--csv", str(csv), "--json", str(js)
-    )
+        "expiring", "--source", "sample", "--within-days", "90",
+        "--csv", str(csv), "--json", str(js),
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[1] == SAMPLE_LINE
