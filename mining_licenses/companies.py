@@ -86,6 +86,28 @@ def name_key_expr(name: pl.Expr) -> pl.Expr:
     return pl.when(words.str.len_chars() > 0).then(words)
 
 
+def display_name_expr(name: pl.Expr) -> pl.Expr:
+    """Polars expression: a company name for display, its legal form written the standard way.
+
+    Only the legal form changes: ``Pt``/``P.T.``/``pt.`` become ``PT``, a
+    trailing ``, PT`` moves to the front, ``Tbk.`` becomes ``Tbk``, ``Cv``
+    becomes ``CV``; the rest of the name is kept as spelled. For charts and
+    tables; the data keeps every spelling verbatim.
+
+    Examples
+    --------
+    >>> names = pl.DataFrame({"n": ["Pt Barito Khatulistiwa Sakti", "P.T. ABC tbk.",
+    ...                             "Berau Barito, PT", "cv. Maju", "PT. MULTI MITRA"]})
+    >>> names.select(display_name_expr(pl.col("n"))).to_series().to_list()
+    ['PT Barito Khatulistiwa Sakti', 'PT ABC Tbk', 'PT Berau Barito', 'CV Maju', 'PT MULTI MITRA']
+    """
+    text = name.str.strip_chars()
+    text = text.str.replace(r"^(.*?),\s*(?i:p\.?\s?t)\.?$", "PT $1")
+    text = text.str.replace(r"^(?i:p\.?\s?t)\.?\s+", "PT ")
+    text = text.str.replace(r"^(?i:c\.?\s?v)\.?\s+", "CV ")
+    return text.str.replace(r"(?i:[,\s]+tbk)\.?$", " Tbk")
+
+
 def name_key(name: str) -> str | None:
     """Return the name key of one company name (see the module docstring for the rules).
 

@@ -69,11 +69,11 @@ def _sections(
 
     sections = [
         sec.headline(data, day),
-        sec.map_(data),
+        sec.map_(data, day),
         sec.expiry(data, day),
         sec.expiring(data, day),
-        sec.provinces(data),
-        sec.companies(data),
+        sec.provinces(data, day),
+        sec.companies(data, day),
         sec.age(data, day),
         sec.quality(data),
         prov.section(data, meta, synthetic=synthetic, version=__version__),
