@@ -82,7 +82,9 @@ def check_total(total: object, *, offset: int | None, max_total: int) -> int:
         raise bad_page(f"its total_count {total!r} is not a count", offset=offset)
     if total > max_total:
         raise bad_page(
-            f"its total_count {total:,} is more than {_terms.option('max_total_count', max_total)}",
+            "its total_count "
+            f"{total:,} is more than "
+            + _terms.pick(f"max_total_count={max_total:,}", f"--max-total-count {max_total}"),
             offset=offset,
             advice=(
                 "The registry holds about 4,150 licenses; a total this large is far more "

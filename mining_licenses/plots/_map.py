@@ -282,7 +282,7 @@ def _view(placed: pl.DataFrame, *, narrow: bool = False) -> tuple[float, float, 
     --------
     >>> one = pl.DataFrame({"longitude": [115.2, 117.9], "latitude": [-2.4, 2.1]})
     >>> _view(one)
-    (113.5, -2.95, 119.6, 2.65)
+    (113.55, -2.85, 119.55, 2.55)
     """
     full = s.INDONESIA_BOUNDS
     if placed.is_empty():
