@@ -104,3 +104,14 @@ def test_every_public_name_resolves_and_the_package_imports_nothing_heavy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.splitlines() == ["[]", "[]"], done.stdout + done.stderr
+
+
+def test_no_test_prints_among_pytests_dots():
+    """Figures a test wants to keep go to its log (shown with a failure), not past capture."""
+    tests = Path(__file__).resolve().parent
+    loud = [
+        path.name
+        for path in tests.glob("*.py")
+        if path.name != Path(__file__).name and "capsys.disabled()" in path.read_text()
+    ]
+    assert loud == []
