@@ -25,7 +25,7 @@ from mining_licenses.cli._args import EXIT_EMPTY, EXIT_OK
 from mining_licenses.cli._data import Data, filters_of, read_data, say_empty, to_rows
 from mining_licenses.cli._tables import csv_ready, render_table, render_tables, summary_tables
 from mining_licenses.client._options import NAMES
-from mining_licenses.loader import company_for_api, pull
+from mining_licenses.loader import Loaded, company_for_api, pull
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -290,7 +290,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"{result.replica_url}: {sweep.pages} pages, {sweep.credits_spent} credits, "
         f"{result.requests_served} requests served.\n"
     )
-    tables = summary_tables(result.pulled.frame, top=5)
+    pulled = result.pulled
+    data = Data(Loaded(pulled.frame, pulled.meta(), "api", pulled.snapshot), {})
+    print(data.as_of_line())
+    tables = summary_tables(pulled.frame, as_of=data.as_of, top=5)
     short = {name: tables[name].head(10) for name in _DEMO_TABLES}
     print(render_tables(short))
     print("\n(The report has the rest: expiry schedule, license ages, data quality, a map.)")
