@@ -80,7 +80,13 @@ def segments(
 
 
 def stacked_barh(
-    ax: Axes, table: pl.DataFrame, rows: list[str | None], key: str, *, scale: float
+    ax: Axes,
+    table: pl.DataFrame,
+    rows: list[str | None],
+    key: str,
+    *,
+    scale: float,
+    height: float = 0.72,
 ) -> list[float]:
     """Draw horizontal bars of ``table`` (``key``, commodity, area) stacked by commodity."""
     wide: dict[str | None, np.ndarray] = {}
@@ -96,7 +102,7 @@ def stacked_barh(
             left=left,
             color=colour,
             label=name,
-            height=0.72,
+            height=height,
             edgecolor="white",
             linewidth=0.4,
         )
@@ -104,6 +110,31 @@ def stacked_barh(
     ax.set_yticks(np.arange(len(rows)), [label(r) for r in rows])
     ax.set_ylim(len(rows) - 0.4, -0.6)  # largest on top
     return [float(v) for v in left]
+
+
+def row_names(ax: Axes, names: Sequence[str], *, above: bool, size: float = 9) -> None:
+    """Name the bars: as tick labels left of them, or (``above``) over each bar, from the left.
+
+    Above is how a phone reads a bar chart: the bars get the chart's whole
+    width, and a long name needs no cutting.
+    """
+    if not above:
+        ax.set_yticks(np.arange(len(names)), list(names))
+        return
+    ax.set_yticks([])
+    for y, name in enumerate(names):
+        ax.annotate(
+            name,
+            (0.0, y - 0.3),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, 1),
+            textcoords="offset points",
+            va="bottom",
+            ha="left",
+            fontsize=size,
+            color="#1f1f1f",
+        )
+    ax.set_ylim(len(names) - 0.5, -1.05)  # room for the first name over its bar
 
 
 def value_label(

@@ -15,7 +15,7 @@ from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.plots import _bars as bars
 from mining_licenses.plots import _style as kit
-from mining_licenses.plots._layout import Layout, titles
+from mining_licenses.plots._layout import Layout, titles, wrap
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -84,7 +84,7 @@ def plot_area_by_province(
             inp.positive_int(top, name="top", function=function, allow_zero=False)
         )
     rows_in = max(provinces.height, 4)
-    size = layout.size((10, 1.6 + 0.27 * rows_in), 2.6 + 0.2 * rows_in)
+    size = layout.size((10, 1.6 + 0.27 * rows_in), 2.4 + 0.34 * rows_in)
     fig, ax = kit.canvas(ax, size, function)
     where = kit.scope(frame)
     title = f"Licensed area{where.of}{where.where} by province"
@@ -92,9 +92,10 @@ def plot_area_by_province(
         return kit.empty(fig, ax, title)
     rows: list[str | None] = provinces[s.PROVINCE].to_list()
     by_commodity = an.area_by_province(frame, by=s.COMMODITY)
-    totals = bars.stacked_barh(ax, by_commodity, rows, s.PROVINCE, scale=1000.0)
-    if layout.narrow:
-        ax.set_yticks(range(len(rows)), [kit.province_label(kit.label(r)) for r in rows])
+    height = 0.45 if layout.narrow else 0.72
+    totals = bars.stacked_barh(ax, by_commodity, rows, s.PROVINCE, scale=1000.0, height=height)
+    names = [kit.label(r) for r in rows]
+    bars.row_names(ax, names, above=layout.narrow, size=layout.pt(9))
     shown = "all provinces" if top is None else f"top {provinces.height} provinces"
     note = f"{shown} · as of {day.isoformat()}"
     _finish_area_bars(ax, totals, provinces[an.AREA_SHARE], title, note, where, layout)
@@ -149,7 +150,7 @@ def plot_top_companies(
     day = inp.resolve_as_of(frame, as_of, function=function)
     ranked = an.area_by_company(frame, top=top)
     rows_in = max(ranked.height, 4)
-    size = layout.size((10, 1.6 + 0.32 * rows_in), 2.6 + 0.24 * rows_in)
+    size = layout.size((10, 1.6 + 0.32 * rows_in), 2.4 + 0.34 * rows_in)
     fig, ax = kit.canvas(ax, size, function)
     where = kit.scope(frame)
     shown = f"Top {top}" if ranked.height >= top else f"All {ranked.height}"
@@ -162,11 +163,13 @@ def plot_top_companies(
         key.is_in([k for k in keys if k is not None]) | (key.is_null() & (None in keys))
     )
     by_commodity = an.area_by_company(mine, by=s.COMMODITY)
-    totals = bars.stacked_barh(ax, by_commodity, keys, s.COMPANY_KEY, scale=1000.0)
+    height = 0.45 if layout.narrow else 0.72
+    totals = bars.stacked_barh(ax, by_commodity, keys, s.COMPANY_KEY, scale=1000.0, height=height)
     shown_names = ranked.select(companies.display_name_expr(pl.col(s.COMPANY_NAME)))
-    names = [layout.short(kit.label(n), 42, 24) for n in shown_names.to_series().to_list()]
+    names = [layout.short(kit.label(n), 42, 48) for n in shown_names.to_series().to_list()]
     counts = ranked[an.LICENSES].to_list()
-    ax.set_yticks(range(len(keys)), [f"{n} ({c:,})" for n, c in zip(names, counts, strict=True)])
+    labels = [f"{n} ({c:,})" for n, c in zip(names, counts, strict=True)]
+    bars.row_names(ax, labels, above=layout.narrow, size=layout.pt(9))
     note = f"(licenses held) · as of {day.isoformat()}"
     _finish_area_bars(ax, totals, ranked[an.AREA_SHARE], title, note, where, layout)
     return fig
@@ -186,8 +189,13 @@ def _finish_area_bars(
     bars.bar_end_labels(ax, totals, labels)
     if layout.narrow:  # room for the end labels on a narrow chart
         ax.set_xlim(0, max(totals, default=1.0) * 1.45 or 1.0)
-    ax.set_xlabel(_area_label(where, layout), fontsize=layout.pt(10))
+    label = _area_label(where, layout)
+    ax.set_xlabel(wrap(label, 48) if layout.narrow else label, fontsize=layout.pt(10))
     kit.thousands(ax, "x")
+    if layout.narrow:  # few ticks: a number of thousands needs room
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=3, integer=True, steps=[1, 2, 2.5, 5, 10]))
     kit.style(ax, grid="x")
     ax.tick_params(axis="y", length=0, labelsize=layout.pt(9))
     ax.tick_params(axis="x", labelsize=layout.pt(9))
@@ -280,7 +288,7 @@ def plot_license_age(
     missing = stats[an.MISSING_DATES].item()
     left_out = f"{missing:,} licenses without usable dates left out" if missing else ""
     if layout.narrow:
-        ax.set_xlabel(f"Years since the effective date{'; ' + left_out if left_out else ''}")
+        ax.set_xlabel(wrap(f"Years since the effective date{'; ' + left_out if left_out else ''}"))
     else:
         ax.set_xlabel(
             f"Age on {day.isoformat()} (years since the effective date)"

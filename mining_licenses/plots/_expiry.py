@@ -130,10 +130,10 @@ def plot_expiry_schedule(
         bottom += heights
     for i in (i for i, slot in enumerate(slots) if slot in special):
         ax.axvspan(i - 0.5, i + 0.5, color="#eeeeee", zorder=0)
-    kit.marker_line(
+    kit.marker_line(  # narrow: the note under the title says the day; the line alone marks it
         ax,
         0.5 if slots[0] == an.EXPIRED_BUCKET else -0.5,
-        f"as of {day}",
+        "" if layout.narrow else f"as of {day}",
         size=layout.pt(8),
     )
     tick_labels = [special.get(t, t) for t in slots]
@@ -153,6 +153,7 @@ def plot_expiry_schedule(
                 (float(xi), top),
                 fmt.format(total),
                 bold=cut,
+                end=cut and layout.narrow,  # beside a narrow bar, over the short ones after it
                 size=layout.pt(8) if cut else None,
             )
     if drawn[0] < 1:

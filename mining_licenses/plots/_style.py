@@ -180,8 +180,10 @@ def titles(ax: Axes, title: str, note: str = "") -> None:
 
 
 def marker_line(ax: Axes, x: float, text: str, *, size: float = 8) -> None:
-    """Mark ``x`` with a dashed red line and a note at its top (as of, median)."""
+    """Mark ``x`` with a dashed red line and a note at its top (as of, median), if any."""
     ax.axvline(x, color="#b22222", linestyle="--", linewidth=1.2)
+    if not text:
+        return
     ax.annotate(
         text,
         (x, 1.0),
