@@ -4,36 +4,15 @@ maps that zoom to the data and number the licenses stacked on one point."""
 from __future__ import annotations
 
 import re
-import warnings
-
-import matplotlib as mpl
-
-mpl.use("Agg")
 
 import polars as pl
 import pytest
 
 from mining_licenses import plots
 from mining_licenses import schema as s
-from mining_licenses._errors import SyntheticDataWarning
-from mining_licenses.loader import load_licenses
+from tests.test_plots import CHARTS, sample
 
-CHARTS = (
-    plots.plot_expiry_schedule,
-    plots.plot_area_by_province,
-    plots.plot_top_companies,
-    plots.plot_license_age,
-    plots.plot_map,
-)
-
-
-@pytest.fixture(scope="module")
-def sample() -> pl.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SyntheticDataWarning)
-        frame = load_licenses(source="sample", as_="polars")
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+__all__ = ["sample"]  # the fixture, shared with test_plots
 
 
 @pytest.fixture(scope="module")

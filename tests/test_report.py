@@ -452,9 +452,7 @@ def test_chart_text_is_legible_on_a_phone(browser, report_file, width):
     assert all(chart["shown"] >= width - 40 for chart in charts)  # the column's width
     smallest = min(chart["css"] for chart in charts)
     assert smallest >= (9.0 if width == 390 else 8.5), charts
-    enlarge = tab.evaluate(
-        'getComputedStyle(document.querySelector("details.enlarge")).display'
-    )
+    enlarge = tab.evaluate('getComputedStyle(document.querySelector("details.enlarge")).display')
     assert enlarge == "block"
 
 

@@ -201,33 +201,21 @@ def _replica_options(replica: CommandParser) -> None:
     replica.add_argument(
         "--unstable-ties", action="store_true", help="order ties randomly per request"
     )
-    replica.add_argument(
-        "--rate-limit-every",
-        type=whole(0),
-        default=0,
-        metavar="N",
-        help="answer every Nth request 429 Too Many Requests (default: 0, never)",
+    every = (  # faults: every Nth request misbehaves (0: never, the default)
+        ("--rate-limit-every", "answer every Nth request 429 Too Many Requests"),
+        ("--server-error-every", "answer every Nth request 500"),
+        ("--drop-every", "drop the connection of every Nth request unanswered"),
     )
+    for flag, meaning in every:
+        replica.add_argument(
+            flag, type=whole(0), default=0, metavar="N", help=f"{meaning} (default: 0, never)"
+        )
     replica.add_argument(
         "--retry-after",
         type=number(0),
         default=None,
         metavar="SECONDS",
-        help="the Retry-After header of those 429s (default: none sent)",
-    )
-    replica.add_argument(
-        "--server-error-every",
-        type=whole(0),
-        default=0,
-        metavar="N",
-        help="answer every Nth request 500 (default: 0, never)",
-    )
-    replica.add_argument(
-        "--drop-every",
-        type=whole(0),
-        default=0,
-        metavar="N",
-        help="drop the connection of every Nth request unanswered (default: 0, never)",
+        help="the Retry-After header of the 429s (default: none sent)",
     )
 
 
