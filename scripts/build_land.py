@@ -38,6 +38,7 @@ import json
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -148,15 +149,12 @@ def _geo_metadata(geometry: np.ndarray) -> dict[str, object]:
     }
 
 
-def land_table(data: bytes) -> pa.Table:
-    """Return the land layer as an Arrow table with its GeoParquet metadata."""
-    codes, names, geometry = _read_countries(data)
-    geometry = simplify(geometry)
+def geoparquet_table(columns: dict[str, pa.Array], geometry: np.ndarray) -> pa.Table:
+    """Return ``columns``, then ``geometry`` as WKB and its ``bbox``, with GeoParquet metadata."""
     bounds = shapely.bounds(geometry)
     table = pa.table(
         {
-            ISO_A3: pa.array(codes, pa.string()),
-            NAME: pa.array(names, pa.string()),
+            **columns,
             GEOMETRY: pa.array(shapely.to_wkb(geometry, output_dimension=2), pa.binary()),
             BBOX: pa.StructArray.from_arrays(
                 [pa.array(bounds[:, i], pa.float64()) for i in range(4)],
@@ -168,10 +166,20 @@ def land_table(data: bytes) -> pa.Table:
     return table.replace_schema_metadata({"geo": geo})
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    """Write the table as GeoParquet bytes: one row group, zstd, no per-write timestamps."""
+def land_table(data: bytes) -> pa.Table:
+    """Return the land layer as an Arrow table with its GeoParquet metadata."""
+    codes, names, geometry = _read_countries(data)
+    geometry = simplify(geometry)
+    columns = {ISO_A3: pa.array(codes, pa.string()), NAME: pa.array(names, pa.string())}
+    return geoparquet_table(columns, geometry)
+
+
+def parquet_bytes(table: pa.Table, row_group_size: int | None = None) -> bytes:
+    """Write the table as GeoParquet bytes: zstd, no per-write timestamps (one row group)."""
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd", compression_level=19, row_group_size=None)
+    pq.write_table(
+        table, buffer, compression="zstd", compression_level=19, row_group_size=row_group_size
+    )
     return buffer.getvalue()
 
 
@@ -256,18 +264,30 @@ def build(source: Path) -> dict[str, bytes]:
     return {LAND_FILE: data, "README.md": readme(stats(table, len(data))).encode("utf-8")}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Build the land layer; return the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+def run(
+    make: Callable[[Path], dict[str, bytes]],
+    argv: list[str] | None,
+    *,
+    doc: str | None,
+    source: Path,
+    out: Path,
+) -> int:
+    """Parse ``SOURCE [--out DIR]``, build the files with ``make`` and write them; return 0."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("source", nargs="?", type=Path, default=source)
+    parser.add_argument("--out", type=Path, default=out)
     args = parser.parse_args(argv)
-    files = build(args.source)
+    files = make(args.source)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (args.out / name).write_bytes(data)
         print(f"wrote {args.out / name} ({len(data):,} bytes)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the land layer; return the exit status."""
+    return run(build, argv, doc=__doc__, source=DEFAULT_SOURCE, out=DEFAULT_OUT)
 
 
 if __name__ == "__main__":

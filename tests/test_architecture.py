@@ -36,10 +36,11 @@ ALLOWED: dict[str, set[str]] = {
     "client": PLUMBING,
     "store": PLUMBING | {"geo"},
     "analytics": PLUMBING | {"geo"},
-    "plots": PLUMBING | {"analytics", "gazetteer", "geo"},
+    "spatial": PLUMBING | {"geo", "gazetteer", "store"},
+    "plots": PLUMBING | {"analytics", "gazetteer", "geo", "spatial"},
     "replica": PLUMBING | {"normalize", "sample"},
     "sample": PLUMBING | {"gazetteer", "normalize", "store"},
-    "report": PLUMBING | {"analytics", "plots", "gazetteer", "store", "sample"},
+    "report": PLUMBING | {"analytics", "plots", "gazetteer", "store", "sample", "spatial"},
     "_pull": PLUMBING | {"client", "normalize", "store"},
     "loader": PLUMBING | {"_pull", "client", "normalize", "geo", "store", "analytics", "sample"},
 }

@@ -55,7 +55,7 @@ DEMO_LINE = (
 READERS = {
     "summary": ["summary", "--top", "3"],
     "expiring": ["expiring", "--within-days", "400"],
-    "report": ["report", "--out", "{tmp}/r.html", "--province", "Riau"],  # small: quick
+    "report": ["report", "--out", "{tmp}/r.html", "--province", "Banten"],  # small: quick
     "export": ["export", "{tmp}/x.gpkg"],
 }
 

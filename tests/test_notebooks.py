@@ -2,7 +2,7 @@
 
 They run the way a user meets them: in a plain Jupyter kernel whose
 environment has no ``MPLBACKEND`` (the kernel then picks matplotlib_inline by
-itself), no key and a throw-away store. The three notebooks, plus a probe
+itself), no key and a throw-away store. The notebooks, plus a probe
 notebook for the display rules, are executed once per session
 (:func:`executed_notebooks`); ``tests/test_docs.py`` renders the same
 executed copies into the documentation site.
@@ -146,11 +146,12 @@ def _stderr(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr")
 
 
-def test_the_three_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert [n.name for n in NOTEBOOKS] == [
         "01_quickstart.ipynb",
         "02_expiry_and_area.ipynb",
         "03_snapshots_and_gis.ipynb",
+        "05_spatial_screens.ipynb",
     ]
 
 

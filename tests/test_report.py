@@ -183,7 +183,7 @@ def test_table_of_contents_matches_the_sections(page):
 
 def test_charts_are_embedded_pngs_wide_and_narrow(page):
     pictures = PICTURE.findall(page)
-    assert len(pictures) == 5
+    assert len(pictures) == 6  # the map, small islands, expiry, provinces, companies, ages
     for picture in pictures:
         (wide,), (narrow,) = IMAGE.findall(picture), NARROW.findall(picture)
         for data in (wide, narrow):
@@ -191,7 +191,7 @@ def test_charts_are_embedded_pngs_wide_and_narrow(page):
         assert wide != narrow
     # the map, full size, once more for a phone to open
     assert page.count('<details class="enlarge">') == 1
-    assert len(IMAGE.findall(page)) == page.count("<img ") == 6
+    assert len(IMAGE.findall(page)) == page.count("<img ") == 7
     assert all('alt="' in tag for tag in re.findall(r"<img [^>]*>", page))
     assert all("data-text-px=" in tag for tag in re.findall(r"<(?:img|source) [^>]*>", page))
 
@@ -242,10 +242,16 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def test_csv_downloads_hold_the_whole_tables(sample, page):
+    from mining_licenses import small_islands
+    from mining_licenses.spatial import columns as c
+
+    screen = small_islands(sample)
     expected = {
         "expiring.csv": an.expiring_soon(sample, within_days=s.EXPIRING_SOON_DAYS),
         "companies.csv": an.area_by_company(sample),
         "provinces.csv": an.area_by_province(sample),
+        "small_islands.csv": screen.islands.filter(pl.col(c.SMALL_ISLAND)).drop(c.SMALL_ISLAND),
+        "small_island_licenses.csv": screen.small().sort(c.ISLAND_KM2),
     }
     files = downloads(page)
     assert sorted(files) == sorted(expected)
@@ -350,7 +356,7 @@ def test_write_report_replaces_atomically_and_takes_a_geodataframe(small, tmp_pa
     assert out == target
     text = out.read_text(encoding="utf-8")
     assert all(f'id="{i}"' in text for i in SECTION_IDS)
-    assert len(PICTURE.findall(text)) == 5
+    assert len(PICTURE.findall(text)) == 6
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # no charts needed from here
     again = write_report(small.head(3), target)  # replaces the file
     assert again == target
@@ -362,7 +368,7 @@ def test_without_matplotlib_the_report_says_so(small, no_charts):
     page = render_report(small)
     assert IMAGE.findall(page) == []
     assert "<picture>" not in page
-    assert page.count("Chart not drawn") == 5
+    assert page.count("Chart not drawn") == 6
     assert "pip install &#39;mining-licenses[viz]&#39;" in page
     assert all(f'id="{i}"' in page for i in SECTION_IDS)
 
@@ -410,7 +416,7 @@ def test_no_horizontal_overflow_and_every_image_loads(browser, report_file, view
     tab = browser.open(report_file, viewport)
     measured = tab.evaluate(MEASURE)
     assert measured["scrollWidth"] <= viewport.width
-    assert len(measured["images"]) == 6  # five charts, and the full-size map behind a tap
+    assert len(measured["images"]) == 7  # six charts, and the full-size map behind a tap
     assert all(width > 0 for width in measured["images"])
     image = Image.open(io.BytesIO(tab.screenshot(viewport.height))).convert("RGB")
     assert image.size == (viewport.width, viewport.height)
@@ -437,7 +443,7 @@ def test_printing_shows_every_row_of_every_table(browser, report_file, sample):
     soon = an.expiring_soon(sample, within_days=s.EXPIRING_SOON_DAYS)
     assert max(box["rows"] for box in boxes) == soon.height
     hidden = tab.evaluate('[...document.querySelectorAll("a.download")].map(a => !a.offsetParent)')
-    assert hidden == [True, True, True]  # a link is no use on paper
+    assert hidden == [True] * 5  # a link is no use on paper
 
 
 @pytest.mark.chromium
@@ -447,7 +453,7 @@ def test_chart_text_is_legible_on_a_phone(browser, report_file, width):
     """At 390 px every chart's smallest text renders at 9 CSS px or more (10.05 measured)."""
     tab = browser.open(report_file, shots.Viewport(width, 844, mobile=True))
     charts = tab.evaluate(CHART_TEXT)
-    assert len(charts) == 5
+    assert len(charts) == 6
     assert all(chart["narrow"] for chart in charts)  # the phone's drawing was picked
     assert all(chart["shown"] >= width - 40 for chart in charts)  # the column's width
     smallest = min(chart["css"] for chart in charts)

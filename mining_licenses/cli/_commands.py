@@ -112,6 +112,12 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_screen(args: argparse.Namespace) -> int:
+    from mining_licenses.cli._screen import run_screen
+
+    return run_screen(args)
+
+
 def _cmd_replica(args: argparse.Namespace) -> int:
     from mining_licenses.replica import Faults, Replica, serve
 

@@ -27,6 +27,7 @@ from mining_licenses.cli._args import (
     number,
     whole,
 )
+from mining_licenses.cli._screen import add_screen_parser
 
 
 def _show_warning(
@@ -150,6 +151,8 @@ def build_parser() -> CommandParser:
     )
     export_cmd.add_argument("--overwrite", action="store_true", help="replace an existing file")
     add_data_options(export_cmd)
+
+    add_screen_parser(commands, _command)
 
     _replica_options(
         _command(commands, "replica", "serve a local stand-in of the API on 127.0.0.1")

@@ -22,11 +22,12 @@ Every chart's note says the day its data is as of.
 
 Inside: ``_expiry`` (the expiry schedule), ``_charts`` (area and age
 charts), ``_map`` (:func:`plot_map`) over ``_land`` (the bundled land
-layer) and ``_labels`` (stack numbers and names placed clear of each other),
-``_explore`` (:func:`explore`), ``_bars`` (stacked bars and their legends),
-``_layout`` (wide and narrow), ``_style`` (the palette, titles, the
-pyplot-free canvas) and ``_display`` (how figures reach the screen in
-Jupyter).
+layer), ``_islands`` (:func:`plot_small_islands`, inset maps from a
+small-islands screen), ``_labels`` (stack numbers and names placed clear of
+each other), ``_explore`` (:func:`explore`), ``_bars`` (stacked bars and
+their legends), ``_layout`` (wide and narrow), ``_style`` (the palette,
+titles, the pyplot-free canvas) and ``_display`` (how figures reach the
+screen in Jupyter).
 """
 
 from mining_licenses.plots._charts import (
@@ -36,6 +37,7 @@ from mining_licenses.plots._charts import (
 )
 from mining_licenses.plots._expiry import plot_expiry_schedule
 from mining_licenses.plots._explore import explore
+from mining_licenses.plots._islands import plot_small_islands
 from mining_licenses.plots._layout import MIN_NARROW_PT, NARROW_WIDTH, text_sizes
 from mining_licenses.plots._map import plot_map
 from mining_licenses.plots._style import COMMODITY_COLORS, LICENSE_TYPE_COLORS, commodity_color
@@ -51,6 +53,7 @@ __all__ = [
     "plot_expiry_schedule",
     "plot_license_age",
     "plot_map",
+    "plot_small_islands",
     "plot_top_companies",
     "text_sizes",
 ]

@@ -29,6 +29,31 @@ _NEIGHBOUR_FILL: Final = "#f4f3ef"
 _COAST: Final = "#b4ad9f"
 
 
+def polygon_paths(geometry: np.ndarray) -> tuple[Path, ...]:
+    """Return one closed, read-only matplotlib path per (multi)polygon, holes included.
+
+    Built from shapely's coordinate arrays with no per-vertex Python; rings
+    oriented as the caller gave them (matplotlib's non-zero fill leaves holes
+    empty when exteriors and holes turn opposite ways).
+    """
+    import shapely
+    from matplotlib.path import Path
+
+    parts, owner_of_part = shapely.get_parts(geometry, return_index=True)
+    rings, part_of_ring = shapely.get_rings(parts, return_index=True)
+    vertices, ring_of_vertex = shapely.get_coordinates(rings, return_index=True)
+    codes = np.full(len(vertices), Path.LINETO, dtype=Path.code_type)
+    starts = np.flatnonzero(np.diff(ring_of_vertex, prepend=-1))
+    codes[starts] = Path.MOVETO
+    codes[np.append(starts[1:], len(vertices)) - 1] = Path.CLOSEPOLY
+    owner_of_vertex = owner_of_part[part_of_ring[ring_of_vertex]]
+    cuts = np.searchsorted(owner_of_vertex, np.arange(1, len(geometry)))
+    return tuple(
+        Path(v, c, readonly=True)
+        for v, c in zip(np.split(vertices, cuts), np.split(codes, cuts), strict=True)
+    )
+
+
 @functools.cache
 def land_paths() -> tuple[tuple[str, ...], tuple[Path, ...]]:
     """Return the ISO codes and one closed, read-only path per country (cached).
@@ -38,25 +63,11 @@ def land_paths() -> tuple[tuple[str, ...], tuple[Path, ...]]:
     """
     import pyarrow.parquet as pq
     import shapely
-    from matplotlib.path import Path
 
     with resources.as_file(resources.files("mining_licenses").joinpath(LAND_FILE)) as file:
         table = pq.read_table(file, columns=["iso_a3", "geometry"])
     geometry = shapely.from_wkb(table["geometry"].to_numpy(zero_copy_only=False))
-    parts, country_of_part = shapely.get_parts(geometry, return_index=True)
-    rings, part_of_ring = shapely.get_rings(parts, return_index=True)
-    vertices, ring_of_vertex = shapely.get_coordinates(rings, return_index=True)
-    codes = np.full(len(vertices), Path.LINETO, dtype=Path.code_type)
-    starts = np.flatnonzero(np.diff(ring_of_vertex, prepend=-1))
-    codes[starts] = Path.MOVETO
-    codes[np.append(starts[1:], len(vertices)) - 1] = Path.CLOSEPOLY
-    country_of_vertex = country_of_part[part_of_ring[ring_of_vertex]]
-    cuts = np.searchsorted(country_of_vertex, np.arange(1, len(geometry)))
-    paths = tuple(
-        Path(v, c, readonly=True)
-        for v, c in zip(np.split(vertices, cuts), np.split(codes, cuts), strict=True)
-    )
-    return tuple(table["iso_a3"].to_pylist()), paths
+    return tuple(table["iso_a3"].to_pylist()), polygon_paths(geometry)
 
 
 def draw_land(ax: Axes) -> PathCollection:

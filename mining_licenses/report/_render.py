@@ -21,6 +21,7 @@ import polars as pl
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses.analytics import _inputs as inp
+from mining_licenses.report import _islands as isl
 from mining_licenses.report import _provenance as prov
 from mining_licenses.report import _sections as sec
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 SECTION_IDS: Final = (
     "headline",
     "map",
+    "small-islands",
     "expiry",
     "expiring",
     "provinces",
@@ -70,6 +72,7 @@ def _sections(
     sections = [
         sec.headline(data, day),
         sec.map_(data, day),
+        isl.section(data, day),
         sec.expiry(data, day),
         sec.expiring(data, day),
         sec.provinces(data, day),
@@ -93,9 +96,11 @@ def render_report(
 ) -> str:
     """Return the HTML report of a registry frame as one self-contained page.
 
-    Sections (see :data:`SECTION_IDS`): headline numbers, the map, the expiry
-    schedule, the licenses expiring within 365 days, area by province, top
-    companies and concentration, license age, data quality, and provenance.
+    Sections (see :data:`SECTION_IDS`): headline numbers, the map, small
+    islands (licenses on islands of at most 2,000 km2, an inset map per
+    island: :func:`~mining_licenses.small_islands`), the expiry schedule,
+    the licenses expiring within 365 days, area by province, top companies
+    and concentration, license age, data quality, and provenance.
     The page reads on a phone as on a desktop, and prints every row of every
     table. The whole tables of expiring licenses, of provinces and of all
     companies are embedded as CSV files the reader can download. Needs the

@@ -4,8 +4,9 @@ A store is a folder (``store=``, else ``MINING_LICENSES_DATA``, else the
 per-user data directory) holding one GeoParquet 1.1 file per snapshot, named
 by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
 ``_provenance`` (the metadata block), ``_names`` (file names), ``_snapshots``
-(write and read one), ``_catalog`` (list, history, find, prune), ``_diff`` and
-``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet).
+(write and read one), ``_catalog`` (list, history, find, prune), ``_diff``,
+``_export`` (GeoPackage, FlatGeobuf, GeoJSON, CSV, GeoParquet) and ``_results``
+(a screen's rows with their provenance).
 """
 
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
@@ -20,6 +21,7 @@ from mining_licenses.store._provenance import (
     sidecar_path,
     write_sidecar,
 )
+from mining_licenses.store._results import RESULT_FORMATS, RESULT_KEY, provenance_of, write_result
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
@@ -30,6 +32,8 @@ from mining_licenses.store._snapshots import (
 __all__ = [
     "DIFF_FIELDS",
     "EXPORT_FORMATS",
+    "RESULT_FORMATS",
+    "RESULT_KEY",
     "SOURCES",
     "SnapshotDiff",
     "SnapshotMeta",
@@ -42,6 +46,7 @@ __all__ = [
     "history",
     "list_snapshots",
     "provenance_line",
+    "provenance_of",
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
@@ -49,6 +54,7 @@ __all__ = [
     "sidecar_of",
     "sidecar_path",
     "snapshot_path",
+    "write_result",
     "write_sidecar",
     "write_snapshot",
 ]

@@ -1,0 +1,282 @@
+"""Polygon layers in: the bundled islands, and any layer a user brings, checked and described.
+
+:func:`read_layer` takes a GeoDataFrame or a path to anything pyogrio reads
+(GeoParquet through geopandas), checks it is usable for a screen (a CRS, at
+least one feature, polygons only) and returns it with a :class:`LayerInfo`:
+where it came from, its CRS, its feature count and a SHA-256 checksum, so a
+result always says which layer it was computed against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from mining_licenses._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+#: The bundled islands layer (GSHHG full resolution; see its README).
+ISLANDS_FILE: Final = "data/islands/islands.parquet"
+ISLANDS_SOURCE: Final = (
+    "GSHHG full-resolution shorelines, level 1 (Wessel & Smith; LGPL-3.0-or-later), "
+    "every island reaching Indonesia's extent, built by scripts/build_islands.py"
+)
+#: The scale the bundled layer resolves, said wherever its results are shown.
+ISLANDS_SCALE: Final = (
+    "GSHHG full resolution (World Vector Shoreline, 1:250,000): islands smaller than a few "
+    "hectares, reefs and recent reclamation are missing; coasts may be off by a few hundred metres"
+)
+#: Column of the bundled layer with each island's area (km2, equal-area, whole island).
+ISLANDS_AREA: Final = "area_km2"
+ISLANDS_ID: Final = "island_id"
+
+#: Extensions read through geopandas' Parquet reader; the rest go through pyogrio (GDAL).
+_PARQUET: Final = (".parquet", ".geoparquet")
+_POLYGONAL: Final = frozenset({"Polygon", "MultiPolygon"})
+_FORMATS: Final = "GeoParquet, GeoPackage, FlatGeobuf, shapefile or GeoJSON"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LayerInfo:
+    """Where a layer came from and what it held, recorded with every screen's result.
+
+    ``sha256`` is the checksum of the file's bytes (for a shapefile, of its
+    ``.shp``, ``.shx``, ``.dbf`` and ``.prj`` in that order); for a
+    GeoDataFrame given in memory, of its CRS, each feature's geometry type and
+    coordinate count, and its coordinates (little-endian float64).
+    """
+
+    source: str
+    path: str | None
+    layer: str | None
+    crs: str
+    features: int
+    sha256: str
+    geometry_types: tuple[str, ...]
+    without_geometry: int = 0
+    repaired: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the record as a JSON-ready dict."""
+        data = dataclasses.asdict(self)
+        data["geometry_types"] = list(self.geometry_types)
+        return data
+
+
+def _crs_name(crs: Any) -> str:
+    """Return ``AUTHORITY:CODE`` when the CRS has one, else its name."""
+    found = crs.to_authority()
+    return f"{found[0]}:{found[1]}" if found else str(crs.name)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    parts = [path]
+    if path.suffix.lower() == ".shp":
+        parts += [p for ext in (".shx", ".dbf", ".prj") if (p := path.with_suffix(ext)).exists()]
+    for part in parts:
+        with part.open("rb") as handle:
+            for block in iter(functools.partial(handle.read, 1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _frame_sha256(gdf: gpd.GeoDataFrame) -> str:
+    """Checksum a layer in memory: CRS, each feature's type and coordinate count, coordinates."""
+    import shapely
+
+    geometry = gdf.geometry.to_numpy()
+    digest = hashlib.sha256(str(gdf.crs.to_wkt()).encode("utf-8"))
+    digest.update(shapely.get_type_id(geometry).astype("<i4").tobytes())
+    digest.update(shapely.get_num_coordinates(geometry).astype("<i8").tobytes())
+    digest.update(shapely.get_coordinates(geometry).astype("<f8").tobytes())
+    return digest.hexdigest()
+
+
+def _read_file(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    if not path.exists():
+        msg = f"No layer file at {path}; give the path to a {_FORMATS} file."
+        raise ConfigurationError(msg)
+    try:
+        if path.suffix.lower() in _PARQUET:
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, layer=layer, engine="pyogrio")
+    except (OSError, ValueError, RuntimeError) as err:  # pyogrio's errors derive from these
+        msg = f"Cannot read the layer {path}: {err}. Give a readable {_FORMATS} file."
+        raise ConfigurationError(msg) from err
+
+
+_TYPE_NAMES: Final = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
+
+def _types(geometry: np.ndarray) -> tuple[str, ...]:
+    import shapely
+
+    return tuple(sorted(_TYPE_NAMES[int(t)] for t in np.unique(shapely.get_type_id(geometry))))
+
+
+def _polygonal(
+    gdf: gpd.GeoDataFrame, name: str, *, repair: bool
+) -> tuple[gpd.GeoDataFrame, int, int]:
+    """Return the features with a geometry (repaired where invalid, if asked); counts of both."""
+    import shapely
+
+    geometry = gdf.geometry.to_numpy()
+    present = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
+    wrong = [t for t in _types(geometry[present]) if t not in _POLYGONAL]
+    if wrong:
+        msg = (
+            f"The layer {name} holds {', '.join(wrong)} geometries; a screen needs polygons "
+            "(Polygon, MultiPolygon). Buffer lines or points into polygons first, or pick "
+            "a polygon layer (layer_name=)."
+        )
+        raise ConfigurationError(msg)
+    kept = gdf if present.all() else gdf[present]  # the same object keeps its spatial index
+    if not repair:
+        return kept, int((~present).sum()), 0
+    geometry = geometry[present]
+    invalid = ~shapely.is_valid(geometry)
+    if invalid.any():
+        geometry = geometry.copy()
+        geometry[invalid] = shapely.make_valid(
+            geometry[invalid], method="structure", keep_collapsed=False
+        )
+        kept = kept.set_geometry(geometry, crs=gdf.crs)
+    return kept, int((~present).sum()), int(invalid.sum())
+
+
+def read_layer(
+    layer: gpd.GeoDataFrame | str | os.PathLike[str],
+    *,
+    layer_name: str | None = None,
+    what: str = "layer",
+    repair: bool = True,
+) -> tuple[gpd.GeoDataFrame, LayerInfo]:
+    """Return a usable polygon layer and its :class:`LayerInfo`.
+
+    Features without a geometry are left out (and counted); with ``repair``,
+    invalid polygons are repaired with ``shapely.make_valid`` (and counted):
+    areas and intersections need valid polygons, a point-in-polygon test
+    does not. The row order of
+    the kept features is the layer's, and ``feature_index`` in a screen's
+    result is the position in the layer as read, before anything was left out.
+
+    Raises
+    ------
+    ConfigurationError
+        For a missing or unreadable file, a layer without a CRS, an empty
+        layer, or one holding anything but polygons.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> gdf = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:4326")
+    >>> read_layer(gdf)[1].features, read_layer(gdf)[1].crs
+    (1, 'EPSG:4326')
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    if isinstance(layer, gpd.GeoDataFrame):
+        gdf, path, source = layer, None, "GeoDataFrame"
+        name = f"({what} given as a GeoDataFrame)"
+    elif isinstance(layer, str | os.PathLike):
+        path = Path(layer).expanduser()
+        gdf, source, name = _read_file(path, layer_name), "file", str(path)
+    else:
+        msg = f"{what}= must be a GeoDataFrame or a path to a {_FORMATS} file, not {layer!r:.80}."
+        raise ConfigurationError(msg)
+    if gdf.crs is None:
+        msg = (
+            f"The layer {name} has no CRS, so its coordinates cannot be placed. Set it "
+            "(gdf.set_crs('EPSG:...')) or give the file its CRS (a .prj for a shapefile)."
+        )
+        raise ConfigurationError(msg)
+    if len(gdf) == 0:
+        msg = f"The layer {name} has no features; nothing to screen against."
+        raise ConfigurationError(msg)
+    if not isinstance(gdf.index, pd.RangeIndex) or gdf.index.start != 0 or gdf.index.step != 1:
+        gdf = gdf.reset_index(drop=True)  # feature_index is the position in the layer
+    kept, dropped, repaired = _polygonal(gdf, name, repair=repair)
+    if len(kept) == 0:
+        msg = f"The layer {name} has no feature with a geometry; nothing to screen against."
+        raise ConfigurationError(msg)
+    info = LayerInfo(
+        source=source,
+        path=str(path) if path is not None else None,
+        layer=layer_name,
+        crs=_crs_name(gdf.crs),
+        features=len(gdf),
+        sha256=_file_sha256(path) if path is not None else _frame_sha256(gdf),
+        geometry_types=_types(kept.geometry.to_numpy()),
+        without_geometry=dropped,
+        repaired=repaired,
+    )
+    return kept, info
+
+
+def islands_path() -> Path:
+    """Return the path of the bundled islands layer (GeoParquet).
+
+    Examples
+    --------
+    >>> islands_path().name
+    'islands.parquet'
+    """
+    return Path(str(resources.files("mining_licenses").joinpath(ISLANDS_FILE)))
+
+
+@functools.cache
+def _bundled_islands() -> tuple[gpd.GeoDataFrame, LayerInfo]:
+    import geopandas as gpd
+
+    path = islands_path()
+    gdf = gpd.read_parquet(path)
+    info = LayerInfo(
+        source="bundled: " + ISLANDS_SOURCE,
+        path=str(path),
+        layer=None,
+        crs=_crs_name(gdf.crs),
+        features=len(gdf),
+        sha256=_file_sha256(path),
+        geometry_types=_types(gdf.geometry.to_numpy()),
+    )
+    return gdf, info
+
+
+def islands_layer() -> gpd.GeoDataFrame:
+    """Return the bundled islands layer: one polygon per island, with its area in km2.
+
+    Columns: ``island_id`` (1 = largest), ``area_km2`` (the whole island, on
+    EPSG:6933, an equal-area projection), ``clipped`` (continental polygons cut
+    to the layer's box) and ``geometry`` (OGC:CRS84). GSHHG full resolution,
+    every island reaching Indonesia's extent plus a degree; see the README in
+    ``mining_licenses/data/islands/`` for its scale, sources and licence.
+
+    Examples
+    --------
+    >>> layer = islands_layer()
+    >>> int(layer.loc[layer["area_km2"] <= 2000, "island_id"].count()) > 5000
+    True
+    """
+    return _bundled_islands()[0].copy()
