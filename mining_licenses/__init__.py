@@ -31,6 +31,7 @@ from mining_licenses._errors import (
 from mining_licenses._version import __version__
 
 if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
+    from mining_licenses._update import UpdateResult, update
     from mining_licenses.analytics import (
         area_by_company,
         area_by_province,
@@ -40,11 +41,23 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
         license_age_stats,
         quality_report,
     )
+    from mining_licenses.changes import (
+        EVENT_TYPES,
+        RefreshSchedule,
+        Watchlist,
+        check_due,
+        events,
+        events_between,
+        read_ledger,
+        rebuild_ledger,
+        update_ledger,
+    )
     from mining_licenses.client import SectorsClient, SweepResult
+    from mining_licenses.feeds import write_feeds
     from mining_licenses.geo import to_geodataframe, to_polars
     from mining_licenses.loader import Pull, fetch_licenses, load_licenses, pull
     from mining_licenses.normalize import normalize_pages, normalize_records
-    from mining_licenses.report import render_report, write_report
+    from mining_licenses.report import render_digest, render_report, write_report
     from mining_licenses.spatial import IslandScreen, Overlap, islands_layer, overlap, small_islands
     from mining_licenses.store import (
         SnapshotDiff,
@@ -64,9 +77,22 @@ if TYPE_CHECKING:  # the names below are imported on first use (see __getattr__)
 #: Where each public name lives; importing the package imports none of them, so
 #: ``import mining_licenses`` stays cheap (no pandas, geopandas, shapely, httpx).
 _LAZY: dict[str, str] = {
+    "EVENT_TYPES": "mining_licenses.changes",
     "IslandScreen": "mining_licenses.spatial",
     "Overlap": "mining_licenses.spatial",
     "Pull": "mining_licenses.loader",
+    "RefreshSchedule": "mining_licenses.changes",
+    "UpdateResult": "mining_licenses._update",
+    "Watchlist": "mining_licenses.changes",
+    "check_due": "mining_licenses.changes",
+    "events": "mining_licenses.changes",
+    "events_between": "mining_licenses.changes",
+    "read_ledger": "mining_licenses.changes",
+    "rebuild_ledger": "mining_licenses.changes",
+    "render_digest": "mining_licenses.report",
+    "update": "mining_licenses._update",
+    "update_ledger": "mining_licenses.changes",
+    "write_feeds": "mining_licenses.feeds",
     "SectorsClient": "mining_licenses.client",
     "SnapshotDiff": "mining_licenses.store",
     "SnapshotMeta": "mining_licenses.store",
@@ -118,6 +144,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "EVENT_TYPES",
     "ApiError",
     "AuthenticationError",
     "BadResponseError",
@@ -133,6 +160,7 @@ __all__ = [
     "Overlap",
     "Pull",
     "RateLimitedError",
+    "RefreshSchedule",
     "SchemaError",
     "SectorsClient",
     "SnapshotDiff",
@@ -141,12 +169,17 @@ __all__ = [
     "StaleSnapshotWarning",
     "SweepResult",
     "SyntheticDataWarning",
+    "UpdateResult",
+    "Watchlist",
     "__version__",
     "area_by_company",
     "area_by_province",
     "bundled_sample_path",
+    "check_due",
     "concentration",
     "diff_snapshots",
+    "events",
+    "events_between",
     "expiring_soon",
     "expiry_schedule",
     "export",
@@ -163,12 +196,18 @@ __all__ = [
     "prune",
     "pull",
     "quality_report",
+    "read_ledger",
     "read_snapshot",
     "read_snapshot_meta",
+    "rebuild_ledger",
+    "render_digest",
     "render_report",
     "small_islands",
     "to_geodataframe",
     "to_polars",
+    "update",
+    "update_ledger",
+    "write_feeds",
     "write_report",
     "write_snapshot",
 ]

@@ -1,10 +1,11 @@
-"""``pull()``: the client's sweep, normalised and written as a snapshot.
+"""``pull()``: the client's sweep, normalised and written as a snapshot, its events ledgered.
 
 What :func:`~mining_licenses.load_licenses` does when it goes to the API,
 and what ``mining-licenses pull`` runs: the store is checked before anything
 is sent, the sweep runs with the pull's options, its records become the
 canonical frame, and the frame is written as a snapshot with the sweep's
-provenance. :func:`fetch_licenses` is the same, returning only the frame.
+provenance; its events against the snapshot before are appended to the
+store's ledger (``events.parquet``). :func:`fetch_licenses` is the same, returning only the frame.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from mining_licenses import _config, _terms, companies
-from mining_licenses._errors import ConfigurationError, IncompleteSweepWarning, SchemaError
+from mining_licenses._errors import (
+    ConfigurationError,
+    IncompleteSweepWarning,
+    MiningLicensesError,
+    MiningLicensesWarning,
+    SchemaError,
+)
 from mining_licenses._filters import validate_filters
 from mining_licenses._wire import is_loopback
 from mining_licenses.client import PullOptions
@@ -166,8 +173,23 @@ def pull(
         if write:
             snapshot = write_snapshot(frame, store=store, meta=pulled.meta())
             pulled = dataclasses.replace(pulled, snapshot=snapshot)
+            _append_events(store)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
     return pulled
+
+
+def _append_events(store: str | os.PathLike[str] | None) -> None:
+    """Append the new snapshot's events to the store's ledger; a failure only warns."""
+    from mining_licenses.changes import update_ledger
+
+    try:
+        update_ledger(store)
+    except MiningLicensesError as err:
+        warnings.warn(
+            f"The snapshot is written, but its events could not be added to the ledger: {err}",
+            MiningLicensesWarning,
+            stacklevel=3,
+        )
 
 
 def fetch_licenses(

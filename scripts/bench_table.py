@@ -25,7 +25,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 #: Order of the tables; benchmarks not listed follow by name.
-ORDER = ("coldstart", "normalize", "history", "analytics", "store", "client", "sweep", "spatial")
+ORDER = (
+    "coldstart",
+    "normalize",
+    "history",
+    "events",
+    "analytics",
+    "store",
+    "client",
+    "sweep",
+    "spatial",
+)
 
 
 def _seconds(value: float) -> str:

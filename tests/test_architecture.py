@@ -40,8 +40,12 @@ ALLOWED: dict[str, set[str]] = {
     "plots": PLUMBING | {"analytics", "gazetteer", "geo", "spatial"},
     "replica": PLUMBING | {"normalize", "sample"},
     "sample": PLUMBING | {"gazetteer", "normalize", "store"},
-    "report": PLUMBING | {"analytics", "plots", "gazetteer", "store", "sample", "spatial"},
-    "_pull": PLUMBING | {"client", "normalize", "store"},
+    "changes": PLUMBING | {"store"},
+    "report": PLUMBING
+    | {"analytics", "plots", "gazetteer", "store", "sample", "spatial", "changes"},
+    "feeds": PLUMBING | {"changes", "report", "store"},
+    "_pull": PLUMBING | {"client", "normalize", "store", "changes"},
+    "_update": PLUMBING | {"_pull", "client", "changes", "feeds", "store"},
     "loader": PLUMBING | {"_pull", "client", "normalize", "geo", "store", "analytics", "sample"},
 }
 UNLIMITED = {"__init__", "cli"}

@@ -151,8 +151,22 @@ def test_the_notebooks_are_there() -> None:
         "01_quickstart.ipynb",
         "02_expiry_and_area.ipynb",
         "03_snapshots_and_gis.ipynb",
+        "04_monitoring.ipynb",
         "05_spatial_screens.ipynb",
     ]
+
+
+@pytest.mark.slow
+def test_the_monitoring_notebook_runs_the_loop_with_its_scripted_changes(
+    executed: dict[str, nbformat.NotebookNode],
+) -> None:
+    cells = list(_code_cells(executed["04_monitoring"]))
+    last = _texts(cells[-1])[-1]
+    counts = {
+        "cnc_changed": 7, "extended": 5, "holder_changed": 2, "new": 4, "reappeared": 2,
+        "stage_changed": 3, "vanished_early": 15, "vanished_expired": 2,
+    }  # fmt: skip
+    assert last.replace("\n", "").replace(" ", "") == str(counts).replace(" ", "")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])

@@ -131,6 +131,12 @@ def _cmd_replica(args: argparse.Namespace) -> int:
             msg = f"Cannot read records from {args.records}: {err}. Give a JSON list of records."
             raise ConfigurationError(msg) from err
         records = loaded["results"] if isinstance(loaded, dict) else loaded
+    by_day = None
+    if args.script:
+        from mining_licenses.replica import read_script
+        from mining_licenses.sample import generate_records
+
+        by_day = read_script(args.script, records if records is not None else generate_records())
     faults = Faults(
         latency=args.latency,
         unstable_ties=args.unstable_ties,
@@ -154,6 +160,8 @@ def _cmd_replica(args: argparse.Namespace) -> int:
         api_key=args.api_key,
         faults=faults,
         on_ready=ready,
+        as_of=args.as_of,
+        records_by_day=by_day,
     )
     return EXIT_OK
 
@@ -188,7 +196,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     data = _read(args)
     if data.frame.is_empty():
         return say_empty(data, f"{data.empty_reason()} No report written.")
-    out = write_report(data.frame, args.out, meta=data.meta, as_of=data.as_of)
+    changes = None
+    if data.loaded.origin != "sample":  # the store's ledger: a "What changed" section if any
+        from mining_licenses.changes import current_ledger
+
+        changes = current_ledger(args.store)
+    out = write_report(data.frame, args.out, meta=data.meta, as_of=data.as_of, changes=changes)
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
     return EXIT_OK
 

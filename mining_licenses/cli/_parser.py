@@ -7,7 +7,7 @@ import logging
 import sys
 import textwrap
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,10 +24,12 @@ from mining_licenses.cli._args import (
     add_filter_options,
     add_pull_options,
     add_store_option,
+    iso_date,
     number,
     whole,
 )
 from mining_licenses.cli._screen import add_screen_parser
+from mining_licenses.cli._update import add_commands as add_update_commands
 
 
 def _show_warning(
@@ -169,6 +171,8 @@ def build_parser() -> CommandParser:
     add_pull_options(pull_cmd)
     add_filter_options(pull_cmd)
 
+    add_update_commands(commands, _command)
+
     sample = _command(
         commands,
         "sample",
@@ -196,6 +200,14 @@ def _replica_options(replica: CommandParser) -> None:
     )
     replica.add_argument(
         "--records", help="JSON file of API records (default: the synthetic sample)"
+    )
+    replica.add_argument(
+        "--script",
+        metavar="JSON",
+        help="serve scripted states by day (see docs/monitoring.md): rehearse updates offline",
+    )
+    replica.add_argument(
+        "--as-of", type=iso_date, metavar="DATE", help="the replica's today (default: the date)"
     )
     replica.add_argument("--api-key", help="require this key (default: accept any request)")
     replica.add_argument(
@@ -239,15 +251,18 @@ def _run(argv: Sequence[str] | None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     # the handlers (and the library behind them) are imported only once a command runs
-    from mining_licenses.cli import _commands
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from mining_licenses.cli import _commands
 
-    handler: _commands.Handler = getattr(_commands, f"_cmd_{args.command}")
+        handler = getattr(_commands, f"_cmd_{args.command}")
+    run: Callable[[argparse.Namespace], int] = handler
     with warnings.catch_warnings():
         # one synthetic warning a command: the label every command prints first on stdout
         warnings.simplefilter("ignore", SyntheticDataWarning)
         warnings.showwarning = _show_warning
         try:
-            return handler(args)
+            return run(args)
         except MiningLicensesError as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR

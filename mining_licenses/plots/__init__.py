@@ -21,7 +21,8 @@ HTML report embeds both and the page shows the one that fits the screen.
 Every chart's note says the day its data is as of.
 
 Inside: ``_expiry`` (the expiry schedule), ``_charts`` (area and age
-charts), ``_map`` (:func:`plot_map`) over ``_land`` (the bundled land
+charts), ``_map`` (:func:`plot_map`) and ``_changes`` (:func:`plot_changes`,
+the map of what changed) over ``_land`` (the bundled land
 layer), ``_islands`` (:func:`plot_small_islands`, inset maps from a
 small-islands screen), ``_labels`` (stack numbers and names placed clear of
 each other), ``_explore`` (:func:`explore`), ``_bars`` (stacked bars and
@@ -30,6 +31,7 @@ titles, the pyplot-free canvas) and ``_display`` (how figures reach the
 screen in Jupyter).
 """
 
+from mining_licenses.plots._changes import plot_changes
 from mining_licenses.plots._charts import (
     plot_area_by_province,
     plot_license_age,
@@ -50,6 +52,7 @@ __all__ = [
     "commodity_color",
     "explore",
     "plot_area_by_province",
+    "plot_changes",
     "plot_expiry_schedule",
     "plot_license_age",
     "plot_map",

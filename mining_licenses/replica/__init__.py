@@ -12,8 +12,12 @@ status, headers and body, endless or trickled): a hostile server for tests.
 The tests, the demo and the benchmarks use it; so can anyone who wants to
 test their own code offline.
 
-Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`, :func:`serve`)
-and ``_http`` (settings, request log, server, envelope).
+It can also change from day to day (``records_by_day=``, or a script file
+read by :func:`read_script`), so an update loop can be rehearsed offline.
+
+Inside: ``_endpoint`` (the endpoint's behaviour: :class:`Replica`),
+``_serve`` (:func:`serve`), ``_script`` (scripted states by day) and
+``_http`` (settings, request log, server, envelope).
 """
 
 from mining_licenses.replica._endpoint import Replica
@@ -27,6 +31,7 @@ from mining_licenses.replica._http import (
     ServedRequest,
     records_from_frame,
 )
+from mining_licenses.replica._script import read_script
 from mining_licenses.replica._serve import serve
 
 __all__ = [
@@ -38,6 +43,7 @@ __all__ = [
     "Raw",
     "Replica",
     "ServedRequest",
+    "read_script",
     "records_from_frame",
     "serve",
 ]

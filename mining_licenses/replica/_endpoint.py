@@ -35,6 +35,7 @@ from mining_licenses.replica._http import (
     page_body,
     records_from_frame,
 )
+from mining_licenses.replica._script import state_on, states_by_day
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,11 @@ class Replica:
     hook
         Called with every :class:`Exchange` before it is answered; a
         :class:`Raw` it returns is sent instead. Replace ``replica.hook`` at any time.
+    records_by_day
+        Scripted states: the records served on and after each day, up to the
+        next (``records`` is then ignored). The day is ``as_of`` (set
+        ``replica.as_of`` to move on) or the real date; before the first day,
+        the first state. See :mod:`mining_licenses.replica._script`.
 
     Examples
     --------
@@ -105,6 +111,7 @@ class Replica:
         strict_params: bool = True,
         synthetic: bool = True,
         hook: Hook | None = None,
+        records_by_day: Mapping[dt.date, Iterable[Mapping[str, Any]] | pl.DataFrame] | None = None,
     ) -> None:
         if not _wire.is_loopback(host):
             msg = f"The replica listens on loopback only; host={host!r} is not loopback."
@@ -120,7 +127,11 @@ class Replica:
         self._rng = random.Random(seed)  # noqa: S311 - tie order, not secrets
         self._lock = threading.RLock()
         self._frame: pl.DataFrame | None = None
-        if isinstance(records, pl.DataFrame):
+        self._states = states_by_day(records_by_day) if records_by_day is not None else []
+        self._state = 0
+        if self._states:
+            self._records = list(self._states[0][1])
+        elif isinstance(records, pl.DataFrame):
             self._records = records_from_frame(records)
             self._frame = records.with_row_index(_ROW)
         else:
@@ -233,6 +244,7 @@ class Replica:
     def records(self) -> list[dict[str, Any]]:
         """The records currently served, in storage order (copies)."""
         with self._lock:
+            self._apply_day()
             return [dict(r) for r in self._records]
 
     def schedule_change(
@@ -275,6 +287,20 @@ class Replica:
 
             self._frame = normalize_records(self._records).with_row_index(_ROW)
         return self._frame
+
+    def _apply_day(self) -> None:
+        """Serve the scripted state of the replica's today, if it is not served already."""
+        if not self._states:
+            return
+        chosen = state_on(self._states, self.as_of or dt.date.today())
+        if chosen == self._state:
+            return
+        self._state = chosen
+        self._records = list(self._states[chosen][1])
+        logger.debug("replica: now serving the state of %s", self._states[chosen][0])
+        self._frame = None
+        self._encoded = None
+        self._order_cache.clear()
 
     def _apply_changes(self) -> None:
         served = self._count - 1  # requests answered before the current one
@@ -373,6 +399,7 @@ class Replica:
         with self._lock:
             self._count += 1
             number = self._count
+            self._apply_day()
             self._apply_changes()
             fault, retry_after = self._next_fault(number)
             faults, hook = self.faults, self.hook

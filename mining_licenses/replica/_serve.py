@@ -30,6 +30,7 @@ def serve(
     seed: int = 0,
     on_ready: Callable[[Replica], None] | None = None,
     stop: threading.Event | None = None,
+    records_by_day: Mapping[dt.date, Iterable[Mapping[str, Any]] | pl.DataFrame] | None = None,
 ) -> None:
     """Serve the replica until interrupted (Ctrl-C) or ``stop`` is set.
 
@@ -50,6 +51,8 @@ def serve(
         As for :class:`Replica`.
     on_ready
         Called with the running replica (the CLI prints ``replica.url``).
+    records_by_day
+        Scripted states by day (see :class:`Replica`); ``records`` is then ignored.
     stop
         Return once this event is set (for embedding; Ctrl-C also stops).
 
@@ -68,7 +71,14 @@ def serve(
     if unstable_ties is not None:
         chosen = replace(chosen, unstable_ties=unstable_ties)
     replica = Replica(
-        records, api_key=api_key, faults=chosen, as_of=as_of, host=host, port=port, seed=seed
+        records,
+        api_key=api_key,
+        faults=chosen,
+        as_of=as_of,
+        host=host,
+        port=port,
+        seed=seed,
+        records_by_day=records_by_day,
     )
     with replica:
         if on_ready is not None:

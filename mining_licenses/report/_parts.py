@@ -151,10 +151,13 @@ class Table:
     rows: tuple[tuple[Cell, ...], ...]
     scroll: bool = False
     download: Download | None = None
+    told: str = ""  # said instead of the row counts (a download that is not this table's rows)
 
     @property
     def note(self) -> str:
         """How many rows the table has and how many are shown; empty for short plain tables."""
+        if self.told:
+            return self.told
         total = self.download.rows if self.download else len(self.rows)
         if len(self.rows) < total:
             return f"{fmt.count(len(self.rows))} of {fmt.count(total)} rows shown."

@@ -21,9 +21,11 @@ import polars as pl
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses.analytics import _inputs as inp
+from mining_licenses.report import _changes
 from mining_licenses.report import _islands as isl
 from mining_licenses.report import _provenance as prov
 from mining_licenses.report import _sections as sec
+from mining_licenses.report._changes import CHANGES_SECTION_ID
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -65,12 +67,18 @@ def _environment() -> jinja2.Environment:
 
 
 def _sections(
-    data: pl.DataFrame, day: dt.date, meta: Mapping[str, Any] | None, *, synthetic: bool
+    data: pl.DataFrame,
+    day: dt.date,
+    meta: Mapping[str, Any] | None,
+    *,
+    synthetic: bool,
+    changes: pl.DataFrame | None = None,
 ) -> list[Section]:
     from mining_licenses._version import __version__
 
     sections = [
         sec.headline(data, day),
+        *([_changes.section(changes)] if changes is not None and changes.height else []),
         sec.map_(data, day),
         isl.section(data, day),
         sec.expiry(data, day),
@@ -81,7 +89,7 @@ def _sections(
         sec.quality(data),
         prov.section(data, meta, synthetic=synthetic, version=__version__),
     ]
-    assert tuple(section.id for section in sections) == SECTION_IDS
+    assert tuple(x.id for x in sections if x.id != CHANGES_SECTION_ID) == SECTION_IDS
     return sections
 
 
@@ -93,6 +101,7 @@ def render_report(
     *,
     meta: SnapshotMeta | Mapping[str, Any] | None = None,
     as_of: dt.date | str | None = None,
+    changes: pl.DataFrame | None = None,
 ) -> str:
     """Return the HTML report of a registry frame as one self-contained page.
 
@@ -121,6 +130,10 @@ def render_report(
         or, without that key, when the frame is the bundled sample.
     as_of
         The reference day; by default the date of the frame's latest ``fetched_at``.
+    changes
+        The store's events (``read_ledger(store)``): with any, a "What changed"
+        section follows the headline (the latest update in detail, the
+        recent ones counted).
 
     Returns
     -------
@@ -158,7 +171,7 @@ def render_report(
         ),
         banner_id=SYNTHETIC_BANNER_ID,
         synthetic_note=sample.SYNTHETIC_NOTE if synthetic else "",
-        sections=_sections(data, day, provenance, synthetic=synthetic),
+        sections=_sections(data, day, provenance, synthetic=synthetic, changes=changes),
         footer=(
             f"Made by mining-licenses {__version__}. Areas in hectares (ha); "
             "1 thousand ha = 10 km². Dates are calendar dates; as-of dates are UTC."
@@ -172,6 +185,7 @@ def write_report(
     *,
     meta: SnapshotMeta | Mapping[str, Any] | None = None,
     as_of: dt.date | str | None = None,
+    changes: pl.DataFrame | None = None,
 ) -> Path:
     """Write the HTML report of :func:`render_report` to ``path`` and return the path.
 
@@ -189,6 +203,8 @@ def write_report(
         The snapshot's metadata; see :func:`render_report`.
     as_of
         The reference day; by default the date of the frame's latest ``fetched_at``.
+    changes
+        The store's events, for the "What changed" section (see :func:`render_report`).
 
     Returns
     -------
@@ -204,5 +220,5 @@ def write_report(
     ...     out.name, out.stat().st_size > 10_000
     ('report.html', True)
     """
-    page = render_report(frame, meta=meta, as_of=as_of)
+    page = render_report(frame, meta=meta, as_of=as_of, changes=changes)
     return write_atomic(Path(path), page.encode("utf-8"), overwrite=True)

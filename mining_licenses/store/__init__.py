@@ -12,6 +12,7 @@ by the UTC time its data was fetched. Inside: ``_geoparquet`` (the encoding),
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
 from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, changes, diff_snapshots
 from mining_licenses.store._export import EXPORT_FORMATS, carried_meta, export, sidecar_of
+from mining_licenses.store._names import snapshot_files
 from mining_licenses.store._provenance import (
     SOURCES,
     SnapshotMeta,
@@ -53,6 +54,7 @@ __all__ = [
     "remember_meta",
     "sidecar_of",
     "sidecar_path",
+    "snapshot_files",
     "snapshot_path",
     "write_result",
     "write_sidecar",

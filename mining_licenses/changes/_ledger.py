@@ -1,0 +1,362 @@
+"""The ledger: ``events.parquet`` in the store, every event since the store began.
+
+Events are appended as snapshots are written (:func:`update_ledger`, which
+``pull`` and ``update`` call): each snapshot of a chain that the ledger has
+not seen is compared with the one before it. The file's metadata records, per
+chain, the snapshots already compared, so updating twice appends nothing and
+a chain whose snapshots change nothing still moves on. Pruning snapshots
+never rewrites the ledger: what was observed stays observed.
+:func:`rebuild_ledger` computes it afresh from the snapshots (the same file,
+when none was pruned). The file is written whole or not at all
+(``write_atomic``) and reads in DuckDB, polars, pandas or QGIS as it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from mining_licenses import _config, companies
+from mining_licenses import schema as s
+from mining_licenses._atomic import write_atomic
+from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
+from mining_licenses.changes import vocabulary as v
+from mining_licenses.changes._classify import LAST, order
+from mining_licenses.changes._scan import Chain, _utc, chain_events, chains
+
+logger = logging.getLogger(__name__)
+
+#: The ledger's file name in the store.
+LEDGER_NAME: Final = "events.parquet"
+#: The file-metadata key of the ledger's state (JSON): the snapshots compared, per chain.
+STATE_KEY: Final = "mining_licenses_events"
+_STATE_VERSION: Final = 1
+
+
+@dataclass(frozen=True)
+class LedgerUpdate:
+    """What :func:`update_ledger` did.
+
+    Attributes
+    ----------
+    path
+        The ledger file.
+    events
+        The events appended (none when nothing new was compared).
+    compared
+        The snapshots compared with their predecessor, by file name.
+    total
+        Events in the ledger now.
+    """
+
+    path: Path
+    events: pl.DataFrame
+    compared: tuple[str, ...] = ()
+    total: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+
+def ledger_path(store: str | os.PathLike[str] | None = None) -> Path:
+    """Return where the store keeps its ledger (``<store>/events.parquet``).
+
+    Examples
+    --------
+    >>> ledger_path("/data/store").name
+    'events.parquet'
+    """
+    return _config.store_dir(store) / LEDGER_NAME
+
+
+def _load(path: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Return the ledger's events and state (both empty when there is no ledger yet)."""
+    if not path.exists():
+        return v.empty_events(), {"version": _STATE_VERSION, "chains": {}}
+    try:
+        meta = pl.read_parquet_metadata(path)
+        state = json.loads(meta.get(STATE_KEY, "{}"))
+        frame = pl.read_parquet(path).select(pl.col(c).cast(t) for c, t in v.EVENT_COLUMNS.items())
+    except (pl.exceptions.PolarsError, OSError, ValueError) as err:
+        msg = (
+            f"The ledger {path} could not be read ({type(err).__name__}: "
+            f"{shorten(str(err), 200)}). Move it aside and run `mining-licenses events "
+            "--rebuild` (rebuild_ledger()) to make it again from the snapshots."
+        )
+        raise SnapshotError(msg) from err
+    if not isinstance(state.get("chains"), dict):
+        state = {"version": _STATE_VERSION, "chains": {}}
+    return frame, state
+
+
+def _write(path: Path, frame: pl.DataFrame, state: dict[str, Any]) -> None:
+    state = {**state, "version": _STATE_VERSION}
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    ordered = order(frame).select(pl.col(c).cast(t) for c, t in v.EVENT_COLUMNS.items())
+    write_atomic(
+        path,
+        lambda temp: ordered.write_parquet(temp, metadata={STATE_KEY: text}),
+        overwrite=True,
+    )
+
+
+def snapshot_scopes(store: str | os.PathLike[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Return, for each snapshot the ledger compared, its chain: ``filters`` and ``synthetic``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> snapshot_scopes(tempfile.mkdtemp())
+    {}
+    """
+    path = ledger_path(store)
+    if not path.exists():
+        return {}
+    _, state = _load(path)
+    found: dict[str, dict[str, Any]] = {}
+    for scope, entry in state.get("chains", {}).items():
+        parsed = json.loads(scope)
+        for name in entry.get("snapshots", []):
+            found[name] = parsed
+    return found
+
+
+def _seen(ledger: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
+    """Keys that vanished in a chain's pairs (``names``), each with the last snapshot holding it."""
+    gone = ledger.filter(
+        pl.col(v.EVENT).is_in([v.VANISHED_EXPIRED, v.VANISHED_EARLY])
+        & pl.col(v.SNAPSHOT_AFTER).is_in(list(names))
+    )
+    return (
+        gone.sort(v.OBSERVED_AT).group_by(v.KEY).agg(pl.col(v.SNAPSHOT_BEFORE).last().alias(LAST))
+    )
+
+
+def _pending(chain: Chain, done: Sequence[str]) -> tuple[Chain | None, list[str]]:
+    """Return the part of ``chain`` still to compare (its first snapshot compared already)."""
+    notes: list[str] = []
+    if not done:
+        return (chain if len(chain.paths) > 1 else None), notes
+    names = chain.names
+    known = set(done)
+    present = [i for i, n in enumerate(names) if n in known]
+    if not present:  # every compared snapshot was deleted: start afresh from what is there
+        notes.append(
+            f"none of the snapshots the ledger compared last is in the store; the chain "
+            f"starts again at {names[0]}"
+        )
+        return (chain if len(chain.paths) > 1 else None), notes
+    last = present[-1]
+    skipped = [n for n in names[:last] if n not in known]
+    if skipped:
+        notes.append(
+            f"{len(skipped)} snapshot(s) older than the ledger's last ({names[last]}) were "
+            f"never compared (e.g. {skipped[0]}); rebuild_ledger() includes them"
+        )
+    if last == len(names) - 1:
+        return None, notes
+    part = Chain(chain.scope, chain.paths[last:], chain.times[last:])
+    return part, notes
+
+
+def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
+    """Append the events of the store's snapshots that the ledger has not compared yet.
+
+    Called by :func:`~mining_licenses.pull` after each snapshot it writes,
+    and by ``mining-licenses update``; safe to call any time (a second call
+    appends nothing).
+
+    Returns
+    -------
+    LedgerUpdate
+        The events appended and the ledger's path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from mining_licenses.store import write_snapshot
+    >>> folder = tempfile.mkdtemp()
+    >>> meta = {"source": "sample", "synthetic": True, "complete": True}
+    >>> _ = write_snapshot(licenses, store=folder, meta=meta)
+    >>> later = licenses.with_columns(pl.col("fetched_at").dt.offset_by("1d")).slice(1)
+    >>> _ = write_snapshot(later, store=folder, meta=meta)
+    >>> first = update_ledger(folder)
+    >>> first.events["event"].to_list(), update_ledger(folder).events.height
+    (['vanished_early'], 0)
+    """
+    path = ledger_path(store)
+    ledger, state = _load(path)
+    chain_state: dict[str, Any] = state.setdefault("chains", {})
+    found: list[pl.DataFrame] = []
+    compared: list[str] = []
+    notes: list[str] = []
+    for chain in chains(store):
+        done = list(chain_state.get(chain.scope, {}).get("snapshots", []))
+        part, said = _pending(chain, done)
+        notes += said
+        if part is None:
+            if not done and chain.names:
+                chain_state[chain.scope] = {"snapshots": list(chain.names)}
+            continue
+        seen = _seen(ledger, done) if done else None
+        found.append(chain_events(part, seen=seen))
+        compared += part.names[1:]
+        chain_state[chain.scope] = {"snapshots": list(dict.fromkeys([*done, *part.names]))}
+    added = pl.concat(found) if found else v.empty_events()
+    if compared or not path.exists():
+        _write(path, pl.concat([ledger, added]), state)
+    for note in notes:
+        logger.warning("ledger: %s", note)
+    if compared:
+        logger.info("ledger: %d event(s) from %d snapshot(s)", added.height, len(compared))
+    return LedgerUpdate(
+        path, order(added), tuple(compared), ledger.height + added.height, tuple(notes)
+    )
+
+
+def current_ledger(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
+    """Return the store's ledger brought up to date (read-only stores: computed, not written).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> current_ledger(tempfile.mkdtemp()).height
+    0
+    """
+    try:
+        update_ledger(store)
+    except OSError as err:  # a store one may read but not write
+        logger.info("ledger not updated (%s); events computed in memory", err)
+        from mining_licenses.changes._scan import events
+
+        return events(store)
+    return read_ledger(store)
+
+
+def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
+    """Compute the ledger afresh from the store's snapshots and write it.
+
+    Pairs whose snapshots are both in the store are compared again; events
+    the old ledger holds for pairs that can no longer be compared (a snapshot
+    pruned) are kept, so a rebuild never forgets what was observed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> rebuild_ledger(tempfile.mkdtemp()).total
+    0
+    """
+    path = ledger_path(store)
+    old, _ = _load(path) if path.exists() else (v.empty_events(), {})
+    listing = chains(store)
+    present = {name for chain in listing for name in chain.names}
+    kept = old.filter(
+        ~pl.col(v.SNAPSHOT_AFTER).is_in(list(present))
+        | ~pl.col(v.SNAPSHOT_BEFORE).is_in(list(present))
+    )
+    fresh = [chain_events(chain) for chain in listing]
+    state = {"chains": {chain.scope: {"snapshots": list(chain.names)} for chain in listing}}
+    frame = pl.concat([kept, *fresh]) if fresh else kept
+    _write(path, frame, state)
+    compared = tuple(n for chain in listing for n in chain.names[1:])
+    return LedgerUpdate(
+        path, order(pl.concat(fresh)) if fresh else v.empty_events(), compared, frame.height
+    )
+
+
+def _many(name: str, value: str | Sequence[str]) -> list[str]:
+    values = [value] if isinstance(value, str) else list(value)
+    if not values or not all(isinstance(x, str) and x.strip() for x in values):
+        msg = f"{name}={shorten(value)} must be a non-empty text or a list of texts."
+        raise ConfigurationError(msg)
+    return [x.strip() for x in values]
+
+
+def check_event_types(value: str | Sequence[str]) -> list[str]:
+    """Return the event types named, each checked against the vocabulary."""
+    import difflib
+
+    kinds = _many("event", value)
+    for kind in kinds:
+        if kind not in v.EVENT_TYPES:
+            near = difflib.get_close_matches(kind, list(v.EVENT_TYPES), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            msg = (
+                f"event={kind!r} is not an event type{hint}; the types are: "
+                f"{', '.join(v.EVENT_TYPES)}."
+            )
+            raise ConfigurationError(msg)
+    return kinds
+
+
+def company_match(values: Sequence[str]) -> pl.Expr:
+    """Polars expression: events of any of these companies, named by slug, key or any spelling."""
+    keys = {x.strip().lower() for x in values} | {k for x in values if (k := companies.name_key(x))}
+    folded = companies.name_key_expr(pl.col(s.COMPANY_NAME))
+    return pl.col(s.COMPANY_KEY).is_in(list(keys)) | folded.is_in(list(keys))
+
+
+def text_match(column: str, values: Sequence[str]) -> pl.Expr:
+    """Polars expression: ``column`` is one of ``values`` in any case, spacing or known alias."""
+    wanted = {s.value_key(s.canonical_value(column, x) or x) for x in values}
+    return s.value_key_expr(pl.col(column)).is_in(list(wanted))
+
+
+def read_ledger(
+    store: str | os.PathLike[str] | None = None,
+    *,
+    event: str | Sequence[str] | None = None,
+    company: str | Sequence[str] | None = None,
+    province: str | Sequence[str] | None = None,
+    commodity_type: str | Sequence[str] | None = None,
+    wiup_code: str | Sequence[str] | None = None,
+    since: dt.datetime | dt.date | None = None,
+    until: dt.datetime | dt.date | None = None,
+) -> pl.DataFrame:
+    """Return the store's ledger of events, filtered; oldest first.
+
+    Every filter takes one value or a list. ``company`` matches a slug, a
+    company key or a name in any spelling the company keys fold (``PT. Multi
+    Bintang Tbk`` = ``multi bintang``); ``province`` and ``commodity_type``
+    match in any case or known alias (``Kaltim`` aside: see the schema's
+    aliases); ``since``/``until`` select by ``observed_at`` as in
+    :func:`~mining_licenses.changes.events`. A store without a ledger gives
+    an empty frame.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_ledger(tempfile.mkdtemp(), event="cnc_changed").height
+    0
+    >>> read_ledger(tempfile.mkdtemp(), event="cnc_change")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mining_licenses._errors.ConfigurationError: event='cnc_change' is not an event type (did ...
+    """
+    predicate = pl.lit(True)
+    if event is not None:
+        predicate &= pl.col(v.EVENT).is_in(check_event_types(event))
+    if company is not None:
+        predicate &= company_match(_many("company", company))
+    if province is not None:
+        predicate &= text_match(s.PROVINCE, _many("province", province))
+    if commodity_type is not None:
+        predicate &= text_match(s.COMMODITY, _many("commodity_type", commodity_type))
+    if wiup_code is not None:
+        predicate &= pl.col(s.WIUP_CODE).is_in(_many("wiup_code", wiup_code))
+    start, end = _utc(since), _utc(until, end=True)
+    if start is not None:
+        predicate &= pl.col(v.OBSERVED_AT) >= start
+    if end is not None:
+        predicate &= pl.col(v.OBSERVED_AT) < end
+    path = ledger_path(store)
+    if not path.exists():
+        return v.empty_events()
+    frame, _ = _load(path)
+    return frame.filter(predicate)

@@ -1,0 +1,182 @@
+"""Writing the feeds: ``feed.xml``, ``feed.json`` and a digest page per update, from the ledger.
+
+Everything is made from the store's ledger, so writing again gives the same
+files; only digests not written yet are drawn (a map each). Each file
+appears whole or not at all (``write_atomic``); digests come first, so an
+entry never links to a page that is not there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from mining_licenses import _config
+from mining_licenses._atomic import write_atomic
+from mining_licenses._errors import ConfigurationError
+from mining_licenses.changes import Watchlist, event_places, read_ledger, snapshot_scopes
+from mining_licenses.changes import vocabulary as v
+from mining_licenses.feeds._entries import WATCHES, Entry, digest_name, entries, feed_id
+from mining_licenses.feeds._formats import atom, json_feed
+
+#: The feeds' file names in the feed folder; digests go to ``digests/``.
+ATOM_NAME: Final = "feed.xml"
+JSON_NAME: Final = "feed.json"
+DIGESTS: Final = "digests"
+DEFAULT_TITLE: Final = "Mining licenses: what changed"
+#: Entries kept in a feed (the newest); the ledger keeps every event.
+MAX_ENTRIES: Final = 50
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """What :func:`write_feeds` wrote.
+
+    Attributes
+    ----------
+    atom, json
+        ``feed.xml`` and ``feed.json``.
+    digests
+        The digest pages written this time (those already there are kept).
+    entries
+        The feed's entries, newest first.
+    """
+
+    atom: Path
+    json: Path
+    digests: tuple[Path, ...]
+    entries: tuple[Entry, ...]
+
+
+def _base(feed_dir: Path, feed_url: str | None) -> str:
+    if feed_url is None:
+        return feed_dir.resolve().as_uri() + "/"
+    if not feed_url.startswith(("http://", "https://", "file://")):
+        msg = (
+            f"feed_url={feed_url!r} must be an http(s) or file URL: where the feed folder "
+            "is served, e.g. https://example.org/mining-watch/."
+        )
+        raise ConfigurationError(msg)
+    return feed_url if feed_url.endswith("/") else feed_url + "/"
+
+
+def update_events(
+    events: pl.DataFrame, store: str | os.PathLike[str] | None, watchlist: Watchlist | None
+) -> pl.DataFrame:
+    """Return ``events`` with their points and, with a watchlist, the ``watches`` matched."""
+    placed = event_places(events, store)
+    if watchlist is None:
+        return placed
+    return placed.with_columns(watchlist.matched(placed).alias(WATCHES))
+
+
+def write_feeds(
+    store: str | os.PathLike[str] | None,
+    feed_dir: str | os.PathLike[str],
+    *,
+    watchlist: Watchlist | None = None,
+    feed_url: str | None = None,
+    title: str = DEFAULT_TITLE,
+    max_entries: int = MAX_ENTRIES,
+) -> Feeds:
+    """Write the Atom and JSON feeds of the store's ledger, and the digests they link to.
+
+    One entry per update with events (with a watchlist: with watched
+    events), the newest ``max_entries``, each linking to the update's
+    digest in ``<feed_dir>/digests/``.
+
+    Parameters
+    ----------
+    store
+        The snapshot store whose ledger is published.
+    feed_dir
+        Folder for ``feed.xml``, ``feed.json`` and ``digests/`` (created).
+    watchlist
+        Only updates with watched events make entries (digests show all).
+    feed_url
+        The URL the folder is served at (``https://example.org/watch/``);
+        default: its ``file://`` URL, for a reader on this machine.
+    title
+        The feeds' title (the entries' ids derive from it: keep it).
+    max_entries
+        Entries kept in the feeds, newest first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = write_feeds(tempfile.mkdtemp(), tempfile.mkdtemp())
+    >>> out.atom.name, out.json.name, len(out.entries)
+    ('feed.xml', 'feed.json', 0)
+    """
+    from mining_licenses._version import __version__
+    from mining_licenses.report import write_digest
+
+    if not isinstance(max_entries, int) or max_entries < 1:
+        msg = f"max_entries={max_entries!r} must be a whole number of 1 or more."
+        raise ConfigurationError(msg)
+    folder = Path(feed_dir).expanduser()
+    base = _base(folder, feed_url)
+    ledger = read_ledger(store)
+    scopes = snapshot_scopes(store)
+    synthetic = {name: bool(scope.get("synthetic")) for name, scope in scopes.items()}
+    feed = feed_id(title)
+    marked = ledger
+    if watchlist is not None:
+        marked = (
+            update_events(ledger, store, watchlist)
+            if watchlist.needs_places
+            else (ledger.with_columns(watchlist.matched(ledger).alias(WATCHES)))
+        )
+    items = entries(
+        marked, base_url=base, feed=feed, synthetic=synthetic, watched=watchlist is not None
+    )[:max_entries]
+    written = []
+    for item in items:
+        page = folder / DIGESTS / digest_name(item.snapshot)
+        if page.exists():
+            continue
+        rows = ledger.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot)
+        written.append(
+            write_digest(
+                update_events(rows, store, watchlist),
+                page,
+                synthetic=item.synthetic,
+                title=f"What changed on {item.updated:%Y-%m-%d}",
+                provenance={"Store": str(_config.store_dir(store))},
+            )
+        )
+    newest = ledger[v.OBSERVED_AT].max() if ledger.height else None
+    updated = newest if isinstance(newest, dt.datetime) else dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    home = items[0].url if items else base
+    scope = "watched events" if watchlist is not None else "every change"
+    subtitle = (
+        f"Indonesia's mining-license registry (Sectors Financial API): {scope}, one entry "
+        "per update, each linking to its digest."
+    )
+    json_path = write_atomic(
+        folder / JSON_NAME,
+        json_feed(
+            items, title=title, description=subtitle, feed_url=base + JSON_NAME, home_url=home
+        ),
+        overwrite=True,
+    )
+    atom_path = write_atomic(
+        folder / ATOM_NAME,
+        atom(
+            items,
+            feed=feed,
+            title=title,
+            subtitle=subtitle,
+            self_url=base + ATOM_NAME,
+            home_url=home,
+            updated=updated,
+            version=__version__,
+        ),
+        overwrite=True,
+    )
+    return Feeds(atom_path, json_path, tuple(written), tuple(items))

@@ -1,0 +1,120 @@
+"""The ledger: appended as snapshots arrive, the same as rebuilt, never rewritten by prune."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from mining_licenses import _atomic
+from mining_licenses._errors import ConfigurationError
+from mining_licenses.changes import (
+    events,
+    ledger_path,
+    read_ledger,
+    rebuild_ledger,
+    update_ledger,
+)
+from mining_licenses.normalize import normalize_records
+from mining_licenses.store import prune, write_snapshot
+from tests import _scripted as sc
+
+
+def _write(store: Path, day: int) -> None:
+    when = sc.DAYS[day]
+    frame = normalize_records(sc.days()[day], fetched_at=when)
+    write_snapshot(frame, store=store, meta={**sc.META, "fetched_at": when})
+
+
+@pytest.fixture
+def ledgered(tmp_path: Path) -> Path:
+    for day in range(3):
+        _write(tmp_path, day)
+        update_ledger(tmp_path)  # as pull does after each snapshot
+    return tmp_path
+
+
+def test_appending_snapshot_by_snapshot_gives_what_a_rebuild_gives(ledgered: Path) -> None:
+    appended = read_ledger(ledgered)
+    assert appended.equals(events(ledgered))
+    assert update_ledger(ledgered).events.height == 0  # idempotent: nothing new, nothing added
+    assert read_ledger(ledgered).equals(appended)
+    rebuild_ledger(ledgered)
+    assert read_ledger(ledgered).equals(appended)
+    assert appended.height == sum(len(keys) for keys in sc.EXPECTED.values())
+
+
+def test_the_ledger_catches_up_on_snapshots_written_behind_its_back(tmp_path: Path) -> None:
+    for day in range(3):
+        _write(tmp_path, day)
+    update = update_ledger(tmp_path)
+    assert len(update.compared) == 2
+    assert read_ledger(tmp_path).equals(events(tmp_path))
+
+
+def test_prune_does_not_rewrite_history(ledgered: Path) -> None:
+    before = read_ledger(ledgered)
+    prune(keep=1, store=ledgered)
+    assert read_ledger(ledgered).equals(before)
+    rebuild_ledger(ledgered)  # pairs that can no longer be compared are kept
+    assert read_ledger(ledgered).equals(before)
+    later = sc.DAYS[2] + dt.timedelta(days=31)
+    records = [r for r in sc.days()[2] if r["wiup_code"] != sc.code(5)]
+    write_snapshot(
+        normalize_records(records, fetched_at=later),
+        store=ledgered,
+        meta={**sc.META, "fetched_at": later},
+    )
+    added = update_ledger(ledgered).events
+    assert added.select("event", "key").rows() == [("vanished_early", sc.code(5))]
+    assert read_ledger(ledgered).height == before.height + 1
+
+
+def test_duckdb_reads_the_ledger_as_it_is(ledgered: Path) -> None:
+    path = ledger_path(ledgered)
+    rows = duckdb.sql(
+        f"SELECT event, count(*) FROM read_parquet('{path}') GROUP BY event ORDER BY event"
+    ).fetchall()
+    counted = read_ledger(ledgered).group_by("event").len().sort("event").rows()
+    assert rows == counted
+    kind = duckdb.sql(f"SELECT typeof(observed_at) FROM read_parquet('{path}') LIMIT 1").fetchall()[
+        0
+    ]
+    assert kind == ("TIMESTAMP WITH TIME ZONE",)
+
+
+def test_queries_filter_by_type_company_spelling_province_alias_and_time(ledgered: Path) -> None:
+    assert read_ledger(ledgered, event="holder_changed")["key"].to_list() == [sc.code(7)]
+    assert read_ledger(ledgered, company="p.t. pendatang baru TBK")["key"].to_list() == [sc.code(7)]
+    moved = read_ledger(ledgered, province="Southwest Papua", event="moved")
+    assert moved["key"].to_list() == [sc.code(11)]
+    assert read_ledger(ledgered, commodity_type="nikel")["event"].to_list() == ["commodity_changed"]
+    assert read_ledger(ledgered, since=dt.date(2026, 12, 2))["event"].to_list() == ["reappeared"]
+    assert read_ledger(ledgered, event=["new", "reappeared"]).height == 2
+    with pytest.raises(ConfigurationError, match="did you mean 'holder_changed'"):
+        read_ledger(ledgered, event="holder_change")
+
+
+def test_a_failed_write_leaves_the_ledger_as_it_was(
+    ledgered: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = ledger_path(ledgered)
+    before = path.read_bytes()
+    _write_day = sc.DAYS[2] + dt.timedelta(days=31)
+    write_snapshot(
+        normalize_records(sc.days()[0], fetched_at=_write_day),
+        store=ledgered,
+        meta={**sc.META, "fetched_at": _write_day},
+    )
+
+    def broken(frame: pl.DataFrame, *args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
+    with pytest.raises(OSError, match="No space"):
+        update_ledger(ledgered)
+    assert path.read_bytes() == before
+    assert not [p for p in ledgered.iterdir() if _atomic.TEMP_SUFFIX in p.name]
