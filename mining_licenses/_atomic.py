@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
+from mining_licenses import _terms
 from mining_licenses._errors import ConfigurationError, OutputExistsError
 from mining_licenses._oserrors import errno_of, failure, output_error, shown, translated
 
@@ -50,7 +51,8 @@ _REAL_FAILURES: Final = frozenset(
 
 
 def _exists_error(path: Path) -> OutputExistsError:
-    msg = f"{shown(path)} exists; pass overwrite=True (--overwrite) to replace it."
+    how = _terms.pick("overwrite=True", "--overwrite")
+    msg = f"{shown(path)} exists; pass {how} to replace it."
     return OutputExistsError(msg, errno=errnos.EEXIST, filename=str(path))
 
 
@@ -260,7 +262,7 @@ def write_atomic(
     >>> write_atomic(path, b"again")
     Traceback (most recent call last):
     ...
-    mining_licenses._errors.OutputExistsError: ... exists; pass overwrite=True (--overwrite) ...
+    mining_licenses._errors.OutputExistsError: ... exists; pass overwrite=True to replace it.
     """
     names = iter([targets] if isinstance(targets, Path) else targets)
     first = next(names)

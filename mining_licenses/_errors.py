@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 import threading
 import warnings
+from pathlib import Path
 from typing import Any, Final
 
 from mining_licenses._redact import redact
@@ -251,17 +253,34 @@ _told: set[tuple[type[Warning], str]] = set()
 _told_lock = threading.Lock()
 
 
-def warn_once(key: str, message: str, category: type[Warning], *, stacklevel: int = 2) -> None:
+def caller_stacklevel() -> int:
+    """Return the ``stacklevel`` that points a warning at the first caller outside the package.
+
+    However deep inside the package a warning is raised, and whichever public
+    function was called, the warning names the user's line.
+    """
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
+def warn_once(
+    key: str, message: str, category: type[Warning], *, stacklevel: int | None = None
+) -> None:
     """Issue a warning the first time ``(category, key)`` comes up in this process only.
 
     Python's own filters repeat a warning for every notebook cell (each cell is
-    a new "module"); a user told once that the data is synthetic knows it.
+    a new "module"); a user told once that the data is synthetic knows it. The
+    warning names the first caller outside the package (unless ``stacklevel``).
     """
     with _told_lock:
         if (category, key) in _told:
             return
         _told.add((category, key))
-    warnings.warn(message, category, stacklevel=stacklevel + 1)
+    level = caller_stacklevel() if stacklevel is None else stacklevel + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def forget_warnings() -> None:

@@ -15,10 +15,10 @@ from typing import Final
 
 import polars as pl
 
+from mining_licenses import _terms, companies
 from mining_licenses import _validate as v
-from mining_licenses import companies
 from mining_licenses import schema as s
-from mining_licenses._errors import ConfigurationError, NoMatchWarning
+from mining_licenses._errors import ConfigurationError, NoMatchWarning, caller_stacklevel
 
 FilterValue = str | bool
 #: The longest filter value taken (the longest company name in the registry is under 120).
@@ -80,7 +80,7 @@ def _as_bool(name: str, value: object) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    msg = f"Filter {name}={value!r} is not a boolean; pass True or False."
+    msg = f"Filter {_terms.option(name, value)} is not a boolean; pass True or False."
     raise ConfigurationError(msg)
 
 
@@ -128,7 +128,7 @@ def validate_filters(filters: Mapping[str, object]) -> dict[str, FilterValue]:
             aliases = s.ALIASES[name]
             close = list(dict.fromkeys(aliases[k] for k in close_values(value, aliases)))
             msg = (
-                f"Filter {name}={value!r} is not a known value{_did_you_mean(close)}; "
+                f"Filter {_terms.option(name, value)} is not a known value{_did_you_mean(close)}; "
                 f"allowed: {quoted(_KNOWN_SETS[name])}."
             )
             raise ConfigurationError(msg)
@@ -190,6 +190,13 @@ def _suggestions(frame: pl.DataFrame, name: str, value: FilterValue) -> list[str
     if name == "company":
         return companies.suggest_companies(frame, value)
     present = frame[name].drop_nulls().unique().to_list()
+    if name in _KNOWN_SETS:
+        # ``value`` is a known value (validated): another one spelled alike is another
+        # place or thing ('DKI Jakarta' is not 'DI Yogyakarta'); only a value that
+        # contains it, or is contained in it, may be what was meant ('Sand' in
+        # 'Sand, Stone, Gravel').
+        wanted = s.value_key(value)
+        present = [v for v in present if wanted in s.value_key(v) or s.value_key(v) in wanted]
     return [repr(v) for v in close_values(value, present)]
 
 
@@ -213,7 +220,7 @@ def no_match_message(
             continue
         close = _suggestions(frame, name, value)
         if close:
-            parts.append(f"{name}={value!r}; did you mean {', '.join(close)}?")
+            parts.append(f"{_terms.option(name, value)}; did you mean {', '.join(close)}?")
     return "No license matches " + " ".join(parts) if parts else None
 
 
@@ -239,5 +246,5 @@ def apply_filters(
     if out.height == 0 and frame.height:
         message = no_match_message(frame, clean, as_of=as_of)
         if message:
-            warnings.warn(message, NoMatchWarning, stacklevel=2)
+            warnings.warn(message, NoMatchWarning, stacklevel=caller_stacklevel())
     return out

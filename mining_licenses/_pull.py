@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from mining_licenses import _config, companies
+from mining_licenses import _config, _terms, companies
 from mining_licenses import _validate as v
 from mining_licenses._atomic import check_writable_folder
 from mining_licenses._errors import (
@@ -128,10 +128,10 @@ def _check_store(store: str | os.PathLike[str] | None) -> None:
     folder (``<store>/journal``) is checked the same way.
     """
     root = _config.store_dir(store)
-    named = f"store={str(store)!r}" if store is not None else _config.ENV_DATA_DIR
+    named = _terms.option("store", str(store)) if store is not None else _config.ENV_DATA_DIR
     fix = (
-        f"Point {named} at a writable folder (or pass store=...). Nothing was sent; "
-        "no credit was spent."
+        f"Point {named} at a writable folder (or pass {_terms.option('store')}). Nothing was "
+        "sent; no credit was spent."
     )
     for folder, what in ((root, "The snapshot store"), (root / "journal", "The journal folder")):
         check_writable_folder(folder, what=what, fix=fix)
@@ -162,8 +162,6 @@ def pull(
         base_url=base_url,
         flags={"write": write, "synthetic": synthetic},
     )
-    if write or opts.resume:
-        _check_store(store)
     from mining_licenses.client import SectorsClient  # httpx: only when pulling
     from mining_licenses.normalize import normalize_records
 
@@ -173,6 +171,9 @@ def pull(
         journal_dir=_config.store_dir(store) / "journal",
         options=opts,
     ) as client:
+        client.require_key()  # before the store is made: no key, nothing left behind
+        if write or opts.resume:
+            _check_store(store)
         sweep = client.fetch_all(keep_journal=True, **clean)
         try:
             frame = normalize_records(sweep.records, fetched_at=sweep.finished_at)

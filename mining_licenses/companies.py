@@ -37,6 +37,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from mining_licenses import _terms
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses._redact import get_logger
@@ -83,6 +84,28 @@ def name_key_expr(name: pl.Expr) -> pl.Expr:
     words = words.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
     words = words.str.replace_all(_LEGAL_FORMS, " ").str.strip_chars().str.replace_all(r"\s+", "-")
     return pl.when(words.str.len_chars() > 0).then(words)
+
+
+def display_name_expr(name: pl.Expr) -> pl.Expr:
+    """Polars expression: a company name for display, its legal form written the standard way.
+
+    Only the legal form changes: ``Pt``/``P.T.``/``pt.`` become ``PT``, a
+    trailing ``, PT`` moves to the front, ``Tbk.`` becomes ``Tbk``, ``Cv``
+    becomes ``CV``; the rest of the name is kept as spelled. For charts and
+    tables; the data keeps every spelling verbatim.
+
+    Examples
+    --------
+    >>> names = pl.DataFrame({"n": ["Pt Barito Khatulistiwa Sakti", "P.T. ABC tbk.",
+    ...                             "Berau Barito, PT", "cv. Maju", "PT. MULTI MITRA"]})
+    >>> names.select(display_name_expr(pl.col("n"))).to_series().to_list()
+    ['PT Barito Khatulistiwa Sakti', 'PT ABC Tbk', 'PT Berau Barito', 'CV Maju', 'PT MULTI MITRA']
+    """
+    text = name.str.strip_chars()
+    text = text.str.replace(r"^(.*?),\s*(?i:p\.?\s?t)\.?$", "PT $1")
+    text = text.str.replace(r"^(?i:p\.?\s?t)\.?\s+", "PT ")
+    text = text.str.replace(r"^(?i:c\.?\s?v)\.?\s+", "CV ")
+    return text.str.replace(r"(?i:[,\s]+tbk)\.?$", " Tbk")
 
 
 def name_key(name: str) -> str | None:
@@ -386,9 +409,9 @@ def for_api(
             else "carries no slug on any record, so the API cannot filter it"
         )
         msg = (
-            f"company={company!r} is known in {name} but {why}. The API filters "
-            "company by slug only; for a name, filter a snapshot locally: "
-            "load_licenses(source='snapshot', company=...) or --source snapshot."
+            f"{_terms.option('company', company)} is known in {name} but {why}. The API "
+            "filters company by slug only; for a name, filter a snapshot locally: "
+            + _terms.pick("load_licenses(source='snapshot', company=...).", "--source snapshot.")
         )
         raise ConfigurationError(msg)
     if looks_like_slug(company):
@@ -400,8 +423,9 @@ def for_api(
         else f"No snapshot in {where} knows it or anything close."
     )
     msg = (
-        f"company={company!r} is not a slug, and the API filters company by slug only "
-        f"(e.g. 'jasa-tambang-nusantara'). {hint} Pass the slug, or pull without "
-        "company= and filter locally, where names in any spelling match."
+        f"{_terms.option('company', company)} is not a slug, and the API filters company by "
+        f"slug only (e.g. 'jasa-tambang-nusantara'). {hint} Pass the slug, or pull without "
+        f"{_terms.pick('company=', '--company')} and filter locally, where names in any "
+        "spelling match."
     )
     raise ConfigurationError(msg)

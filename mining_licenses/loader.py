@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, overload
 
 import polars as pl
 
-from mining_licenses import _config, companies
+from mining_licenses import _config, _terms, companies
 from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._config import SOURCES, Source
@@ -26,6 +26,7 @@ from mining_licenses._errors import (
     SnapshotError,
     StaleSnapshotWarning,
     SyntheticDataWarning,
+    caller_stacklevel,
     shorten,
     warn_once,
 )
@@ -40,6 +41,8 @@ from mining_licenses.store import (
     find_snapshot,
     read_snapshot,
     read_snapshot_meta,
+    remember_meta,
+    snapshot_path,
 )
 from mining_licenses.store._catalog import held_back_after
 from mining_licenses.store._provenance import ATTRS_KEY
@@ -55,11 +58,14 @@ __all__ = [
     "DEFAULT_MAX_AGE",
     "OUTPUT_KINDS",
     "SOURCES",
+    "Loaded",
     "Pull",
     "company_for_api",
     "fetch_licenses",
     "frame_as_of",
+    "load_data",
     "load_licenses",
+    "load_snapshot",
     "load_with_provenance",
     "pull",
     "sample_frame",
@@ -97,17 +103,55 @@ def sample_frame() -> pl.DataFrame:
     """
     warn_once(
         "sample",
-        "This is the bundled SYNTHETIC sample, not the real registry (what it is: "
-        "mining_licenses.sample.SYNTHETIC_NOTE); set SECTORS_API_KEY to pull the real one.",
+        "This is the bundled SYNTHETIC sample, not the real registry"
+        + _terms.pick(" (what it is: mining_licenses.sample.SYNTHETIC_NOTE)", "")
+        + "; set SECTORS_API_KEY to pull the real one.",
         SyntheticDataWarning,
-        stacklevel=4,
     )
     return read_snapshot(bundled_sample_path())
 
 
+Origin = Literal["snapshot", "sample", "api"]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Loaded:
+    """What a load found: the frame, its provenance, and where it came from.
+
+    Attributes
+    ----------
+    frame
+        The canonical polars frame, the filters applied.
+    meta
+        Its provenance (the snapshot's or the pull's, with the filters applied locally).
+    origin
+        ``"snapshot"`` (a file of the store, or one named), ``"sample"`` (the
+        bundled synthetic sample) or ``"api"`` (pulled now).
+    path
+        The snapshot read, or the one the pull wrote (None when it wrote none).
+    unfiltered
+        How many licenses the data held before the local filters (None after
+        a pull, which the API filtered).
+    """
+
+    frame: pl.DataFrame
+    meta: SnapshotMeta
+    origin: Origin
+    path: Path | None = None
+    unfiltered: pl.DataFrame | None = None
+
+    def __repr__(self) -> str:
+        return f"Loaded({self.frame.height} rows, {self.origin}, path={self.path})"
+
+
 def _finish(
-    frame: pl.DataFrame, meta: SnapshotMeta, filters: dict[str, Any]
-) -> tuple[pl.DataFrame, SnapshotMeta]:
+    frame: pl.DataFrame,
+    meta: SnapshotMeta,
+    filters: dict[str, Any],
+    *,
+    origin: Origin,
+    path: Path | None,
+) -> Loaded:
     """Apply ``filters`` locally and note them in meta.
 
     A snapshot written under an older schema gets its company keys learnt
@@ -115,14 +159,160 @@ def _finish(
     """
     if meta.schema_version != s.SCHEMA_VERSION:
         frame = companies.with_company_keys(frame)
+    whole = frame
     frame = apply_filters(frame, filters, as_of=frame_as_of(frame))
-    if not filters:
-        return frame, meta
-    total = frame.height if meta.complete else None  # what the API would have counted
-    applied = validate_filters({**meta.filters, **filters})
-    return frame, dataclasses.replace(
-        meta, filters=applied, records=frame.height, total_count=total
+    if filters:
+        total = frame.height if meta.complete else None  # what the API would have counted
+        applied = validate_filters({**meta.filters, **filters})
+        meta = dataclasses.replace(meta, filters=applied, records=frame.height, total_count=total)
+    return Loaded(frame, meta, origin, path, unfiltered=whole)
+
+
+def _from_file(
+    path: Path, filters: dict[str, Any], store: str | os.PathLike[str] | None = None
+) -> Loaded:
+    frame, meta = _read(path, store, filters)
+    return _finish(frame, meta, filters, origin="snapshot", path=path)
+
+
+def _from_sample(filters: dict[str, Any]) -> Loaded:
+    path = bundled_sample_path()
+    return _finish(sample_frame(), read_snapshot_meta(path), filters, origin="sample", path=path)
+
+
+def load_data(
+    *,
+    source: Source = "auto",
+    api_key: str | None = None,
+    base_url: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    max_age: dt.timedelta | float | None = None,
+    options: PullOptions | None = None,
+    accept_shrink: bool = False,
+    **arguments: Any,
+) -> Loaded:
+    """Load as :func:`load_licenses` does; say where the data came from (:class:`Loaded`).
+
+    The one rule every caller shares (the command line too): ``source="auto"``
+    takes the newest complete real snapshot of the store that answers the
+    filters if younger than ``max_age``; else pulls when a key is set; else
+    (no key, the API failing, or the pull held back for shrinking) an older
+    real snapshot (``StaleSnapshotWarning`` saying why); else a synthetic
+    snapshot of the store (a demo's); else the bundled synthetic sample.
+    Held-back snapshots are skipped unless ``accept_shrink``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     loaded = load_data(source="sample", province="Kaltim")
+    >>> loaded.origin, loaded.path.name, loaded.unfiltered.height > loaded.frame.height
+    ('sample', 'licenses_20261101T060000Z.parquet', True)
+    """
+    _check_choice("source", source, SOURCES)
+    age = v.duration(max_age, name="max_age", function="load_licenses")
+    accept_shrink = v.flag(accept_shrink, name="accept_shrink", function="load_licenses")
+    opts, clean = checked_arguments(  # a bad option or filter fails before any I/O
+        "load_licenses", options, arguments, api_key=api_key, base_url=base_url
     )
+    if source == "sample":
+        return _from_sample(clean)
+    if source == "snapshot":
+        path = find_snapshot(
+            store=store,
+            filters=clean,
+            max_age=age,
+            include_synthetic=True,
+            accept_shrink=accept_shrink,
+        )
+        if path is None:
+            young = f" younger than {age}" if age is not None else ""
+            msg = (
+                f"No complete snapshot{young} in {_config.store_dir(store)} answers the "
+                f"filters {clean or '{}'}. Pull one with `mining-licenses pull`"
+                + _terms.pick(" or load_licenses(source='api').", ".")
+            )
+            raise SnapshotError(msg)
+        return _from_file(path, clean, store)
+    key = _config.api_key(api_key)
+    age = DEFAULT_MAX_AGE if age is None else age
+    fresh = find_snapshot(store=store, filters=clean, max_age=age, accept_shrink=accept_shrink)
+    if source == "auto" and fresh is not None:
+        return _from_file(fresh, clean, store)
+    why = f"no API key is set to pull a fresh one ({_config.ENV_API_KEY})"
+    if source == "api" or key:
+        sent = company_for_api(clean, store=store, base_url=base_url)
+        try:
+            pulled = pull(
+                api_key=key,
+                base_url=base_url,
+                store=store,
+                options=opts,
+                accept_shrink=accept_shrink,
+                **sent,
+            )
+        except ApiError as err:
+            if source == "api" or opts.strict:
+                raise
+            why = (
+                f"the API could not be reached or failed ({type(err).__name__}: "
+                f"{shorten(str(err), 300)}); "
+                + _terms.pick("pass strict=True", "use --source api")
+                + " to raise instead"
+            )
+        else:
+            meta = pulled.meta()
+            if source == "api" or not (meta.shrink and meta.shrink.get("held_back")):
+                return Loaded(pulled.frame, meta, "api", pulled.snapshot)
+            why = f"the pull just made ({pulled.snapshot}) lacks too many licenses: it is held back"
+    stale = find_snapshot(store=store, filters=clean, accept_shrink=accept_shrink)
+    if stale is not None:
+        warnings.warn(
+            f"Using {stale.name}, older than {_terms.pick(f'max_age={age}', str(age))}: {why}.",
+            StaleSnapshotWarning,
+            stacklevel=caller_stacklevel(),
+        )
+        return _from_file(stale, clean, store)
+    made_up = find_snapshot(
+        store=store, filters=clean, include_synthetic=True, accept_shrink=accept_shrink
+    )
+    if made_up is not None:  # the store holds a demo's snapshot: it, not the bundled one
+        return _from_file(made_up, clean, store)
+    if key:
+        warnings.warn(
+            f"Using the bundled SYNTHETIC sample: {why}, and no snapshot in "
+            f"{_config.store_dir(store)} answers filters {clean or '{}'}.",
+            StaleSnapshotWarning,
+            stacklevel=caller_stacklevel(),
+        )
+    return _from_sample(clean)
+
+
+def load_snapshot(
+    name: str | os.PathLike[str] = "latest",
+    *,
+    store: str | os.PathLike[str] | None = None,
+    **filters: Any,
+) -> Loaded:
+    """Load one snapshot by name: a file, a file name in the store, ``"latest"`` or ``"sample"``.
+
+    ``"sample"`` is the bundled synthetic sample. The filters are applied
+    locally, as :func:`load_data` does.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     loaded = load_snapshot("sample", commodity_type="nickel")
+    >>> loaded.origin, loaded.meta.filters["commodity_type"]
+    ('sample', 'Nickel')
+    """
+    clean: dict[str, Any] = validate_filters(filters)
+    if str(name) == "sample":
+        return _from_sample(clean)
+    return _from_file(snapshot_path(name, store=store), clean, store)
 
 
 def load_with_provenance(
@@ -140,6 +330,7 @@ def load_with_provenance(
 
     The provenance is the snapshot's (or the pull's), plus the filters applied
     locally; ``synthetic`` says whether the data is made up (sample, replica).
+    :func:`~mining_licenses.export` of the frame writes it (see :func:`load_licenses`).
 
     Examples
     --------
@@ -150,75 +341,17 @@ def load_with_provenance(
     >>> meta.source, meta.synthetic, dict(meta.filters), meta.records == frame.height
     ('sample', True, {'commodity_type': 'Coal'}, True)
     """
-    _check_choice("source", source, SOURCES)
-    age = v.duration(max_age, name="max_age", function="load_licenses")
-    opts, clean = checked_arguments(  # a bad option or filter fails before any I/O
-        "load_licenses", options, arguments, api_key=api_key, base_url=base_url
+    loaded = load_data(
+        source=source,
+        api_key=api_key,
+        base_url=base_url,
+        store=store,
+        max_age=max_age,
+        options=options,
+        accept_shrink=accept_shrink,
+        **arguments,
     )
-    if source == "sample":
-        return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
-    if source == "snapshot":
-        path = find_snapshot(
-            store=store,
-            filters=clean,
-            max_age=age,
-            include_synthetic=True,
-            accept_shrink=accept_shrink,
-        )
-        if path is None:
-            msg = (
-                f"No complete snapshot in {_config.store_dir(store)} answers "
-                f"filters {clean or '{}'}"
-                + (f" within max_age={age}" if age is not None else "")
-                + ". Pull one with `mining-licenses pull` or load_licenses(source='api')."
-            )
-            raise SnapshotError(msg)
-        return _finish(*_read(path, store, clean), clean)
-    key = _config.api_key(api_key)
-    age = DEFAULT_MAX_AGE if age is None else age
-    fresh = find_snapshot(store=store, filters=clean, max_age=age, accept_shrink=accept_shrink)
-    if source == "auto" and fresh is not None:
-        return _finish(*_read(fresh, store, clean), clean)
-    why = "no API key is set to pull a fresh one (SECTORS_API_KEY)"
-    if source == "api" or key:
-        sent = company_for_api(clean, store=store, base_url=base_url)
-        try:
-            pulled = pull(
-                api_key=key,
-                base_url=base_url,
-                store=store,
-                options=opts,
-                accept_shrink=accept_shrink,
-                **sent,
-            )
-        except ApiError as err:
-            if source == "api" or opts.strict:
-                raise
-            why = (
-                f"the API could not be reached or failed ({type(err).__name__}: "
-                f"{shorten(str(err), 300)}); pass strict=True to raise instead"
-            )
-        else:
-            meta = pulled.meta()
-            if source == "api" or not (meta.shrink and meta.shrink.get("held_back")):
-                return pulled.frame, meta
-            why = f"the pull just made ({pulled.snapshot}) lacks too many licenses: it is held back"
-    stale = find_snapshot(store=store, filters=clean, accept_shrink=accept_shrink)
-    if stale is not None:
-        warnings.warn(
-            f"Using {stale.name}, older than max_age={age}: {why}.",
-            StaleSnapshotWarning,
-            stacklevel=3,
-        )
-        return _finish(*_read(stale, store, clean), clean)
-    if key:
-        warnings.warn(
-            f"Using the bundled SYNTHETIC sample: {why}, and no snapshot in "
-            f"{_config.store_dir(store)} answers filters {clean or '{}'}.",
-            StaleSnapshotWarning,
-            stacklevel=3,
-        )
-    return _finish(sample_frame(), read_snapshot_meta(bundled_sample_path()), clean)
+    return remember_meta(loaded.frame, loaded.meta), loaded.meta
 
 
 @overload
@@ -314,8 +447,10 @@ def load_licenses(
     -------
     geopandas.GeoDataFrame or polars.DataFrame
         One row per license, the canonical columns (see ``schema.COLUMNS``). A
-        GeoDataFrame carries its provenance in ``gdf.attrs["mining_licenses"]``
-        (``export`` writes it into files; see :func:`load_with_provenance`).
+        GeoDataFrame carries its provenance in ``gdf.attrs["mining_licenses"]``;
+        a polars frame carries it to :func:`~mining_licenses.export`, which
+        writes it into every file it makes (``gdf.to_file`` writes none; see
+        :func:`load_with_provenance`).
 
     Examples
     --------
@@ -338,7 +473,7 @@ def load_licenses(
         **arguments,
     )
     if as_ == "polars":
-        return frame
+        return frame  # its provenance noted for export() (load_with_provenance)
     from mining_licenses.geo import to_geodataframe  # geopandas: only for a GeoDataFrame
 
     gdf = to_geodataframe(frame)
@@ -358,6 +493,5 @@ def _read(
             f"Snapshot {path.name} holds SYNTHETIC data (source={meta.source!r}), "
             "not the real registry.",
             SyntheticDataWarning,
-            stacklevel=4,
         )
     return read_snapshot(path), meta

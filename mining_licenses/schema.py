@@ -214,6 +214,43 @@ def _aliases(canonical: tuple[str, ...], extra: dict[str, str]) -> MappingProxyT
     return MappingProxyType(table)
 
 
+#: The common Indonesian short names of provinces (press, ministries, maps), each to
+#: its province as the API spells it; ``province="Kaltim"`` means Kalimantan Timur.
+PROVINCE_ABBREVIATIONS: Final = MappingProxyType(
+    {
+        "Sumut": "Sumatera Utara",
+        "Sumbar": "Sumatera Barat",
+        "Sumsel": "Sumatera Selatan",
+        "Babel": "Kepulauan Bangka Belitung",
+        "Kepri": "Kepulauan Riau",
+        "DKI": "DKI Jakarta",
+        "Jakarta": "DKI Jakarta",
+        "Jabar": "Jawa Barat",
+        "Jateng": "Jawa Tengah",
+        "DIY": "DI Yogyakarta",
+        "Jogja": "DI Yogyakarta",
+        "Jatim": "Jawa Timur",
+        "NTB": "Nusa Tenggara Barat",
+        "NTT": "Nusa Tenggara Timur",
+        "Kalbar": "Kalimantan Barat",
+        "Kalteng": "Kalimantan Tengah",
+        "Kalsel": "Kalimantan Selatan",
+        "Kaltim": "Kalimantan Timur",
+        "Kaltara": "Kalimantan Utara",
+        "Sulut": "Sulawesi Utara",
+        "Sulteng": "Sulawesi Tengah",
+        "Sulsel": "Sulawesi Selatan",
+        "Sultra": "Sulawesi Tenggara",
+        "Sulbar": "Sulawesi Barat",
+        "Malut": "Maluku Utara",
+        "Pabar": "Papua Barat",
+        "PBD": "Papua Barat Daya",
+        "Papsel": "Papua Selatan",
+        "Papteng": "Papua Tengah",
+        "NAD": "Aceh",
+    }
+)
+
 #: Lookup key -> canonical spelling, per categorical column.
 ALIASES: Final = MappingProxyType(
     {
@@ -276,32 +313,24 @@ ALIASES: Final = MappingProxyType(
             PROVINCES,
             {
                 "nanggroe aceh darussalam": "Aceh",
-                "nad": "Aceh",
                 "daerah istimewa aceh": "Aceh",
                 "sumatra utara": "Sumatera Utara",
                 "north sumatra": "Sumatera Utara",
                 "sumatra barat": "Sumatera Barat",
                 "west sumatra": "Sumatera Barat",
-                "sumatra selatan": "Sumatera Selatan",
                 "south sumatra": "Sumatera Selatan",
                 "bangka belitung": "Kepulauan Bangka Belitung",
                 "kep bangka belitung": "Kepulauan Bangka Belitung",
-                "babel": "Kepulauan Bangka Belitung",
                 "kep riau": "Kepulauan Riau",
                 "riau islands": "Kepulauan Riau",
-                "jakarta": "DKI Jakarta",
                 "daerah khusus ibukota jakarta": "DKI Jakarta",
                 "daerah khusus jakarta": "DKI Jakarta",
-                "dki": "DKI Jakarta",
                 "yogyakarta": "DI Yogyakarta",
                 "daerah istimewa yogyakarta": "DI Yogyakarta",
-                "diy": "DI Yogyakarta",
                 "d i yogyakarta": "DI Yogyakarta",
                 "west java": "Jawa Barat",
                 "central java": "Jawa Tengah",
                 "east java": "Jawa Timur",
-                "ntb": "Nusa Tenggara Barat",
-                "ntt": "Nusa Tenggara Timur",
                 "west kalimantan": "Kalimantan Barat",
                 "central kalimantan": "Kalimantan Tengah",
                 "south kalimantan": "Kalimantan Selatan",
@@ -320,6 +349,11 @@ ALIASES: Final = MappingProxyType(
                 "central papua": "Papua Tengah",
                 "highland papua": "Papua Pegunungan",
                 "papua pegunungan tengah": "Papua Pegunungan",
+                "yogya": "DI Yogyakarta",
+                "kep babel": "Kepulauan Bangka Belitung",
+                "sumatra selatan": "Sumatera Selatan",
+                "irian jaya": "Papua",
+                **dict(PROVINCE_ABBREVIATIONS),
             },
         ),
     }

@@ -1,8 +1,11 @@
 """Regenerate the README screenshots in docs/img from the sample: the report and the map.
 
 ``report.png`` is the report at a desktop width (1280 px), ``report-390.png``
-the same page on a phone (390 px, its first screens) and ``map.png`` is saved
-straight from :func:`mining_licenses.plots.plot_map`. The report is written to
+the same page on a phone (390 px, its first screens: the phone's drawings of
+the charts), ``map.png`` is saved straight from
+:func:`mining_licenses.plots.plot_map` and ``map-province.png`` is the map of
+one province (Kalimantan Timur: zoomed to its licenses, the stacked ones
+numbered). The report is written to
 a temporary file and photographed with headless Chromium (Debian:
 ``apt-get install chromium``; another binary can be named with ``--chromium``
 or the ``CHROMIUM`` environment variable). PNGs are reduced to an adaptive
@@ -71,6 +74,8 @@ class Viewport:
 PHONE = Viewport(390, 844, mobile=True)
 DESKTOP = Viewport(1280, 900)
 REPORT_HEIGHT = {DESKTOP: 2300, PHONE: 2400}  # banner, headline numbers, the map, the expiry chart
+#: The province of the province map.
+PROVINCE = "Kalimantan Timur"
 
 
 def chromium_path(explicit: str | None = None) -> str | None:
@@ -246,7 +251,7 @@ def shrink(png: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write report.png, report-390.png and map.png; print where they went."""
+    """Write report.png, report-390.png, map.png and map-province.png; print where they went."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs/img"), help="output folder")
     parser.add_argument("--chromium", help="Chromium binary (default: found on PATH)")
@@ -270,7 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             png.write_bytes(chromium.open(page, viewport).screenshot(REPORT_HEIGHT[viewport]))
     map_png = args.out / "map.png"
     plots.plot_map(frame).savefig(map_png, dpi=110, metadata={"Software": None})
-    for png in (*shots.values(), map_png):
+    province_png = args.out / "map-province.png"
+    province = frame.filter(pl.col("province") == PROVINCE)
+    plots.plot_map(province).savefig(province_png, dpi=90, metadata={"Software": None})
+    for png in (*shots.values(), map_png, province_png):
         shrink(png)
         print(f"wrote {png} ({png.stat().st_size / 1024:,.0f} KiB)")
     return 0

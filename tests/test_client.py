@@ -583,7 +583,7 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir, capsys):
+def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir):
     replica.faults = Faults(latency=0.08)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     child = subprocess.Popen(
@@ -612,11 +612,15 @@ def test_a_killed_sweep_resumes_without_buying_pages_twice(replica, journal_dir,
     assert sorted(again + kept) == GRID
     assert result.credits_spent == PAGES - len(kept)
     assert result.pages_from_journal == len(kept)
-    with capsys.disabled():
-        print(
-            f"\nresume: first run billed {billed_first} (journaled {len(kept)}), "
-            f"rerun billed {result.credits_spent}, total {replica.billed} for {PAGES} pages"
-        )
+    # the figures, shown with a failure's report (not among pytest's dots)
+    logging.getLogger(__name__).info(
+        "resume: first run billed %d (journaled %d), rerun billed %d, total %d for %d pages",
+        billed_first,
+        len(kept),
+        result.credits_spent,
+        replica.billed,
+        PAGES,
+    )
 
 
 TORN_CHILD = textwrap.dedent(

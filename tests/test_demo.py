@@ -32,6 +32,8 @@ def test_demo_runs_end_to_end_and_leaves_nothing_running(tmp_path: Path) -> None
     assert "Pulled 4,200 of 4,200 licenses (verified complete)" in text
     # 4,200 records: 30, then 29 new ones a page (each repeats the record before it)
     assert "145 pages, 145 credits, 145 requests served" in text
+    as_of = next(line for line in text.splitlines() if line.startswith("as of "))
+    assert "source: API (replica) SYNTHETIC, saved as snapshot licenses_" in as_of
     assert "Totals" in text
     assert "Top companies" in text
 

@@ -95,3 +95,23 @@ def test_api_reference_lists_every_public_name(site: Path) -> None:
     assert 'id="mining_licenses.replica.Replica"' in _page(site, "reference/replica")
     # numpydoc's Sphinx roles are shown as the code they name, not as ":func:"
     assert re.search(r":(func|class|mod|meth|attr|data|exc):", reference + plot_page) is None
+
+
+def test_executing_a_notebook_for_the_site_prints_no_warning(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """``make docs`` executes the notebooks; their kernels once warned about TCP, three times."""
+    spec = importlib.util.spec_from_file_location(
+        "docs_hooks", REPO / "docs" / "_hooks" / "notebooks.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    source = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")]), source)
+    hooks._execute(source, tmp_path / "out" / "tiny.ipynb")
+    executed = nbformat.read(tmp_path / "out" / "tiny.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["data"]["text/plain"] == "2"
+    captured = capfd.readouterr()
+    assert "WARNING" not in captured.err + captured.out

@@ -189,9 +189,13 @@ def test_a_pull_from_the_replica_is_synthetic_end_to_end(
         "true"
     )
     monkeypatch.delenv("SECTORS_API_KEY", raising=False)
+    # no key, no real snapshot: the store's synthetic snapshot, before the bundled sample
+    fallback = load_licenses(store=store, as_="polars")
+    assert fallback.height == 40
+    assert load_with_provenance(store=store)[1].source == "replica"
     with pytest.warns(SyntheticDataWarning, match="bundled SYNTHETIC sample"):
-        fallback = load_licenses(store=store, as_="polars")  # never a synthetic snapshot
-    assert fallback.height == SAMPLE_SIZE
+        bundled = load_licenses(store=tmp_path / "empty", as_="polars")
+    assert bundled.height == SAMPLE_SIZE
     # a real (unmarked) answer stays real
     with Replica(make_records(5, seed=2), api_key=KEY, synthetic=False) as server:
         real = pull(api_key=KEY, base_url=server.url, store=store, progress=False)

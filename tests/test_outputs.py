@@ -63,7 +63,7 @@ def one_line_error(result: subprocess.CompletedProcess[str], *said: str) -> None
 def test_an_existing_file_is_refused_unless_overwriting(tmp_path: Path) -> None:
     target = tmp_path / "a.txt"
     write_atomic(target, b"one")
-    with pytest.raises(OutputExistsError, match=r"overwrite=True \(--overwrite\)"):
+    with pytest.raises(OutputExistsError, match=r"pass overwrite=True to replace it"):
         write_atomic(target, b"two")
     assert target.read_bytes() == b"one"
     write_atomic(target, b"two", overwrite=True)

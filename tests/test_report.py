@@ -39,6 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 BANNER = f'id="{SYNTHETIC_BANNER_ID}"'
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 IMAGE = re.compile(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+NARROW = re.compile(r'<source media="[^"]+" srcset="data:image/png;base64,([A-Za-z0-9+/=]+)"')
+PICTURE = re.compile(r"<picture>(.*?)</picture>", re.S)
 DOWNLOAD = re.compile(
     r'<a class="download" download="([^"]+)" href="data:text/csv;charset=utf-8;base64,([^"]+)">'
 )
@@ -116,7 +118,7 @@ class _Checker(HTMLParser):
         for name, value in attrs:
             if name == "id":
                 self.ids.append(value or "")
-            if name in ("src", "href", "action", "poster", "data"):
+            if name in ("src", "srcset", "href", "action", "poster", "data"):
                 self.links.append((name, value or ""))
         if tag == "section":
             self._section = values.get("id") or ""
@@ -179,19 +181,26 @@ def test_table_of_contents_matches_the_sections(page):
     assert internal == [href for href, _ in checker.toc]  # no other in-page link
 
 
-def test_charts_are_embedded_pngs(page):
-    images = IMAGE.findall(page)
-    assert len(images) == 6  # the map, small islands, expiry, provinces, companies, ages
-    for data in images:
-        assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
-    assert page.count("<img ") == len(images)
+def test_charts_are_embedded_pngs_wide_and_narrow(page):
+    pictures = PICTURE.findall(page)
+    assert len(pictures) == 6  # the map, small islands, expiry, provinces, companies, ages
+    for picture in pictures:
+        (wide,), (narrow,) = IMAGE.findall(picture), NARROW.findall(picture)
+        for data in (wide, narrow):
+            assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert wide != narrow
+    # the map, full size, once more for a phone to open
+    assert page.count('<details class="enlarge">') == 1
+    assert len(IMAGE.findall(page)) == page.count("<img ") == 7
     assert all('alt="' in tag for tag in re.findall(r"<img [^>]*>", page))
+    assert all("data-text-px=" in tag for tag in re.findall(r"<(?:img|source) [^>]*>", page))
 
 
 def test_no_external_resources(page):
     checker = check(page)
     for name, value in checker.links:
         assert value.startswith(("#", "data:image/png;base64,", "data:text/csv;")), (name, value)
+    assert "srcset" in {name for name, _ in checker.links}
     assert not re.search(r"""(?i)(src|href)\s*=\s*["']?\s*(https?:)?//""", page)
     assert not re.search(r"(?i)@import|url\(", page)
     assert "<script" not in page
@@ -347,7 +356,7 @@ def test_write_report_replaces_atomically_and_takes_a_geodataframe(small, tmp_pa
     assert out == target
     text = out.read_text(encoding="utf-8")
     assert all(f'id="{i}"' in text for i in SECTION_IDS)
-    assert len(IMAGE.findall(text)) == 6
+    assert len(PICTURE.findall(text)) == 6
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # no charts needed from here
     with pytest.raises(OutputExistsError, match="overwrite=True"):
         write_report(small.head(3), target)  # refused: never replaced unasked
@@ -360,6 +369,7 @@ def test_write_report_replaces_atomically_and_takes_a_geodataframe(small, tmp_pa
 def test_without_matplotlib_the_report_says_so(small, no_charts):
     page = render_report(small)
     assert IMAGE.findall(page) == []
+    assert "<picture>" not in page
     assert page.count("Chart not drawn") == 6
     assert "pip install &#39;mining-licenses[viz]&#39;" in page
     assert all(f'id="{i}"' in page for i in SECTION_IDS)
@@ -380,6 +390,16 @@ MEASURE = """({
     scrollWidth: document.documentElement.scrollWidth,
     images: [...document.images].map(i => i.complete ? i.naturalWidth : 0),
 })"""
+#: Each chart as shown: which image the page picked, its displayed and natural width, and
+#: the smallest text of that image in CSS pixels (its size in the image's own pixels,
+#: recorded when drawn, times displayed width over natural width).
+CHART_TEXT = """[...document.querySelectorAll("figure picture img")].map(img => {
+    const source = [...img.parentElement.querySelectorAll("source")]
+        .find(s => s.srcset === img.currentSrc);
+    const shown = img.getBoundingClientRect().width;
+    const px = parseFloat((source || img).dataset.textPx);
+    return {narrow: !!source, shown, natural: img.naturalWidth, css: px * shown / img.naturalWidth};
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -398,7 +418,7 @@ def test_no_horizontal_overflow_and_every_image_loads(browser, report_file, view
     tab = browser.open(report_file, viewport)
     measured = tab.evaluate(MEASURE)
     assert measured["scrollWidth"] <= viewport.width
-    assert len(measured["images"]) == 6
+    assert len(measured["images"]) == 7  # six charts, and the full-size map behind a tap
     assert all(width > 0 for width in measured["images"])
     image = Image.open(io.BytesIO(tab.screenshot(viewport.height))).convert("RGB")
     assert image.size == (viewport.width, viewport.height)
@@ -426,3 +446,49 @@ def test_printing_shows_every_row_of_every_table(browser, report_file, sample):
     assert max(box["rows"] for box in boxes) == soon.height
     hidden = tab.evaluate('[...document.querySelectorAll("a.download")].map(a => !a.offsetParent)')
     assert hidden == [True] * 5  # a link is no use on paper
+
+
+@pytest.mark.chromium
+@needs_chromium
+@pytest.mark.parametrize("width", [390, 360])
+def test_chart_text_is_legible_on_a_phone(browser, report_file, width):
+    """At 390 px every chart's smallest text renders at 9 CSS px or more (10.05 measured)."""
+    tab = browser.open(report_file, shots.Viewport(width, 844, mobile=True))
+    charts = tab.evaluate(CHART_TEXT)
+    assert len(charts) == 6
+    assert all(chart["narrow"] for chart in charts)  # the phone's drawing was picked
+    assert all(chart["shown"] >= width - 40 for chart in charts)  # the column's width
+    smallest = min(chart["css"] for chart in charts)
+    assert smallest >= (9.0 if width == 390 else 8.5), charts
+    enlarge = tab.evaluate('getComputedStyle(document.querySelector("details.enlarge")).display')
+    assert enlarge == "block"
+
+
+@pytest.mark.chromium
+@needs_chromium
+def test_a_desktop_gets_the_wide_charts_and_no_enlarge_link(browser, report_file):
+    tab = browser.open(report_file, shots.DESKTOP)
+    charts = tab.evaluate(CHART_TEXT)
+    assert not any(chart["narrow"] for chart in charts)
+    assert min(chart["css"] for chart in charts) >= 7.5
+    hidden = tab.evaluate('getComputedStyle(document.querySelector("details.enlarge")).display')
+    assert hidden == "none"
+
+
+@pytest.mark.chromium
+@needs_chromium
+def test_the_quality_tables_leave_no_gap_beside_a_tall_one(browser, report_file):
+    """The three quality tables flow into columns: none stands beside empty space."""
+    tab = browser.open(report_file, shots.DESKTOP)
+    boxes = tab.evaluate(
+        """[...document.querySelectorAll("#quality .grid2 > div")].map(d => {
+            const r = d.getBoundingClientRect(); return [r.left, r.top, r.bottom];
+        })"""
+    )
+    assert len(boxes) == 3
+    columns: dict[float, list[list[float]]] = {}
+    for left, top, bottom in boxes:
+        columns.setdefault(round(left), []).append([top, bottom])
+    assert len(columns) == 2
+    heights = [max(b for _, b in col) - min(t for t, _ in col) for col in columns.values()]
+    assert min(heights) > 0.5 * max(heights)  # balanced: not a tall table beside a short one

@@ -368,7 +368,7 @@ def test_cli_small_islands_prints_a_table_and_writes_files_with_provenance(
     meta = pq.read_metadata(parquet).metadata
     assert json.loads(meta[b"mining_licenses:result"])["islands_layer"]["features"] > 9000
     assert main(["screen", "small-islands", "--source", "sample", "--csv", str(csv)]) == 2
-    assert "exists; pass overwrite=True (--overwrite)" in capsys.readouterr().err
+    assert "exists; pass --overwrite to replace it" in capsys.readouterr().err
 
 
 def test_cli_overlap_circle_says_approximation(tmp_path, layer, capsys) -> None:

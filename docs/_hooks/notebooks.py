@@ -35,7 +35,14 @@ def _root(config: Any) -> Path:
 
 
 def _execute(source: Path, target: Path) -> None:
+    """Execute a notebook into ``target`` in a plain kernel, quietly.
+
+    The kernel talks over local IPC sockets in a throw-away folder, not TCP:
+    nothing listens on a port, and the kernel has no reason to warn that its
+    TCP traffic is unencrypted (which it printed once per notebook).
+    """
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "SECTORS_API_KEY")}
@@ -43,8 +50,9 @@ def _execute(source: Path, target: Path) -> None:
     book = nbformat.read(source, as_version=4)
     with tempfile.TemporaryDirectory(prefix="mining-licenses-docs-") as work:
         env["MINING_LICENSES_DATA"] = str(Path(work) / "store")
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(work) / "kernel"))
         NotebookClient(
-            book, timeout=240, kernel_name="python3", resources={"metadata": {"path": work}}
+            book, km=kernel, timeout=240, resources={"metadata": {"path": work}}
         ).execute(env=env)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(book, target)

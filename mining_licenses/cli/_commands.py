@@ -1,39 +1,37 @@
 """The ``mining-licenses`` command: thin argument parsing over the library.
 
-Only this module prints. Every subcommand returns an exit code: 0 on success,
-2 when the package reports an error (printed on one line, with what to do).
+Only this package prints. Every subcommand returns an exit code: 0 an answer,
+1 an empty answer (the message says why) or an incomplete pull, 2 when the
+package reports an error (printed on one line, with what to do). Commands
+that answer from the registry read it through :func:`~mining_licenses.cli._data.read_data`
+(one rule for all) and start their answer with its ``as of`` line.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from mining_licenses import _config, analytics, companies, store
+from mining_licenses import _config, analytics, store
 from mining_licenses import schema as s
-from mining_licenses._errors import (
-    ConfigurationError,
-    SnapshotError,
-)
-from mining_licenses._filters import apply_filters, validate_filters
+from mining_licenses._errors import ConfigurationError
+from mining_licenses._filters import validate_filters
 from mining_licenses.analytics._inputs import area_sum
+from mining_licenses.cli._args import EXIT_EMPTY, EXIT_OK
+from mining_licenses.cli._data import Data, filters_of, read_data, say_empty, to_rows
 from mining_licenses.cli._outputs import check_outputs, write_text_with_sidecar, write_with_sidecar
 from mining_licenses.cli._tables import render_table, render_tables, summary_tables
 from mining_licenses.cli._terminal import raw_stdout
 from mining_licenses.client._options import NAMES
-from mining_licenses.loader import company_for_api, frame_as_of, load_with_provenance, pull
+from mining_licenses.loader import Loaded, company_for_api, pull
 from mining_licenses.store._shrink import is_held_back, shrink_message
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _filters(args: argparse.Namespace) -> dict[str, Any]:
-    return {name: value for name in s.FILTERS if (value := getattr(args, name, None)) is not None}
 
 
 _EXPIRING_COLUMNS = (
@@ -54,12 +52,11 @@ def _label(meta: store.SnapshotMeta) -> None:
         print(store.provenance_line(meta))
 
 
-def _load(args: argparse.Namespace) -> tuple[pl.DataFrame, store.SnapshotMeta]:
-    """Load what the options ask for; say on stdout first if it is synthetic."""
-    accept = bool(getattr(args, "accept_shrink", False))
-    frame, meta = load_with_provenance(source=args.source, accept_shrink=accept, **_filters(args))
-    _label(meta)
-    return frame, meta
+def _read(args: argparse.Namespace) -> Data:
+    """Read the data the options name (the one rule) and print the answer's first lines."""
+    data = read_data(args)
+    print(data.header())
+    return data
 
 
 def _write_with_sidecar(
@@ -68,43 +65,60 @@ def _write_with_sidecar(
     meta: store.SnapshotMeta,
     args: argparse.Namespace,
     *,
+    as_of: dt.date | None = None,
     as_json: bool = False,
 ) -> None:
-    """Write a CSV (or JSON) result, its provenance next to it; print where it went."""
+    """Write a CSV (or JSON) result and its provenance next to it; print both files' names."""
     write_with_sidecar(
         frame,
         path,
         meta,
+        as_of=as_of,
         as_json=as_json,
         overwrite=args.overwrite,
-        csv_safe=not args.raw_csv,
+        csv_safe=not getattr(args, "raw_csv", False),
     )
-    print(f"wrote {path} (provenance: {store.sidecar_path(path).name})")
+    print(f"wrote {path} and its provenance {store.sidecar_path(path)}")
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    frame, _ = _load(args)
-    print(render_tables(summary_tables(frame, as_of=args.as_of, top=args.top)))
-    return 0
+    data = _read(args)
+    if data.frame.is_empty():
+        return say_empty(data)
+    print(render_tables(summary_tables(data.frame, as_of=data.as_of, top=args.top)))
+    return EXIT_OK
 
 
 def _cmd_expiring(args: argparse.Namespace) -> int:
     check_outputs(args, "csv", "json")  # before any data is loaded (or credit spent)
-    frame, meta = _load(args)
-    soon = analytics.expiring_soon(frame, within_days=args.within_days, as_of=args.as_of)
+    data = _read(args)
+    day, days = data.as_of, args.within_days
+    soon = analytics.expiring_soon(data.frame, within_days=days, as_of=day)
+    until = day + dt.timedelta(days=days)
+    if note := data.age_note():
+        print(note)
+    if soon.is_empty():
+        why = (
+            data.empty_reason()
+            if data.frame.is_empty()
+            else f"no license expires between {day} and {until} (inclusive) of the "
+            f"{data.frame.height:,} licenses in {data.where()}."
+        )
+        return say_empty(data, why)
     title = (
-        f"{soon.height:,} licenses expiring within {args.within_days} days "
+        f"{soon.height:,} licenses expiring within {days} days as of {day}, by {until} "
         f"({area_sum(soon):,.1f} ha)"
     )
     print(render_table(soon.select(_EXPIRING_COLUMNS).head(args.limit), title=title))
     if soon.height > args.limit:
         more = soon.height - args.limit
         print(f"... and {more:,} more: --limit N prints more, --csv/--json write them all")
+    rows = to_rows(soon, day)
     if args.csv:
-        _write_with_sidecar(soon, args.csv, meta, args)
+        _write_with_sidecar(rows, args.csv, data.meta, args, as_of=day)
     if args.json:
-        _write_with_sidecar(soon, args.json, meta, args, as_json=True)
-    return 0
+        _write_with_sidecar(rows, args.json, data.meta, args, as_of=day, as_json=True)
+    return EXIT_OK
 
 
 def _cmd_screen(args: argparse.Namespace) -> int:
@@ -158,12 +172,12 @@ def _cmd_replica(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         records_by_day=by_day,
     )
-    return 0
+    return EXIT_OK
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
     options = {name: value for name in NAMES if (value := getattr(args, name, None)) is not None}
-    filters = validate_filters(_filters(args))
+    filters = validate_filters(filters_of(args))
     sent = company_for_api(filters, store=args.store, base_url=args.base_url)
     result = pull(
         base_url=args.base_url,
@@ -189,41 +203,32 @@ def _cmd_pull(args: argparse.Namespace) -> int:
             said = shrink_message(result.snapshot, shrink)
             print(f"{'held back' if held else 'note'}: {said}")
             if held:
-                return 1
-    return 0 if sweep.complete else 1
+                return EXIT_EMPTY
+    return EXIT_OK if sweep.complete else EXIT_EMPTY
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from mining_licenses.report import write_report
 
     check_outputs(args, "out")
-
-    if args.snapshot == "sample":
-        path: Path = store.bundled_sample_path()
-    elif args.snapshot == "latest":
-        listing = store.list_snapshots(args.store).filter(~pl.col("held_back"))
-        if not listing.height:
-            msg = (
-                f"The store {_config.store_dir(args.store)} holds no snapshot. Run "
-                "`mining-licenses pull` first, or `--snapshot sample` for the bundled sample."
-            )
-            raise SnapshotError(msg)
-        path = Path(listing[-1, "path"])
-    else:
-        path = Path(args.snapshot)
-    meta = store.read_snapshot_meta(path)
-    _label(meta)
-    frame = companies.with_company_keys(store.read_snapshot(path))  # keys of this version
+    data = _read(args)
+    if data.frame.is_empty():
+        return say_empty(data, f"{data.empty_reason()} No report written.")
     changes = None
-    if args.snapshot != "sample":  # the store's ledger: a "What changed" section when it has any
+    if data.loaded.origin != "sample":  # the store's ledger: a "What changed" section if any
         from mining_licenses.changes import current_ledger
 
         changes = current_ledger(args.store)
     out = write_report(
-        frame, args.out, meta=meta, as_of=args.as_of, changes=changes, overwrite=args.overwrite
+        data.frame,
+        args.out,
+        meta=data.meta,
+        as_of=data.as_of,
+        changes=changes,
+        overwrite=args.overwrite,
     )
     print(f"Report: {out.resolve()} (open it in any browser; it needs no network)")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_snapshots(args: argparse.Namespace) -> int:
@@ -234,14 +239,14 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
             print(f"accepted {path.name}: {shrink_message(path, info.shrink)}")
         else:
             print(f"{path.name} is not held back: there is nothing to accept.")
-        return 0
+        return EXIT_OK
     listing = store.list_snapshots(args.store)
     if not listing.height:
         print(
             f"No snapshot in {_config.store_dir(args.store)}: `mining-licenses pull` makes one "
             "(needs SECTORS_API_KEY)."
         )
-        return 0
+        return EXIT_OK
     shown = listing.select(
         pl.col("path").str.extract(r"([^/\\]+)$").alias("file"),
         pl.col(s.FETCHED_AT).dt.strftime("%Y-%m-%d %H:%M:%SZ"),
@@ -260,7 +265,7 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
         print(f"held back: {shrink_message(Path(path), json.loads(shrink))}")
     if not listing["checksum"].all():
         print("checksum false: written before snapshots carried one; read unverified.")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
@@ -277,7 +282,10 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     if synthetic is not None:
         _label(synthetic)
     result = store.diff_snapshots(older, newer, store=args.store)
-    print(f"{Path(older).name} -> {Path(newer).name}")
+    fetched = [
+        f" (fetched {m.fetched_at:%Y-%m-%d %H:%M UTC})" if m and m.fetched_at else "" for m in metas
+    ]
+    print(f"{Path(older).name}{fetched[0]} -> {Path(newer).name}{fetched[1]}")
     print(render_table(pl.DataFrame([result.summary]), title="summary", side_on=True))
     if result.changed.height:
         print(render_table(result.by_field(), title="changed fields"))
@@ -289,7 +297,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         label = {"synthetic": synthetic is not None, "filters": {}, "complete": False}
         changes = store.SnapshotMeta.from_json({**newest.to_json(), **label})
         _write_with_sidecar(result.changed, args.csv, changes, args)
-    return 0
+    return EXIT_OK
 
 
 def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta | None:
@@ -305,25 +313,26 @@ def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta |
 
 def _cmd_export(args: argparse.Namespace) -> int:
     if args.path.suffix.lower() not in store.EXPORT_FORMATS:
-        msg = f"Cannot export to {args.path}: use one of {', '.join(store.EXPORT_FORMATS)}."
+        msg = (
+            f"Cannot export to {args.path}: its extension picks the format; use one of "
+            f"{', '.join(store.EXPORT_FORMATS)} (.gpkg for QGIS and most GIS tools)."
+        )
         raise ConfigurationError(msg)
     check_outputs(args, "path")
-    if args.snapshot:
-        meta = _snapshot_meta(args.snapshot, args.store) or store.SnapshotMeta()
-        _label(meta)
-        frame = companies.with_company_keys(store.read_snapshot(args.snapshot, store=args.store))
-        filters = validate_filters(_filters(args))
-        frame = apply_filters(frame, filters, as_of=frame_as_of(frame))
-        meta = store.SnapshotMeta.from_json(
-            {**meta.to_json(), "filters": {**meta.filters, **filters}}
-        )
-    else:
-        frame, meta = _load(args)
+    data = _read(args)
+    if data.frame.is_empty():
+        return say_empty(data, f"{data.empty_reason()} Nothing written.")
     path = store.export(
-        frame, args.path, overwrite=args.overwrite, meta=meta, csv_safe=not args.raw_csv
+        data.frame,
+        args.path,
+        overwrite=args.overwrite,
+        meta=data.meta,
+        csv_safe=not args.raw_csv,
     )
-    print(f"wrote {frame.height:,} licenses to {path}")
-    return 0
+    sidecar = store.sidecar_of(path)
+    beside = f" and its provenance {sidecar}" if sidecar else " (provenance inside the file)"
+    print(f"wrote {data.frame.height:,} licenses to {path}{beside}")
+    return EXIT_OK
 
 
 #: The summary tables the demo prints (the report shows them all).
@@ -344,7 +353,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"{result.replica_url}: {sweep.pages} pages, {sweep.credits_spent} credits, "
         f"{result.requests_served} requests served.\n"
     )
-    tables = summary_tables(result.pulled.frame, top=5)
+    pulled = result.pulled
+    data = Data(Loaded(pulled.frame, pulled.meta(), "api", pulled.snapshot), {})
+    print(data.as_of_line())
+    tables = summary_tables(pulled.frame, as_of=data.as_of, top=5)
     short = {name: tables[name].head(10) for name in _DEMO_TABLES}
     print(render_tables(short))
     print("\n(The report has the rest: expiry schedule, license ages, data quality, a map.)")
@@ -352,7 +364,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"  snapshot (GeoParquet): {result.pulled.snapshot}")
     print(f"  report (HTML):         {result.report.resolve()}")
     print(f"\nDemo finished in {result.seconds:.1f} s; the replica is stopped.")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -373,5 +385,6 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         else:
             meta = store.SnapshotMeta(source="sample", synthetic=True)
             write_text_with_sidecar(text + "\n", args.json, meta, overwrite=args.overwrite)
-            print(f"wrote {n:,} synthetic records to {args.json}")
-    return 0
+            sidecar = store.sidecar_path(args.json)
+            print(f"wrote {n:,} synthetic records to {args.json} and its provenance {sidecar}")
+    return EXIT_OK

@@ -11,6 +11,7 @@ written is an error before any data is loaded or any credit spent; then
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -45,11 +46,15 @@ def write_with_sidecar(
     path: Path,
     meta: SnapshotMeta,
     *,
+    as_of: dt.date | None = None,
     as_json: bool = False,
     overwrite: bool = False,
     csv_safe: bool = True,
 ) -> Path:
-    """Write a CSV (or JSON) result and its provenance next to it, both or neither."""
+    """Write a CSV (or JSON) result and its provenance next to it, both or neither.
+
+    ``as_of``: the day the answer is as of, written into the sidecar too.
+    """
     info = SnapshotMeta.from_json({**meta.to_json(), "records": frame.height})
 
     def write(temp: Path) -> None:
@@ -59,7 +64,8 @@ def write_with_sidecar(
             csv.write_csv(frame, temp, safe=csv_safe)
 
     write_together(
-        [(path, write), (sidecar_path(path), sidecar_bytes(path, info))], overwrite=overwrite
+        [(path, write), (sidecar_path(path), sidecar_bytes(path, info, as_of=as_of))],
+        overwrite=overwrite,
     )
     return path
 

@@ -1,7 +1,9 @@
 """``mining-licenses screen``: the spatial screens on the command line.
 
-``screen small-islands`` and ``screen overlap LAYER`` load licenses the way
-the other commands do (``--source``, the API's filters), print a table, and
+``screen small-islands`` and ``screen overlap LAYER`` read licenses by the
+one rule every command follows (``cli/_data.read_data``: ``--snapshot``,
+``--source``, ``--store``, the API's filters), start with the answer's
+``as of`` line, print a table, and
 write their rows with ``--csv``/``--parquet`` (GeoParquet) through the store's
 result writer, which publishes each file whole with its provenance: the
 licenses' snapshot and the screen's own (threshold, layer path, CRS, feature
@@ -15,12 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mining_licenses._config import SOURCES
 from mining_licenses.cli._args import (
     CommandParser,
-    add_filter_options,
+    add_data_options,
     add_output_options,
-    add_source_options,
     number,
     whole,
 )
@@ -70,9 +70,8 @@ def add_screen_parser(commands: Any, command: Callable[[Any, str, str], CommandP
     islands.add_argument(
         "--all", action="store_true", help="print every island with licenses, not only small ones"
     )
-    add_source_options(islands, SOURCES)
     _outputs(islands, "every license with its island", "the table of islands")
-    add_filter_options(islands)
+    add_data_options(islands)
 
     over = screens.add_parser(
         "overlap",
@@ -98,9 +97,8 @@ def add_screen_parser(commands: Any, command: Callable[[Any, str, str], CommandP
         action="store_true",
         help="also screen licenses placed at their regency's point",
     )
-    add_source_options(over, SOURCES)
     _outputs(over, "one row per license and feature", "the table of features")
-    add_filter_options(over)
+    add_data_options(over)
 
 
 def _finish(
@@ -134,28 +132,27 @@ def _finish(
                 overwrite=args.overwrite,
                 csv_safe=not args.raw_csv,
             )
-            print(f"wrote {frame.height:,} rows to {written}")
-
-
-def _as_of(meta: Any) -> str:
-    when = meta.fetched_at
-    day = when.date().isoformat() if when is not None else "an unknown day"
-    return f"Licenses as of {day} (source: {meta.source})."
+            sidecar = store.sidecar_of(written)
+            beside = f" and its provenance {sidecar}" if sidecar and sidecar.exists() else ""
+            print(f"wrote {frame.height:,} rows to {written}{beside}")
 
 
 def _small_islands(args: argparse.Namespace) -> int:
     import polars as pl
 
-    from mining_licenses.cli._commands import _load
+    from mining_licenses.cli._data import read_data, say_empty
     from mining_licenses.spatial import columns as c
     from mining_licenses.spatial import small_islands
 
-    frame, meta = _load(args)
+    data = read_data(args)
+    print(data.header())
+    if data.frame.is_empty():
+        return say_empty(data)
+    frame, meta = data.frame, data.meta
     screen = small_islands(
         frame, max_km2=args.max_km2, snap_m=args.snap_m, islands=args.islands, meta=meta
     )
     counts = screen.counts()
-    print(_as_of(meta))
     small = screen.islands.filter(pl.col(c.SMALL_ISLAND))
     shown = screen.islands if args.all else small
     print(
@@ -180,11 +177,15 @@ def _small_islands(args: argparse.Namespace) -> int:
 
 
 def _overlap(args: argparse.Namespace) -> int:
-    from mining_licenses.cli._commands import _load
+    from mining_licenses.cli._data import read_data, say_empty
     from mining_licenses.spatial import columns as c
     from mining_licenses.spatial import overlap
 
-    frame, meta = _load(args)
+    data = read_data(args)
+    print(data.header())
+    if data.frame.is_empty():
+        return say_empty(data)
+    frame, meta = data.frame, data.meta
     columns = [n.strip() for n in args.columns.split(",") if n.strip()] if args.columns else None
     result = overlap(
         frame,
@@ -195,7 +196,6 @@ def _overlap(args: argparse.Namespace) -> int:
         include_regency=args.include_regency,
         meta=meta,
     )
-    print(_as_of(meta))
     hit = int((result.licenses[c.FEATURES].fill_null(0) > 0).sum())
     how = "points fall in" if result.footprint == c.POINT else "approximate circles touch"
     print(f"{hit:,} licenses whose {how} {result.features.height:,} features of {args.layer}.")

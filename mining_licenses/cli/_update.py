@@ -22,6 +22,7 @@ from mining_licenses.cli._args import (
     add_filter_options,
     add_output_options,
     add_pull_options,
+    add_store_option,
     iso_date,
     whole,
 )
@@ -37,7 +38,7 @@ def add_commands(commands: Any, command: Any) -> None:
         "the scheduled run: pull when due, append events, write feeds and digest",
     )
     update.epilog = _EXIT_HELP
-    update.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    add_store_option(update)
     update.add_argument(
         "--feed-dir", type=Path, metavar="DIR", help="write feed.xml, feed.json and digests/ here"
     )
@@ -82,7 +83,7 @@ def add_commands(commands: Any, command: Any) -> None:
     add_filter_options(update)
 
     events: CommandParser = command(commands, "events", "list the store's ledger of events")
-    events.add_argument("--store", help="snapshot folder (default: MINING_LICENSES_DATA)")
+    add_store_option(events)
     events.add_argument(
         "--event",
         action="append",

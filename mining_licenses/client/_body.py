@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
-from mining_licenses import _config, _wire
+from mining_licenses import _config, _terms, _wire
 from mining_licenses._errors import ApiError, AuthenticationError, BadResponseError
 from mining_licenses._redact import carries_secret, redact
 from mining_licenses.client._calls import Retryable
@@ -24,10 +24,15 @@ from mining_licenses.client._ratelimit import parse_retry_after
 
 #: The longest server message an error quotes.
 MAX_MESSAGE: Final = 300
-AUTH_HELP: Final = (
-    f"Set the {_config.ENV_API_KEY} environment variable to your Sectors API key "
-    "(or pass api_key=...). The key is sent raw in the Authorization header."
-)
+
+
+def auth_help() -> str:
+    """Say where the key goes, in the caller's terms (Python or the command line)."""
+    python = " (or pass api_key=...)"
+    return (
+        f"Set the {_config.ENV_API_KEY} environment variable to your Sectors API key"
+        f"{_terms.pick(python, '')}. The key is sent raw in the Authorization header."
+    )
 
 
 #: Deepest nesting inside one record: a GeoJSON MultiPolygon's coordinates
@@ -78,13 +83,16 @@ def check_total(total: object, *, offset: int | None, max_total: int) -> int:
         raise bad_page(f"its total_count {total!r} is not a count", offset=offset)
     if total > max_total:
         raise bad_page(
-            f"its total_count {total:,} is more than max_total_count={max_total:,}",
+            "its total_count "
+            f"{total:,} is more than "
+            + _terms.pick(f"max_total_count={max_total:,}", f"--max-total-count {max_total}"),
             offset=offset,
             advice=(
                 "The registry holds about 4,150 licenses; a total this large is far more "
                 "likely a broken response than real growth, and sweeping it would cost "
                 f"{-(-total // 30):,} credits. No further page was bought. If the registry "
-                "really is that large, pass max_total_count=... (and a budget=...)."
+                f"really is that large, pass {_terms.option('max_total_count')} (and "
+                f"{_terms.option('budget')})."
             ),
         )
     return total
@@ -170,7 +178,7 @@ def answer(
         return parse_page(reply.body, offset=offset, max_total=max_total), reply.body
     message = _message(reply)
     if status in (401, 403):
-        msg = f"The API refused the key ({status}): {message}. {AUTH_HELP}"
+        msg = f"The API refused the key ({status}): {message}. {auth_help()}"
         raise AuthenticationError(msg, status_code=status)
     if status == 429 or status >= 500:
         header = reply.headers.get("Retry-After")

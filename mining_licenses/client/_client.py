@@ -31,7 +31,7 @@ from mining_licenses._errors import (
 from mining_licenses._filters import validate_filters
 from mining_licenses._redact import get_logger, redact
 from mining_licenses.client._address import checked_base_url
-from mining_licenses.client._body import AUTH_HELP
+from mining_licenses.client._body import auth_help
 from mining_licenses.client._calls import Tally
 from mining_licenses.client._journal import check_journal_root, prune_journals
 from mining_licenses.client._options import SWEEP_NAMES, PullOptions
@@ -199,9 +199,14 @@ class SectorsClient:
         order = SWEEP_ORDERS[0] if order_by is None and auto else _wire.validate_order_by(order_by)
         return Query(tuple(clean.items()), order, self.page_size, overlap)
 
-    def _require_key(self) -> None:
+    def require_key(self) -> None:
+        """Raise :class:`AuthenticationError` now when no key is set (a loopback URL needs none).
+
+        A pull checks this before it touches the store, so a command run
+        without a key leaves nothing behind.
+        """
         if not self._has_key and not self._keyless_ok:
-            msg = f"No API key for {self.base_url}. {AUTH_HELP}"
+            msg = f"No API key for {self.base_url}. {auth_help()}"
             raise AuthenticationError(msg)
 
     def _run(
@@ -269,7 +274,7 @@ class SectorsClient:
         ...         print(page.offset, len(page.records))
         """
         query = self._query(filters, order_by)  # raises here, not at the first next()
-        self._require_key()
+        self.require_key()
         return self._pages(query)
 
     def _pages(self, query: Query) -> Iterator[Page]:
@@ -302,7 +307,7 @@ class SectorsClient:
         7
         """
         query = self._query(filters, order_by, overlap=self.options.overlap, auto=True)
-        self._require_key()
+        self.require_key()
         run = self._run(journal=True, progress=False)
         try:
             ((_, first),) = tuple(
@@ -366,7 +371,7 @@ class SectorsClient:
             raise ConfigurationError(msg)
         opts = self.options.replace(**changes)
         query = self._query(filters, order_by, overlap=opts.overlap, auto=True)
-        self._require_key()
+        self.require_key()
         if opts.resume:
             prune_journals(self.journal_dir, max_age=opts.journal_max_age)
         started = _now()

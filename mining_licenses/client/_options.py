@@ -35,10 +35,18 @@ _MIB: Final = 2**20
 
 
 def _option(
-    default: object, scope: Scope, help: str, low: float | None = None, high: float | None = None
+    default: object,
+    scope: Scope,
+    help: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    off: str | None = None,
 ) -> Any:
+    """Return a field of :class:`PullOptions` (``off``: what turning it off does, if on)."""
     return dataclasses.field(
-        default=default, metadata={"scope": scope, "help": help, "low": low, "high": high}
+        default=default,
+        metadata={"scope": scope, "help": help, "low": low, "high": high, "off": off},
     )
 
 
@@ -68,7 +76,10 @@ class PullOptions:
         False, "sweep", "raise IncompleteSweepError instead of returning an incomplete result"
     )
     resume: bool = _option(
-        True, "sweep", "reuse pages journaled by an interrupted pull instead of buying them again"
+        True,
+        "sweep",
+        "reuse pages journaled by an interrupted pull instead of buying them again",
+        off="buy every page again, ignoring the pages an interrupted pull journaled",
     )
     max_repair_rounds: int = _option(
         3, "sweep", "repair steps tried when the sweep comes back short", 0, 20
@@ -82,7 +93,7 @@ class PullOptions:
     auto_budget_factor: float = _option(
         3.0,
         "sweep",
-        "without budget=, the most credits a pull spends, as a multiple of the pages "
+        "without a budget, the most credits a pull spends, as a multiple of the pages "
         "total_count implies (plus one page a province for repairs)",
         1,
         1000,
@@ -153,7 +164,7 @@ class PullOptions:
         "client",
         "allow plain http:// to a host that is not loopback (sends the key in clear)",
     )
-    progress: bool = _option(True, "client", "show a progress bar")
+    progress: bool = _option(True, "client", "show a progress bar", off="no progress bar")
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -216,8 +227,22 @@ SWEEP_NAMES: Final = tuple(
 
 
 def option_help() -> dict[str, tuple[object, str, float | None, float | None]]:
-    """Return each option's default, meaning and range (the command line reads this)."""
+    """Return each option's default, meaning and range (the command line reads this).
+
+    For an option that is on by default, the meaning is what turning it off
+    does (the command line's ``--no-...`` flag).
+
+    Examples
+    --------
+    >>> option_help()["resume"][1]
+    'buy every page again, ignoring the pages an interrupted pull journaled'
+    """
     return {
-        f.name: (f.default, f.metadata["help"], f.metadata["low"], f.metadata["high"])
+        f.name: (
+            f.default,
+            f.metadata["off"] if f.default is True else f.metadata["help"],
+            f.metadata["low"],
+            f.metadata["high"],
+        )
         for f in dataclasses.fields(PullOptions)
     }

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from mining_licenses import _wire
+from mining_licenses import _terms, _wire
 from mining_licenses import schema as s
 from mining_licenses._errors import ApiError, BudgetExceededError
 from mining_licenses._redact import get_logger
@@ -316,14 +316,18 @@ def check_cost(run: Run, cost: int, *, what: str, hard: bool) -> bool:
     spent = run.tally.upper_bound
     if run.budget is not None and run.budget <= run.ceiling:
         limit = f"the budget of {run.budget}"
-        how = " Raise budget=..., or narrow the filters."
+        how = f" Raise {_terms.option('budget')}, or narrow the filters."
     else:
         limit = (
-            f"the ceiling of {run.ceiling:.0f} credits a call without budget= may spend "
+            f"the ceiling of {run.ceiling:.0f} credits a call without "
+            f"{_terms.pick('budget=', '--budget')} may spend "
             f"({run.ceiling_factor:g} times the pages total_count implies, plus one page a "
             "province)"
         )
-        how = " Pass budget=... (or raise auto_budget_factor) to allow more."
+        how = (
+            f" Pass {_terms.option('budget')} (or raise "
+            f"{_terms.pick('auto_budget_factor', '--auto-budget-factor')}) to allow more."
+        )
     msg = (
         f"{what} needs {cost:,} more credit(s) but {limit} leaves "
         f"{max(run.credits_left(), 0):,.0f} ({spent} spent so far)."

@@ -7,13 +7,14 @@ legend by how many they are (:func:`segments`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import polars as pl
 
 from mining_licenses import schema as s
+from mining_licenses.plots._layout import Layout, legend
 from mining_licenses.plots._style import commodity_color, label
 
 if TYPE_CHECKING:
@@ -31,20 +32,26 @@ def order(values: Iterable[str | None], weights: Iterable[float]) -> list[str | 
     return [value for value, _ in pairs]
 
 
-def minor_label(count: int) -> str:
+def minor_label(count: int, what: str = "commodities") -> str:
     """Return the legend label of the lumped segment."""
-    return f"{count} minor commodities"
+    return f"{count} minor {what}"
 
 
 def segments(
-    wide: Mapping[str | None, np.ndarray], *, longest: float | None = None
+    wide: Mapping[str | None, np.ndarray],
+    *,
+    longest: float | None = None,
+    colour: Callable[[str | None], str] = commodity_color,
+    what: str = "commodities",
 ) -> list[tuple[str, str, np.ndarray]]:
     """Return the segments to stack as (label, colour, values), largest commodity first.
 
     ``wide`` holds one array per commodity, one value per bar. Commodities
     that are absent are dropped; two or more whose largest value is under
     :data:`MINOR_SHARE` of ``longest`` (by default the longest stack) become
-    one last segment, :func:`minor_label`.
+    one last segment, :func:`minor_label`; a single one keeps its name and
+    says it is too small to see. ``colour`` colours a category and ``what``
+    names them (commodities by default).
 
     Examples
     --------
@@ -58,20 +65,28 @@ def segments(
         return []
     top = float(np.sum(list(present.values()), axis=0).max()) if longest is None else longest
     minor = [c for c, v in present.items() if v.max() < MINOR_SHARE * top]
-    if len(minor) < 2:  # one thin commodity keeps its own name
-        minor = []
     major = [c for c in present if c not in minor]
     out = [
-        (label(c), commodity_color(c), present[c])
+        (label(c), colour(c), present[c])
         for c in order(major, [float(present[c].sum()) for c in major])
     ]
-    if minor:
-        out.append((minor_label(len(minor)), MINOR_COLOR, np.sum([present[c] for c in minor], 0)))
+    if len(minor) == 1:  # one thin category keeps its name, and says why it cannot be seen
+        out.append((f"{label(minor[0])} (too small to see)", colour(minor[0]), present[minor[0]]))
+    elif minor:
+        out.append(
+            (minor_label(len(minor), what), MINOR_COLOR, np.sum([present[c] for c in minor], 0))
+        )
     return out
 
 
 def stacked_barh(
-    ax: Axes, table: pl.DataFrame, rows: list[str | None], key: str, *, scale: float
+    ax: Axes,
+    table: pl.DataFrame,
+    rows: list[str | None],
+    key: str,
+    *,
+    scale: float,
+    height: float = 0.72,
 ) -> list[float]:
     """Draw horizontal bars of ``table`` (``key``, commodity, area) stacked by commodity."""
     wide: dict[str | None, np.ndarray] = {}
@@ -87,7 +102,7 @@ def stacked_barh(
             left=left,
             color=colour,
             label=name,
-            height=0.72,
+            height=height,
             edgecolor="white",
             linewidth=0.4,
         )
@@ -97,8 +112,39 @@ def stacked_barh(
     return [float(v) for v in left]
 
 
+def row_names(ax: Axes, names: Sequence[str], *, above: bool, size: float = 9) -> None:
+    """Name the bars: as tick labels left of them, or (``above``) over each bar, from the left.
+
+    Above is how a phone reads a bar chart: the bars get the chart's whole
+    width, and a long name needs no cutting.
+    """
+    if not above:
+        ax.set_yticks(np.arange(len(names)), list(names))
+        return
+    ax.set_yticks([])
+    for y, name in enumerate(names):
+        ax.annotate(
+            name,
+            (0.0, y - 0.3),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, 1),
+            textcoords="offset points",
+            va="bottom",
+            ha="left",
+            fontsize=size,
+            color="#1f1f1f",
+        )
+    ax.set_ylim(len(names) - 0.5, -1.05)  # room for the first name over its bar
+
+
 def value_label(
-    ax: Axes, xy: tuple[float, float], text: str, *, bold: bool = False, end: bool = False
+    ax: Axes,
+    xy: tuple[float, float],
+    text: str,
+    *,
+    bold: bool = False,
+    end: bool = False,
+    size: float | None = None,
 ) -> None:
     """Write a bar's value above its top, or past its end (``end=True``, horizontal bars)."""
     ax.annotate(
@@ -108,7 +154,7 @@ def value_label(
         textcoords="offset points",
         ha="left" if end else "center",
         va="center" if end else "baseline",
-        fontsize=8 if bold or end else 7,
+        fontsize=size or (8 if bold or end else 7),
         fontweight="bold" if bold else "normal",
         color="#333333",
     )
@@ -126,7 +172,8 @@ def _swatch(handle: Any) -> Any:
     return patch.get_facecolor()[:3]
 
 
-def legend_right(ax: Axes, title: str, *, reverse: bool = False) -> None:
+def legend_for(ax: Axes, title: str, layout: Layout, *, reverse: bool = False) -> None:
+    """Add the legend of the bars drawn: right of the axes, or under the figure when narrow."""
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
@@ -134,13 +181,4 @@ def legend_right(ax: Axes, title: str, *, reverse: bool = False) -> None:
     handles = [Patch(facecolor=_swatch(h)) for h in handles]
     if reverse:  # a vertical stack reads top down, like the legend
         handles, labels = handles[::-1], labels[::-1]
-    ax.legend(
-        handles,
-        labels,
-        title=title,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        frameon=False,
-        fontsize=8,
-        title_fontsize=9,
-    )
+    legend(ax, handles, labels, title, layout)

@@ -15,6 +15,7 @@ import polars as pl
 from mining_licenses import schema as s
 from mining_licenses.plots import _style as kit
 from mining_licenses.plots._land import LAND_CREDIT, draw_land
+from mining_licenses.plots._layout import NARROW_WIDTH, Layout, legend, titles
 from mining_licenses.plots._map import _frame_view, _view
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ def plot_changes(
     by: str = "event",
     categories: Sequence[str] | None = None,
     title: str = "What changed",
+    narrow: bool = False,
     ax: Axes | None = None,
 ) -> Figure:
     """Map of points (``longitude``, ``latitude``) coloured by the category in column ``by``.
@@ -65,6 +67,9 @@ def plot_changes(
         those present, sorted).
     title
         The map's title.
+    narrow
+        Draw for a phone's width (legend under the map, no text under 8 pt;
+        see :mod:`mining_licenses.plots`).
     ax
         Axes to draw into; by default a new figure.
 
@@ -77,19 +82,22 @@ def plot_changes(
     ['land', 'new', 'moved']
     """
     function = "plot_changes"
-    fig, ax = kit.canvas(ax, (11, 5.6), function)
+    layout = Layout(narrow=narrow)
     frame = kit.frame(df, function)
     missing = [c for c in (s.LONGITUDE, s.LATITUDE, by) if c not in frame.columns]
     if missing:
         msg = f"plot_changes() needs the column(s) {', '.join(missing)}."
         raise ValueError(msg)
     placed = frame.filter(pl.col(s.LONGITUDE).is_not_null() & pl.col(s.LATITUDE).is_not_null())
+    view = _view(placed, narrow=narrow)
+    height = 2.4 + 0.9 * NARROW_WIDTH * (view[3] - view[1]) / (view[2] - view[0])
+    fig, ax = kit.canvas(ax, layout.size((11, 5.6), height), function)
     names = (
         list(categories)
         if categories is not None
         else sorted(placed[by].drop_nulls().unique().to_list())
     )
-    _frame_view(ax, _view(placed))
+    _frame_view(ax, view, layout)
     draw_land(ax)
     for place, name in enumerate(names):
         rows = placed.filter(pl.col(by) == name)
@@ -98,7 +106,7 @@ def plot_changes(
         ax.scatter(
             rows[s.LONGITUDE],
             rows[s.LATITUDE],
-            s=36,
+            s=20 if narrow else 36,
             c=CATEGORY_COLORS[place % len(CATEGORY_COLORS)],
             alpha=0.85,
             edgecolors="white",
@@ -107,7 +115,10 @@ def plot_changes(
             gid=name,
         )
     note = f"{placed.height:,} of {frame.height:,} placed · {LAND_CREDIT}"
-    kit.titles(ax, title, note)
-    if placed.height:
+    titles(ax, title, note, layout)
+    if placed.height and narrow:
+        handles, labels = ax.get_legend_handles_labels()
+        legend(ax, handles, labels, "Event", layout)
+    elif placed.height:
         ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.85)
     return fig

@@ -13,6 +13,7 @@ from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses.plots import _bars as bars
 from mining_licenses.plots import _style as kit
+from mining_licenses.plots._layout import Layout, titles
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -43,6 +44,7 @@ def plot_expiry_schedule(
     as_of: dt.date | str | None = None,
     measure: Literal["licenses", "area"] = "licenses",
     expired: bool = True,
+    narrow: bool = False,
     ax: Axes | None = None,
 ) -> Figure:
     """Bar chart of licenses by period of expiry, stacked by commodity.
@@ -74,6 +76,9 @@ def plot_expiry_schedule(
         Draw the bar of licenses already expired. Leave it out (``False``) to
         read a monthly schedule, where one bar of every expired license would
         dwarf the rest.
+    narrow
+        Draw for a phone's width (4 in, legend under the chart, no text under
+        8 pt; totals above the bars only where they fit).
     ax
         Axes to draw into; by default a new figure.
 
@@ -93,7 +98,9 @@ def plot_expiry_schedule(
     'Coal licenses by year of expiry'
     """
     function = "plot_expiry_schedule"
-    fig, ax, frame, day, where = kit.dated_canvas(df, ax, (11, 5.2), function, as_of)
+    layout = Layout(narrow=narrow)
+    size = layout.size((11, 5.2), 4.8)
+    fig, ax, frame, day, where = kit.dated_canvas(df, ax, size, function, as_of)
     title = (
         f"{where.licenses()}{where.where} by {freq} of expiry"
         if measure == "licenses"
@@ -131,29 +138,44 @@ def plot_expiry_schedule(
         bottom += heights
     for i in (i for i, slot in enumerate(slots) if slot in special):
         ax.axvspan(i - 0.5, i + 0.5, color="#eeeeee", zorder=0)
-    kit.marker_line(ax, 0.5 if slots[0] == an.EXPIRED_BUCKET else -0.5, f"as of {day}")
+    kit.marker_line(  # narrow: the note under the title says the day; the line alone marks it
+        ax,
+        0.5 if slots[0] == an.EXPIRED_BUCKET else -0.5,
+        "" if layout.narrow else f"as of {day}",
+        size=layout.pt(8),
+    )
     tick_labels = [special.get(t, t) for t in slots]
-    step = max(1, math.ceil(len(slots) / 30))
+    step = max(1, math.ceil(len(slots) / (12 if layout.narrow else 30)))
     shown = [i for i in x if i % step == 0 or slots[i] in special]
     ax.set_xticks(shown, [tick_labels[i] for i in shown], rotation=90 if freq != "year" else 0)
-    if freq == "year" and len(slots) > 16:
+    if freq == "year" and len(shown) > (8 if layout.narrow else 16):
         ax.tick_params(axis="x", labelrotation=90)
+    ax.tick_params(labelsize=layout.pt(9))
     fmt = "{:,.0f}" if measure == "licenses" else "{:,.1f}"
+    fits = 12 if layout.narrow else 45  # totals above bars while they fit
     for xi, total, top, scale in zip(x, totals, bottom, drawn, strict=True):
         cut = bool(scale < 1)
-        if total > 0 and (cut or len(slots) <= 45):  # totals above bars while they fit
-            bars.value_label(ax, (float(xi), top), fmt.format(total), bold=cut)
+        if total > 0 and (cut or len(slots) <= fits):
+            bars.value_label(
+                ax,
+                (float(xi), top),
+                fmt.format(total),
+                bold=cut,
+                end=cut and layout.narrow,  # beside a narrow bar, over the short ones after it
+                size=layout.pt(8) if cut else None,
+            )
     if drawn[0] < 1:
         _break_mark(ax, 0, float(bottom[0]))
     ax.set_xlim(-0.6, len(slots) - 0.4)
     ax.set_ylim(0, float(bottom.max()) * 1.1 or 1.0)
     ax.set_ylabel(
-        "Licenses expiring" if measure == "licenses" else "Licensed area expiring (thousand ha)"
+        "Licenses expiring" if measure == "licenses" else "Licensed area expiring (thousand ha)",
+        fontsize=layout.pt(10),
     )
     kit.thousands(ax, "y", decimals=0)
     kit.style(ax, grid="y")
-    kit.titles(ax, title, f"{frame.height:,} licenses · as of {day.isoformat()}")
-    bars.legend_right(ax, "Commodity", reverse=True)
+    titles(ax, title, f"{frame.height:,} licenses · as of {day.isoformat()}", layout)
+    bars.legend_for(ax, "Commodity", layout, reverse=True)
     return fig
 
 

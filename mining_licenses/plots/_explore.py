@@ -20,6 +20,9 @@ def explore(df: pl.DataFrame | gpd.GeoDataFrame, **kwargs: Any) -> Any:
     A thin wrapper of :meth:`geopandas.GeoDataFrame.explore`: dates, timestamps
     and lists become text so the features serialise to GeoJSON, unplaced rows
     are left out, and licenses placed at a gazetteer point are drawn hollow.
+    Where several licenses share one point, a number beside it says how many
+    (and each one's tooltip, ``licenses_at_point``), in a layer of its own
+    ("licenses on one point"); the view fits the licenses with a margin.
 
     Parameters
     ----------
@@ -49,6 +52,7 @@ def explore(df: pl.DataFrame | gpd.GeoDataFrame, **kwargs: Any) -> Any:
     kit.require("folium", function)
     kit.require("mapclassify", function)
     import geopandas as gpd
+    import pandas as pd
 
     from mining_licenses.geo import to_geodataframe
 
@@ -57,6 +61,9 @@ def explore(df: pl.DataFrame | gpd.GeoDataFrame, **kwargs: Any) -> Any:
     else:
         gdf = to_geodataframe(_stringify(kit.frame(df, function)))
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    x, y = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+    keys = pd.Series(list(zip(x, y, strict=True)), index=gdf.index, dtype=object)
+    gdf = gdf.assign(**{AT_POINT: keys.map(keys.value_counts()).astype("int64")})
     defaults: dict[str, Any] = {
         "marker_kwds": {"radius": 4},
         "style_kwds": {"fillOpacity": 0.75, "weight": 1, "style_function": _feature_style},
@@ -72,10 +79,44 @@ def explore(df: pl.DataFrame | gpd.GeoDataFrame, **kwargs: Any) -> Any:
             "cmap": [kit.commodity_color(v) for v in present],
             "missing_kwds": {"color": kit.NULL_COLOR, "label": kit.NULL_LABEL},
         }
-    shown = [c for c in _TOOLTIP if c in gdf.columns]
+    shown = [c for c in (*_TOOLTIP, AT_POINT) if c in gdf.columns]
     if shown:
         defaults["tooltip"] = shown
-    return gdf.explore(**(defaults | kwargs))
+    m = gdf.explore(**(defaults | kwargs))
+    if len(gdf) and not {"m", "location", "zoom_start"} & set(kwargs):
+        x0, y0, x1, y1 = gdf.total_bounds
+        margin = max(0.1 * max(x1 - x0, y1 - y0), 0.3)  # as plot_map's margin
+        m.fit_bounds([[y0 - margin, x0 - margin], [y1 + margin, x1 + margin]])
+    _number_stacks(m, gdf)
+    return m
+
+
+#: Column added to the tooltip: how many licenses share the license's point.
+AT_POINT: Final = "licenses_at_point"
+
+
+def _number_stacks(m: Any, gdf: gpd.GeoDataFrame) -> None:
+    """Add a layer numbering each point several licenses share."""
+    import folium
+
+    stacked = gdf[gdf[AT_POINT] > 1]
+    if stacked.empty:
+        return
+    layer = folium.FeatureGroup(name="licenses on one point", show=True)
+    shared = stacked.assign(_x=stacked.geometry.x, _y=stacked.geometry.y)
+    for lon, lat, count in shared[["_x", "_y", AT_POINT]].drop_duplicates().itertuples(index=False):
+        folium.Marker(  # one marker per shared point: a few hundred at most
+            [lat, lon],
+            icon=folium.DivIcon(html=_STACK_HTML.format(count=count), icon_size=(0, 0)),
+            tooltip=f"{count:,} licenses on this point",
+        ).add_to(layer)
+    layer.add_to(m)
+
+
+_STACK_HTML: Final = (
+    '<div style="font: bold 11px sans-serif; color: #1f1f1f; white-space: nowrap; '
+    'text-shadow: 0 0 2px #fff, 0 0 3px #fff; transform: translate(6px, -16px)">{count}</div>'
+)
 
 
 _TOOLTIP: Final = (

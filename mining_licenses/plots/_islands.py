@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import TYPE_CHECKING, Final
 
@@ -9,8 +10,10 @@ import numpy as np
 import polars as pl
 
 from mining_licenses import schema as s
+from mining_licenses.analytics import _inputs as inp
 from mining_licenses.plots import _style as kit
 from mining_licenses.plots._land import polygon_paths
+from mining_licenses.plots._layout import NARROW_WIDTH, Layout, wrap
 from mining_licenses.spatial import columns as c
 
 if TYPE_CHECKING:
@@ -27,7 +30,9 @@ _PAD: Final = 0.18
 ISLANDS_CREDIT: Final = "Islands: GSHHG full resolution (LGPL-3.0)"
 
 
-def _inset(ax: Axes, shape: object, island: dict[str, object], licenses: pl.DataFrame) -> None:
+def _inset(
+    ax: Axes, shape: object, island: dict[str, object], licenses: pl.DataFrame, layout: Layout
+) -> None:
     import shapely
     from matplotlib.collections import PathCollection
 
@@ -69,18 +74,28 @@ def _inset(ax: Axes, shape: object, island: dict[str, object], licenses: pl.Data
     ax.set_xticks([])
     ax.set_yticks([])
     km = span * 111.32 * math.cos(math.radians(cy))
-    ax.set_title(str(island[c.ISLAND_LABEL]), loc="left", fontsize=8.5, fontweight="bold")
+    name = str(island[c.ISLAND_LABEL])
     ax.set_title(
-        f"{island[c.ISLAND_KM2]:,.1f} km² · {island[c.LICENSES]} lic. · frame {km:,.0f} km",
+        wrap(name, 22) if layout.narrow else name, loc="left", fontsize=8.5, fontweight="bold"
+    )
+    sep = "\n" if layout.narrow else " · "  # two lines under a narrow inset
+    ax.set_title(
+        f"{island[c.ISLAND_KM2]:,.1f} km² · {island[c.LICENSES]} lic.{sep}frame {km:,.0f} km",
         loc="right",
-        fontsize=7,
+        fontsize=layout.pt(7),
         color="#555555",
-        y=-0.12,
+        y=-0.2 if layout.narrow else -0.12,
     )
 
 
 @kit.shown_in_jupyter
-def plot_small_islands(screen: IslandScreen, *, top: int = 24) -> Figure:
+def plot_small_islands(
+    screen: IslandScreen,
+    *,
+    top: int = 24,
+    as_of: dt.date | str | None = None,
+    narrow: bool = False,
+) -> Figure:
     """Inset maps of the small islands holding licenses, one per island, most licenses first.
 
     Each inset shows the island's polygon (from the islands layer the screen
@@ -96,6 +111,12 @@ def plot_small_islands(screen: IslandScreen, *, top: int = 24) -> Figure:
         The result of :func:`mining_licenses.small_islands`.
     top
         At most this many islands are drawn (the table has them all).
+    as_of
+        The day the title says the licenses are as of; by default the date of
+        their latest ``fetched_at``.
+    narrow
+        Draw for a phone's width: two insets a row, no text under 8 pt (see
+        :mod:`mining_licenses.plots`).
 
     Returns
     -------
@@ -118,27 +139,38 @@ def plot_small_islands(screen: IslandScreen, *, top: int = 24) -> Figure:
     small = pl.col(c.SMALL_ISLAND)
     chosen = screen.islands.with_row_index("_at").filter(small).head(max(top, 0))
     n = chosen.height
-    cols = max(1, min(_COLUMNS, n))
+    layout = Layout(narrow=narrow)
+    cols = max(1, min(2 if narrow else _COLUMNS, n))
     rows = max(1, math.ceil(n / cols))
-    fig = NotebookFigure(figsize=(3.3 * cols, 3.3 * rows + 0.5), layout="constrained")
+    side = NARROW_WIDTH / 2 if narrow else 3.3
+    size = (NARROW_WIDTH if narrow else side * cols, (side + 0.35 * narrow) * rows + 0.8)
+    fig = NotebookFigure(figsize=size, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     on = screen.licenses.filter(pl.col(c.ISLAND_MATCH).is_in(c.ON_AN_ISLAND))
     for ax, island in zip(axes, chosen.iter_rows(named=True), strict=False):  # a few dozen
         mine = on.filter(pl.col(c.ISLAND_ID) == island[c.ISLAND_ID])
-        _inset(ax, screen.shapes[island["_at"]], island, mine)
+        _inset(ax, screen.shapes[island["_at"]], island, mine, layout)
     for ax in axes[n:]:
         ax.set_axis_off()
     if not n:
         axes[0].text(0.5, 0.5, "No license on a small island", ha="center", va="center")
     total = int(screen.islands.filter(small).height)
     shown = f"{n} of {total}" if total > n else f"{n}"
+    day = inp.resolve_as_of(screen.licenses, as_of, function=function)
+    title = (
+        f"Licenses on small islands (at most {screen.max_km2:,.0f} km²): {shown} islands, "
+        f"as of {day.isoformat()}"
+    )
     fig.suptitle(
-        f"Licenses on small islands (at most {screen.max_km2:,.0f} km²): {shown} islands",
+        wrap(title, 44) if narrow else title,
         x=0.01,
         ha="left",
-        fontsize=12,
+        fontsize=10.5 if narrow else 12,
         fontweight="bold",
     )
-    fig.text(0.99, 0.998, ISLANDS_CREDIT, ha="right", va="top", fontsize=7, color="#777777")
+    if narrow:  # under the insets: the title takes the top's width
+        fig.supxlabel(ISLANDS_CREDIT, x=0.01, ha="left", fontsize=layout.pt(7), color="#777777")
+    else:
+        fig.text(0.99, 0.998, ISLANDS_CREDIT, ha="right", va="top", fontsize=7, color="#777777")
     return fig

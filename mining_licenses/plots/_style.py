@@ -179,9 +179,11 @@ def titles(ax: Axes, title: str, note: str = "") -> None:
         ax.set_title(note, loc="right", fontsize=9, color="#555555")
 
 
-def marker_line(ax: Axes, x: float, text: str) -> None:
-    """Mark ``x`` with a dashed red line and a note at its top (as of, median)."""
+def marker_line(ax: Axes, x: float, text: str, *, size: float = 8) -> None:
+    """Mark ``x`` with a dashed red line and a note at its top (as of, median), if any."""
     ax.axvline(x, color="#b22222", linestyle="--", linewidth=1.2)
+    if not text:
+        return
     ax.annotate(
         text,
         (x, 1.0),
@@ -189,7 +191,7 @@ def marker_line(ax: Axes, x: float, text: str) -> None:
         xytext=(4, -2),
         textcoords="offset points",
         va="top",
-        fontsize=8,
+        fontsize=size,
         color="#b22222",
     )
 
@@ -209,6 +211,11 @@ def empty(fig: Figure, ax: Axes, title: str) -> Figure:
 
 def label(value: str | None) -> str:
     return NULL_LABEL if value is None else value
+
+
+def province_label(name: str) -> str:
+    """Return a province's name as a chart labels it: ``Kepulauan`` shortened to ``Kep.``."""
+    return name.replace("Kepulauan ", "Kep. ")
 
 
 @dataclass(frozen=True)

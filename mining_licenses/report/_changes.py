@@ -111,7 +111,9 @@ def changes_map(events: pl.DataFrame, title: str) -> p.Chart | p.Note:
         return p.Note("No map: no point is known for these events.")
     present = [k for k in EVENT_ORDER if k in set(events[v.EVENT].to_list())]
     return p.chart(
-        lambda: plots.plot_changes(events, by=v.EVENT, categories=present, title=title),
+        lambda narrow: plots.plot_changes(
+            events, by=v.EVENT, categories=present, title=title, narrow=narrow
+        ),
         "Map of Indonesia with the licenses that changed, coloured by event type",
         "Each point is a license at its point in the newer snapshot (the older one for a "
         "license that vanished); licenses without a point are counted in the note.",

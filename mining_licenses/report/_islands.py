@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Final
 
 import polars as pl
@@ -22,7 +23,7 @@ def _names(value: object) -> str:
     return ", ".join(str(v) for v in value) if isinstance(value, list | pl.Series) else str(value)
 
 
-def section(frame: pl.DataFrame) -> p.Section:
+def section(frame: pl.DataFrame, day: dt.date) -> p.Section:
     """Build the small-islands section: counts, the table of islands, inset maps, the caveats."""
     screen = small_islands(frame)
     counts = screen.counts()
@@ -71,7 +72,7 @@ def section(frame: pl.DataFrame) -> p.Section:
         download=p.csv_download(on_small, SMALL_ISLAND_LICENSES_CSV),
     )
     chart = p.chart(
-        lambda: plots.plot_small_islands(screen),
+        lambda narrow: plots.plot_small_islands(screen, as_of=day, narrow=narrow),
         "Inset maps of the small islands holding licenses, each with its license points",
         "Filled circles: the API's point (a red ring: snapped from the sea). Hollow diamonds: "
         "the point of a regency whose land is that one island. Most licenses first.",

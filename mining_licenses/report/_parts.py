@@ -4,8 +4,9 @@ A :class:`Section` holds an id, a title, a lead and its parts: cards, charts,
 tables, notes, headings, definition lists and grids of other parts. Each part
 names its ``kind``; ``templates/parts.html.j2`` has one macro per kind. The
 builders here turn analytics frames into parts: :func:`table` formats cells
-(text only; the template escapes), :func:`chart` embeds a figure as a base64
-PNG, :func:`csv_download` embeds a whole frame as a CSV ``data:`` URI.
+(text only; the template escapes), :func:`chart` embeds a chart drawn twice,
+wide and narrow (for a phone), as base64 PNGs the page picks between,
+:func:`csv_download` embeds a whole frame as a CSV ``data:`` URI.
 """
 
 from __future__ import annotations
@@ -27,7 +28,22 @@ from mining_licenses.report import _format as fmt
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+#: Pixels per inch of the wide image (shown about its natural size on a desktop) and of
+#: the narrow one (shown at about half its natural size on a phone: sharp on its screen).
 _DPI: Final = 100
+_NARROW_DPI: Final = 200
+#: The page shows the narrow image at this width and below (CSS pixels).
+NARROW_SCREEN: Final = 700
+
+
+@dataclass(frozen=True)
+class Image:
+    """One drawing of a chart: a PNG ``data:`` URI, its natural size, its smallest text."""
+
+    src: str
+    width: int
+    height: int
+    text_px: float  # the smallest text's height in the image's own pixels (font size)
 
 
 @dataclass(frozen=True)
@@ -50,14 +66,20 @@ class Cards:
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart embedded as a PNG ``data:`` URI, with its pixel size, alt text and caption."""
+    """A chart drawn wide and narrow, with its alt text and caption.
+
+    The page shows ``narrow`` on screens up to :data:`NARROW_SCREEN` CSS
+    pixels wide and ``wide`` elsewhere (and on paper); with ``enlarge`` a
+    phone can also open the wide image at full size.
+    """
 
     kind: ClassVar[str] = "chart"
-    src: str
-    width: int
-    height: int
+    wide: Image
+    narrow: Image
     alt: str
     caption: str
+    enlarge: bool = False
+    media: ClassVar[str] = f"(max-width: {NARROW_SCREEN}px)"
 
 
 @dataclass(frozen=True)
@@ -146,10 +168,15 @@ class Table:
 
 @dataclass(frozen=True)
 class Grid:
-    """Parts side by side on a wide screen, one under another on a narrow one."""
+    """Parts side by side on a wide screen, one under another on a narrow one.
+
+    With ``flow`` the parts fill two columns top to bottom, as text does, so
+    a tall part leaves no gap beside it.
+    """
 
     kind: ClassVar[str] = "grid"
     parts: tuple[Part, ...]
+    flow: bool = False
 
 
 Part = Cards | Chart | Note | Heading | Definitions | Table | Grid
@@ -200,17 +227,38 @@ def _cell(column: Column, value: Any, *, swatch: bool) -> Cell:
     return Cell(column.fmt(value), classes, colour)
 
 
-def chart(draw: Callable[[], Figure], alt: str, caption: str) -> Chart | Note:
-    """Draw a chart and embed it as a base64 PNG, or say why it is missing."""
+def chart(
+    draw: Callable[[bool], Figure], alt: str, caption: str, *, enlarge: bool = False
+) -> Chart | Note:
+    """Draw a chart wide and narrow (``draw(narrow)``), embed both, or say why it is missing."""
     try:
-        fig = draw()
+        wide, narrow = _image(draw(False), _DPI), _image(draw(True), _NARROW_DPI)
     except MissingDependencyError as err:
         return Note(f"Chart not drawn: {err}")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
-    width, height = (round(v * _DPI) for v in fig.get_size_inches())
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return Chart(f"data:image/png;base64,{data}", width, height, alt, caption)
+    return Chart(wide, narrow, alt, caption, enlarge=enlarge)
+
+
+def _image(fig: Figure, dpi: int) -> Image:
+    """Return the figure as a PNG of 256 colours (a quarter of the bytes; charts have few).
+
+    The figure is drawn once, at ``dpi``: its pixels and its texts' sizes
+    come from that one drawing.
+    """
+    import numpy as np
+    from PIL import Image as Pillow  # matplotlib's own dependency
+
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    sizes = plots.text_sizes(fig, drawn=True)
+    pixels = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
+    small = Pillow.fromarray(pixels).convert("RGB")
+    small = small.quantize(colors=256, method=Pillow.Quantize.FASTOCTREE)
+    packed = io.BytesIO()
+    small.save(packed, format="png")
+    data = base64.b64encode(packed.getvalue()).decode("ascii")
+    text_px = round(min(sizes, default=0.0) * dpi / 72.0, 2)
+    height, width = pixels.shape[:2]
+    return Image(f"data:image/png;base64,{data}", width, height, text_px)
 
 
 def csv_download(frame: pl.DataFrame, filename: str) -> Download:

@@ -19,6 +19,7 @@ from mining_licenses import plots
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as q
+from mining_licenses.companies import display_name_expr
 from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
 from mining_licenses.report._parts import Column
@@ -116,14 +117,16 @@ def _placement(frame: pl.DataFrame) -> dict[str, int]:
     return dict(zip(report[q.ITEM].to_list(), report[q.COUNT].to_list(), strict=True))
 
 
-def map_(frame: pl.DataFrame) -> p.Section:
+def map_(frame: pl.DataFrame, day: dt.date) -> p.Section:
     """Build the map of licenses by commodity."""
     chart = p.chart(
-        lambda: plots.plot_map(frame),
+        lambda narrow: plots.plot_map(frame, as_of=day, narrow=narrow),
         "Map of Indonesia with license points coloured by commodity and sized by area",
         "Filled circles: the API gave the license's point. Hollow diamonds: the record named "
         "only its regency, so the license sits at the regency's gazetteer point, which is "
-        "approximate and shared by every license there. Land: Natural Earth (public domain).",
+        "approximate and shared by every license there; a number beside a point says how "
+        "many licenses sit on it. Land: Natural Earth (public domain).",
+        enlarge=True,
     )
     return p.Section("map", "Where the licenses are", "Licenses by commodity and area.", (chart,))
 
@@ -131,7 +134,7 @@ def map_(frame: pl.DataFrame) -> p.Section:
 def expiry(frame: pl.DataFrame, day: dt.date) -> p.Section:
     """Build the expiry schedule chart."""
     chart = p.chart(
-        lambda: plots.plot_expiry_schedule(frame, as_of=day),
+        lambda narrow: plots.plot_expiry_schedule(frame, as_of=day, narrow=narrow),
         "Stacked bar chart of licenses by year of expiry, coloured by commodity",
         f"The hatched first bar holds licenses already expired on {day.isoformat()}; "
         "the hatched bars at the end, licenses whose expiry date is out of range "
@@ -173,13 +176,14 @@ def expiring(frame: pl.DataFrame, day: dt.date) -> p.Section:
     return p.Section("expiring", title, lead, (table,))
 
 
-def provinces(frame: pl.DataFrame) -> p.Section:
+def provinces(frame: pl.DataFrame, day: dt.date) -> p.Section:
     """Show licensed area by province: a chart and the whole table (also as CSV)."""
     chart = p.chart(
-        lambda: plots.plot_area_by_province(frame),
+        lambda narrow: plots.plot_area_by_province(frame, as_of=day, narrow=narrow),
         "Horizontal bar chart of licensed area per province in thousand hectares, "
         "stacked by commodity",
-        "Bars are stacked by commodity; labels give thousand ha and the share of all area.",
+        "Bars are stacked by commodity; labels give thousand ha and the share of the "
+        "licensed area in this report.",
     )
     columns = [
         Column(s.PROVINCE, "Province"),
@@ -196,13 +200,15 @@ def provinces(frame: pl.DataFrame) -> p.Section:
     return p.Section("provinces", "Area by province", lead, (chart, table))
 
 
-def companies(frame: pl.DataFrame) -> p.Section:
+def companies(frame: pl.DataFrame, day: dt.date) -> p.Section:
     """Show top companies, concentration overall and per commodity; all companies as CSV."""
     chart = p.chart(
-        lambda: plots.plot_top_companies(frame, top=_TOP_COMPANIES),
+        lambda narrow: plots.plot_top_companies(
+            frame, top=_TOP_COMPANIES, as_of=day, narrow=narrow
+        ),
         f"Horizontal bar chart of the {_TOP_COMPANIES} companies with the most licensed area",
-        "Companies are grouped by company_key (the API's slug, else a normalised name); "
-        "the number after each name is its licenses.",
+        "Companies are grouped by company_key (the API's slug, else a normalised name) and "
+        "named by their most frequent spelling; the number after each name is its licenses.",
     )
     share_cols = [
         Column(an.TOP_SHARES[n], f"Top {n} share", fmt.share, numeric=True) for n in (1, 5, 10)
@@ -234,7 +240,9 @@ def companies(frame: pl.DataFrame) -> p.Section:
     ]
     every = an.area_by_company(frame)
     top = p.table(
-        every.filter(pl.col(an.RANK) <= _TOP_COMPANIES),
+        every.filter(pl.col(an.RANK) <= _TOP_COMPANIES).with_columns(
+            display_name_expr(pl.col(s.COMPANY_NAME))
+        ),
         top_cols,
         caption=f"Top {_TOP_COMPANIES} companies by licensed area",
         download=p.csv_download(every, COMPANIES_CSV),
@@ -251,7 +259,7 @@ def companies(frame: pl.DataFrame) -> p.Section:
 def age(frame: pl.DataFrame, day: dt.date) -> p.Section:
     """Show license age: a histogram and statistics overall and per license type."""
     chart = p.chart(
-        lambda: plots.plot_license_age(frame, as_of=day),
+        lambda narrow: plots.plot_license_age(frame, as_of=day, narrow=narrow),
         "Histogram of license age in years, stacked by license type",
         "Age is the time from the effective date to the as-of date; one-year bins.",
     )
@@ -315,22 +323,23 @@ def quality(frame: pl.DataFrame) -> p.Section:
         caption="Issue codes",
     )
     grid = p.Grid(
-        (
-            p.table(
-                unknown,
-                [Column(q.ITEM, "Column", css="code"), Column(q.VALUE, "Value"), *counted],
-                caption="Values outside the known sets",
-            ),
+        (  # the tall one first: the two short ones fill the column beside it
             p.table(
                 nulls,
                 [Column(q.ITEM, "Column", css="code"), *counted],
                 caption="Missing values (columns with none are left out)",
             ),
             p.table(
+                unknown,
+                [Column(q.ITEM, "Column", css="code"), Column(q.VALUE, "Value"), *counted],
+                caption="Values outside the known sets",
+            ),
+            p.table(
                 placement,
                 [Column(q.ITEM, "Placed at", css="code"), *counted],
                 caption="Where each license sits on the map",
             ),
-        )
+        ),
+        flow=True,
     )
     return p.Section("quality", "Data quality", lead, (codes, grid))

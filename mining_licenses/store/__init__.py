@@ -13,13 +13,14 @@ screen's rows with their provenance).
 
 from mining_licenses.store._catalog import find_snapshot, history, list_snapshots, prune
 from mining_licenses.store._diff import DIFF_FIELDS, SnapshotDiff, changes, diff_snapshots
-from mining_licenses.store._export import EXPORT_FORMATS, export
+from mining_licenses.store._export import EXPORT_FORMATS, carried_meta, export, sidecar_of
 from mining_licenses.store._names import snapshot_files
 from mining_licenses.store._provenance import (
     SOURCES,
     SnapshotMeta,
     provenance_line,
     read_snapshot_meta,
+    remember_meta,
     sidecar_path,
     write_sidecar,
 )
@@ -28,6 +29,7 @@ from mining_licenses.store._shrink import MAX_DROPPED_SHARE, accept_snapshot
 from mining_licenses.store._snapshots import (
     bundled_sample_path,
     read_snapshot,
+    snapshot_path,
     write_snapshot,
 )
 
@@ -42,6 +44,7 @@ __all__ = [
     "SnapshotMeta",
     "accept_snapshot",
     "bundled_sample_path",
+    "carried_meta",
     "changes",
     "diff_snapshots",
     "export",
@@ -53,8 +56,11 @@ __all__ = [
     "prune",
     "read_snapshot",
     "read_snapshot_meta",
+    "remember_meta",
+    "sidecar_of",
     "sidecar_path",
     "snapshot_files",
+    "snapshot_path",
     "write_result",
     "write_sidecar",
     "write_snapshot",

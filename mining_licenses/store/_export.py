@@ -13,6 +13,7 @@ GeoPackage (its ``gpkg_metadata`` table) and FlatGeobuf (its header), and in a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Mapping
@@ -34,6 +35,7 @@ from mining_licenses.store._provenance import (
     frame_meta,
     provenance_line,
     provenance_tags,
+    recalled_meta,
     resolve_meta,
     sidecar_bytes,
     sidecar_path,
@@ -149,6 +151,18 @@ Writer = Callable[[pl.DataFrame, Path, SnapshotMeta], None]
 _SIDECAR_FORMATS: Final = (".csv", ".geojson")
 
 
+def sidecar_of(path: str | os.PathLike[str]) -> Path | None:
+    """Return the provenance sidecar :func:`export` writes next to ``path``, or None.
+
+    Examples
+    --------
+    >>> sidecar_of("soon.csv").name, sidecar_of("soon.gpkg")
+    ('soon.csv.provenance.json', None)
+    """
+    target = Path(path)
+    return sidecar_path(target) if target.suffix.lower() in _SIDECAR_FORMATS else None
+
+
 def _writer_for(path: Path, *, csv_safe: bool = True) -> Writer | None:
     """Return the writer of ``path``'s extension, or None for an unknown one."""
     suffix = path.suffix.lower()
@@ -169,15 +183,34 @@ def _unsupported(path: Path) -> ConfigurationError:
 
 
 # -------------------------------------------------------------------- export
+def carried_meta(data: pl.DataFrame | gpd.GeoDataFrame) -> SnapshotMeta | None:
+    """Return the provenance a frame carries: a GeoDataFrame's ``attrs``, a loaded polars frame's.
+
+    The rows may since have been narrowed (a GeoDataFrame's ``attrs`` follow
+    it through pandas' filtering): a part of a complete pull is not complete,
+    so ``complete`` is then false (``records`` says how many rows there are).
+    """
+    attrs = getattr(data, "attrs", None)
+    meta: SnapshotMeta | None
+    if isinstance(attrs, dict) and isinstance(attrs.get(ATTRS_KEY), dict):
+        meta = SnapshotMeta.from_json(attrs[ATTRS_KEY])
+    else:
+        meta = recalled_meta(data)
+    if meta is None:
+        return None
+    if meta.records is not None and meta.records != len(data):
+        meta = dataclasses.replace(meta, complete=False)
+    return meta
+
+
 def _provenance(
     data: pl.DataFrame | gpd.GeoDataFrame,
     frame: pl.DataFrame,
     meta: SnapshotMeta | Mapping[str, Any] | None,
 ) -> SnapshotMeta:
-    """Return the provenance to write: given, else a GeoDataFrame's, else recognised."""
-    attrs = getattr(data, "attrs", None)
-    if meta is None and isinstance(attrs, dict) and isinstance(attrs.get(ATTRS_KEY), dict):
-        meta = attrs[ATTRS_KEY]
+    """Return the provenance to write: given, else the frame's own, else recognised."""
+    if meta is None:
+        meta = carried_meta(data)
     if meta is None:
         from mining_licenses.store._snapshots import bundled_sample_path  # imports this module
 
@@ -212,8 +245,13 @@ def export(
 
     Every format carries the provenance: ``meta`` when given; else the one a
     GeoDataFrame from :func:`~mining_licenses.load_licenses` carries in
-    ``gdf.attrs["mining_licenses"]``; else, for the bundled sample,
-    ``synthetic``; else source ``unknown``. It is in the GeoParquet metadata,
+    ``gdf.attrs["mining_licenses"]``, or a polars frame returned by
+    ``load_licenses(..., as_="polars")`` (that frame itself, with its
+    filters and ``total_count``; a frame derived from it carries none); else,
+    for the bundled sample, ``synthetic``; else source ``unknown``. Rows
+    narrowed since the load are a part, no longer ``complete``. This is the
+    path that keeps provenance: geopandas' own ``gdf.to_file`` writes none.
+    It is in the GeoParquet metadata,
     the layer metadata of GeoPackage (``gpkg_metadata``) and FlatGeobuf
     (``pyogrio.read_info(path)["layer_metadata"]``), the layer description,
     and a ``<file>.provenance.json`` sidecar next to CSV and GeoJSON.

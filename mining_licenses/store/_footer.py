@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from mining_licenses import _terms
 from mining_licenses import schema as s
 from mining_licenses._errors import SnapshotError
 
@@ -115,7 +116,8 @@ def read_metadata(path: Path) -> dict[bytes, bytes]:
     """
     if not path.is_file():
         what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        msg = f"Snapshot {path} {what}; list the store with list_snapshots()."
+        listing = _terms.pick("list_snapshots()", "mining-licenses snapshots")
+        msg = f"Snapshot {path} {what}; list the store with {listing}."
         raise SnapshotError(msg)
     entries = footer_entries(path)
     if entries is not None:

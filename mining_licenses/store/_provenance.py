@@ -13,6 +13,8 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import threading
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -241,14 +243,30 @@ def sidecar_path(path: str | os.PathLike[str]) -> Path:
     return target.with_name(target.name + SIDECAR_SUFFIX)
 
 
-def sidecar_bytes(path: str | os.PathLike[str], info: SnapshotMeta) -> bytes:
-    """Return the JSON the provenance sidecar of the file ``path`` holds."""
-    body = {"file": Path(path).name, "description": provenance_line(info), **info.to_json()}
+def sidecar_bytes(
+    path: str | os.PathLike[str], info: SnapshotMeta, *, as_of: dt.date | None = None
+) -> bytes:
+    """Return the JSON the provenance sidecar of the file ``path`` holds.
+
+    ``as_of`` is the day the file's answer is as of (an expiring list), when
+    it has one.
+    """
+    day = {"as_of": as_of.isoformat()} if as_of is not None else {}
+    body = {
+        "file": Path(path).name,
+        "description": provenance_line(info),
+        **day,
+        **info.to_json(),
+    }
     return (json.dumps(body, ensure_ascii=False, indent=1) + "\n").encode()
 
 
 def write_sidecar(
-    path: str | os.PathLike[str], info: SnapshotMeta, *, overwrite: bool = False
+    path: str | os.PathLike[str],
+    info: SnapshotMeta,
+    *,
+    as_of: dt.date | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write the provenance of the file ``path`` next to it, as JSON; return the sidecar's path.
 
@@ -262,7 +280,8 @@ def write_sidecar(
     >>> write_sidecar(Path(tempfile.mkdtemp()) / "soon.csv", SnapshotMeta()).name
     'soon.csv.provenance.json'
     """
-    return write_atomic(sidecar_path(path), sidecar_bytes(path, info), overwrite=overwrite)
+    data = sidecar_bytes(path, info, as_of=as_of)
+    return write_atomic(sidecar_path(path), data, overwrite=overwrite)
 
 
 def frame_meta(frame: pl.DataFrame, sample: Path) -> SnapshotMeta | None:
@@ -278,3 +297,44 @@ def frame_meta(frame: pl.DataFrame, sample: Path) -> SnapshotMeta | None:
     if info.synthetic and stamps.max() == info.fetched_at:
         return dataclasses.replace(info, filters={}, total_count=None)
     return None
+
+
+# --------------------------------------------- the provenance of polars frames
+# Polars frames carry no metadata, so the loader notes each frame it returns
+# here, by identity, for as long as the frame lives (a weak reference): export()
+# of that very frame writes its provenance. A frame derived from it (filter,
+# head, with_columns) is a new object and carries none.
+_remembered: dict[int, tuple[weakref.ref[pl.DataFrame], SnapshotMeta]] = {}
+_remembered_lock = threading.Lock()
+
+
+def remember_meta(frame: pl.DataFrame, meta: SnapshotMeta) -> pl.DataFrame:
+    """Note ``meta`` as the provenance of this frame object and return the frame.
+
+    Examples
+    --------
+    >>> frame = remember_meta(pl.DataFrame({"a": [1]}), SnapshotMeta(source="sample"))
+    >>> recalled_meta(frame).source, recalled_meta(frame.head(1))
+    ('sample', None)
+    """
+    key = id(frame)
+
+    def forget(ref: weakref.ref[pl.DataFrame]) -> None:
+        with _remembered_lock:
+            entry = _remembered.get(key)
+            if entry is not None and entry[0] is ref:
+                del _remembered[key]
+
+    ref = weakref.ref(frame, forget)
+    with _remembered_lock:
+        _remembered[key] = (ref, meta)
+    return frame
+
+
+def recalled_meta(frame: object) -> SnapshotMeta | None:
+    """Return the provenance :func:`remember_meta` noted for this very frame, or None."""
+    with _remembered_lock:
+        entry = _remembered.get(id(frame))
+    if entry is None or entry[0]() is not frame:  # an id reused by a newer object
+        return None
+    return entry[1]

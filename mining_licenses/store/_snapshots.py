@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import polars as pl
 
-from mining_licenses import _config
+from mining_licenses import _config, _terms
 from mining_licenses import _validate as v
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
@@ -135,7 +135,20 @@ def write_snapshot(
 
 
 # ------------------------------------------------------------------- reading
-def _resolve(path: str | os.PathLike[str], store: str | os.PathLike[str] | None) -> Path:
+def snapshot_path(
+    path: str | os.PathLike[str] = "latest", *, store: str | os.PathLike[str] | None = None
+) -> Path:
+    """Return the file a snapshot name means: ``"latest"``, a file name in the store, or a path.
+
+    The file need not exist (reading it says so); ``"latest"`` of an empty
+    store raises :class:`SnapshotError` with what to do. A held-back snapshot
+    is never ``"latest"`` (a :class:`ShrunkSnapshotWarning` says when it is newer).
+
+    Examples
+    --------
+    >>> snapshot_path(bundled_sample_path()) == bundled_sample_path()
+    True
+    """
     path = v.path(path, name="path", function="read_snapshot")
     if str(path) == "latest":
         listing = list_snapshots(store)
@@ -149,9 +162,13 @@ def _resolve(path: str | os.PathLike[str], store: str | os.PathLike[str] | None)
         if not listing.height:
             msg = (
                 f"The snapshot store {_config.store_dir(store)} holds no snapshot. Create one "
-                "with `mining-licenses pull` or load_licenses(source='api') (needs "
-                "SECTORS_API_KEY), or read the bundled synthetic sample: "
-                "read_snapshot(bundled_sample_path())."
+                + _terms.pick(
+                    "with `mining-licenses pull` or load_licenses(source='api') (needs "
+                    "SECTORS_API_KEY), or read the bundled synthetic sample: "
+                    "read_snapshot(bundled_sample_path()).",
+                    "with `mining-licenses pull` (needs SECTORS_API_KEY), or use the "
+                    "bundled synthetic sample: --snapshot sample.",
+                )
             )
             raise SnapshotError(msg)
         return Path(listing[-1, "path"])
@@ -238,7 +255,7 @@ def read_snapshot(
         msg = f"Unknown column(s) {', '.join(unknown)}; the columns are: {', '.join(s.COLUMNS)}."
         raise ConfigurationError(msg)
     needed = list(dict.fromkeys(wanted + ([s.LONGITUDE, s.LATITUDE] if as_ == "geopandas" else [])))
-    file = _resolve(path, store)
+    file = snapshot_path(path, store=store)
     metadata, sealed = checked_metadata(file)
     check_geo(file, metadata)
     check_columns(file, needed)
