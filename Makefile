@@ -27,14 +27,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One worker a core (pytest-xdist): the suite is ~1,000 tests; on 2 cores it takes about half.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The generative hostile upstream, long: FUZZ_EXAMPLES random examples (default 1000; make test
-# runs a fixed 30); prints how many ran and that every invariant held.
+# runs a fixed 30); prints how many ran and that every invariant held. The other property
+# tests draw fixed examples in make test; HYPOTHESIS_PROFILE=explore draws new ones.
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz_upstream.py -q -s \
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=explore \
+		$(BIN)/python -m pytest tests/test_fuzz_upstream.py -q -s \
 		-p no:cacheprovider -o timeout=0
 
 # Every benchmark, then the README's tables from benchmarks/results/ (BENCH_ARGS=--quick: smaller).

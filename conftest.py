@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (a failure in CI is one anyone can
+# reproduce); HYPOTHESIS_PROFILE=explore draws new ones each run, as `make fuzz` does.
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -156,7 +163,10 @@ def _repo_state() -> set[str]:
 
 @pytest.hookimpl(trylast=True)  # after pytest's own tmp_path set-up
 def pytest_configure(config: pytest.Config) -> None:
-    root = Path(tempfile.mkdtemp(prefix="mining-licenses-tests-"))
+    # xdist's workers inherit the controller's TMPDIR (its session folder): they make theirs
+    # beside it, not inside, so socket paths (Chromium's, multiprocessing's) stay short
+    parent = os.environ.setdefault("MINING_LICENSES_TESTS_TMP", tempfile.gettempdir())
+    root = Path(tempfile.mkdtemp(prefix="ml-tests-", dir=parent))
     saved = {name: os.environ.get(name) for name in _SESSION_ENV}
     for name in _SESSION_ENV:
         (root / name.lower()).mkdir()

@@ -51,7 +51,7 @@ def module_store() -> Path:
 def test_a_module_fixture_never_sees_the_real_user_store(module_store: Path) -> None:
     home = Path.home().resolve()
     assert home not in module_store.resolve().parents, module_store
-    assert "mining-licenses-tests-" in str(module_store)
+    assert "ml-tests-" in str(module_store)
 
 
 PROBE = """
