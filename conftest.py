@@ -177,6 +177,9 @@ def pytest_configure(config: pytest.Config) -> None:
         root,
         config._tmp_path_factory.getbasetemp(),  # type: ignore[attr-defined]  # tmp_path
         *(repo / name for name in (".hypothesis", ".pytest_cache", "build")),
+        # pytest's cache is first written whole to pytest-cache-files-XXXX, then renamed to
+        # .pytest_cache (on a fresh clone, where .pytest_cache does not exist yet)
+        repo / "pytest-cache-files-",
     ]
     guard = _Guard(root, allowed)
     sys.addaudithook(guard.hook)
