@@ -31,6 +31,7 @@ from mining_licenses._errors import (
     warn_once,
 )
 from mining_licenses._filters import apply_filters, validate_filters
+from mining_licenses._offline import is_outage
 from mining_licenses._pull import Pull, checked_arguments, company_for_api, fetch_licenses, pull
 from mining_licenses._redact import get_logger
 from mining_licenses.analytics._inputs import resolve_as_of
@@ -196,7 +197,7 @@ def load_data(
     The one rule every caller shares (the command line too): ``source="auto"``
     takes the newest complete real snapshot of the store that answers the
     filters if younger than ``max_age``; else pulls when a key is set; else
-    (no key, the API failing, or the pull held back for shrinking) an older
+    (no key, the API out of reach, or the pull held back for shrinking) an older
     real snapshot (``StaleSnapshotWarning`` saying why); else a synthetic
     snapshot of the store (a demo's); else the bundled synthetic sample.
     Held-back snapshots are skipped unless ``accept_shrink``.
@@ -253,8 +254,8 @@ def load_data(
                 **sent,
             )
         except ApiError as err:
-            if source == "api" or opts.strict:
-                raise
+            if source == "api" or opts.strict or not is_outage(err):
+                raise  # a refused key, request or credit is shown, never hidden by old data
             why = (
                 f"the API could not be reached or failed ({type(err).__name__}: "
                 f"{shorten(str(err), 300)}); "
@@ -400,14 +401,17 @@ def load_licenses(
         ``"auto"``: the newest complete, real snapshot in ``store`` that
         answers the filters, if fresh enough; else a pull from the API when a
         key is available (which writes a snapshot); else, when there is no
-        key, the API cannot be reached or fails (an :class:`ApiError`), or the
-        pull is held back, the newest older snapshot with a
-        :class:`StaleSnapshotWarning` that says why; else the bundled
+        key, the API cannot answer now (the network, a 5xx, a 429 or an
+        unusable answer), or the pull is held back, the newest older snapshot
+        with a :class:`StaleSnapshotWarning` that says why; else the bundled
         synthetic sample (with a :class:`SyntheticDataWarning`, and the
         reason when a key was set). ``"api"``, ``"snapshot"`` and
         ``"sample"`` force one path (``"api"`` with no key raises
         :class:`AuthenticationError`; ``"api"``, or ``strict=True``, raises
-        the API's error instead of falling back).
+        the API's error instead of falling back). A refused key
+        (:class:`AuthenticationError`), a refused request (400, 402 out of
+        credit, 404) or :class:`BudgetExceededError` is always raised: old
+        data never hides them.
     api_key
         Sectors API key; defaults to ``SECTORS_API_KEY``. Never logged or stored.
     base_url

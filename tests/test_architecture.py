@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "_validate": {"_errors"},
     "_plausible": {"schema"},
     "_oserrors": {"_errors"},
+    "_offline": {"_errors"},
     "_atomic": {"_errors", "_oserrors", "_terms"},
     "_csv": {"schema"},
     "schema": set(),
@@ -56,7 +57,8 @@ ALLOWED: dict[str, set[str]] = {
     "feeds": PLUMBING | {"changes", "report", "store"},
     "_pull": PLUMBING | {"client", "normalize", "store", "changes"},
     "_update": PLUMBING | {"_pull", "client", "changes", "feeds", "store"},
-    "loader": PLUMBING | {"_pull", "client", "normalize", "geo", "store", "analytics", "sample"},
+    "loader": PLUMBING
+    | {"_offline", "_pull", "client", "normalize", "geo", "store", "analytics", "sample"},
 }
 UNLIMITED = {"__init__", "cli"}
 

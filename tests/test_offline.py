@@ -18,6 +18,8 @@ import pytest
 
 from mining_licenses._errors import (
     ApiError,
+    AuthenticationError,
+    BudgetExceededError,
     ConfigurationError,
     StaleSnapshotWarning,
     SyntheticDataWarning,
@@ -104,3 +106,70 @@ def test_max_age_zero_and_seconds_have_a_meaning(tmp_path: Path) -> None:
     with pytest.warns(StaleSnapshotWarning, match="no API key"):
         loaded = load_licenses(store=store, max_age=0, as_="polars")
     assert loaded.height == frame.height
+
+
+# An outage (worth waiting out) falls back; a refusal (the key, the request, the credit) is shown.
+_DOWN = b'{"error": "SERVER_ERROR", "message": "down"}'
+_REFUSED = b'{"error": "NO", "message": "refused"}'
+
+
+@pytest.mark.parametrize(
+    ("answer", "falls_back"),
+    [
+        ((500, _DOWN), True),
+        ((503, _DOWN), True),
+        ((429, b'{"error": "RATE_LIMIT_EXCEEDED"}'), True),
+        ((200, b"<html>not a page</html>"), True),
+        ((401, _REFUSED), False),
+        ((403, _REFUSED), False),
+        ((402, b'{"message": "Insufficient credits"}'), False),
+        ((400, _REFUSED), False),
+        ((404, _REFUSED), False),
+    ],
+    ids=lambda x: str(x[0]) if isinstance(x, tuple) else str(x),
+)
+def test_only_an_outage_falls_back_to_the_stale_snapshot(
+    answer: tuple[int, bytes], falls_back: bool, tmp_path: Path
+) -> None:
+    from mining_licenses.replica import Raw, Replica
+
+    store, frame = stale_store(tmp_path)
+    with Replica(make_records(60, seed=4), api_key=KEY) as replica:
+        replica.hook = lambda exchange: Raw(*answer)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            try:
+                loaded = load_licenses(
+                    api_key=KEY, base_url=replica.url, store=store, as_="polars", **QUICK
+                )
+            except ApiError as err:
+                raised: ApiError | None = err
+            else:
+                raised = None
+    stale = [w for w in said if w.category is StaleSnapshotWarning]
+    if falls_back:
+        assert raised is None, raised
+        assert loaded.height == frame.height
+        assert len(stale) == 1
+        assert KEY not in str(stale[0].message)
+    else:
+        assert raised is not None
+        assert raised.status_code == answer[0]
+        assert not stale  # the real error, not old data
+        if answer[0] in (401, 403):
+            assert isinstance(raised, AuthenticationError)
+        assert KEY not in str(raised)
+
+
+def test_a_budget_too_small_is_raised_not_hidden(tmp_path: Path) -> None:
+    from mining_licenses.replica import Replica
+
+    store, _ = stale_store(tmp_path)
+    with (
+        Replica(make_records(200, seed=4), api_key=KEY) as replica,
+        warnings.catch_warnings(record=True) as said,
+    ):
+        warnings.simplefilter("always")
+        with pytest.raises(BudgetExceededError, match="budget"):
+            load_licenses(api_key=KEY, base_url=replica.url, store=store, budget=2, **QUICK)
+    assert not [w for w in said if w.category is StaleSnapshotWarning]
