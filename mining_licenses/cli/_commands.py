@@ -25,6 +25,7 @@ from mining_licenses.analytics._inputs import area_sum
 from mining_licenses.cli._args import EXIT_EMPTY, EXIT_OK
 from mining_licenses.cli._data import Data, filters_of, read_data, say_empty, to_rows
 from mining_licenses.cli._outputs import check_outputs, write_text_with_sidecar, write_with_sidecar
+from mining_licenses.cli._sweeps import credits_column, sweep_lines
 from mining_licenses.cli._tables import render_table, render_tables, summary_tables
 from mining_licenses.cli._terminal import raw_stdout
 from mining_licenses.client._options import NAMES
@@ -255,12 +256,15 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
         "total_count",
         "complete",
         "synthetic",
+        credits_column(),
         "filters",
         "held_back",
         "checksum",
     )
     title = f"{listing.height} snapshot(s) in {_config.store_dir(args.store)}"
     print(render_table(shown, title=title))
+    for line in sweep_lines(listing):  # why incomplete, duplicates upstream, notes
+        print(line)
     for path, shrink in listing.filter(pl.col("held_back")).select("path", "shrink").rows():
         print(f"held back: {shrink_message(Path(path), json.loads(shrink))}")
     if not listing["checksum"].all():

@@ -56,6 +56,10 @@ _LISTING: Final = {
     "base_url": pl.String(),
     "checksum": pl.Boolean(),
     "shrink": pl.String(),
+    "credits_upper_bound": pl.Int64(),
+    "duplicates_upstream": pl.Int64(),
+    "incomplete_reasons": pl.String(),
+    "notes": pl.String(),
     "held_back": pl.Boolean(),
 }
 #: The column :func:`history` adds: the snapshot's file name.
@@ -101,6 +105,8 @@ def _listing_row(path: Path) -> dict[str, Any] | SnapshotError:
         filters=encode_json(info.filters).decode(),
         checksum=sealed,
         shrink=None if info.shrink is None else encode_json(info.shrink).decode(),
+        incomplete_reasons=", ".join(info.incomplete_reasons) or None,
+        notes=json.dumps(list(info.notes), ensure_ascii=False) if info.notes else None,
     )
     return {k: row.get(k) for k in _LISTING}
 
@@ -159,7 +165,12 @@ def list_snapshots(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
         are read unverified), ``shrink`` (JSON: how many of the previous
         snapshot's licenses it lacks, when more than a fifth) and
         ``held_back`` (it shrank and was not accepted: not used as the
-        newest complete snapshot; see :func:`accept_snapshot`).
+        newest complete snapshot; see :func:`accept_snapshot`);
+        ``credits_upper_bound`` (the most credits the sweep may have been
+        billed: ``credits_spent`` is the least), ``duplicates_upstream``
+        (rows repeating a license the API served twice), ``incomplete_reasons``
+        (comma-separated) and ``notes`` (JSON list): what the sweep knew, null
+        for snapshots written before it was kept.
 
     A file whose footer does not match its checksum is skipped, with a
     logged warning that names it.

@@ -40,6 +40,21 @@ SOURCES: Final = ("api", "sample", "replica", "unknown")
 Source = Literal["api", "sample", "replica", "unknown"]
 
 
+_COUNTS: Final = (
+    "total_count",
+    "records",
+    "pages",
+    "credits_spent",
+    "credits_upper_bound",
+    "duplicates_upstream",
+)
+_TEXTS: Final = ("incomplete_reasons", "notes")
+#: Written only when set (older snapshots have none of them).
+_SWEEP_ONLY: Final = ("credits_upper_bound", "duplicates_upstream", *_TEXTS)
+#: The longest note kept (a repair's failure quotes the server's answer, already cut).
+_MAX_NOTE: Final = 10_000
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SnapshotMeta:
     """Provenance of a snapshot, stored as JSON in the file's metadata.
@@ -51,6 +66,15 @@ class SnapshotMeta:
     :func:`write_snapshot` when the snapshot lacks more than a fifth of the
     licenses of the previous complete one (the numbers, and ``held_back``:
     whether it waits to be accepted; see :mod:`mining_licenses.store._shrink`).
+
+    What a sweep knew about itself is kept too: ``incomplete_reasons`` (why
+    it is not complete: ``short``, ``refused``, ``moved``...), ``notes`` (what
+    happened on the way: a repair that failed, licenses the API served twice),
+    ``duplicates_upstream`` (rows repeating a license the API serves more than
+    once: kept, flagged, never counted as missing) and the credits spent, at
+    least ``credits_spent`` and at most ``credits_upper_bound`` (requests that
+    timed out may have been billed). A snapshot written before they existed
+    reads them as empty / None.
     """
 
     source: Source = "unknown"
@@ -66,6 +90,10 @@ class SnapshotMeta:
     package_version: str | None = None
     schema_version: str | None = None
     shrink: Mapping[str, Any] | None = None
+    credits_upper_bound: int | None = None
+    duplicates_upstream: int | None = None
+    incomplete_reasons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Check each field's type (a ParameterTypeError) and range (a ConfigurationError)."""
@@ -73,9 +101,16 @@ class SnapshotMeta:
         v.choice(self.source, SOURCES, name="source", function=function)
         v.moment(self.fetched_at, name="fetched_at", function=function, dates=False)
         v.mapping(self.filters, name="filters", function=function)
-        for name in ("total_count", "records", "pages", "credits_spent"):
+        for name in _COUNTS:
             if getattr(self, name) is not None:
                 v.whole(getattr(self, name), name=name, function=function, low=0)
+        for name in _TEXTS:  # a list read from JSON is kept as a tuple
+            wanted = "a tuple of str"
+            items = v.iterable(getattr(self, name), name=name, function=function, wanted=wanted)
+            kept = tuple(items)
+            for item in kept:
+                v.text(item, name=name, function=function, max_chars=_MAX_NOTE, empty=True)
+            object.__setattr__(self, name, kept)
         for name in ("complete", "synthetic"):
             v.flag(getattr(self, name), name=name, function=function)
         for name in ("base_url", "package_version", "schema_version"):
@@ -90,6 +125,11 @@ class SnapshotMeta:
             del data["shrink"]  # only a snapshot that shrank says so
         else:
             data["shrink"] = dict(self.shrink)
+        for name in _SWEEP_ONLY:  # only a sweep that knew something says it
+            if data[name] in (None, ()):
+                del data[name]
+            elif isinstance(data[name], tuple):
+                data[name] = list(data[name])
         if self.fetched_at is not None:
             data["fetched_at"] = self.fetched_at.isoformat().replace("+00:00", "Z")
         return data
