@@ -273,7 +273,8 @@ DATA_RULE: Final = (
 #: The exit codes, as ``--help`` states them.
 EXIT_CODES: Final = (
     "Exit codes: 0 an answer; 1 an empty answer (nothing matches: the message says why) or "
-    "an incomplete pull; 2 an error (one line on stderr with what to do)."
+    "an incomplete pull; 2 an error (one line on stderr with what to do); 141 the reader "
+    "closed the output early (| head), quietly."
 )
 
 

@@ -32,6 +32,7 @@ from mining_licenses.cli._args import (
     number,
     whole,
 )
+from mining_licenses.cli._pipes import EXIT_BROKEN_PIPE, ReaderGone, stdout_reader_kept
 from mining_licenses.cli._screen import add_screen_parser
 from mining_licenses.cli._terminal import error_message, visible_output
 from mining_licenses.cli._update import add_commands as add_update_commands
@@ -259,9 +260,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     Everything it prints passes through :func:`~mining_licenses.cli._terminal.visible`
     (control characters shown, not obeyed), and errors are cut to size; messages
     name options, not Python arguments (:func:`~mining_licenses._terms.command_line`).
+    A reader that closes the pipe early ends it quietly, with
+    :data:`~mining_licenses.cli._pipes.EXIT_BROKEN_PIPE` (``cli/_pipes.py``).
     """
-    with visible_output(), _terms.command_line():
-        return _run(argv)
+    try:
+        with stdout_reader_kept(), visible_output(), _terms.command_line():
+            return _run(argv)
+    except ReaderGone:  # `| head`: the reader has what it wanted
+        return EXIT_BROKEN_PIPE
 
 
 def _run(argv: Sequence[str] | None) -> int:
