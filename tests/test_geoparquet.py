@@ -231,3 +231,37 @@ def test_geoparquet_validator_finds_no_failure(
     outcomes = {o["id"]: o["status"] for o in gpv.check(str(grouped))["outcomes"]}
     assert outcomes["/conf/distribution/spatial-order"] == "pass"
     assert outcomes["/conf/covering/bbox-column-type"] == "pass"
+
+
+# ------------------------------------------- missing geometries: no NaN arithmetic, no warning
+_ODD = (np.nan, np.inf, -np.inf, 1e308, -1e308, 0.0, -0.0, 5e-324)
+
+
+@pytest.mark.filterwarnings("error")  # a RuntimeWarning (NaN, overflow) fails the test
+@pytest.mark.parametrize("seed", range(12))
+def test_hilbert_order_sorts_missing_points_last_without_a_warning(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 40))
+    x, y = rng.uniform(94, 141.5, n), rng.uniform(-11.5, 6.5, n)
+    for values in (x, y):  # some rows missing (NaN, inf), some absurdly far, some fine
+        odd = rng.random(n) < 0.4
+        values[odd] = rng.choice(_ODD, int(odd.sum()))
+    order = gp.hilbert_order(x, y)
+    placed = np.isfinite(x) & np.isfinite(y)
+    assert sorted(order.tolist()) == list(range(n))  # a permutation: no row lost
+    assert placed[order].tolist() == sorted(placed.tolist(), reverse=True)  # placed first
+    unplaced = order[~placed[order]]
+    assert unplaced.tolist() == sorted(unplaced.tolist())  # in their input order
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_snapshot_with_missing_points_writes_and_reads_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    frame = canonical_frame()
+    lon = [1e308, -1e308, float("nan"), None, *frame[s.LONGITUDE].to_list()[4:]]
+    frame = frame.with_columns(pl.Series(s.LONGITUDE, lon, dtype=pl.Float64))
+    back = read_snapshot(write_snapshot(frame, store=tmp_path))
+    assert back.height == frame.height
+    unplaced = ~(back[s.LONGITUDE].is_finite().fill_null(False) & back[s.LATITUDE].is_not_null())
+    assert unplaced.arg_true().to_list() == list(range(back.height - unplaced.sum(), back.height))

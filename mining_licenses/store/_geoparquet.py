@@ -160,10 +160,18 @@ def hilbert_index(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _cells(v: np.ndarray, low: float, high: float) -> np.ndarray:
-    span = high - low
-    if span <= 0:
+    """Cells 0..2**16-1 of finite ``v`` within [low, high], without overflow or NaN.
+
+    Halves first: ``high - low`` overflows to inf for coordinates far apart (a
+    hostile ``1e308``), and inf times 0 is NaN; half the values never overflow.
+    """
+    half_span = high / 2 - low / 2
+    if not half_span > 0:
         return np.zeros(len(v), dtype=np.uint32)
-    return ((v - low) * (((1 << _HILBERT_LEVEL) - 1) / span)).astype(np.uint32)
+    share = (v / 2 - low / 2) / half_span  # in [0, 1]
+    return np.minimum(share * ((1 << _HILBERT_LEVEL) - 1), (1 << _HILBERT_LEVEL) - 1).astype(
+        np.uint32
+    )
 
 
 def hilbert_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -171,7 +179,8 @@ def hilbert_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     ``x``/``y`` are float arrays with NaN where there is no point. The order
     is stable (ties and unplaced rows keep their input order), so a frame
-    always sorts the same way.
+    always sorts the same way. Only finite coordinates enter any arithmetic:
+    unplaced rows get the largest key instead (no NaN, no warning).
     """
     placed = np.isfinite(x) & np.isfinite(y)
     key = np.full(len(x), np.iinfo(np.int64).max, dtype=np.int64)
