@@ -1,4 +1,4 @@
-"""What the system refused, said plainly: every OS failure to write a file as one error.
+"""What the system refused, said plainly: every OS failure to write or read a file as one error.
 
 A full disk (``ENOSPC``, ``EDQUOT``), a file-size limit (``EFBIG``), a folder
 one may not write in (``EACCES``, ``EPERM``), a read-only file system
@@ -9,6 +9,16 @@ inside a polars, pyarrow or GDAL error, into one
 :class:`~mining_licenses._errors.OutputError` that names the path, says what
 the system said and what to do. :mod:`mining_licenses._atomic` uses it for
 every file the package writes.
+
+Reading has its counterpart: a file that vanished (``ENOENT``), a folder
+where a file is expected (``EISDIR``), a file one may not read (``EACCES``,
+``EPERM``), a disk that failed (``EIO``) or a name the system refuses
+(``ENOTDIR``, ``ENAMETOOLONG``, ``ELOOP``): :func:`read_error` (and the
+context manager :func:`reading`) turn each into the package's error the
+caller names (a :class:`~mining_licenses._errors.SnapshotError` for a
+snapshot or the ledger, a :class:`~mining_licenses._errors.ConfigurationError`
+for a file the user gave: a watchlist, a layer, records, a script), saying
+what could not be read, which file, and what to do.
 """
 
 from __future__ import annotations
@@ -17,11 +27,15 @@ import contextlib
 import errno as errnos
 import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 
 from mining_licenses._errors import MiningLicensesError, OutputError
+
+#: The package error a read failure becomes (the caller's choice).
+E = TypeVar("E", bound=MiningLicensesError)
 
 #: The most of a path an error message shows.
 _SHOWN_PATH: Final = 200
@@ -110,6 +124,128 @@ def translated(path: Path) -> Iterator[None]:
         yield
     except Exception as err:
         mapped = output_error(err, path)
+        if mapped is None:
+            raise
+        raise mapped from err
+
+
+# ---------------------------------------------------------------- reading
+# What to do about each failure, after "Cannot read <what> <path>: <what the system said>."
+_READ_ADVICE: Final = {
+    errnos.ENOENT: "It does not exist (moved or deleted meanwhile?): check the path.",
+    errnos.EISDIR: "It is a folder, not a file: give the file itself.",
+    errnos.EACCES: "You may not read it: change its permissions, or run as a user who may.",
+    errnos.EPERM: "You may not read it: change its permissions, or run as a user who may.",
+    errnos.EIO: "The disk reported an input/output error: check the disk, or restore the file.",
+    errnos.ENOTDIR: "A part of the path is a file, not a folder: check the path.",
+    errnos.ENAMETOOLONG: "The name is too long for the file system: check the path.",
+    errnos.ELOOP: "The path loops through symbolic links: check the links.",
+}
+#: Packages whose readers report OS failures inside their own exception types.
+_READER_PACKAGES: Final = (*_WRITER_PACKAGES, "pyproj")
+
+
+def read_error(
+    err: BaseException,
+    path: Path,
+    *,
+    what: str,
+    error: type[E],
+    fix: str = "",
+) -> E | None:
+    """Return the package's error for a failure of the system to read ``path``, else None.
+
+    ``err`` is an ``OSError``, or a polars, pyarrow or GDAL error that reports
+    one (by its errno or its text); anything else (a file that reads but is
+    damaged) is the caller's to say, and gives None. ``what`` names the file
+    (``"the snapshot"``), ``error`` the class raised (a ``SnapshotError`` for
+    the store's files, a ``ConfigurationError`` for a file the user gave) and
+    ``fix`` what the caller adds to the advice.
+
+    Examples
+    --------
+    >>> import errno
+    >>> from mining_licenses._errors import SnapshotError
+    >>> err = IsADirectoryError(errno.EISDIR, "Is a directory")
+    >>> ledger = Path("events.parquet")
+    >>> print(read_error(err, ledger, what="the ledger", error=SnapshotError))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Cannot read the ledger events.parquet: Is a directory. It is a folder, not a file: give the
+    file itself.
+    >>> read_error(ValueError("not JSON"), Path("x.json"), what="a script", error=SnapshotError)
+    """
+    if isinstance(err, MiningLicensesError):
+        return None
+    from_reader = type(err).__module__.split(".")[0] in _READER_PACKAGES
+    if not isinstance(err, OSError) and not from_reader:
+        return None
+    code = errno_of(err)
+    if code not in _READ_ADVICE and not isinstance(err, OSError):
+        return None  # a reader's own complaint (not Parquet, damaged): not the system's
+    said = os.strerror(code) if code else f"{type(err).__name__}: {str(err)[:_SHOWN_PATH]}"
+    return unreadable(code, path, what=what, error=error, fix=fix, said=said)
+
+
+def unreadable(
+    code: int | None,
+    path: Path,
+    *,
+    what: str,
+    error: type[E],
+    fix: str = "",
+    said: str | None = None,
+) -> E:
+    """Return the error saying that ``path`` cannot be read, why and what to do.
+
+    Also for a failure found before reading (a path that is a folder, or gone).
+    """
+    said = said or os.strerror(code or 0)
+    advice = _READ_ADVICE.get(code or -1, "Check the path and its permissions.")
+    msg = f"Cannot read {what} {shown(path)}: {said}. {advice}" + (f" {fix}" if fix else "")
+    return error(msg)
+
+
+def not_a_file(path: Path, *, what: str, error: type[E], fix: str = "") -> E:
+    """Return the error for a ``path`` that is no regular file: what the system says it is.
+
+    A folder (``EISDIR``), nothing (``ENOENT``), a path the system refuses to
+    follow (``ENOTDIR``, ``ELOOP``, ``EACCES``...) or something else (a pipe,
+    a device).
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        return unreadable(err.errno, path, what=what, error=error, fix=fix)
+    if stat.S_ISDIR(mode):
+        return unreadable(errnos.EISDIR, path, what=what, error=error, fix=fix)
+    said = "not a regular file (a pipe, a socket or a device)"
+    return unreadable(None, path, what=what, error=error, fix=fix, said=said)
+
+
+@contextlib.contextmanager
+def reading(
+    path: Path,
+    *,
+    what: str,
+    error: type[MiningLicensesError],
+    fix: str = "",
+) -> Iterator[None]:
+    """Turn a failure of the system to read ``path`` into the package's ``error``.
+
+    Examples
+    --------
+    >>> from mining_licenses._errors import ConfigurationError
+    >>> watchlist = Path("/nonexistent/watch.toml")
+    >>> with reading(watchlist, what="the watchlist", error=ConfigurationError):
+    ...     watchlist.read_text()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mining_licenses._errors.ConfigurationError: Cannot read the watchlist /nonexistent/watch.toml...
+    """
+    try:
+        yield
+    except Exception as err:
+        mapped = read_error(err, path, what=what, fix=fix, error=error)
         if mapped is None:
             raise
         raise mapped from err

@@ -304,7 +304,7 @@ def test_overlap_refuses_bad_input_with_what_to_do(sample, layer, tmp_path) -> N
     points = gpd.GeoDataFrame(geometry=shapely.points([[117, -1]]), crs="EPSG:4326")
     refused("Point geometries; a screen needs polygons", sample, points)
     refused("has no features", sample, layer.iloc[:0])
-    refused("No layer file at", sample, tmp_path / "missing.gpkg")
+    refused("Cannot read the layer .* does not exist", sample, tmp_path / "missing.gpkg")
     (tmp_path / "junk.gpkg").write_bytes(b"not a geopackage")
     refused("Cannot read the layer", sample, tmp_path / "junk.gpkg")
     unplaced = sample.head(5).with_columns(pl.lit(None, pl.Float64).alias(s.LONGITUDE))
@@ -387,4 +387,4 @@ def test_cli_overlap_circle_says_approximation(tmp_path, layer, capsys) -> None:
     sidecar = json.loads((tmp_path / "pairs.csv.provenance.json").read_text(encoding="utf-8"))
     assert sidecar["mining_licenses:result"]["layer"]["crs"] == "EPSG:3857"
     assert main(["screen", "overlap", str(tmp_path / "nope.gpkg"), "--source", "sample"]) == 2
-    assert "error: No layer file at" in capsys.readouterr().err
+    assert "error: Cannot read the layer" in capsys.readouterr().err

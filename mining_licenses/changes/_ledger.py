@@ -28,6 +28,7 @@ from mining_licenses import _validate as check
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
+from mining_licenses._oserrors import read_error
 from mining_licenses._redact import get_logger
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.changes._classify import LAST, order
@@ -40,6 +41,10 @@ LEDGER_NAME: Final = "events.parquet"
 #: The file-metadata key of the ledger's state (JSON): the snapshots compared, per chain.
 STATE_KEY: Final = "mining_licenses_events"
 _STATE_VERSION: Final = 1
+_REBUILD: Final = (
+    "Move it aside and run `mining-licenses events --rebuild` (rebuild_ledger()) to make it "
+    "again from the snapshots."
+)
 
 
 @dataclass(frozen=True)
@@ -77,18 +82,24 @@ def ledger_path(store: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _load(path: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """Return the ledger's events and state (both empty when there is no ledger yet)."""
-    if not path.exists():
+    """Return the ledger's events and state (both empty when there is no ledger yet).
+
+    A name that is there but cannot be followed (a symlink loop, a dangling
+    link) is read, and said, not taken for "no ledger".
+    """
+    if not os.path.lexists(path):
         return v.empty_events(), {"version": _STATE_VERSION, "chains": {}}
     try:
         meta = pl.read_parquet_metadata(path)
         state = json.loads(meta.get(STATE_KEY, "{}"))
         frame = pl.read_parquet(path).select(pl.col(c).cast(t) for c, t in v.EVENT_COLUMNS.items())
     except (pl.exceptions.PolarsError, OSError, ValueError) as err:
+        refused = read_error(err, path, what="the ledger", error=SnapshotError, fix=_REBUILD)
+        if refused is not None:  # the system's refusal (a folder, no permission), not damage
+            raise refused from err
         msg = (
             f"The ledger {path} could not be read ({type(err).__name__}: "
-            f"{shorten(str(err), 200)}). Move it aside and run `mining-licenses events "
-            "--rebuild` (rebuild_ledger()) to make it again from the snapshots."
+            f"{shorten(str(err), 200)}). {_REBUILD}"
         )
         raise SnapshotError(msg) from err
     if not isinstance(state.get("chains"), dict):
@@ -117,7 +128,7 @@ def snapshot_scopes(store: str | os.PathLike[str] | None = None) -> dict[str, di
     {}
     """
     path = ledger_path(store)
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
     _, state = _load(path)
     found: dict[str, dict[str, Any]] = {}
@@ -357,7 +368,7 @@ def read_ledger(
     if end is not None:
         predicate &= pl.col(v.OBSERVED_AT) < end
     path = ledger_path(store)
-    if not path.exists():
+    if not os.path.lexists(path):
         return v.empty_events()
     frame, _ = _load(path)
     return frame.filter(predicate)

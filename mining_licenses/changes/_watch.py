@@ -38,12 +38,15 @@ import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
+from mining_licenses._oserrors import reading
 from mining_licenses._redact import get_logger
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.changes._ledger import check_event_types, company_match, text_match
 from mining_licenses.store import read_snapshot
 
 logger = get_logger(__name__)
+
+_GIVE_TOML: Final = "Give a TOML file (see docs/monitoring.md)."
 
 #: The criteria a watch may give, with what each takes.
 CRITERIA: Final = {
@@ -143,10 +146,12 @@ class Watchlist:
             If the file cannot be read, is not TOML, or names an unknown
             criterion, event type or an impossible box (the message says which).
         """
+        file = Path(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            msg = f"The watchlist {path} cannot be read ({err}). Give a TOML file."
+            with reading(file, what="the watchlist", error=ConfigurationError, fix=_GIVE_TOML):
+                text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            msg = f"The watchlist {path} is not UTF-8 text ({err}). {_GIVE_TOML}"
             raise ConfigurationError(msg) from err
         return cls.from_toml(text, source=f"The watchlist {path}")
 

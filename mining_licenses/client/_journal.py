@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from mining_licenses._atomic import check_writable_folder, write_atomic
-from mining_licenses._errors import MiningLicensesError
+from mining_licenses._errors import ConfigurationError, MiningLicensesError
+from mining_licenses._oserrors import unreadable
 from mining_licenses._redact import get_logger
 from mining_licenses._wire import query_digest
 
@@ -167,6 +168,21 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
 
+    def _read(self, file: Path) -> bytes | None:
+        """Return a file of the journal, None when there is none; the system's refusal raised."""
+        try:
+            return file.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as err:  # a folder in its place, no permission, a failing disk
+            fix = (
+                f"Fix it, or delete the journal folder {self.path} (its pages are then "
+                "bought again)."
+            )
+            raise unreadable(
+                err.errno, file, what="the journal", error=ConfigurationError, fix=fix
+            ) from err
+
     def load(
         self, check: Callable[[bytes, int], dict[str, Any]] | None = None
     ) -> dict[int, dict[str, Any]]:
@@ -177,22 +193,20 @@ class Journal:
         be bought again), never replayed forever. A torn last frame is cut off.
         """
         meta_path = self.path / _META
-        if not meta_path.is_file():
+        raw = self._read(meta_path)
+        if raw is None:
             return {}
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = json.loads(raw)
             stale = meta[_IDENTITY] != self.identity or _age_seconds(meta) > self.max_age
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             stale = True
         if stale:
             logger.info("discarding stale or unreadable journal %s", self.path)
             self.discard()
             return {}
         log = self.path / LOG_NAME
-        try:
-            data = log.read_bytes()
-        except FileNotFoundError:
-            data = b""
+        data = self._read(log) or b""
         frames, whole = read_frames(data)
         pages: dict[int, dict[str, Any]] = {}
         kept: dict[int, bytes] = {}

@@ -35,10 +35,12 @@ import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, shorten
+from mining_licenses._oserrors import reading
 from mining_licenses.replica._http import records_from_frame
 
 Records = list[dict[str, Any]]
 _KEYS: Final = {"day", "records", "remove", "update", "insert"}
+_SEE: Final = "See docs/monitoring.md for the format."
 
 
 def _as_records(records: Iterable[Mapping[str, Any]] | pl.DataFrame) -> Records:
@@ -75,10 +77,12 @@ def state_on(states: Sequence[tuple[dt.date, Records]], today: dt.date) -> int:
 def _load_records(value: object, folder: Path, where: str) -> Records:
     if isinstance(value, str):
         path = (folder / value).expanduser()
+        with reading(path, what=f"{where}: the records file", error=ConfigurationError):
+            raw = path.read_bytes()
         try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            msg = f"{where}: the records file {path} cannot be read ({err})."
+            value = json.loads(raw)
+        except ValueError as err:
+            msg = f"{where}: the records file {path} is not JSON ({err})."
             raise ConfigurationError(msg) from err
         if isinstance(value, dict):
             value = value.get("results")
@@ -121,10 +125,12 @@ def read_script(path: str | os.PathLike[str], base: Records) -> dict[dt.date, Re
         If the file is not such a script (the message names the state and the fix).
     """
     file = Path(path).expanduser()
+    with reading(file, what="the replica script", error=ConfigurationError, fix=_SEE):
+        raw = file.read_bytes()
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        msg = f"The replica script {file} cannot be read ({err}); see docs/monitoring.md."
+        data = json.loads(raw)
+    except ValueError as err:
+        msg = f"The replica script {file} is not JSON ({err}). {_SEE}"
         raise ConfigurationError(msg) from err
     states = data.get("states") if isinstance(data, dict) else None
     if not isinstance(states, list) or not states:

@@ -9,6 +9,7 @@ result always says which layer it was computed against.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -21,6 +22,7 @@ import numpy as np
 
 from mining_licenses import _validate as v
 from mining_licenses._errors import ConfigurationError
+from mining_licenses._oserrors import not_a_file, reading
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -44,6 +46,8 @@ ISLANDS_ID: Final = "island_id"
 _PARQUET: Final = (".parquet", ".geoparquet")
 _POLYGONAL: Final = frozenset({"Polygon", "MultiPolygon"})
 _FORMATS: Final = "GeoParquet, GeoPackage, FlatGeobuf, shapefile or GeoJSON"
+#: Formats that are one file (a folder of that name is no layer; GDAL reads some folders).
+_ONE_FILE: Final = (*_PARQUET, ".gpkg", ".fgb", ".shp", ".geojson", ".json")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -85,7 +89,7 @@ def _file_sha256(path: Path) -> str:
     if path.suffix.lower() == ".shp":
         parts += [p for ext in (".shx", ".dbf", ".prj") if (p := path.with_suffix(ext)).exists()]
     for part in parts:
-        with part.open("rb") as handle:
+        with _reading_layer(part), part.open("rb") as handle:
             for block in iter(functools.partial(handle.read, 1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
@@ -106,16 +110,23 @@ def _frame_sha256(gdf: gpd.GeoDataFrame) -> str:
 def _read_file(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
-    if not path.exists():
-        msg = f"No layer file at {path}; give the path to a {_FORMATS} file."
-        raise ConfigurationError(msg)
+    if not path.is_file() and (path.suffix.lower() in _ONE_FILE or not path.exists()):
+        fix = f"Give the path to a readable {_FORMATS} file."
+        raise not_a_file(path, what="the layer", error=ConfigurationError, fix=fix)
     try:
-        if path.suffix.lower() in _PARQUET:
-            return gpd.read_parquet(path)
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except (OSError, ValueError, RuntimeError) as err:  # pyogrio's errors derive from these
+        with _reading_layer(path):
+            if path.suffix.lower() in _PARQUET:
+                return gpd.read_parquet(path)
+            return gpd.read_file(path, layer=layer, engine="pyogrio")
+    except (ValueError, RuntimeError) as err:  # pyogrio's errors derive from these
         msg = f"Cannot read the layer {path}: {err}. Give a readable {_FORMATS} file."
         raise ConfigurationError(msg) from err
+
+
+def _reading_layer(path: Path) -> contextlib.AbstractContextManager[None]:
+    """Turn a failure of the system to read a layer's file into a ConfigurationError."""
+    fix = f"Give the path to a readable {_FORMATS} file."
+    return reading(path, what="the layer", error=ConfigurationError, fix=fix)
 
 
 _TYPE_NAMES: Final = {

@@ -26,6 +26,7 @@ from mining_licenses import schema as s
 from mining_licenses._atomic import TEMP_SUFFIX
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
 from mining_licenses._filters import FilterValue, validate_filters
+from mining_licenses._oserrors import unreadable
 from mining_licenses._redact import get_logger
 from mining_licenses.store._checksum import check_footer, verify_once
 from mining_licenses.store._footer import META_KEY, check_geo, encode_json, entries_in, read_footer
@@ -118,7 +119,7 @@ def _footer_rows(paths: list[Path]) -> list[dict[str, Any] | SnapshotError]:
         try:
             st = path.stat()
         except OSError as err:  # removed since it was listed
-            out.append(SnapshotError(f"Snapshot {path} could not be read ({err})."))
+            out.append(unreadable(err.errno, path, what="the snapshot", error=SnapshotError))
             continue
         key = (st.st_size, st.st_mtime_ns, st.st_ino)
         seen = _footers.get(str(path))

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from mining_licenses._errors import SnapshotError
+from mining_licenses._oserrors import reading
 from mining_licenses.store._footer import Footer, entries_in, read_footer, read_metadata, varint
 
 T = TypeVar("T")
@@ -135,7 +136,9 @@ def check_footer(path: Path, footer: Footer) -> Seal | None:
 
 def check_data(path: Path, seal: Seal) -> None:
     """Raise SnapshotError unless the bytes before the footer hash to what the footer says."""
-    if data_digest(path, seal.data_length) != seal.data_digest:
+    with reading(path, what="the snapshot", error=SnapshotError, fix="List the store again."):
+        digest = data_digest(path, seal.data_length)
+    if digest != seal.data_digest:
         raise _damaged(path, "its data pages do not match its checksum")
 
 
@@ -179,11 +182,8 @@ def verify_once(path: Path) -> bool:
     SnapshotError
         If the file is unreadable or any byte differs from what its checksum says.
     """
-    try:
+    with reading(path, what="the snapshot", error=SnapshotError, fix="List the store again."):
         st = path.stat()
-    except OSError as err:
-        msg = f"Snapshot {path} could not be read ({err.strerror or err}); list the store again."
-        raise SnapshotError(msg) from err
     key = (st.st_size, st.st_mtime_ns, st.st_ino)
     if _verified.get(str(path)) == key:
         return True

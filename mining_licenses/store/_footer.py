@@ -20,6 +20,7 @@ import polars as pl
 from mining_licenses import _terms
 from mining_licenses import schema as s
 from mining_licenses._errors import SnapshotError
+from mining_licenses._oserrors import not_a_file, read_error
 
 GEO_KEY: Final = b"geo"
 #: File-metadata key of the package's provenance block (JSON).
@@ -44,6 +45,7 @@ def varint(value: int) -> bytes:
 # key's length and bytes, 0x18 (field 2, binary), the value's length and bytes, 0x00.
 _ENTRIES: Final = {key: b"\x18" + varint(len(key)) + key + b"\x18" for key in (META_KEY, GEO_KEY)}
 _MAGIC: Final = b"PAR1"
+_WHAT: Final = "the snapshot"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,11 +116,10 @@ def read_metadata(path: Path) -> dict[bytes, bytes]:
     SnapshotError
         If the file is missing, unreadable, truncated or not Parquet.
     """
+    listing = _terms.pick("list_snapshots()", "mining-licenses snapshots")
+    fix = f"List the store with {listing}."
     if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        listing = _terms.pick("list_snapshots()", "mining-licenses snapshots")
-        msg = f"Snapshot {path} {what}; list the store with {listing}."
-        raise SnapshotError(msg)
+        raise not_a_file(path, what=_WHAT, error=SnapshotError, fix=fix)
     entries = footer_entries(path)
     if entries is not None:
         return entries
@@ -128,6 +129,9 @@ def read_metadata(path: Path) -> dict[bytes, bytes]:
     try:
         footer = pq.read_metadata(path)
     except (OSError, pa.ArrowException) as err:
+        mapped = read_error(err, path, what=_WHAT, error=SnapshotError, fix=fix)
+        if mapped is not None:  # the system refused (vanished, a folder, no permission)
+            raise mapped from err
         msg = (
             f"Snapshot {path} is not a readable Parquet file ({err}). It may be truncated "
             "(an interrupted copy) or not Parquet at all: delete it or restore it."

@@ -42,6 +42,7 @@ from mining_licenses._errors import (
     shorten,
     warn_once,
 )
+from mining_licenses._oserrors import read_error
 from mining_licenses._redact import get_logger
 from mining_licenses.store._catalog import list_snapshots
 from mining_licenses.store._checksum import checked_metadata, verified
@@ -276,6 +277,11 @@ def read_snapshot(
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as err:  # polars raises several kinds (a panic too) for a damage
+            refused = read_error(
+                err, file, what="the snapshot", error=SnapshotError, fix="List the store again."
+            )
+            if refused is not None:  # the system's refusal (vanished, no permission), not damage
+                raise refused from err
             msg = (
                 f"Snapshot {file} could not be read ({type(err).__name__}: {shorten(str(err))}); "
                 "it is damaged: restore it from a backup, or delete it and pull again."
