@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import errno as errnos
+import json
 import os
 import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from mining_licenses._errors import MiningLicensesError, OutputError
 
@@ -98,14 +99,23 @@ def output_error(err: BaseException, path: Path) -> OutputError | None:
     'Cannot write out/soon.csv: No space left on device. The disk holding out is full:
     free some space or write somewhere else. Nothing was written.'
     """
+    found = _system_refusal(err, _WRITER_PACKAGES)
+    return None if found is None else failure(found[0], path, said=found[1])
+
+
+def _system_refusal(err: BaseException, packages: tuple[str, ...]) -> tuple[int | None, str] | None:
+    """Return ``(errno, what the system said)`` when ``err`` reports the system's refusal.
+
+    ``err`` is an ``OSError``, or an error of one of ``packages`` (whose
+    readers and writers report OS failures in their own types); else None.
+    """
     if isinstance(err, MiningLicensesError):
         return None
-    from_writer = type(err).__module__.split(".")[0] in _WRITER_PACKAGES
-    if not isinstance(err, OSError) and not from_writer:
+    if not isinstance(err, OSError) and type(err).__module__.split(".")[0] not in packages:
         return None
     code = errno_of(err)
-    said = None if code else f"{type(err).__name__}: {str(err)[:_SHOWN_PATH]}"
-    return failure(code, path, said=said)
+    said = os.strerror(code) if code else f"{type(err).__name__}: {str(err)[:_SHOWN_PATH]}"
+    return code, said
 
 
 def failure(code: int | None, path: Path, *, said: str | None = None) -> OutputError:
@@ -174,16 +184,10 @@ def read_error(
     file itself.
     >>> read_error(ValueError("not JSON"), Path("x.json"), what="a script", error=SnapshotError)
     """
-    if isinstance(err, MiningLicensesError):
-        return None
-    from_reader = type(err).__module__.split(".")[0] in _READER_PACKAGES
-    if not isinstance(err, OSError) and not from_reader:
-        return None
-    code = errno_of(err)
-    if code not in _READ_ADVICE and not isinstance(err, OSError):
-        return None  # a reader's own complaint (not Parquet, damaged): not the system's
-    said = os.strerror(code) if code else f"{type(err).__name__}: {str(err)[:_SHOWN_PATH]}"
-    return unreadable(code, path, what=what, error=error, fix=fix, said=said)
+    found = _system_refusal(err, _READER_PACKAGES)
+    if found is None or (found[0] not in _READ_ADVICE and not isinstance(err, OSError)):
+        return None  # not the system's; or a reader's own complaint (not Parquet, damaged)
+    return unreadable(found[0], path, what=what, error=error, fix=fix, said=found[1])
 
 
 def unreadable(
@@ -220,6 +224,27 @@ def not_a_file(path: Path, *, what: str, error: type[E], fix: str = "") -> E:
         return unreadable(errnos.EISDIR, path, what=what, error=error, fix=fix)
     said = "not a regular file (a pipe, a socket or a device)"
     return unreadable(None, path, what=what, error=error, fix=fix, said=said)
+
+
+def read_json(path: Path, *, what: str, error: type[E], fix: str = "") -> Any:
+    """Return what a JSON file holds; the system's refusal, or text that is no JSON, as ``error``.
+
+    Examples
+    --------
+    >>> from mining_licenses._errors import ConfigurationError
+    >>> read_json(Path("/nonexistent.json"), what="the records file", error=ConfigurationError)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    mining_licenses._errors.ConfigurationError: Cannot read the records file /nonexistent.json: ...
+    """
+    with reading(path, what=what, error=error, fix=fix):
+        raw = path.read_bytes()
+    try:
+        return json.loads(raw)
+    except ValueError as err:  # not JSON, or not UTF-8
+        msg = f"{what} {shown(path)} is not JSON ({err})." + (f" {fix}" if fix else "")
+        raise error(msg[0].upper() + msg[1:]) from err
 
 
 @contextlib.contextmanager

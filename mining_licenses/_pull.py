@@ -106,17 +106,9 @@ def checked_arguments(
         v.flag(value, name=name, function=function)
     _config.api_key(api_key)  # checks its type, never shows it
     _config.base_url(base_url)
-    if options is not None:
-        v.instance(
-            options,
-            PullOptions,
-            name="options",
-            function=function,
-            wanted="a PullOptions or None",
-            hint="or pass its fields as keywords (budget=50)",
-        )
+    given = PullOptions.given(options, function=function)
     changes, filters = PullOptions.split(arguments)
-    opts = (PullOptions() if options is None else options).replace(**changes)  # bad: fails
+    opts = given.replace(**changes)  # a bad option fails
     return opts, validate_filters(filters)
 
 

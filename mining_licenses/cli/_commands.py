@@ -21,7 +21,7 @@ from mining_licenses import _config, _terms, analytics, store
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses._filters import validate_filters
-from mining_licenses._oserrors import reading
+from mining_licenses._oserrors import read_json
 from mining_licenses.analytics._inputs import area_sum
 from mining_licenses.cli._args import EXIT_EMPTY, EXIT_OK
 from mining_licenses.cli._data import Data, filters_of, read_data, say_empty, to_rows
@@ -136,14 +136,10 @@ def _cmd_replica(args: argparse.Namespace) -> int:
     if not args.records:
         _label(store.SnapshotMeta(source="sample", synthetic=True))
     else:
-        file, fix = Path(args.records), "Give a JSON list of records."
-        with reading(file, what="the records file", error=ConfigurationError, fix=fix):
-            raw = file.read_bytes()
-        try:
-            loaded = json.loads(raw)
-        except ValueError as err:
-            msg = f"The records file {file} is not JSON ({err}). {fix}"
-            raise ConfigurationError(msg) from err
+        fix = "Give a JSON list of records."
+        loaded = read_json(
+            Path(args.records), what="the records file", error=ConfigurationError, fix=fix
+        )
         records = loaded["results"] if isinstance(loaded, dict) else loaded
     by_day = None
     if args.script:

@@ -98,15 +98,7 @@ class SectorsClient:
     ) -> None:
         function = "SectorsClient"
         key = _config.api_key(api_key)
-        given = v.instance(
-            PullOptions() if options is None else options,
-            PullOptions,
-            name="options",
-            function=function,
-            wanted="a PullOptions or None",
-            hint="or pass its fields as keywords",
-        )
-        self.options = given.replace(**overrides)
+        self.options = PullOptions.given(options, function=function).replace(**overrides)
         opts = self.options
         key = _config.api_key(api_key, check=True)  # registered for redaction first
         self.base_url = checked_base_url(base_url, allow_insecure=opts.allow_insecure)

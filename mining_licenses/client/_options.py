@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
+from mining_licenses import _validate as check
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 
@@ -177,6 +178,24 @@ class PullOptions:
             msg = f"Unknown option(s) {', '.join(unknown)}; the options are: {', '.join(NAMES)}."
             raise ConfigurationError(msg)
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    @staticmethod
+    def given(options: object, *, function: str) -> PullOptions:
+        """Return ``options`` if a PullOptions (None: the defaults); else a ParameterTypeError.
+
+        Examples
+        --------
+        >>> PullOptions.given(None, function="pull").budget is None
+        True
+        """
+        return check.instance(
+            PullOptions() if options is None else options,
+            PullOptions,
+            name="options",
+            function=function,
+            wanted="a PullOptions or None",
+            hint="or pass its fields as keywords (budget=50)",
+        )
 
     @staticmethod
     def split(arguments: Mapping[str, object]) -> tuple[dict[str, object], dict[str, object]]:

@@ -25,7 +25,6 @@ every record carrying it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -35,7 +34,7 @@ import polars as pl
 
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, shorten
-from mining_licenses._oserrors import reading
+from mining_licenses._oserrors import read_json
 from mining_licenses.replica._http import records_from_frame
 
 Records = list[dict[str, Any]]
@@ -77,13 +76,8 @@ def state_on(states: Sequence[tuple[dt.date, Records]], today: dt.date) -> int:
 def _load_records(value: object, folder: Path, where: str) -> Records:
     if isinstance(value, str):
         path = (folder / value).expanduser()
-        with reading(path, what=f"{where}: the records file", error=ConfigurationError):
-            raw = path.read_bytes()
-        try:
-            value = json.loads(raw)
-        except ValueError as err:
-            msg = f"{where}: the records file {path} is not JSON ({err})."
-            raise ConfigurationError(msg) from err
+        what = f"the records file named by {where[0].lower()}{where[1:]}:"
+        value = read_json(path, what=what, error=ConfigurationError)
         if isinstance(value, dict):
             value = value.get("results")
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
@@ -125,13 +119,7 @@ def read_script(path: str | os.PathLike[str], base: Records) -> dict[dt.date, Re
         If the file is not such a script (the message names the state and the fix).
     """
     file = Path(path).expanduser()
-    with reading(file, what="the replica script", error=ConfigurationError, fix=_SEE):
-        raw = file.read_bytes()
-    try:
-        data = json.loads(raw)
-    except ValueError as err:
-        msg = f"The replica script {file} is not JSON ({err}). {_SEE}"
-        raise ConfigurationError(msg) from err
+    data = read_json(file, what="the replica script", error=ConfigurationError, fix=_SEE)
     states = data.get("states") if isinstance(data, dict) else None
     if not isinstance(states, list) or not states:
         msg = f"The replica script {file} must be an object with a non-empty list of states."
