@@ -192,7 +192,7 @@ def hilbert_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.argsort(key, kind="stable")
 
 
-def _coords(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def coordinates(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude as float arrays, NaN where missing."""
     return tuple(  # type: ignore[return-value]
         frame[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in (s.LONGITUDE, s.LATITUDE)
@@ -224,7 +224,20 @@ def point_wkb(x: np.ndarray, y: np.ndarray) -> pa.BinaryArray:
 def _part(frame: pl.DataFrame, x: np.ndarray, y: np.ndarray) -> pa.Table:
     """Rows of the file: canonical columns, then ``geometry`` and ``bbox`` from ``x``/``y``."""
     # polars' own string views, exported without a copy; see write_table for the types
-    table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    return with_points(frame.to_arrow(compat_level=pl.CompatLevel.newest()), x, y)
+
+
+def extent_of(x: np.ndarray, y: np.ndarray) -> list[float] | None:
+    """Return ``[xmin, ymin, xmax, ymax]`` of the finite points, or None when there is none."""
+    placed = np.isfinite(x) & np.isfinite(y)
+    if not placed.any():
+        return None
+    px, py = x[placed], y[placed]
+    return [float(px.min()), float(py.min()), float(px.max()), float(py.max())]
+
+
+def with_points(table: pa.Table, x: np.ndarray, y: np.ndarray) -> pa.Table:
+    """Return ``table`` with ``geometry`` (WKB points) and ``bbox`` of ``x``/``y`` (finite only)."""
     missing = ~(np.isfinite(x) & np.isfinite(y))
     xs, ys = pa.array(x, mask=missing), pa.array(y, mask=missing)
     # A point's box is the point itself: xmin = xmax, ymin = ymax.
@@ -241,14 +254,10 @@ def to_parts(frame: pl.DataFrame) -> tuple[Iterator[pa.Table], dict[str, Any]]:
     of the data at a time, not a sorted copy of the whole frame.
     """
     frame = canonical(frame).rechunk()  # gathering from one chunk is several times faster
-    x, y = _coords(frame)
+    x, y = coordinates(frame)
     order = hilbert_order(x, y)
     x, y = x[order], y[order]
-    placed = np.isfinite(x) & np.isfinite(y)
-    extent = None
-    if placed.any():
-        extent = [float(v.min()) for v in (x[placed], y[placed])]
-        extent += [float(v.max()) for v in (x[placed], y[placed])]
+    extent = extent_of(x, y)
     size = ROW_GROUP_ROWS
 
     def parts() -> Iterator[pa.Table]:

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
 import polars as pl
 
 from mining_licenses import _csv as csv
@@ -53,25 +52,10 @@ def provenance_of(
 
 
 def _points_table(frame: pl.DataFrame) -> tuple[Any, dict[str, Any]]:
-    import pyarrow as pa
+    from mining_licenses.store._geoparquet import coordinates, extent_of, geo_metadata, with_points
 
-    from mining_licenses.store._geoparquet import BBOX, geo_metadata, point_wkb
-
-    x, y = (
-        frame[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in (s.LONGITUDE, s.LATITUDE)
-    )
-    placed = np.isfinite(x) & np.isfinite(y)
-    extent = None
-    if placed.any():
-        extent = [float(x[placed].min()), float(y[placed].min())]
-        extent += [float(x[placed].max()), float(y[placed].max())]
-    table = frame.to_arrow()
-    xs, ys = pa.array(x, mask=~placed), pa.array(y, mask=~placed)
-    bbox = pa.StructArray.from_arrays(
-        [xs, ys, xs, ys], names=["xmin", "ymin", "xmax", "ymax"], mask=pa.array(~placed)
-    )
-    table = table.append_column(s.GEOMETRY, point_wkb(x, y)).append_column(BBOX, bbox)
-    return table, geo_metadata(extent)
+    x, y = coordinates(frame)
+    return with_points(frame.to_arrow(), x, y), geo_metadata(extent_of(x, y))
 
 
 def _write_parquet(frame: pl.DataFrame, path: Path, metadata: dict[bytes, bytes]) -> None:
