@@ -229,7 +229,7 @@ def test_messages_name_options_not_python_arguments(tmp_path: Path) -> None:
     said = []
     missing = run("summary", "--snapshot", str(tmp_path / "gone.parquet"))
     assert missing.returncode == 2
-    assert "list the store with mining-licenses snapshots" in missing.stderr
+    assert "List the store with mining-licenses snapshots" in missing.stderr
     said.append(missing.stderr)
     no_key = run("pull", "--store", str(tmp_path / "never"))
     assert no_key.returncode == 2
