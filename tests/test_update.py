@@ -88,7 +88,7 @@ def test_the_first_update_has_no_event_and_exits_0(ran: dict[str, object]) -> No
     lines = first.stdout.splitlines()
     assert lines[0].startswith("SYNTHETIC DATA")
     assert lines[1].startswith("as of 20")
-    assert "source: replica" in lines[1]
+    assert "source: API (replica) SYNTHETIC, saved as snapshot licenses_" in lines[1]
     assert "0 events" in first.stdout
     assert "exit 0: no watched event" in first.stdout
     assert "credits left this month" in first.stdout

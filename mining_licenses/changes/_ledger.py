@@ -32,6 +32,7 @@ from mining_licenses._redact import get_logger
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.changes._classify import LAST, order
 from mining_licenses.changes._scan import Chain, _utc, chain_events, chains
+from mining_licenses.store import list_snapshots
 
 logger = get_logger(__name__)
 
@@ -126,6 +127,25 @@ def snapshot_scopes(store: str | os.PathLike[str] | None = None) -> dict[str, di
         for name in entry.get("snapshots", []):
             found[name] = parsed
     return found
+
+
+def ledger_snapshot(store: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return the newest snapshot the ledger has compared that is still in the store, or None.
+
+    What the ledger is as of: the events it holds go up to that snapshot.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ledger_snapshot(tempfile.mkdtemp()) is None
+    True
+    """
+    names = list(snapshot_scopes(store))
+    if not names:
+        return None
+    listing = list_snapshots(store)  # one row per file: a few thousand at most
+    kept = [p for p in listing.sort(s.FETCHED_AT)["path"] if Path(p).name in set(names)]
+    return Path(kept[-1]) if kept else None
 
 
 def _seen(ledger: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
