@@ -1,7 +1,8 @@
 """Writing the feeds: ``feed.xml``, ``feed.json`` and a digest page per update, from the ledger.
 
 Everything is made from the store's ledger, so writing again gives the same
-files; only digests not written yet are drawn (a map each). The new digests
+files; only digests not drawn yet, or whose update changed since (their
+fingerprint says), are drawn (a map each). The new digests
 and both feeds are published together or not at all (``_atomic.write_together``:
 each whole, digests first, and on a failure those already published are taken
 back), so a feed never links to a page that is not there and the two feeds
@@ -143,7 +144,7 @@ def write_feeds(
     ('feed.xml', 'feed.json', 0)
     """
     from mining_licenses._version import __version__
-    from mining_licenses.report import render_digest
+    from mining_licenses.report._digest import digest_fingerprint, has_fingerprint, render_digest
 
     function = "write_feeds"
     check.whole(max_entries, name="max_entries", function=function, low=1, high=100_000)
@@ -170,16 +171,21 @@ def write_feeds(
         marked, base_url=base, feed=feed, synthetic=synthetic, watched=watchlist is not None
     )[:max_entries]
     pages: list[tuple[Path, bytes]] = []
+    where = {"Store": str(_config.store_dir(store))}
     for item in items:
         page = folder / DIGESTS / digest_name(item.snapshot)
-        if page.exists():
-            continue
-        rows = ledger.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot)
+        title = f"What changed on {item.updated:%Y-%m-%d}"
+        # what the page shows: the update's events and what the watchlist made of them (a
+        # store moved elsewhere redraws nothing: its place is all that would change)
+        marks = marked.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot)
+        drawn = digest_fingerprint(marks, synthetic=item.synthetic, title=title)
+        if has_fingerprint(page, drawn):
+            continue  # drawn already, and its update has not changed since
+        rows = update_events(
+            ledger.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot), store, watchlist
+        )
         html = render_digest(
-            update_events(rows, store, watchlist),
-            synthetic=item.synthetic,
-            title=f"What changed on {item.updated:%Y-%m-%d}",
-            provenance={"Store": str(_config.store_dir(store))},
+            rows, synthetic=item.synthetic, title=title, provenance=where, fingerprint=drawn
         )
         pages.append((page, html.encode("utf-8")))
     newest = ledger[v.OBSERVED_AT].max() if ledger.height else None
