@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from mining_licenses.client import PullOptions
     from mining_licenses.feeds import Feeds
 
-#: Exit codes of ``mining-licenses update`` (0, 1 and 2 as every command's: ``cli._args``).
+#: Exit codes of ``mining-licenses update`` (0, 1 and 2 as every command's: ``cli._args``;
+#: a test checks they agree).
 EXIT_QUIET: Final = 0
 #: The pull came back incomplete, or its snapshot is held back: nothing was compared.
 EXIT_NOT_COMPARED: Final = 1

@@ -143,3 +143,36 @@ def test_events_says_an_empty_answer_and_why_with_exit_1(
     assert "--event reappeared alone matches 1; --province Aceh alone matches 0" in said
     assert main(["events", "--store", str(tmp_path / "none")]) == 1
     assert "Empty answer: no ledger in" in capsys.readouterr().out
+
+
+def test_update_exit_codes_are_the_commands_own() -> None:
+    from mining_licenses import _update
+    from mining_licenses.cli import _args
+
+    assert (_update.EXIT_QUIET, _update.EXIT_NOT_COMPARED, _update.EXIT_ERROR) == (
+        _args.EXIT_OK,
+        _args.EXIT_EMPTY,
+        _args.EXIT_ERROR,
+    )
+    assert _update.EXIT_WATCHED not in (_args.EXIT_OK, _args.EXIT_EMPTY, _args.EXIT_ERROR)
+
+
+def test_an_update_whose_snapshot_is_held_back_compares_nothing_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SECTORS_API_KEY", KEY)
+    store, feeds = tmp_path / "store", tmp_path / "feeds"
+    records = make_records(30, seed=5)
+    by_day = {sc.DAYS[0].date(): records, sc.DAYS[1].date(): records[:10]}  # 2/3 gone at once
+    with Replica(records_by_day=by_day, api_key=KEY, as_of=sc.DAYS[0].date()) as replica:
+        base = ["update", "--store", str(store), "--feed-dir", str(feeds),
+                "--base-url", replica.url, "--no-progress"]  # fmt: skip
+        assert main(base) == 0
+        capsys.readouterr()
+        replica.as_of = sc.DAYS[1].date()
+        assert main(base) == 1
+        said = capsys.readouterr().out
+    assert said.splitlines()[1].startswith("as of ")
+    assert "held back" in said
+    assert "0 events: the new snapshot was not compared" in said
+    assert said.rstrip().endswith("exit 1: nothing compared")

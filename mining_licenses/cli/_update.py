@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 from mining_licenses import schema as s
 from mining_licenses.cli._args import (
-    EXIT_EMPTY,
     EXIT_OK,
     CommandParser,
     add_accept_shrink,
@@ -46,8 +45,6 @@ if TYPE_CHECKING:
     from mining_licenses.loader import Origin
     from mining_licenses.store import SnapshotMeta
 
-#: Exit code of ``update``: watched events (``_update.EXIT_WATCHED``; not imported for --help).
-EXIT_WATCHED = 3
 _EXIT_HELP = (
     "Exit codes: 0 no watched event (or not due); 3 watched events; 1 nothing compared "
     "(an incomplete pull, or a snapshot held back); 2 an error (one line on stderr)."
@@ -244,11 +241,13 @@ def _summary(result: UpdateResult, args: argparse.Namespace, filters: dict[str, 
         print(f"feeds: {feeds.atom} and {feeds.json} ({len(feeds.entries)} entries)")
         for page in feeds.digests:
             print(f"digest: {page}")
+    from mining_licenses._update import EXIT_NOT_COMPARED, EXIT_QUIET, EXIT_WATCHED
+
     code = result.exit_code
     said = {
-        EXIT_OK: "no watched event",
+        EXIT_QUIET: "no watched event",
         EXIT_WATCHED: "watched events",
-        EXIT_EMPTY: "nothing compared",
+        EXIT_NOT_COMPARED: "nothing compared",
     }[code]
     print(f"exit {code}: {said}")
     return code
