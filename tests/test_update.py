@@ -94,12 +94,18 @@ def test_the_first_update_has_no_event_and_exits_0(ran: dict[str, object]) -> No
     assert "credits left this month" in first.stdout
 
 
-def test_an_update_with_watched_events_writes_everything_and_exits_3(
-    ran: dict[str, object],
-) -> None:
+def _second(ran: dict[str, object]) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The second update (the day with changes) and the folder of the runs."""
     second, root = ran["second"], ran["root"]
     assert isinstance(second, subprocess.CompletedProcess)
     assert isinstance(root, Path)
+    return second, root
+
+
+def test_an_update_with_watched_events_writes_everything_and_exits_3(
+    ran: dict[str, object],
+) -> None:
+    second, root = _second(ran)
     assert second.returncode == 3, second.stdout + second.stderr
     said = re.search(r"watched: (\d+) \(Raja Ampat: (\d+), holders: 1\)", second.stdout)
     assert said is not None, second.stdout
@@ -131,9 +137,7 @@ def test_a_license_served_twice_is_one_license_and_raises_no_event(
     # The second day serves license 16 twice (spelt otherwise). Before issue 16's sweep counted
     # distinct licenses, that pull came back "incomplete, 1 missing" after 40 repair credits,
     # was never compared, and this test's fixture had to strip the copy (`_once`).
-    second, root = ran["second"], ran["root"]
-    assert isinstance(second, subprocess.CompletedProcess)
-    assert isinstance(root, Path)
+    second, root = _second(ran)
     assert "(complete): 1 pages, 1 credits spent" in second.stdout
     assert "repeat a license the API serves more than once" in second.stdout
     ledger = read_ledger(root / "store")

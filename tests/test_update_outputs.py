@@ -9,7 +9,6 @@ unless ``--raw-csv``) with its provenance sidecar; empty answers exit 1.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +25,7 @@ from mining_licenses.replica import Replica
 from mining_licenses.store import sidecar_path, write_snapshot
 from tests import _scripted as sc
 from tests._replica_fixtures import make_records
+from tests.test_hostile import unwritable_folder
 
 KEY = "sk-test-0123456789abcdef"
 FORMULA = '=HYPERLINK("http://evil.example/x","PT Aman")'
@@ -45,25 +45,12 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def unwritable(tmp_path: Path) -> Path:
-    """A folder this process cannot write in (root writes through permission bits)."""
-    if os.geteuid() == 0:
-        folder = Path("/sys/kernel")  # sysfs: no new files, even for root
-        if not folder.is_dir():
-            pytest.skip("no read-only folder to test with")
-        return folder
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    folder.chmod(0o555)
-    return folder
-
-
 @pytest.mark.parametrize("case", ["read-only", "a file", "digests a file"])
 def test_an_unwritable_feed_folder_is_refused_before_a_credit_is_spent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:
     if case == "read-only":
-        feeds = unwritable(tmp_path)
+        feeds = unwritable_folder(tmp_path)  # root: a read-only file system
     elif case == "a file":
         feeds = tmp_path / "feeds"
         feeds.write_text("not a folder")
