@@ -24,7 +24,7 @@ from mining_licenses import _config
 from mining_licenses import _validate as check
 from mining_licenses._atomic import check_writable, write_together
 from mining_licenses._errors import ConfigurationError
-from mining_licenses.changes import Watchlist, event_places, read_ledger, snapshot_scopes
+from mining_licenses.changes import Watchlist, current_ledger, event_places, snapshot_scopes
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.feeds._entries import WATCHES, Entry, digest_name, entries, feed_id
 from mining_licenses.feeds._formats import atom, json_feed
@@ -118,7 +118,9 @@ def write_feeds(
 
     One entry per update with events (with a watchlist: with watched
     events), the newest ``max_entries``, each linking to the update's
-    digest in ``<feed_dir>/digests/``.
+    digest in ``<feed_dir>/digests/``. The ledger is brought up to date
+    first (:func:`~mining_licenses.changes.update_ledger`), so a snapshot
+    written or accepted since is published too.
 
     Parameters
     ----------
@@ -156,7 +158,7 @@ def write_feeds(
     )
     folder = check_feed_dir(feed_dir)  # before any work
     base = _base(folder, feed_url)
-    ledger = read_ledger(store)
+    ledger = current_ledger(store)  # caught up first: snapshots written or accepted since
     scopes = snapshot_scopes(store)
     synthetic = {name: bool(scope.get("synthetic")) for name, scope in scopes.items()}
     feed = feed_id(title)
