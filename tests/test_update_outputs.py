@@ -128,6 +128,11 @@ def test_events_says_an_empty_answer_and_why_with_exit_1(
     held = sum(len(keys) for keys in sc.EXPECTED.values())
     assert f"Empty answer: no event of the {held} in" in said
     assert "--event reappeared alone matches 1; --province Aceh alone matches 0" in said
+    assert main([*base, "--rebuild", "--limit", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("SYNTHETIC DATA")
+    assert lines[1].startswith("as of 2027-01-01")
+    assert lines[2].startswith("rebuilt ")
     assert main(["events", "--store", str(tmp_path / "none")]) == 1
     assert "Empty answer: no ledger in" in capsys.readouterr().out
 

@@ -313,10 +313,8 @@ def run_events(args: argparse.Namespace) -> int:
     from mining_licenses.cli._tables import render_table
 
     check_outputs(args, "csv")  # before any work
-    if args.rebuild:
-        done = rebuild_ledger(args.store)
-        print(f"rebuilt {done.path}: {done.total:,} events")
-    elif store.list_snapshots(args.store).height:
+    rebuilt = rebuild_ledger(args.store) if args.rebuild else None
+    if rebuilt is None and store.list_snapshots(args.store).height:
         update_ledger(args.store)  # snapshots written since (by hand, a notebook) are compared
     filters = {
         "event": args.event,
@@ -339,6 +337,8 @@ def run_events(args: argparse.Namespace) -> int:
         )
     data = _snapshot_data(newest)
     print(data.header())
+    if rebuilt is not None:
+        print(f"rebuilt {rebuilt.path}: {rebuilt.total:,} events")
     if not found.height:
         return say_empty(data, _empty_reason(args, given, path))
     print(render_table(_counts(found), title=f"{found.height:,} events in {path}"))
