@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from mining_licenses import _atomic
 from mining_licenses._errors import ConfigurationError
@@ -164,3 +166,52 @@ def test_accepting_a_held_back_snapshot_appends_what_a_rebuild_gives(
     assert update_ledger(tmp_path).events.height == 0
     pairs = appended.select("snapshot_before", "snapshot_after").unique().sort("snapshot_after")
     assert pairs.height == (2 if later else 1)  # day 0 -> held (-> day 2): no bridge over it
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["pull", "shrunk", "accept", "by hand"]), st.integers(0, 2)),
+        min_size=3,
+        max_size=6,
+    )
+)
+@example(steps=[("pull", 0), ("shrunk", 1), ("pull", 2), ("by hand", 0), ("accept", 0)])
+def test_whatever_the_order_of_pulls_holds_and_accepts_append_equals_rebuild(
+    tmp_path: Path, steps: list[tuple[str, int]]
+) -> None:
+    """Pulls append after each snapshot (held back or not); snapshots written by hand do not."""
+    import itertools
+    import tempfile
+    import warnings
+
+    from mining_licenses.store import accept_snapshot, list_snapshots
+
+    store = Path(tempfile.mkdtemp(dir=tmp_path))
+    clock = itertools.count()
+    for what, day in steps:
+        if what == "accept":
+            held = list_snapshots(store).filter(pl.col("held_back"))["path"].to_list()
+            if held:
+                accept_snapshot(held[day % len(held)])
+            continue
+        when = sc.DAYS[0] + dt.timedelta(days=7 * next(clock))
+        records = sc.days()[day][: 12 if what == "shrunk" else None]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # shrunk ones are held back, with a warning
+            write_snapshot(
+                normalize_records(records, fetched_at=when),
+                store=store,
+                meta={**sc.META, "fetched_at": when},
+            )
+        if what != "by hand":
+            update_ledger(store)
+            appended = read_ledger(store)
+            assert appended.height == appended.unique().height
+    update_ledger(store)
+    appended = read_ledger(store)
+    assert appended.equals(events(store))
+    rebuild_ledger(store)
+    assert read_ledger(store).equals(appended)
