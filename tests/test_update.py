@@ -256,7 +256,7 @@ def test_the_events_command_lists_filters_and_writes_the_ledger(
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert listed.returncode == 0, listed.stderr
-    assert "1 events in" in listed.stdout
+    assert "1 event in" in listed.stdout
     assert sc.code(7) in listed.stdout
     written = pl.read_csv(tmp_path / "holders.csv", infer_schema=False)
     assert written["key"].to_list() == [sc.code(7)]

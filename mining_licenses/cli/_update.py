@@ -207,6 +207,7 @@ def _summary(result: UpdateResult, args: argparse.Namespace, filters: dict[str, 
     """Print the one-screen summary of an update; return its exit code."""
     import polars as pl
 
+    from mining_licenses._terms import count_licenses
     from mining_licenses.cli._tables import render_table
 
     pulled = result.pull
@@ -219,14 +220,14 @@ def _summary(result: UpdateResult, args: argparse.Namespace, filters: dict[str, 
         "" if result.credits_left is None else f"; {result.credits_left:,} credits left this month"
     )
     print(
-        f"pulled {pulled.frame.height:,} licenses ({sweep.state}): {sweep.pages} pages, "
+        f"pulled {count_licenses(pulled.frame.height)} ({sweep.state}): {sweep.pages} pages, "
         f"{sweep.credits} spent{left}"
     )
     for note in result.notes:
         print(f"note: {note}")
     events = result.events
     if events.height:
-        print(render_table(_counts(events), title=f"{events.height:,} events in this update"))
+        print(render_table(_counts(events), title=f"{_events(events.height)} in this update"))
     elif result.compared:
         print("0 events: nothing changed since the snapshot before (or this is the first).")
     else:
@@ -251,6 +252,11 @@ def _summary(result: UpdateResult, args: argparse.Namespace, filters: dict[str, 
     }[code]
     print(f"exit {code}: {said}")
     return code
+
+
+def _events(count: int) -> str:
+    """Count events in words, singular for one (``1 event``, ``1,212 events``)."""
+    return f"{count:,} event" if count == 1 else f"{count:,} events"
 
 
 def _counts(events: pl.DataFrame) -> pl.DataFrame:
@@ -338,10 +344,10 @@ def run_events(args: argparse.Namespace) -> int:
     data = _snapshot_data(newest)
     print(data.header())
     if rebuilt is not None:
-        print(f"rebuilt {rebuilt.path}: {rebuilt.total:,} events")
+        print(f"rebuilt {rebuilt.path}: {_events(rebuilt.total)}")
     if not found.height:
         return say_empty(data, _empty_reason(args, given, path))
-    print(render_table(_counts(found), title=f"{found.height:,} events in {path}"))
+    print(render_table(_counts(found), title=f"{_events(found.height)} in {path}"))
     latest = found.sort("observed_at", descending=True, maintain_order=True).head(args.limit)
     shown = latest.select(
         pl.col("observed_at").dt.strftime("%Y-%m-%d"),
@@ -364,7 +370,7 @@ def run_events(args: argparse.Namespace) -> int:
             csv_safe=not args.raw_csv,
         )
         print(
-            f"wrote {found.height:,} events to {args.csv} and its provenance "
+            f"wrote {_events(found.height)} to {args.csv} and its provenance "
             f"{store.sidecar_path(args.csv)}"
         )
     return EXIT_OK
