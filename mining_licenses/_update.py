@@ -6,8 +6,11 @@ whether the provider has refreshed since the newest snapshot; if not, it
 returns at once (no pull, no credit, no network). Otherwise it pulls
 (resuming an interrupted pull, within the budget), the pull writes the
 snapshot and appends its events to the ledger, and the feeds and the
-update's digest are written. The result says which events matched the
-watchlist: the command exits 3 when any did, 0 when none did.
+update's digest are written, all together or none (``write_feeds``). The
+feed folder is checked writable first, before the schedule is asked or any
+credit spent. The result says which events matched the watchlist: the
+command exits 3 when any did, 0 when none did, 1 when the pull came back
+incomplete or its snapshot was held back (nothing compared).
 """
 
 from __future__ import annotations
@@ -37,8 +40,11 @@ if TYPE_CHECKING:
     from mining_licenses.client import PullOptions
     from mining_licenses.feeds import Feeds
 
-#: Exit codes of ``mining-licenses update``.
+#: Exit codes of ``mining-licenses update`` (0, 1 and 2 as every command's: ``cli._args``;
+#: a test checks they agree).
 EXIT_QUIET: Final = 0
+#: The pull came back incomplete, or its snapshot is held back: nothing was compared.
+EXIT_NOT_COMPARED: Final = 1
 EXIT_ERROR: Final = 2
 EXIT_WATCHED: Final = 3
 
@@ -69,6 +75,11 @@ class UpdateResult:
         ``fetched_at`` of the newest snapshot the answer is as of.
     snapshot
         Its file name.
+    notes
+        What the summary should say besides (the sweep's notes, a held-back snapshot).
+    compared
+        Whether the new snapshot was compared with the one before it (False:
+        an incomplete pull, or a snapshot held back until accepted).
     """
 
     due: Due | None
@@ -81,11 +92,14 @@ class UpdateResult:
     as_of: dt.datetime | None
     snapshot: str | None
     notes: tuple[str, ...] = field(default=())
+    compared: bool = True
 
     @property
     def exit_code(self) -> int:
-        """3 when watched events were found, else 0 (the command exits 2 on an error)."""
-        return EXIT_WATCHED if self.watched.height else EXIT_QUIET
+        """3 watched events; 1 nothing compared (incomplete, held back); else 0 (2: an error)."""
+        if self.watched.height:
+            return EXIT_WATCHED
+        return EXIT_QUIET if self.compared else EXIT_NOT_COMPARED
 
     def __repr__(self) -> str:
         pulled = "pulled" if self.pull is not None else "not pulled"
@@ -128,6 +142,7 @@ def update(
     feed_url: str | None = None,
     synthetic: bool = False,
     now: dt.datetime | None = None,
+    accept_shrink: bool = False,
     options: PullOptions | None = None,
     **arguments: Any,
 ) -> UpdateResult:
@@ -138,7 +153,9 @@ def update(
     store
         The snapshot store (default: ``MINING_LICENSES_DATA``).
     feed_dir
-        Where to write ``feed.xml``, ``feed.json`` and the digests; None: no feeds.
+        Where to write ``feed.xml``, ``feed.json`` and the digests; None: no
+        feeds. Checked writable before anything else (no credit is spent on a
+        run whose feeds cannot be written).
     api_key, base_url
         As for :func:`~mining_licenses.pull` (the key defaults to ``SECTORS_API_KEY``).
     watchlist
@@ -158,6 +175,10 @@ def update(
         Mark the snapshot synthetic (a replica serving made-up records).
     now
         The time the schedule is checked at (default: the clock).
+    accept_shrink
+        Use the new snapshot even if it lacks more than a fifth of the
+        licenses of the one before (default: it is written but held back,
+        and not compared until accepted; see :func:`~mining_licenses.store.accept_snapshot`).
     options, **arguments
         :class:`~mining_licenses.client.PullOptions` fields (``budget=``,
         ``resume=``...) and the API's filters, as for :func:`~mining_licenses.pull`.
@@ -179,7 +200,7 @@ def update(
         arguments,
         api_key=api_key,
         base_url=base_url,
-        flags={"if_due": if_due, "synthetic": synthetic},
+        flags={"if_due": if_due, "synthetic": synthetic, "accept_shrink": accept_shrink},
     )
     check.optional_path(feed_dir, name="feed_dir", function=function)
     check.optional_text(feed_url, name="feed_url", function=function, max_chars=4096)
@@ -196,6 +217,10 @@ def update(
     if monthly_credits is not None and (not whole or monthly_credits < 0):
         msg = f"monthly_credits={monthly_credits!r} must be a whole number of 0 or more."
         raise ConfigurationError(msg)
+    if feed_dir is not None:  # before the schedule is asked or any credit spent
+        from mining_licenses.feeds import check_feed_dir
+
+        check_feed_dir(feed_dir)
     due = check_due(store, filters=clean, schedule=schedule, now=now) if if_due else None
     if due is not None and not due.due:
         left = None if monthly_credits is None else credits_left(store, monthly_credits, now=now)
@@ -206,17 +231,30 @@ def update(
 
     sent = company_for_api(clean, store=store, base_url=base_url)
     pulled = pull(
-        api_key=api_key, base_url=base_url, store=store, synthetic=synthetic, options=opts, **sent
+        api_key=api_key,
+        base_url=base_url,
+        store=store,
+        synthetic=synthetic,
+        options=opts,
+        accept_shrink=accept_shrink,
+        **sent,
     )
     notes = list(pulled.sweep.notes)
     update_ledger(store)  # pull appended already; this catches up a ledger left behind
     snapshot = pulled.snapshot.name if pulled.snapshot is not None else None
     found = read_ledger(store).filter(pl.col(v.SNAPSHOT_AFTER) == snapshot)
+    compared = pulled.sweep.complete
     if not pulled.sweep.complete:
         notes.append(
             "the pull is incomplete: its snapshot is kept but never compared (its missing "
             "licenses would read as vanished); a rerun resumes it"
         )
+    shrink = pulled.meta().shrink if pulled.snapshot is not None else None
+    if shrink and pulled.snapshot is not None:
+        from mining_licenses.store._shrink import is_held_back, shrink_message
+
+        compared = compared and not is_held_back(shrink, pulled.snapshot)
+        notes.append(shrink_message(pulled.snapshot, shrink))
     feeds = None
     if feed_dir is not None:
         from mining_licenses.feeds import write_feeds
@@ -240,4 +278,5 @@ def update(
         as_of=pulled.sweep.finished_at,
         snapshot=snapshot,
         notes=tuple(notes),
+        compared=compared,
     )

@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from mining_licenses import _atomic
 from mining_licenses._errors import ConfigurationError
@@ -18,6 +20,7 @@ from mining_licenses.changes import (
     rebuild_ledger,
     update_ledger,
 )
+from mining_licenses.feeds import write_feeds
 from mining_licenses.normalize import normalize_records
 from mining_licenses.store import prune, write_snapshot
 from tests import _scripted as sc
@@ -118,3 +121,97 @@ def test_a_failed_write_leaves_the_ledger_as_it_was(
         update_ledger(ledgered)
     assert path.read_bytes() == before
     assert not [p for p in ledgered.iterdir() if _atomic.TEMP_SUFFIX in p.name]
+
+
+def _shrunken(store: Path, day: int, keep: int) -> Path:
+    """Write day ``day`` with only its first ``keep`` records: held back (issue 16)."""
+    import warnings
+
+    when = sc.DAYS[day]
+    frame = normalize_records(sc.days()[day][:keep], fetched_at=when)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ShrunkSnapshotWarning: what is tested is the ledger
+        return write_snapshot(frame, store=store, meta={**sc.META, "fetched_at": when})
+
+
+@pytest.mark.parametrize("later", [False, True], ids=["accepted newest", "accepted before another"])
+def test_accepting_a_held_back_snapshot_appends_what_a_rebuild_gives(
+    tmp_path: Path, later: bool
+) -> None:
+    from mining_licenses.store import accept_snapshot, list_snapshots
+
+    _write(tmp_path, 0)
+    update_ledger(tmp_path)
+    held = _shrunken(tmp_path, 1, keep=12)
+    assert list_snapshots(tmp_path)["held_back"].to_list() == [False, True]
+    assert update_ledger(tmp_path).events.height == 0  # held back: not compared
+    feeds = tmp_path / "feeds"
+    if later:  # a full snapshot arrives while it waits: compared with day 0, and published
+        _write(tmp_path, 2)
+        assert update_ledger(tmp_path).events.height > 0
+        (page,) = write_feeds(tmp_path, feeds).digests
+    accept_snapshot(held)
+    if later:  # the feeds catch up at once; the later update's digest compares it with the held
+        redrawn = write_feeds(tmp_path, feeds)
+        assert page in redrawn.digests
+        assert len(redrawn.digests) == len(redrawn.entries) == 2
+        assert f"{held.name} -&gt; {sc.DAYS[2]:licenses_%Y%m%dT%H%M%SZ}" in page.read_text()
+        assert write_feeds(tmp_path, feeds).digests == ()  # nothing changed: nothing drawn
+    update_ledger(tmp_path)
+    appended = read_ledger(tmp_path)
+    assert held.name in appended["snapshot_after"].to_list()
+    assert appended.equals(events(tmp_path))  # what the snapshots say, computed afresh
+    rebuild_ledger(tmp_path)
+    assert read_ledger(tmp_path).equals(appended)
+    assert update_ledger(tmp_path).events.height == 0
+    pairs = appended.select("snapshot_before", "snapshot_after").unique().sort("snapshot_after")
+    assert pairs.height == (2 if later else 1)  # day 0 -> held (-> day 2): no bridge over it
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(["pull", "shrunk", "accept", "by hand"]), st.integers(0, 2)),
+        min_size=3,
+        max_size=6,
+    )
+)
+@example(steps=[("pull", 0), ("shrunk", 1), ("pull", 2), ("by hand", 0), ("accept", 0)])
+def test_whatever_the_order_of_pulls_holds_and_accepts_append_equals_rebuild(
+    tmp_path: Path, steps: list[tuple[str, int]]
+) -> None:
+    """Pulls append after each snapshot (held back or not); snapshots written by hand do not."""
+    import itertools
+    import tempfile
+    import warnings
+
+    from mining_licenses.store import accept_snapshot, list_snapshots
+
+    store = Path(tempfile.mkdtemp(dir=tmp_path))
+    clock = itertools.count()
+    for what, day in steps:
+        if what == "accept":
+            held = list_snapshots(store).filter(pl.col("held_back"))["path"].to_list()
+            if held:
+                accept_snapshot(held[day % len(held)])
+            continue
+        when = sc.DAYS[0] + dt.timedelta(days=7 * next(clock))
+        records = sc.days()[day][: 12 if what == "shrunk" else None]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # shrunk ones are held back, with a warning
+            write_snapshot(
+                normalize_records(records, fetched_at=when),
+                store=store,
+                meta={**sc.META, "fetched_at": when},
+            )
+        if what != "by hand":
+            update_ledger(store)
+            appended = read_ledger(store)
+            assert appended.height == appended.unique().height
+    update_ledger(store)
+    appended = read_ledger(store)
+    assert appended.equals(events(store))
+    rebuild_ledger(store)
+    assert read_ledger(store).equals(appended)

@@ -5,7 +5,10 @@ Events are appended as snapshots are written (:func:`update_ledger`, which
 not seen is compared with the one before it. The file's metadata records, per
 chain, the snapshots already compared, so updating twice appends nothing and
 a chain whose snapshots change nothing still moves on. Pruning snapshots
-never rewrites the ledger: what was observed stays observed.
+never rewrites the ledger: what was observed stays observed. A snapshot that
+joins its chain before the ledger's newest (one held back because it shrank,
+accepted after later pulls) is put in its place: the pairs from it on are
+compared again, so appending always gives what a rebuild gives.
 :func:`rebuild_ledger` computes it afresh from the snapshots (the same file,
 when none was pruned). The file is written whole or not at all
 (``write_atomic``) and reads in DuckDB, polars, pandas or QGIS as it is.
@@ -33,6 +36,7 @@ from mining_licenses._redact import get_logger
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.changes._classify import LAST, order
 from mining_licenses.changes._scan import Chain, _utc, chain_events, chains
+from mining_licenses.store import list_snapshots
 
 logger = get_logger(__name__)
 
@@ -139,6 +143,25 @@ def snapshot_scopes(store: str | os.PathLike[str] | None = None) -> dict[str, di
     return found
 
 
+def ledger_snapshot(store: str | os.PathLike[str] | None = None) -> Path | None:
+    """Return the newest snapshot the ledger has compared that is still in the store, or None.
+
+    What the ledger is as of: the events it holds go up to that snapshot.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> ledger_snapshot(tempfile.mkdtemp()) is None
+    True
+    """
+    names = list(snapshot_scopes(store))
+    if not names:
+        return None
+    listing = list_snapshots(store)  # one row per file: a few thousand at most
+    kept = [p for p in listing.sort(s.FETCHED_AT)["path"] if Path(p).name in set(names)]
+    return Path(kept[-1]) if kept else None
+
+
 def _seen(ledger: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
     """Keys that vanished in a chain's pairs (``names``), each with the last snapshot holding it."""
     gone = ledger.filter(
@@ -150,11 +173,17 @@ def _seen(ledger: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def _pending(chain: Chain, done: Sequence[str]) -> tuple[Chain | None, list[str]]:
-    """Return the part of ``chain`` still to compare (its first snapshot compared already)."""
+def _pending(chain: Chain, done: Sequence[str]) -> tuple[Chain | None, int | None, list[str]]:
+    """Return what of ``chain`` is still to compare, and from where pairs must be compared again.
+
+    The part after the ledger's last compared snapshot (which it starts with),
+    or None; and the place of the first snapshot the ledger never compared
+    that lies before its last one (a held-back snapshot accepted since, a
+    snapshot written later with an older time), or None.
+    """
     notes: list[str] = []
     if not done:
-        return (chain if len(chain.paths) > 1 else None), notes
+        return (chain if len(chain.paths) > 1 else None), None, notes
     names = chain.names
     known = set(done)
     present = [i for i, n in enumerate(names) if n in known]
@@ -163,18 +192,35 @@ def _pending(chain: Chain, done: Sequence[str]) -> tuple[Chain | None, list[str]
             f"none of the snapshots the ledger compared last is in the store; the chain "
             f"starts again at {names[0]}"
         )
-        return (chain if len(chain.paths) > 1 else None), notes
+        return (chain if len(chain.paths) > 1 else None), None, notes
     last = present[-1]
-    skipped = [n for n in names[:last] if n not in known]
+    skipped = [i for i in range(last) if names[i] not in known]
     if skipped:
-        notes.append(
-            f"{len(skipped)} snapshot(s) older than the ledger's last ({names[last]}) were "
-            f"never compared (e.g. {skipped[0]}); rebuild_ledger() includes them"
-        )
+        return None, skipped[0], notes
     if last == len(names) - 1:
-        return None, notes
+        return None, None, notes
     part = Chain(chain.scope, chain.paths[last:], chain.times[last:])
-    return part, notes
+    return part, None, notes
+
+
+def _again(
+    chain: Chain, start: int, ledger: pl.DataFrame, done: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """Compare the pairs of ``chain`` from snapshot ``start`` on again.
+
+    Returns the ledger without the events of those pairs (events of a pair
+    whose older snapshot is no longer in the store are kept, as
+    :func:`rebuild_ledger` keeps them), the events computed afresh, and the
+    newer snapshots of the pairs compared.
+    """
+    since = chain.times[start]  # the pairs chain_events(since=) picks: the same rule
+    again = [chain.names[k] for k in range(1, len(chain.names)) if chain.times[k] >= since]
+    stale = pl.col(v.SNAPSHOT_AFTER).is_in(again) & pl.col(v.SNAPSHOT_BEFORE).is_in(
+        list(chain.names)
+    )
+    kept = ledger.filter(~stale)
+    fresh = chain_events(chain, since=since, seen=_seen(kept, done))
+    return kept, fresh, again
 
 
 def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
@@ -182,12 +228,16 @@ def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
 
     Called by :func:`~mining_licenses.pull` after each snapshot it writes,
     and by ``mining-licenses update``; safe to call any time (a second call
-    appends nothing).
+    appends nothing). A snapshot that joins its chain before the ledger's
+    last compared one (a held-back snapshot accepted with
+    :func:`~mining_licenses.store.accept_snapshot` after later pulls) is put
+    in its place: the pairs from it on are compared again, so the ledger is
+    what :func:`rebuild_ledger` would make.
 
     Returns
     -------
     LedgerUpdate
-        The events appended and the ledger's path.
+        The events appended (those compared again among them) and the ledger's path.
 
     Examples
     --------
@@ -210,8 +260,19 @@ def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     notes: list[str] = []
     for chain in chains(store):
         done = list(chain_state.get(chain.scope, {}).get("snapshots", []))
-        part, said = _pending(chain, done)
+        part, redo, said = _pending(chain, done)
         notes += said
+        if redo is not None:
+            logger.info(
+                "ledger: %s joined its chain before the ledger's last snapshot (accepted after "
+                "being held back?): the pairs from it on are compared again",
+                chain.names[redo],
+            )
+            ledger, fresh, again = _again(chain, redo, ledger, done)
+            found.append(fresh)
+            compared += again
+            chain_state[chain.scope] = {"snapshots": list(dict.fromkeys([*done, *chain.names]))}
+            continue
         if part is None:
             if not done and chain.names:
                 chain_state[chain.scope] = {"snapshots": list(chain.names)}

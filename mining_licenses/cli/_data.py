@@ -174,9 +174,13 @@ class Data:
         return f"No license matches {named} in {self.where()}: {'; '.join(alone)}{both}."
 
 
-def say_empty(data: Data, what: str | None = None) -> int:
-    """Print that the answer is empty and why; return ``EXIT_EMPTY`` (1)."""
-    print(f"Empty answer: {what}" if what else f"Empty answer: {data.empty_reason()}")
+def say_empty(data: Data | None, what: str | None = None) -> int:
+    """Print that the answer is empty and why (``what``, else the data's reason); return 1.
+
+    ``data`` may be None when there is no data to answer from (``what`` says why).
+    """
+    why = what or (data.empty_reason() if data is not None else "there is no data.")
+    print(f"Empty answer: {why}")
     return EXIT_EMPTY
 
 

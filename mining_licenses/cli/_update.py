@@ -5,20 +5,30 @@ library only when they run, and ``update --if-due`` with nothing due imports
 no more than the schedule needs (polars and the store's footers): what a
 daily cron pays.
 
+Both follow the conventions of every command (``_args.EXIT_CODES``,
+``_data.Data.header``): the answer starts with the synthetic label (if so)
+and the ``as of`` line of the snapshot it is as of; files are checked
+writable before any work or credit (the feed folder, ``events --csv``) and
+published whole, with their sidecars.
+
 Exit codes of ``update``: 0 no watched event (or not due), 3 watched events
-(every event counts without a watchlist), 2 an error (nothing half-written).
+(every event counts without a watchlist), 1 nothing compared (the pull came
+back incomplete, or its snapshot is held back), 2 an error (nothing
+half-written). Of ``events``: 0 events listed, 1 an empty answer (no
+ledger, or no event matches: the message says why), 2 an error.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mining_licenses import schema as s
 from mining_licenses.cli._args import (
+    EXIT_OK,
     CommandParser,
+    add_accept_shrink,
     add_filter_options,
     add_output_options,
     add_pull_options,
@@ -27,7 +37,22 @@ from mining_licenses.cli._args import (
     whole,
 )
 
-_EXIT_HELP = "exit codes: 0 no watched event (or not due), 3 watched events, 2 an error"
+if TYPE_CHECKING:
+    import polars as pl
+
+    from mining_licenses._update import UpdateResult
+    from mining_licenses.cli._data import Data
+    from mining_licenses.loader import Origin
+    from mining_licenses.store import SnapshotMeta
+
+_EXIT_HELP = (
+    "Exit codes: 0 no watched event (or not due); 3 watched events; 1 nothing compared "
+    "(an incomplete pull, or a snapshot held back); 2 an error (one line on stderr)."
+)
+_EVENTS_EXIT_HELP = (
+    "Exit codes: 0 events listed; 1 an empty answer (no ledger, or no event matches: the "
+    "message says why); 2 an error (one line on stderr)."
+)
 
 
 def add_commands(commands: Any, command: Any) -> None:
@@ -71,6 +96,7 @@ def add_commands(commands: Any, command: Any) -> None:
         metavar="N",
         help="days after it the refresh counts as done (default: 2)",
     )
+    add_accept_shrink(update)
     update.add_argument(
         "--monthly-credits",
         type=whole(0),
@@ -83,6 +109,7 @@ def add_commands(commands: Any, command: Any) -> None:
     add_filter_options(update)
 
     events: CommandParser = command(commands, "events", "list the store's ledger of events")
+    events.epilog = _EVENTS_EXIT_HELP
     add_store_option(events)
     events.add_argument(
         "--event",
@@ -113,12 +140,33 @@ def add_commands(commands: Any, command: Any) -> None:
     events.set_defaults(handler=run_events)
 
 
-def _when(value: dt.datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "no snapshot yet"
+def _data(
+    meta: SnapshotMeta,
+    origin: Origin,
+    path: Path | None,
+    *,
+    frame: pl.DataFrame | None = None,
+    filters: dict[str, Any] | None = None,
+) -> Data:
+    """Return the answer's data as every command has it (for its label and as-of line)."""
+    import polars as pl
+
+    from mining_licenses.cli._data import Data
+    from mining_licenses.loader import Loaded
+
+    loaded = Loaded(frame if frame is not None else pl.DataFrame(), meta, origin, path)
+    return Data(loaded, dict(filters or {}))
+
+
+def _snapshot_data(path: Path) -> Data:
+    from mining_licenses.store import read_snapshot_meta
+
+    return _data(read_snapshot_meta(path), "snapshot", path)
 
 
 def run_update(args: argparse.Namespace) -> int:
     """Run ``mining-licenses update``; print a one-screen summary; return the exit code."""
+    from mining_licenses import _config
     from mining_licenses.changes import RefreshSchedule
 
     schedule = RefreshSchedule(day=args.refresh_day, lag_days=args.refresh_lag_days)
@@ -126,12 +174,16 @@ def run_update(args: argparse.Namespace) -> int:
     if args.if_due:  # the cheap path first: no pull machinery imported when nothing is due
         from mining_licenses.changes import check_due
 
+        if args.feed_dir is not None:  # what update() checks first, checked here too
+            from mining_licenses.feeds import check_feed_dir
+
+            check_feed_dir(args.feed_dir)
         due = check_due(args.store, filters=filters, schedule=schedule)
-        if not due.due:
-            print(f"as of {_when(due.newest)} (snapshot {due.snapshot})")
+        if not due.due and due.snapshot is not None:
+            print(_snapshot_data(_config.store_dir(args.store) / due.snapshot).header())
             print(f"{due.reason}.")
-            print("0 credits spent, nothing sent; 0 events. exit 0")
-            return 0
+            print(f"0 credits spent, nothing sent; 0 events. exit {EXIT_OK}: not due")
+            return EXIT_OK
     from mining_licenses._update import update
     from mining_licenses.client._options import NAMES
 
@@ -144,43 +196,42 @@ def run_update(args: argparse.Namespace) -> int:
         watchlist=args.watchlist,
         schedule=schedule,
         monthly_credits=args.monthly_credits,
+        accept_shrink=args.accept_shrink,
         **options,
         **filters,
     )
-    _summary(result, args)
-    return result.exit_code if result.pull is None or result.pull.sweep.complete else 2
+    return _summary(result, args, filters)
 
 
-def _summary(result: Any, args: argparse.Namespace) -> None:
+def _summary(result: UpdateResult, args: argparse.Namespace, filters: dict[str, Any]) -> int:
+    """Print the one-screen summary of an update; return its exit code."""
     import polars as pl
 
-    from mining_licenses.changes import EVENT_ORDER
+    from mining_licenses._terms import count_licenses
     from mining_licenses.cli._tables import render_table
-    from mining_licenses.store import provenance_line
 
     pulled = result.pull
-    meta = pulled.meta()
-    if meta.synthetic:
-        print(provenance_line(meta))
-    print(f"as of {_when(result.as_of)} (snapshot {result.snapshot}, source: {meta.source})")
+    assert pulled is not None  # a pull that was not due is answered before
+    print(
+        _data(pulled.meta(), "api", pulled.snapshot, frame=pulled.frame, filters=filters).header()
+    )
     sweep = pulled.sweep
     left = (
         "" if result.credits_left is None else f"; {result.credits_left:,} credits left this month"
     )
     print(
-        f"pulled {pulled.frame.height:,} licenses ({sweep.state}): {sweep.pages} pages, "
+        f"pulled {count_licenses(pulled.frame.height)} ({sweep.state}): {sweep.pages} pages, "
         f"{sweep.credits} spent{left}"
     )
     for note in result.notes:
         print(f"note: {note}")
     events = result.events
     if events.height:
-        counts = events.group_by("event").len("events")
-        rank = {k: i for i, k in enumerate(EVENT_ORDER)}
-        counts = counts.sort(pl.col("event").replace_strict(rank, default=len(rank)))
-        print(render_table(counts, title=f"{events.height:,} events in this update"))
-    else:
+        print(render_table(_counts(events), title=f"{_events(events.height)} in this update"))
+    elif result.compared:
         print("0 events: nothing changed since the snapshot before (or this is the first).")
+    else:
+        print("0 events: the new snapshot was not compared (see the note above).")
     watched = result.watched
     if args.watchlist is not None:
         by = watched.select(pl.col("watches").explode()).group_by("watches").len()
@@ -191,25 +242,85 @@ def _summary(result: Any, args: argparse.Namespace) -> None:
         print(f"feeds: {feeds.atom} and {feeds.json} ({len(feeds.entries)} entries)")
         for page in feeds.digests:
             print(f"digest: {page}")
-    code = result.exit_code if sweep.complete else 2
-    said = {0: "no watched event", 3: "watched events", 2: "incomplete pull"}[code]
+    from mining_licenses._update import EXIT_NOT_COMPARED, EXIT_QUIET, EXIT_WATCHED
+
+    code = result.exit_code
+    said = {
+        EXIT_QUIET: "no watched event",
+        EXIT_WATCHED: "watched events",
+        EXIT_NOT_COMPARED: "nothing compared",
+    }[code]
     print(f"exit {code}: {said}")
+    return code
+
+
+def _events(count: int) -> str:
+    """Count events in words, singular for one (``1 event``, ``1,212 events``)."""
+    return f"{count:,} event" if count == 1 else f"{count:,} events"
+
+
+def _counts(events: pl.DataFrame) -> pl.DataFrame:
+    """Events by type, in the vocabulary's order."""
+    import polars as pl
+
+    from mining_licenses.changes import EVENT_ORDER
+
+    rank = pl.col("event").replace_strict(
+        {k: i for i, k in enumerate(EVENT_ORDER)}, default=len(EVENT_ORDER)
+    )
+    return events.group_by("event").len("events").sort(rank)
+
+
+def _empty_reason(args: argparse.Namespace, filters: dict[str, Any], path: Path) -> str:
+    """Say why no event matches: the ledger is empty, or what each filter matches alone."""
+    from mining_licenses.changes import read_ledger
+
+    held = read_ledger(args.store).height
+    if not held:
+        return (
+            f"the ledger {path} holds no event yet: no snapshot differed from the one before "
+            "it (or there is one snapshot so far)."
+        )
+    if len(filters) == 1:
+        return f"no event of the {held:,} in {path} matches {_option(filters)}."
+    alone = "; ".join(
+        f"{_option({name: value})} alone matches "
+        f"{read_ledger(args.store, **{name: value}).height:,}"
+        for name, value in filters.items()
+    )
+    return f"no event of the {held:,} in {path} matches them all: {alone}."
+
+
+def _option(filters: dict[str, Any]) -> str:
+    """Return the filters as the options that gave them (``--event new --province Aceh``)."""
+    from mining_licenses import _terms
+
+    shown = []
+    for name, value in filters.items():
+        values = value if isinstance(value, list) else [value]
+        shown += [_terms.option(name, str(one)) for one in values]
+    return " ".join(shown)
 
 
 def run_events(args: argparse.Namespace) -> int:
-    """Run ``mining-licenses events``: counts by type, then the newest events."""
+    """Run ``mining-licenses events``: the as-of line, counts by type, then the newest events."""
     import polars as pl
 
     from mining_licenses import _config, store
-    from mining_licenses.changes import ledger_path, read_ledger, rebuild_ledger, update_ledger
-    from mining_licenses.cli._outputs import check_outputs
+    from mining_licenses.changes import (
+        ledger_path,
+        ledger_snapshot,
+        read_ledger,
+        rebuild_ledger,
+        update_ledger,
+    )
+    from mining_licenses.cli._data import say_empty
+    from mining_licenses.cli._outputs import check_outputs, write_with_sidecar
     from mining_licenses.cli._tables import render_table
 
-    check_outputs(args, "csv", sidecar=False)  # before any work
-    if args.rebuild:
-        done = rebuild_ledger(args.store)
-        print(f"rebuilt {done.path}: {done.total:,} events")
-    elif store.list_snapshots(args.store).height:
+    check_outputs(args, "csv")  # before any work
+    rebuilt = rebuild_ledger(args.store) if args.rebuild else None
+    if rebuilt is None and store.list_snapshots(args.store).height:
         update_ledger(args.store)  # snapshots written since (by hand, a notebook) are compared
     filters = {
         "event": args.event,
@@ -220,21 +331,25 @@ def run_events(args: argparse.Namespace) -> int:
         "since": args.since,
         "until": args.until,
     }
-    found = read_ledger(args.store, **{k: val for k, val in filters.items() if val is not None})
+    given = {k: val for k, val in filters.items() if val is not None}
+    found = read_ledger(args.store, **given)
     path = ledger_path(args.store)
-    if not path.exists():
-        print(
-            f"No ledger in {_config.store_dir(args.store)}: `mining-licenses update` or "
-            "`mining-licenses pull` makes one as it writes snapshots."
+    newest = ledger_snapshot(args.store)
+    if not path.exists() or newest is None:
+        return say_empty(
+            None,
+            f"no ledger in {_config.store_dir(args.store)}: `mining-licenses update` or "
+            "`mining-licenses pull` makes one as it writes snapshots.",
         )
-        return 0
+    data = _snapshot_data(newest)
+    print(data.header())
+    if rebuilt is not None:
+        print(f"rebuilt {rebuilt.path}: {_events(rebuilt.total)}")
     if not found.height:
-        print(f"0 events in {path} match.")
-        return 0
-    counts = found.group_by("event").len("events").sort("events", descending=True)
-    print(render_table(counts, title=f"{found.height:,} events in {path}"))
-    newest = found.sort("observed_at", descending=True, maintain_order=True).head(args.limit)
-    shown = newest.select(
+        return say_empty(data, _empty_reason(args, given, path))
+    print(render_table(_counts(found), title=f"{_events(found.height)} in {path}"))
+    latest = found.sort("observed_at", descending=True, maintain_order=True).head(args.limit)
+    shown = latest.select(
         pl.col("observed_at").dt.strftime("%Y-%m-%d"),
         "event",
         "key",
@@ -246,13 +361,16 @@ def run_events(args: argparse.Namespace) -> int:
     if found.height > args.limit:
         print(f"... and {found.height - args.limit:,} more: --limit N prints more, --csv all")
     if args.csv:
-        from mining_licenses import _csv
-        from mining_licenses._atomic import write_atomic
-
-        write_atomic(
+        write_with_sidecar(
+            found,
             args.csv,
-            lambda temp: _csv.write_csv(found, temp, safe=not args.raw_csv),
+            data.meta,
+            as_of=data.as_of,
             overwrite=args.overwrite,
+            csv_safe=not args.raw_csv,
         )
-        print(f"wrote {found.height:,} events to {args.csv}")
-    return 0
+        print(
+            f"wrote {_events(found.height)} to {args.csv} and its provenance "
+            f"{store.sidecar_path(args.csv)}"
+        )
+    return EXIT_OK

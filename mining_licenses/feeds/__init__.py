@@ -5,7 +5,7 @@ Teams automation, e-mail or a newsroom's scraper: ``feed.xml`` (Atom,
 RFC 4287), ``feed.json`` (JSON Feed 1.1) and ``digests/`` (one
 self-contained HTML page per update, in the report's style). Inside:
 ``_entries`` (one entry per update, stable ids), ``_formats`` (the two
-formats) and ``_publish`` (the files, each written whole or not at all).
+formats) and ``_publish`` (the files, published together or not at all).
 """
 
 from mining_licenses.feeds._entries import Entry, digest_name, feed_id
@@ -15,6 +15,7 @@ from mining_licenses.feeds._publish import (
     DIGESTS,
     JSON_NAME,
     Feeds,
+    check_feed_dir,
     write_feeds,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "JSON_NAME",
     "Entry",
     "Feeds",
+    "check_feed_dir",
     "digest_name",
     "feed_id",
     "write_feeds",

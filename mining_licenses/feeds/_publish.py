@@ -1,9 +1,13 @@
 """Writing the feeds: ``feed.xml``, ``feed.json`` and a digest page per update, from the ledger.
 
 Everything is made from the store's ledger, so writing again gives the same
-files; only digests not written yet are drawn (a map each). Each file
-appears whole or not at all (``write_atomic``); digests come first, so an
-entry never links to a page that is not there.
+files; only digests not drawn yet, or whose update changed since (their
+fingerprint says), are drawn (a map each). The new digests
+and both feeds are published together or not at all (``_atomic.write_together``:
+each whole, digests first, and on a failure those already published are taken
+back), so a feed never links to a page that is not there and the two feeds
+never disagree. :func:`check_feed_dir` asks the same questions first, before
+any work (``update`` asks it before any credit is spent).
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import polars as pl
 
 from mining_licenses import _config
 from mining_licenses import _validate as check
-from mining_licenses._atomic import write_atomic
+from mining_licenses._atomic import check_writable, write_together
 from mining_licenses._errors import ConfigurationError
-from mining_licenses.changes import Watchlist, event_places, read_ledger, snapshot_scopes
+from mining_licenses.changes import Watchlist, current_ledger, event_places, snapshot_scopes
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.feeds._entries import WATCHES, Entry, digest_name, entries, feed_id
 from mining_licenses.feeds._formats import atom, json_feed
@@ -66,6 +70,31 @@ def _base(feed_dir: Path, feed_url: str | None) -> str:
     return feed_url if feed_url.endswith("/") else feed_url + "/"
 
 
+def check_feed_dir(feed_dir: str | os.PathLike[str]) -> Path:
+    """Check that the feeds and digests can be written in ``feed_dir``; return the folder.
+
+    ``feed.xml``, ``feed.json`` and ``digests/`` must not be folders (nor
+    files, for ``digests``), and their folders must be creatable and take a
+    new file (a probe file is made and removed).
+
+    Raises
+    ------
+    OutputError
+        Naming the path that cannot be written, why, and what to do.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_feed_dir(Path(tempfile.mkdtemp()) / "public").name
+    'public'
+    """
+    folder = Path(check.path(feed_dir, name="feed_dir", function="write_feeds")).expanduser()
+    for name in (ATOM_NAME, JSON_NAME):
+        check_writable(folder / name, overwrite=True)
+    check_writable(folder / DIGESTS / "digest.html", overwrite=True)  # the folder, probed
+    return folder
+
+
 def update_events(
     events: pl.DataFrame, store: str | os.PathLike[str] | None, watchlist: Watchlist | None
 ) -> pl.DataFrame:
@@ -89,7 +118,9 @@ def write_feeds(
 
     One entry per update with events (with a watchlist: with watched
     events), the newest ``max_entries``, each linking to the update's
-    digest in ``<feed_dir>/digests/``.
+    digest in ``<feed_dir>/digests/``. The ledger is brought up to date
+    first (:func:`~mining_licenses.changes.update_ledger`), so a snapshot
+    written or accepted since is published too.
 
     Parameters
     ----------
@@ -115,7 +146,7 @@ def write_feeds(
     ('feed.xml', 'feed.json', 0)
     """
     from mining_licenses._version import __version__
-    from mining_licenses.report import write_digest
+    from mining_licenses.report._digest import digest_fingerprint, has_fingerprint, render_digest
 
     function = "write_feeds"
     check.whole(max_entries, name="max_entries", function=function, low=1, high=100_000)
@@ -125,10 +156,9 @@ def write_feeds(
     check.optional_instance(
         watchlist, Watchlist, name="watchlist", function=function, wanted=wanted, hint=hint
     )
-    feed_dir = check.path(feed_dir, name="feed_dir", function=function)
-    folder = Path(feed_dir).expanduser()
+    folder = check_feed_dir(feed_dir)  # before any work
     base = _base(folder, feed_url)
-    ledger = read_ledger(store)
+    ledger = current_ledger(store)  # caught up first: snapshots written or accepted since
     scopes = snapshot_scopes(store)
     synthetic = {name: bool(scope.get("synthetic")) for name, scope in scopes.items()}
     feed = feed_id(title)
@@ -142,21 +172,24 @@ def write_feeds(
     items = entries(
         marked, base_url=base, feed=feed, synthetic=synthetic, watched=watchlist is not None
     )[:max_entries]
-    written = []
+    pages: list[tuple[Path, bytes]] = []
+    where = {"Store": str(_config.store_dir(store))}
     for item in items:
         page = folder / DIGESTS / digest_name(item.snapshot)
-        if page.exists():
-            continue
-        rows = ledger.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot)
-        written.append(
-            write_digest(
-                update_events(rows, store, watchlist),
-                page,
-                synthetic=item.synthetic,
-                title=f"What changed on {item.updated:%Y-%m-%d}",
-                provenance={"Store": str(_config.store_dir(store))},
-            )
+        title = f"What changed on {item.updated:%Y-%m-%d}"
+        # what the page shows: the update's events and what the watchlist made of them (a
+        # store moved elsewhere redraws nothing: its place is all that would change)
+        marks = marked.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot)
+        drawn = digest_fingerprint(marks, synthetic=item.synthetic, title=title)
+        if has_fingerprint(page, drawn):
+            continue  # drawn already, and its update has not changed since
+        rows = update_events(
+            ledger.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot), store, watchlist
         )
+        html = render_digest(
+            rows, synthetic=item.synthetic, title=title, provenance=where, fingerprint=drawn
+        )
+        pages.append((page, html.encode("utf-8")))
     newest = ledger[v.OBSERVED_AT].max() if ledger.height else None
     updated = newest if isinstance(newest, dt.datetime) else dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     home = items[0].url if items else base
@@ -165,25 +198,20 @@ def write_feeds(
         f"Indonesia's mining-license registry (Sectors Financial API): {scope}, one entry "
         "per update, each linking to its digest."
     )
-    json_path = write_atomic(
-        folder / JSON_NAME,
-        json_feed(
-            items, title=title, description=subtitle, feed_url=base + JSON_NAME, home_url=home
-        ),
-        overwrite=True,
+    json_text = json_feed(
+        items, title=title, description=subtitle, feed_url=base + JSON_NAME, home_url=home
     )
-    atom_path = write_atomic(
-        folder / ATOM_NAME,
-        atom(
-            items,
-            feed=feed,
-            title=title,
-            subtitle=subtitle,
-            self_url=base + ATOM_NAME,
-            home_url=home,
-            updated=updated,
-            version=__version__,
-        ),
-        overwrite=True,
+    atom_text = atom(
+        items,
+        feed=feed,
+        title=title,
+        subtitle=subtitle,
+        self_url=base + ATOM_NAME,
+        home_url=home,
+        updated=updated,
+        version=__version__,
     )
-    return Feeds(atom_path, json_path, tuple(written), tuple(items))
+    atom_path, json_path = folder / ATOM_NAME, folder / JSON_NAME
+    write_together([*pages, (json_path, json_text), (atom_path, atom_text)], overwrite=True)
+    written = tuple(page for page, _ in pages)
+    return Feeds(atom_path, json_path, written, tuple(items))

@@ -4,11 +4,16 @@ Rendered with the report's own template and style (``report.html.j2``): the
 counts by event type, the map of what changed, a table per event type, the
 watched events first when a watchlist matched, and where it all came from.
 Synthetic data carries the report's banner. Feed entries link to it.
+
+The page's head carries :func:`digest_fingerprint` of what it shows, so the
+feed writer redraws a digest whose update changed since (a held-back snapshot
+accepted, a new watchlist) and leaves the others as they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +29,39 @@ from mining_licenses.report import _format as fmt
 from mining_licenses.report import _parts as p
 from mining_licenses.report._render import SYNTHETIC_BANNER_ID, _environment
 
+#: The head of a digest holds its fingerprint within this many bytes.
+FINGERPRINT_BYTES = 2048
+
+
+def digest_fingerprint(
+    events: pl.DataFrame,
+    *,
+    synthetic: bool = False,
+    title: str = "What changed",
+    provenance: Mapping[str, Any] | None = None,
+) -> str:
+    """Return a short hash of everything a digest of these arguments shows.
+
+    Examples
+    --------
+    >>> from mining_licenses.changes import empty_events
+    >>> len(digest_fingerprint(empty_events())), digest_fingerprint(empty_events()) == (
+    ...     digest_fingerprint(empty_events(), synthetic=True))
+    (16, False)
+    """
+    shown = {"synthetic": synthetic, "title": title, "provenance": dict(provenance or {})}
+    text = events.write_json() + repr(sorted(shown.items()))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def has_fingerprint(page: Path, fingerprint: str) -> bool:
+    """Tell whether the digest ``page`` exists and shows what ``fingerprint`` says."""
+    try:
+        with page.open("rb") as handle:
+            return f'content="{fingerprint}"'.encode() in handle.read(FINGERPRINT_BYTES)
+    except OSError:
+        return False
+
 
 def render_digest(
     events: pl.DataFrame,
@@ -31,6 +69,7 @@ def render_digest(
     synthetic: bool = False,
     title: str = "What changed",
     provenance: Mapping[str, Any] | None = None,
+    fingerprint: str | None = None,
 ) -> str:
     """Return the HTML digest of one update's events (one page, nothing fetched).
 
@@ -46,6 +85,9 @@ def render_digest(
         The page's title.
     provenance
         Label -> value pairs shown under "Where this comes from".
+    fingerprint
+        What the page's head records it shows (default:
+        :func:`digest_fingerprint` of the arguments).
 
     Examples
     --------
@@ -62,6 +104,7 @@ def render_digest(
     synthetic = check.flag(synthetic, name="synthetic", function=function)
     title = check.text(title, name="title", function=function)
     provenance = check.mapping(provenance, name="provenance", function=function) or None
+    fingerprint = check.optional_text(fingerprint, name="fingerprint", function=function)
     pairs = events.select(v.SNAPSHOT_BEFORE, v.SNAPSHOT_AFTER).unique().drop_nulls()
     when = events[v.OBSERVED_AT].max() if events.height else None
     stamp = f"{when:%Y-%m-%d %H:%M} UTC" if isinstance(when, dt.datetime) else "no events"
@@ -99,6 +142,8 @@ def render_digest(
             synthetic_note=sample.SYNTHETIC_NOTE if synthetic else "",
             sections=sections,
             footer=f"Made by mining-licenses {__version__}. Times are UTC; areas in hectares (ha).",
+            fingerprint=fingerprint
+            or digest_fingerprint(events, synthetic=synthetic, title=title, provenance=provenance),
         )
     )
 
