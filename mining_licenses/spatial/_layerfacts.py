@@ -11,10 +11,10 @@ changed layer is never answered from it:
   it is hashed anew; a file changed while it is hashed is not cached.
 * the facts of a GeoDataFrame's geometry (which features have one, their
   types, the repaired polygons, the in-memory checksum) by the geometry
-  array itself: reused only while that array holds the very same geometry
-  objects (shapely geometries are immutable, so the same objects are the
-  same coordinates) and the same CRS. Setting a feature's geometry, or a new
-  geometry column, misses the cache.
+  array itself: reused only while that array holds the same geometry objects
+  (shapely geometries are immutable), or ones of exactly the same type and
+  coordinates, and the same CRS. Setting a feature's geometry to another
+  shape, or a new geometry column, misses the cache.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import operator
 import threading
 import weakref
 from collections import OrderedDict
@@ -117,6 +116,7 @@ class Facts:
     """What the checks found in one geometry array (filled in as they are asked for)."""
 
     geometry: np.ndarray  # the objects checked (kept: compared by identity)
+    objects: list[Any]  # the same, as a list (compared at C speed)
     crs: Any
     present: np.ndarray  # has a geometry (not missing, not empty)
     types: tuple[str, ...]  # of the present ones
@@ -148,10 +148,12 @@ class Facts:
 
 
 def _same(facts: Facts, geometry: np.ndarray, crs: Any) -> bool:
+    # a list's == takes the same object as equal without asking it (and shapely's == is
+    # exact: same type, same coordinates), so an unchanged layer compares at C speed
     return (
-        len(facts.geometry) == len(geometry)
+        len(facts.objects) == len(geometry)
         and (facts.crs is crs or facts.crs == crs)
-        and all(map(operator.is_, facts.geometry, geometry))
+        and facts.objects == geometry.tolist()
     )
 
 
@@ -172,7 +174,8 @@ def facts_of(gdf: gpd.GeoDataFrame) -> Facts:
     if held is not None and held[0]() is array and _same(held[1], geometry, gdf.crs):
         return held[1]
     present = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
-    facts = Facts(geometry.copy(), gdf.crs, present, types(geometry[present]))
+    kept = geometry.copy()
+    facts = Facts(kept, kept.tolist(), gdf.crs, present, types(geometry[present]))
     try:
         ref = weakref.ref(array, lambda _: _forget(key))
     except TypeError:  # not weakly referable: not kept
