@@ -1,8 +1,9 @@
 """The join under :func:`overlap`: footprints against a layer's spatial index, on whole arrays.
 
-Points: the index's bounding-box query, then ``shapely.intersects_xy`` on the
-candidate pairs (the same predicate as ``intersects``, edges counted, without
-building a point geometry per test). Circles: the index's ``intersects``
+Points: the index's bounding-box query, then the point-in-polygon test on the
+candidate pairs (the same predicate as ``intersects``, edges counted):
+``shapely.intersects_xy`` for a layer screened once, the array test of
+:mod:`._pip` over its edges once it is screened again. Circles: the index's ``intersects``
 query, then the part of each circle inside each feature, measured on the
 equal-area CRS; a circle inside a feature is all in it and a feature inside
 a circle is all of its part, so only the pairs whose edges cross are
@@ -19,6 +20,8 @@ from typing import Any
 import numpy as np
 
 from mining_licenses.spatial import _geometry as g
+from mining_licenses.spatial import _pip as pip
+from mining_licenses.spatial._pip import Edges
 
 
 @functools.cache
@@ -46,14 +49,26 @@ def _sorted(at: np.ndarray, hit: np.ndarray, features: int) -> tuple[np.ndarray,
 
 
 def point_pairs(
-    sindex: Any, shapes: np.ndarray, lon: np.ndarray, lat: np.ndarray, crs: str
+    sindex: Any,
+    shapes: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    crs: str,
+    edges: Edges | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (point, feature) positions of every feature each point intersects, sorted."""
+    """Return (point, feature) positions of every feature each point intersects, sorted.
+
+    With the polygons' ``edges``, the candidates are tested as arrays
+    (:func:`_pip.intersects_xy`), else by GEOS, with the same answer.
+    """
     import shapely
 
     x, y = move_xy(lon, lat, g.LONLAT, crs)
     at, hit = sindex.query(shapely.points(x, y))  # bounding boxes
-    inside = shapely.intersects_xy(shapes[hit], x[at], y[at])
+    if edges is None:
+        inside = shapely.intersects_xy(shapes[hit], x[at], y[at])
+    else:
+        inside = pip.intersects_xy(shapes, edges, hit, x[at], y[at])
     return _sorted(at[inside], hit[inside], len(shapes))
 
 

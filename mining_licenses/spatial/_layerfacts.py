@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
+from mining_licenses.spatial._pip import Edges, edges_of
+
 if TYPE_CHECKING:
     import geopandas as gpd
 
@@ -123,12 +125,25 @@ class Facts:
     valid: np.ndarray | None = None  # of the present ones, once asked
     repaired: np.ndarray | None = None  # the present ones made valid, once asked
     sha256: str | None = None  # frame_sha256, once asked
+    reused: int = 0  # times found again unchanged
+    edges: Edges | None = None  # of the present ones, once asked on a reuse
 
     def checksum(self) -> str:
         """Return the in-memory checksum (computed on first use)."""
         if self.sha256 is None:
             self.sha256 = frame_sha256(self.geometry, self.crs)
         return self.sha256
+
+    def edges_if_reused(self) -> Edges | None:
+        """Return the present polygons' edges for the array point test, once the layer is reused.
+
+        Building them costs a few times one GEOS pass over the pairs, so a layer
+        screened once is tested by GEOS alone; from its second screen on, the
+        edges are built (once) and kept with the facts.
+        """
+        if self.edges is None and self.reused:
+            self.edges = edges_of(self.geometry[self.present])
+        return self.edges
 
     def made_valid(self) -> tuple[np.ndarray, int]:
         """Return the present geometries, invalid ones repaired, and how many were."""
@@ -172,6 +187,7 @@ def facts_of(gdf: gpd.GeoDataFrame) -> Facts:
     with _lock:
         held = _layer_facts.get(key)
     if held is not None and held[0]() is array and _same(held[1], geometry, gdf.crs):
+        held[1].reused += 1
         return held[1]
     present = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
     kept = geometry.copy()

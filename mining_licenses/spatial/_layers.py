@@ -144,6 +144,18 @@ def read_layer(
     >>> read_layer(gdf)[1].features, read_layer(gdf)[1].crs
     (1, 'EPSG:4326')
     """
+    kept, info, _ = read_checked(layer, layer_name=layer_name, what=what, repair=repair)
+    return kept, info
+
+
+def read_checked(
+    layer: gpd.GeoDataFrame | str | os.PathLike[str],
+    *,
+    layer_name: str | None = None,
+    what: str = "layer",
+    repair: bool = True,
+) -> tuple[gpd.GeoDataFrame, LayerInfo, Facts]:
+    """Return what :func:`read_layer` returns and the facts found of the layer's geometry."""
     import geopandas as gpd
     import pandas as pd
 
@@ -186,7 +198,7 @@ def read_layer(
         without_geometry=dropped,
         repaired=repaired,
     )
-    return kept, info
+    return kept, info, facts
 
 
 def islands_path() -> Path:

@@ -26,7 +26,7 @@ from mining_licenses.spatial import _geometry as g
 from mining_licenses.spatial import _join as j
 from mining_licenses.spatial import columns as c
 from mining_licenses.spatial._inputs import licenses_frame, placed, provenance
-from mining_licenses.spatial._layers import read_layer
+from mining_licenses.spatial._layers import read_checked
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -201,7 +201,7 @@ def overlap(
             f"{left_out}); nothing to overlap."
         )
         raise ConfigurationError(msg)
-    gdf, info = read_layer(layer, layer_name=layer_name, repair=footprint == "circle")
+    gdf, info, facts = read_checked(layer, layer_name=layer_name, repair=footprint == "circle")
     crs = g.crs_key(gdf.crs)
     shapes = gdf.geometry.to_numpy()
     circle = footprint == "circle"
@@ -214,7 +214,8 @@ def overlap(
         cut = j.circle_pairs(gdf.sindex, shapes, x[index], y[index], radius, crs)
         at, hit = cut.at, cut.hit
     else:
-        at, hit = j.point_pairs(gdf.sindex, shapes, x[index], y[index], crs)
+        edges = facts.edges_if_reused()  # the present polygons, not repaired: gdf's rows
+        at, hit = j.point_pairs(gdf.sindex, shapes, x[index], y[index], crs, edges)
 
     positions = gdf.index.to_numpy()
     picked = [n for n in PAIR_COLUMNS if n in frame.columns]
