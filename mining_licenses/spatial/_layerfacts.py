@@ -65,6 +65,15 @@ def _file_state(path: Path) -> tuple[Any, ...]:
     return (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def _digest(parts: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        with part.open("rb") as handle:
+            for block in iter(functools.partial(handle.read, 1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     """Return the SHA-256 of the layer file (a shapefile's ``.shp``, ``.shx``, ``.dbf``, ``.prj``).
 
@@ -88,12 +97,7 @@ def file_sha256(path: Path) -> str:
         if (found := _file_digests.get(key)) is not None:
             _file_digests.move_to_end(key)
             return found
-    digest = hashlib.sha256()
-    for part in parts:
-        with part.open("rb") as handle:
-            for block in iter(functools.partial(handle.read, 1 << 20), b""):
-                digest.update(block)
-    value = digest.hexdigest()
+    value = _digest(parts)
     if tuple(_file_state(part) for part in parts) == key:  # unchanged while read
         with _lock:
             _file_digests[key] = value
