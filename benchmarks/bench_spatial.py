@@ -195,7 +195,7 @@ def main() -> None:
     )
     note = f"{ours.height:,} pairs; ours also checks and checksums the layer"
     size = f"{n:,} licenses x {m:,} polygons"
-    rows = [case(size, ours=OURS, baseline=BASE, times=times, note=note)]
+    rows = [case(f"points: {size}", ours=OURS, baseline=BASE, times=times, note=note)]
     times = alternate(
         {
             OURS_CIRCLE: lambda: circles_ours(frame, areas),
@@ -207,7 +207,9 @@ def main() -> None:
         f"{circles:,} pairs, each one's share and each license's share in any feature "
         "(a dissolve); both draw the same geodesic circles"
     )
-    rows.append(case(size, ours=OURS_CIRCLE, baseline=BASE_CIRCLE, times=times, note=note))
+    rows.append(
+        case(f"circles: {size}", ours=OURS_CIRCLE, baseline=BASE_CIRCLE, times=times, note=note)
+    )
     write_results(args.json, "spatial", f"{n:,} licenses, {m:,} polygons", rows)
 
 

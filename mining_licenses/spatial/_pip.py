@@ -26,7 +26,7 @@ _ERROR: float = 1e-15
 class Edges:
     """Every edge of every polygon of an array, grouped by geometry, part and ring."""
 
-    ends: np.ndarray  # per edge: x1, y1, x2, y2 (one row, gathered at once)
+    ends: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # per edge: x1, y1, x2, y2
     ring: np.ndarray  # per edge: its ring
     opens: np.ndarray  # per edge: the first of its ring
     start: np.ndarray  # per geometry (and one past the last): its first edge
@@ -55,7 +55,8 @@ def edges_of(geometry: np.ndarray) -> Edges:
     ring = coordinate_ring[first]
     owner = part_geometry[ring_part[ring]]
     start = np.searchsorted(owner, np.arange(len(geometry) + 1))
-    ends = np.concatenate([xy[first], xy[first + 1]], axis=1)
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    ends = (x[first], y[first], x[first + 1], y[first + 1])
     opens = np.ones(len(ring), dtype=bool)
     opens[1:] = ring[1:] != ring[:-1]
     return Edges(ends, ring, opens, start, shell, ring_part)
@@ -95,8 +96,7 @@ def intersects_xy(
     pair = np.repeat(np.arange(n), count)
     edge = np.arange(len(pair)) + np.repeat(first - (np.cumsum(count) - count), count)
     px, py = np.repeat(x, count), np.repeat(y, count)
-    ends = edges.ends[edge]
-    x1, y1, x2, y2 = ends[:, 0], ends[:, 1], ends[:, 2], ends[:, 3]
+    x1, y1, x2, y2 = (np.take(end, edge) for end in edges.ends)
     left, right = (x2 - x1) * (py - y1), (y2 - y1) * (px - x1)
     det = left - right  # > 0: the point is left of the edge, as drawn
     unsure = np.flatnonzero(np.abs(det) <= _ERROR * (np.abs(left) + np.abs(right)))
