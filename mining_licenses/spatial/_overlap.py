@@ -54,7 +54,6 @@ APPROXIMATION_NOTE: Final = (
     "from a circle of the licensed area centred on that point (a geodesic 64-gon), not from "
     "the license's real shape, which may lie elsewhere around the point and be any shape."
 )
-_ROW: Final = "__row"
 _COMPANY: Final = "__company"
 
 
@@ -189,7 +188,7 @@ def overlap(
         v.text(layer_name, name="layer_name", function=function)
     if columns is not None:
         columns = v.names(columns, name="columns", function=function)
-    frame = licenses_frame(licenses, columns=_NEEDED, function="overlap").with_row_index(_ROW)
+    frame = licenses_frame(licenses, columns=_NEEDED, function="overlap")
     x, y, usable = placed(frame)
     if not include_regency:
         from_regency = frame[s.GEOMETRY_SOURCE] == s.GEOMETRY_FROM_REGENCY
@@ -219,7 +218,7 @@ def overlap(
 
     positions = gdf.index.to_numpy()
     picked = [n for n in PAIR_COLUMNS if n in frame.columns]
-    pairs = frame.select(_ROW, *picked, pl.col(s.COMPANY_KEY).alias(_COMPANY))[index[at]]
+    pairs = frame.select(*picked, pl.col(s.COMPANY_KEY).alias(_COMPANY))[index[at]]
     pairs = pairs.with_columns(
         pl.Series(c.FEATURE_INDEX, positions[hit], dtype=pl.Int64),
         pl.lit(c.APPROX_CIRCLE if circle else c.POINT).alias(c.FOOTPRINT),
@@ -288,8 +287,8 @@ def overlap(
     if circle:
         details["approximation"] = APPROXIMATION_NOTE
     return Overlap(
-        pairs=pairs.drop(_ROW, _COMPANY),
-        licenses=per_license.drop(_ROW),
+        pairs=pairs.drop(_COMPANY),
+        licenses=per_license,
         features=features,
         footprint=c.APPROX_CIRCLE if circle else c.POINT,
         notes=tuple(notes),
