@@ -111,9 +111,12 @@ def frame_sha256(geometry: np.ndarray, crs: Any) -> str:
     import shapely
 
     digest = hashlib.sha256(str(crs.to_wkt()).encode("utf-8"))
-    digest.update(shapely.get_type_id(geometry).astype("<i4").tobytes())
-    digest.update(shapely.get_num_coordinates(geometry).astype("<i8").tobytes())
-    digest.update(shapely.get_coordinates(geometry).astype("<f8").tobytes())
+    for values, dtype in (
+        (shapely.get_type_id(geometry), "<i4"),
+        (shapely.get_num_coordinates(geometry), "<i8"),
+        (shapely.get_coordinates(geometry), "<f8"),
+    ):
+        digest.update(np.ascontiguousarray(values, dtype=dtype).data)
     return digest.hexdigest()
 
 
