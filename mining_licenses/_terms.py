@@ -80,3 +80,14 @@ def pick(python: str, cli: str) -> str:
     'list_snapshots()'
     """
     return cli if in_command_line() else python
+
+
+def count_licenses(count: int) -> str:
+    """Count licenses in words, singular for one: ``1 license``, ``1,212 licenses``.
+
+    Examples
+    --------
+    >>> count_licenses(1), count_licenses(0), count_licenses(1212)
+    ('1 license', '0 licenses', '1,212 licenses')
+    """
+    return f"{count:,} license" if count == 1 else f"{count:,} licenses"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mining_licenses import _config, analytics, store
+from mining_licenses import _config, _terms, analytics, store
 from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses._filters import validate_filters
@@ -102,11 +102,11 @@ def _cmd_expiring(args: argparse.Namespace) -> int:
             data.empty_reason()
             if data.frame.is_empty()
             else f"no license expires between {day} and {until} (inclusive) of the "
-            f"{data.frame.height:,} licenses in {data.where()}."
+            f"{_terms.count_licenses(data.frame.height)} in {data.where()}."
         )
         return say_empty(data, why)
     title = (
-        f"{soon.height:,} licenses expiring within {days} days as of {day}, by {until} "
+        f"{_terms.count_licenses(soon.height)} expiring within {days} days as of {day}, by {until} "
         f"({area_sum(soon):,.1f} ha)"
     )
     print(render_table(soon.select(_EXPIRING_COLUMNS).head(args.limit), title=title))
@@ -190,7 +190,7 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     _label(result.meta())
     sweep = result.sweep
     print(
-        f"{result.frame.height:,} licenses ({sweep.state}); {sweep.pages} pages, "
+        f"{_terms.count_licenses(result.frame.height)} ({sweep.state}); {sweep.pages} pages, "
         f"{sweep.credits}, {sweep.requests} requests"
     )
     for note in sweep.notes:
@@ -331,7 +331,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     )
     sidecar = store.sidecar_of(path)
     beside = f" and its provenance {sidecar}" if sidecar else " (provenance inside the file)"
-    print(f"wrote {data.frame.height:,} licenses to {path}{beside}")
+    print(f"wrote {_terms.count_licenses(data.frame.height)} to {path}{beside}")
     return EXIT_OK
 
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
+from mining_licenses import _terms, companies
 from mining_licenses import analytics as an
-from mining_licenses import companies
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.plots import _bars as bars
@@ -300,6 +300,6 @@ def plot_license_age(
     ax.tick_params(labelsize=layout.pt(9))
     kit.thousands(ax, "y")
     kit.style(ax, grid="y")
-    titles(ax, title, f"{ages.height:,} licenses · as of {day.isoformat()}", layout)
+    titles(ax, title, f"{_terms.count_licenses(ages.height)} · as of {day.isoformat()}", layout)
     bars.legend_for(ax, "License type", layout, reverse=True)
     return fig

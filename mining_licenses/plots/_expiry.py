@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import numpy as np
 import polars as pl
 
+from mining_licenses import _terms
 from mining_licenses import analytics as an
 from mining_licenses import schema as s
 from mining_licenses.plots import _bars as bars
@@ -174,7 +175,7 @@ def plot_expiry_schedule(
     )
     kit.thousands(ax, "y", decimals=0)
     kit.style(ax, grid="y")
-    titles(ax, title, f"{frame.height:,} licenses · as of {day.isoformat()}", layout)
+    titles(ax, title, f"{_terms.count_licenses(frame.height)} · as of {day.isoformat()}", layout)
     bars.legend_for(ax, "Commodity", layout, reverse=True)
     return fig
 

@@ -14,8 +14,8 @@ from typing import Final
 
 import polars as pl
 
+from mining_licenses import _terms, plots
 from mining_licenses import analytics as an
-from mining_licenses import plots
 from mining_licenses import schema as s
 from mining_licenses.analytics import _inputs as inp
 from mining_licenses.analytics import columns as q
@@ -149,7 +149,7 @@ def expiring(frame: pl.DataFrame, day: dt.date) -> p.Section:
     soon = _expiring_soon(frame, day)
     until = day + dt.timedelta(days=s.EXPIRING_SOON_DAYS)
     lead = (
-        f"{fmt.count(soon.height)} licenses ({fmt.ha(_area(soon))} ha) expire "
+        f"{_terms.count_licenses(soon.height)} ({fmt.ha(_area(soon))} ha) expire "
         f"between {day.isoformat()} and {until.isoformat()} inclusive, soonest first. "
         "The CSV file holds every column of these records."
     )
