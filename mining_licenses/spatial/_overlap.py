@@ -264,8 +264,8 @@ def overlap(
             pl.col(_COMPANY).drop_nulls().n_unique().alias(c.COMPANIES),
             measure,
         )
-        .join(attrs, on=c.FEATURE_INDEX, how="left")
         .sort([c.FEATURE_LICENSES, c.FEATURE_INDEX], descending=[True, False])
+        .join(attrs, on=c.FEATURE_INDEX, how="left", maintain_order="left")
     )
     skipped = int((~usable).sum())
     notes = [
