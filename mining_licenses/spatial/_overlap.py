@@ -4,8 +4,9 @@ The API gives a license's point, not its polygon. ``footprint="point"`` asks
 which features contain the point; ``footprint="circle"`` draws a circle of the
 licensed area around the point (an approximation of the license, labelled
 ``approx_`` wherever it appears) and measures the share of it inside each
-feature. The join is one STRtree query over whole arrays; areas are measured
-on an equal-area projection, whatever the layer's CRS.
+feature. The join works on whole arrays through the layer's spatial index
+(:mod:`._join`); areas are measured on an equal-area projection, whatever the
+layer's CRS.
 """
 
 from __future__ import annotations
