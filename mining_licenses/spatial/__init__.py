@@ -6,7 +6,9 @@ GSHHG full resolution) and whatever layer the user brings. ``_layers`` (reading
 and checking layers, their provenance), ``_geometry`` (the equal-area CRS,
 geodesic circles and distances), ``_islands`` (:func:`small_islands`),
 ``_regencies`` (the regencies that are one island), ``_overlap``
-(:func:`overlap`), ``_inputs`` (the licenses' frame and provenance) and
+(:func:`overlap`), ``_join`` (its join on whole arrays), ``_pip`` (points in
+polygons as arrays), ``_layerfacts`` (a layer's checks and checksum, kept
+while it is unchanged), ``_inputs`` (the licenses' frame and provenance) and
 ``columns`` (the output column names: public).
 """
 

@@ -34,7 +34,8 @@ def _geod() -> Geod:
 
 
 @functools.cache
-def _transformer(source: str, target: str) -> Transformer:
+def transformer(source: str, target: str) -> Transformer:
+    """Return the (kept) transformer from CRS ``source`` to ``target``, x before y."""
     from pyproj import Transformer
 
     return Transformer.from_crs(source, target, always_xy=True)
@@ -46,7 +47,7 @@ def reproject(geometry: np.ndarray, source: str, target: str) -> np.ndarray:
 
     if source == target:
         return geometry
-    move = _transformer(source, target)
+    move = transformer(source, target)
     return np.asarray(
         shapely.transform(geometry, lambda xy: np.column_stack(move.transform(xy[:, 0], xy[:, 1])))
     )
@@ -68,6 +69,43 @@ def radius_for_area(area_m2: np.ndarray) -> np.ndarray:
     return np.asarray(np.sqrt(area_m2 / (n / 2 * np.sin(2 * np.pi / n))))
 
 
+def circle_rings(
+    lon: np.ndarray, lat: np.ndarray, radius_m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the lon/lat vertices, ``(n, CIRCLE_VERTICES)`` each, of geodesic circles.
+
+    Examples
+    --------
+    >>> x, y = circle_rings(np.array([118.0]), np.array([-2.0]), np.array([1000.0]))
+    >>> x.shape
+    (1, 64)
+    """
+    n = len(lon)
+    azimuth = np.linspace(0.0, 360.0, CIRCLE_VERTICES, endpoint=False)
+    x, y, _ = _geod().fwd(
+        np.repeat(lon, CIRCLE_VERTICES),
+        np.repeat(lat, CIRCLE_VERTICES),
+        np.tile(azimuth, n),
+        np.repeat(radius_m, CIRCLE_VERTICES),
+    )
+    return np.reshape(x, (n, -1)), np.reshape(y, (n, -1))
+
+
+def polygons(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return one polygon per row of vertex arrays ``x``, ``y`` (closed here).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> float(shapely.area(polygons(np.array([[0.0, 1, 1, 0]]), np.array([[0.0, 0, 1, 1]])))[0])
+    1.0
+    """
+    import shapely
+
+    rings = np.stack([x, y], axis=-1)
+    return np.asarray(shapely.polygons(np.concatenate([rings, rings[:, :1]], axis=1)))
+
+
 def circles(lon: np.ndarray, lat: np.ndarray, radius_m: np.ndarray) -> np.ndarray:
     """Return geodesic circles (lon/lat polygons) of ``radius_m`` metres around each point.
 
@@ -79,18 +117,7 @@ def circles(lon: np.ndarray, lat: np.ndarray, radius_m: np.ndarray) -> np.ndarra
     >>> float(round(shapely.area(reproject(ring, LONLAT, EQUAL_AREA_CRS))[0] / 1e6, 4))
     1.0
     """
-    import shapely
-
-    n = len(lon)
-    azimuth = np.linspace(0.0, 360.0, CIRCLE_VERTICES, endpoint=False)
-    x, y, _ = _geod().fwd(
-        np.repeat(lon, CIRCLE_VERTICES),
-        np.repeat(lat, CIRCLE_VERTICES),
-        np.tile(azimuth, n),
-        np.repeat(radius_m, CIRCLE_VERTICES),
-    )
-    rings = np.stack([np.reshape(x, (n, -1)), np.reshape(y, (n, -1))], axis=-1)
-    return np.asarray(shapely.polygons(np.concatenate([rings, rings[:, :1]], axis=1)))
+    return polygons(*circle_rings(lon, lat, radius_m))
 
 
 def distance_m(points: np.ndarray, geometry: np.ndarray) -> np.ndarray:

@@ -12,17 +12,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import hashlib
 import os
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import numpy as np
-
 from mining_licenses import _validate as v
 from mining_licenses._errors import ConfigurationError
 from mining_licenses._oserrors import not_a_file, reading
+from mining_licenses.spatial._layerfacts import Facts, facts_of, file_sha256, types
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -84,27 +82,9 @@ def _crs_name(crs: Any) -> str:
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    parts = [path]
-    if path.suffix.lower() == ".shp":
-        parts += [p for ext in (".shx", ".dbf", ".prj") if (p := path.with_suffix(ext)).exists()]
-    for part in parts:
-        with _reading_layer(part), part.open("rb") as handle:
-            for block in iter(functools.partial(handle.read, 1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
-def _frame_sha256(gdf: gpd.GeoDataFrame) -> str:
-    """Checksum a layer in memory: CRS, each feature's type and coordinate count, coordinates."""
-    import shapely
-
-    geometry = gdf.geometry.to_numpy()
-    digest = hashlib.sha256(str(gdf.crs.to_wkt()).encode("utf-8"))
-    digest.update(shapely.get_type_id(geometry).astype("<i4").tobytes())
-    digest.update(shapely.get_num_coordinates(geometry).astype("<i8").tobytes())
-    digest.update(shapely.get_coordinates(geometry).astype("<f8").tobytes())
-    return digest.hexdigest()
+    """Checksum a layer's file (cached, see ``_layerfacts``); a refusal to read names the layer."""
+    with _reading_layer(path):
+        return file_sha256(path)
 
 
 def _read_file(path: Path, layer: str | None) -> gpd.GeoDataFrame:
@@ -129,33 +109,12 @@ def _reading_layer(path: Path) -> contextlib.AbstractContextManager[None]:
     return reading(path, what="the layer", error=ConfigurationError, fix=fix)
 
 
-_TYPE_NAMES: Final = {
-    0: "Point",
-    1: "LineString",
-    2: "LinearRing",
-    3: "Polygon",
-    4: "MultiPoint",
-    5: "MultiLineString",
-    6: "MultiPolygon",
-    7: "GeometryCollection",
-}
-
-
-def _types(geometry: np.ndarray) -> tuple[str, ...]:
-    import shapely
-
-    return tuple(sorted(_TYPE_NAMES[int(t)] for t in np.unique(shapely.get_type_id(geometry))))
-
-
 def _polygonal(
     gdf: gpd.GeoDataFrame, name: str, *, repair: bool
-) -> tuple[gpd.GeoDataFrame, int, int]:
+) -> tuple[gpd.GeoDataFrame, Facts, int, int]:
     """Return the features with a geometry (repaired where invalid, if asked); counts of both."""
-    import shapely
-
-    geometry = gdf.geometry.to_numpy()
-    present = ~(shapely.is_missing(geometry) | shapely.is_empty(geometry))
-    wrong = [t for t in _types(geometry[present]) if t not in _POLYGONAL]
+    facts = facts_of(gdf)
+    wrong = [t for t in facts.types if t not in _POLYGONAL]
     if wrong:
         msg = (
             f"The layer {name} holds {', '.join(wrong)} geometries; a screen needs polygons "
@@ -163,18 +122,14 @@ def _polygonal(
             "a polygon layer (layer_name=)."
         )
         raise ConfigurationError(msg)
+    present = facts.present
     kept = gdf if present.all() else gdf[present]  # the same object keeps its spatial index
     if not repair:
-        return kept, int((~present).sum()), 0
-    geometry = geometry[present]
-    invalid = ~shapely.is_valid(geometry)
-    if invalid.any():
-        geometry = geometry.copy()
-        geometry[invalid] = shapely.make_valid(
-            geometry[invalid], method="structure", keep_collapsed=False
-        )
+        return kept, facts, int((~present).sum()), 0
+    geometry, invalid = facts.made_valid()
+    if invalid:
         kept = kept.set_geometry(geometry, crs=gdf.crs)
-    return kept, int((~present).sum()), int(invalid.sum())
+    return kept, facts, int((~present).sum()), invalid
 
 
 def read_layer(
@@ -206,6 +161,18 @@ def read_layer(
     >>> read_layer(gdf)[1].features, read_layer(gdf)[1].crs
     (1, 'EPSG:4326')
     """
+    kept, info, _ = read_checked(layer, layer_name=layer_name, what=what, repair=repair)
+    return kept, info
+
+
+def read_checked(
+    layer: gpd.GeoDataFrame | str | os.PathLike[str],
+    *,
+    layer_name: str | None = None,
+    what: str = "layer",
+    repair: bool = True,
+) -> tuple[gpd.GeoDataFrame, LayerInfo, Facts]:
+    """Return what :func:`read_layer` returns and the facts found of the layer's geometry."""
     import geopandas as gpd
     import pandas as pd
 
@@ -233,7 +200,7 @@ def read_layer(
         raise ConfigurationError(msg)
     if not isinstance(gdf.index, pd.RangeIndex) or gdf.index.start != 0 or gdf.index.step != 1:
         gdf = gdf.reset_index(drop=True)  # feature_index is the position in the layer
-    kept, dropped, repaired = _polygonal(gdf, name, repair=repair)
+    kept, facts, dropped, repaired = _polygonal(gdf, name, repair=repair)
     if len(kept) == 0:
         msg = f"The layer {name} has no feature with a geometry; nothing to screen against."
         raise ConfigurationError(msg)
@@ -243,12 +210,12 @@ def read_layer(
         layer=layer_name,
         crs=_crs_name(gdf.crs),
         features=len(gdf),
-        sha256=_file_sha256(path) if path is not None else _frame_sha256(gdf),
-        geometry_types=_types(kept.geometry.to_numpy()),
+        sha256=_file_sha256(path) if path is not None else facts.checksum(),
+        geometry_types=types(kept.geometry.to_numpy()) if repaired else facts.types,
         without_geometry=dropped,
         repaired=repaired,
     )
-    return kept, info
+    return kept, info, facts
 
 
 def islands_path() -> Path:
@@ -275,7 +242,7 @@ def _bundled_islands() -> tuple[gpd.GeoDataFrame, LayerInfo]:
         crs=_crs_name(gdf.crs),
         features=len(gdf),
         sha256=_file_sha256(path),
-        geometry_types=_types(gdf.geometry.to_numpy()),
+        geometry_types=types(gdf.geometry.to_numpy()),
     )
     return gdf, info
 

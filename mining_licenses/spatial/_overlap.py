@@ -4,8 +4,9 @@ The API gives a license's point, not its polygon. ``footprint="point"`` asks
 which features contain the point; ``footprint="circle"`` draws a circle of the
 licensed area around the point (an approximation of the license, labelled
 ``approx_`` wherever it appears) and measures the share of it inside each
-feature. The join is one STRtree query over whole arrays; areas are measured
-on an equal-area projection, whatever the layer's CRS.
+feature. The join works on whole arrays through the layer's spatial index
+(:mod:`._join`); areas are measured on an equal-area projection, whatever the
+layer's CRS.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError, shorten
 from mining_licenses._plausible import counted_values as counted
 from mining_licenses.spatial import _geometry as g
+from mining_licenses.spatial import _join as j
 from mining_licenses.spatial import columns as c
 from mining_licenses.spatial._inputs import licenses_frame, placed, provenance
-from mining_licenses.spatial._layers import read_layer
+from mining_licenses.spatial._layers import read_checked
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -53,7 +55,7 @@ APPROXIMATION_NOTE: Final = (
     "from a circle of the licensed area centred on that point (a geodesic 64-gon), not from "
     "the license's real shape, which may lie elsewhere around the point and be any shape."
 )
-_ROW: Final = "__row"
+_COMPANY: Final = "__company"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +105,7 @@ def _attributes(
         have = ", ".join(map(str, layer.columns))
         msg = f"columns={unknown!r}: not attribute columns of the layer ({have})."
         raise ConfigurationError(msg)
-    picked = pd.DataFrame(layer.iloc[rows][names]).reset_index(drop=True)
+    picked = pd.DataFrame(layer[names]).iloc[rows].reset_index(drop=True)
     try:
         attrs = pl.from_pandas(picked)
     except (TypeError, ValueError, pl.exceptions.PolarsError) as err:
@@ -113,27 +115,6 @@ def _attributes(
         )
         raise ConfigurationError(msg) from err
     return attrs.rename({n: f"{FEATURE_PREFIX}{n}" for n in attrs.columns})
-
-
-def _share_in_any(at: np.ndarray, pieces: np.ndarray, areas: np.ndarray, n: int) -> np.ndarray:
-    """Return, per license, the equal-area area of the union of its pieces (overlaps once)."""
-    import shapely
-
-    total = np.zeros(n)
-    counts = np.bincount(at, minlength=n)
-    single = counts[at] == 1
-    np.add.at(total, at[single], areas[single])
-    multi = np.flatnonzero(counts > 1)
-    if multi.size:
-        keep = ~single
-        at_m, pieces_m = at[keep], pieces[keep]
-        order = np.argsort(at_m, kind="stable")
-        at_m, pieces_m = at_m[order], pieces_m[order]
-        slot = np.arange(len(at_m)) - np.searchsorted(at_m, at_m)  # position within its license
-        grid = np.full((multi.size, int(counts.max())), None, dtype=object)
-        grid[np.searchsorted(multi, at_m), slot] = pieces_m
-        total[multi] = shapely.area(shapely.union_all(grid, axis=1))
-    return total
 
 
 def overlap(
@@ -196,8 +177,6 @@ def overlap(
     >>> int(result.features["licenses"].sum()) == result.pairs.height
     True
     """
-    import shapely
-
     function = "overlap"
     if not isinstance(footprint, str) or footprint not in ("point", "circle"):
         msg = (
@@ -210,10 +189,11 @@ def overlap(
         v.text(layer_name, name="layer_name", function=function)
     if columns is not None:
         columns = v.names(columns, name="columns", function=function)
-    frame = licenses_frame(licenses, columns=_NEEDED, function="overlap").with_row_index(_ROW)
+    frame = licenses_frame(licenses, columns=_NEEDED, function="overlap")
     x, y, usable = placed(frame)
     if not include_regency:
-        usable &= frame[s.GEOMETRY_SOURCE].to_numpy() != s.GEOMETRY_FROM_REGENCY
+        from_regency = frame[s.GEOMETRY_SOURCE] == s.GEOMETRY_FROM_REGENCY
+        usable &= ~from_regency.fill_null(False).to_numpy()
     if not usable.any():
         left_out = "" if include_regency else "; regency points count with include_regency=True"
         msg = (
@@ -221,7 +201,7 @@ def overlap(
             f"{left_out}); nothing to overlap."
         )
         raise ConfigurationError(msg)
-    gdf, info = read_layer(layer, layer_name=layer_name, repair=footprint == "circle")
+    gdf, info, facts = read_checked(layer, layer_name=layer_name, repair=footprint == "circle")
     crs = g.crs_key(gdf.crs)
     shapes = gdf.geometry.to_numpy()
     circle = footprint == "circle"
@@ -231,16 +211,17 @@ def overlap(
     index = np.flatnonzero(usable)
     radius = g.radius_for_area(area_ha[index] * 1e4) if circle else np.zeros(index.size)
     if circle:
-        drawn = g.reproject(g.circles(x[index], y[index], radius), g.LONLAT, crs)
+        cut = j.circle_pairs(gdf.sindex, shapes, x[index], y[index], radius, crs)
+        at, hit = cut.at, cut.hit
     else:
-        drawn = g.reproject(shapely.points(x[index], y[index]), g.LONLAT, crs)
-    at, hit = gdf.sindex.query(drawn, predicate="intersects")  # geopandas' STRtree, kept
-    order = np.lexsort((hit, at))
-    at, hit = at[order], hit[order]
+        edges = facts.edges_if_reused()  # the present polygons, not repaired: gdf's rows
+        at, hit = j.point_pairs(gdf.sindex, shapes, x[index], y[index], crs, edges)
 
-    pairs = frame[index[at]].select(_ROW, *[n for n in PAIR_COLUMNS if n in frame.columns])
+    positions = gdf.index.to_numpy()
+    picked = [n for n in PAIR_COLUMNS if n in frame.columns]
+    pairs = frame.select(*picked, pl.col(s.COMPANY_KEY).alias(_COMPANY))[index[at]]
     pairs = pairs.with_columns(
-        pl.Series(c.FEATURE_INDEX, gdf.index.to_numpy()[hit], dtype=pl.Int64),
+        pl.Series(c.FEATURE_INDEX, positions[hit], dtype=pl.Int64),
         pl.lit(c.APPROX_CIRCLE if circle else c.POINT).alias(c.FOOTPRINT),
     )
     per_license = frame.with_columns(
@@ -253,15 +234,12 @@ def overlap(
         .alias(c.FEATURES),
     )
     if circle:
-        drawn_area = shapely.area(g.reproject(drawn, crs, g.EQUAL_AREA_CRS))
-        pieces = g.reproject(shapely.intersection(drawn[at], shapes[hit]), crs, g.EQUAL_AREA_CRS)
-        piece_area = shapely.area(pieces)
-        share = piece_area / drawn_area[at]
+        share = cut.piece_area / cut.drawn_area[at]
         pairs = pairs.with_columns(
             pl.Series(c.APPROX_CIRCLE_SHARE, share, dtype=pl.Float64),
             pl.Series(c.APPROX_CIRCLE_HA, share * area_ha[index[at]], dtype=pl.Float64),
         )
-        any_share = _share_in_any(at, pieces, piece_area, index.size) / drawn_area
+        any_share = j.area_in_any(cut, index.size) / cut.drawn_area
         full_radius = np.full(frame.height, np.nan)
         full_any = np.full(frame.height, np.nan)
         full_radius[index], full_any[index] = radius, any_share
@@ -269,27 +247,26 @@ def overlap(
             pl.Series(c.APPROX_CIRCLE_RADIUS_M, full_radius).fill_nan(None),
             pl.Series(c.APPROX_CIRCLE_SHARE_ANY, np.minimum(full_any, 1.0)).fill_nan(None),
         )
-    rows = np.unique(hit)
-    attrs = _attributes(gdf, columns, rows).with_columns(
-        pl.Series(c.FEATURE_INDEX, gdf.index.to_numpy()[rows], dtype=pl.Int64)
-    )
-    pairs = pairs.join(attrs, on=c.FEATURE_INDEX, how="left", maintain_order="left")
-    companies = frame.select(_ROW, s.COMPANY_KEY)
+    rows = np.flatnonzero(np.bincount(hit, minlength=len(gdf)))  # the features hit, in order
+    attrs = _attributes(gdf, columns, rows)
+    slot = np.zeros(len(gdf), dtype=np.int64)
+    slot[rows] = np.arange(rows.size)
+    pairs = pl.concat([pairs, attrs[slot[hit]]], how="horizontal")
+    attrs = attrs.with_columns(pl.Series(c.FEATURE_INDEX, positions[rows], dtype=pl.Int64))
     measure = (
         pl.col(c.APPROX_CIRCLE_HA).sum().alias(c.FEATURE_APPROX_HA)
         if circle
         else counted(s.AREA_HA).sum().alias(c.FEATURE_AREA_HA)
     )
     features = (
-        pairs.join(companies, on=_ROW, how="left")
-        .group_by(c.FEATURE_INDEX)
+        pairs.group_by(c.FEATURE_INDEX)
         .agg(
             pl.len().alias(c.FEATURE_LICENSES),
-            pl.col(s.COMPANY_KEY).drop_nulls().n_unique().alias(c.COMPANIES),
+            pl.col(_COMPANY).drop_nulls().n_unique().alias(c.COMPANIES),
             measure,
         )
-        .join(attrs, on=c.FEATURE_INDEX, how="left")
         .sort([c.FEATURE_LICENSES, c.FEATURE_INDEX], descending=[True, False])
+        .join(attrs, on=c.FEATURE_INDEX, how="left", maintain_order="left")
     )
     skipped = int((~usable).sum())
     notes = [
@@ -311,8 +288,8 @@ def overlap(
     if circle:
         details["approximation"] = APPROXIMATION_NOTE
     return Overlap(
-        pairs=pairs.drop(_ROW),
-        licenses=per_license.drop(_ROW),
+        pairs=pairs.drop(_COMPANY),
+        licenses=per_license,
         features=features,
         footprint=c.APPROX_CIRCLE if circle else c.POINT,
         notes=tuple(notes),
