@@ -583,3 +583,38 @@ def test_diff_needs_known_fields() -> None:
     )
     assert only_area.changed["field"].unique().to_list() == [s.AREA_HA]
     assert only_area.summary["changed"] == 2  # 0.0 * 2 and null stay as they were
+
+
+def test_a_listing_follows_every_change_to_the_folder(folder: Path) -> None:
+    """Listed again after each change (added, held back, accepted, replaced, removed): as new."""
+    from mining_licenses.store import _catalog, accept_snapshot
+
+    def fresh() -> pl.DataFrame:
+        _catalog._footers.clear()
+        _catalog._frames.clear()
+        return list_snapshots(folder)
+
+    def same() -> None:
+        again = list_snapshots(folder)  # from what this process remembers
+        assert_frame_equal(again, fresh())
+
+    complete = {"source": "replica", "complete": True}
+    first = write_snapshot(canonical_frame(), store=folder, meta=complete)
+    same()
+    later = FETCHED + dt.timedelta(days=31)
+    with pytest.warns(Warning, match="lacks"):
+        held = write_snapshot(canonical_frame(later).head(1), store=folder, meta=complete)
+    listing = list_snapshots(folder)
+    assert listing["held_back"].to_list() == [False, True]
+    same()
+    accept_snapshot(held, store=folder)
+    assert list_snapshots(folder)["held_back"].to_list() == [False, False]
+    same()
+    other = write_snapshot(canonical_frame(later + dt.timedelta(days=1)), store=folder.parent / "b")
+    other.replace(first)  # the same name, other bytes
+    listing = list_snapshots(folder)  # fetched later now: listed last
+    assert (listing["records"].to_list(), listing["complete"].to_list()) == ([1, 4], [True, False])
+    same()
+    held.unlink()
+    assert list_snapshots(folder).height == 1
+    same()

@@ -30,7 +30,7 @@ from mining_licenses._oserrors import unreadable
 from mining_licenses._redact import get_logger
 from mining_licenses.store._checksum import check_footer, verify_once
 from mining_licenses.store._footer import META_KEY, check_geo, encode_json, entries_in, read_footer
-from mining_licenses.store._names import PREFIX, snapshot_files
+from mining_licenses.store._names import PREFIX, snapshot_files, snapshot_paths
 from mining_licenses.store._provenance import (
     SnapshotMeta,
     read_snapshot_meta,
@@ -68,11 +68,15 @@ SNAPSHOT: Final = "snapshot"
 PATH_COLUMN: Final = "__path"
 #: Footers remembered at most (a few hundred bytes each).
 _FOOTERS_KEPT: Final = 20_000
+#: Store folders whose last listing is remembered at most.
+_FRAMES_KEPT: Final = 16
 
 _StatKey = tuple[int, int, int]
 # path -> (size, mtime, inode) when read, and the listing row or why it was unreadable
 _footers: dict[str, tuple[_StatKey, dict[str, Any] | SnapshotError]] = {}
 _footers_lock = threading.Lock()
+# store folder -> the rows (the very objects) and held-back flags last listed, and the frame
+_frames: dict[str, tuple[list[dict[str, Any]], list[bool], pl.DataFrame]] = {}
 
 
 def _snapshot_meta(path: Path) -> tuple[SnapshotMeta, bool]:
@@ -112,48 +116,72 @@ def _listing_row(path: Path) -> dict[str, Any] | SnapshotError:
     return {k: row.get(k) for k in _LISTING}
 
 
-def _footer_rows(paths: list[Path]) -> list[dict[str, Any] | SnapshotError]:
+def _footer_rows(paths: list[str]) -> list[dict[str, Any] | SnapshotError]:
     """Return the listing row (or error) of each path, reading only footers not seen before."""
     out: list[dict[str, Any] | SnapshotError] = []
     for path in paths:
         try:
-            st = path.stat()
+            st = os.stat(path)  # noqa: PTH116 (strings: a Path a file costs more than the stat)
         except OSError as err:  # removed since it was listed
-            out.append(unreadable(err.errno, path, what="the snapshot", error=SnapshotError))
+            error = unreadable(err.errno, Path(path), what="the snapshot", error=SnapshotError)
+            out.append(error)
             continue
         key = (st.st_size, st.st_mtime_ns, st.st_ino)
-        seen = _footers.get(str(path))
+        seen = _footers.get(path)
         if seen is not None and seen[0] == key:
             out.append(seen[1])
             continue
-        row = _listing_row(path)
+        row = _listing_row(Path(path))
         with _footers_lock:
             if len(_footers) >= _FOOTERS_KEPT:
                 _footers.pop(next(iter(_footers)))
-            _footers[str(path)] = (key, row)
+            _footers[path] = (key, row)
         out.append(row)
     return out
 
 
 def _listing(store: str | os.PathLike[str] | None) -> tuple[pl.DataFrame, list[SnapshotError]]:
-    paths = snapshot_files(_config.store_dir(store))
-    rows, damaged = [], []
-    for row in _footer_rows(paths):
+    folder = _config.store_dir(store)
+    rows: list[dict[str, Any]] = []
+    held: list[bool] = []
+    damaged: list[SnapshotError] = []
+    for row in _footer_rows(snapshot_paths(folder)):
         if isinstance(row, SnapshotError):
             damaged.append(row)
         else:  # held back until accepted: the acceptance is a file beside it
+            rows.append(row)
             shrink = json.loads(row["shrink"]) if row["shrink"] else None
-            rows.append({**row, "held_back": is_held_back(shrink, Path(row["path"]))})
-    frame = pl.DataFrame(rows, schema=_LISTING, orient="row")
-    return frame.with_row_index("_n").sort(s.FETCHED_AT, "_n").drop("_n"), damaged
+            held.append(shrink is not None and is_held_back(shrink, Path(row["path"])))
+    # The same footers (the same row objects: each is replaced when its file changes)
+    # and the same acceptances give the same frame: built once, not per call.
+    seen = _frames.get(str(folder))
+    if (
+        seen is not None
+        and seen[1] == held
+        and len(seen[0]) == len(rows)
+        and all(a is b for a, b in zip(seen[0], rows, strict=True))
+    ):
+        return seen[2], damaged
+    frame = pl.DataFrame(
+        [{**row, "held_back": h} for row, h in zip(rows, held, strict=True)],
+        schema=_LISTING,
+        orient="row",
+    )
+    frame = frame.with_row_index("_n").sort(s.FETCHED_AT, "_n").drop("_n")
+    with _footers_lock:
+        if len(_frames) >= _FRAMES_KEPT:
+            _frames.pop(next(iter(_frames)))
+        _frames[str(folder)] = (rows, held, frame)
+    return frame, damaged
 
 
 def list_snapshots(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     """List the store's snapshots, oldest first, from their footers only.
 
     Each footer is read once per process: a file whose size, modification
-    time and inode are unchanged is listed from memory, so listing a store of
-    a thousand snapshots again takes milliseconds. Unreadable files are
+    time and inode are unchanged is listed from memory, and while every file
+    and acceptance is as it was the frame itself is reused, so listing a store
+    of a thousand snapshots again takes a few milliseconds (a stat a file). Unreadable files are
     skipped with a logged warning.
 
     Returns

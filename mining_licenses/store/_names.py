@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Final
@@ -20,8 +21,14 @@ def snapshot_stem(fetched_at: dt.datetime | None) -> str:
 
 def snapshot_files(folder: Path) -> list[Path]:
     """Return the snapshot files of ``folder``, oldest name first (temporary files never match)."""
+    return [Path(p) for p in snapshot_paths(folder)]
+
+
+def snapshot_paths(folder: Path) -> list[str]:
+    """Return what :func:`snapshot_files` does, as strings (for listing many fast)."""
     if not folder.is_dir():
         return []
-    named = [(m, p) for p in folder.iterdir() if (m := _NAME.match(p.name)) and p.is_file()]
-    named.sort(key=lambda mp: (mp[0].group(1), int(mp[0].group(2) or 1)))
-    return [p for _, p in named]
+    with os.scandir(folder) as entries:  # the entry's type from the folder: no stat a file
+        named = [(m, e.path) for e in entries if (m := _NAME.match(e.name)) and e.is_file()]
+    named.sort(key=lambda mn: (mn[0].group(1), int(mn[0].group(2) or 1)))
+    return [path for _, path in named]
