@@ -349,6 +349,8 @@ def mapping(value: object, *, name: str, function: str | None) -> Mapping[str, o
 
 def iterable(value: object, *, name: str, function: str | None, wanted: str) -> Iterable[object]:
     """Return ``value`` if it is iterable and not text (a str would iterate its characters)."""
+    if type(value) in (tuple, list):  # the usual case, without the ABC checks
+        return value  # type: ignore[return-value]
     if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
         raise wrong_type(value, name=name, function=function, wanted=wanted)
     return value

@@ -9,6 +9,7 @@ query, and a block that contains the key refuses to be written.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -119,12 +120,13 @@ class SnapshotMeta:
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready dict written to the file (``fetched_at`` as ISO 8601 UTC)."""
-        data = dataclasses.asdict(self)
-        data["filters"] = dict(self.filters)
+        # Field by field, not dataclasses.asdict: its deep copies were most of listing a store.
+        data = {f.name: getattr(self, f.name) for f in _FIELDS}
+        data["filters"] = dict(self.filters)  # scalar values: a shallow copy is a copy
         if self.shrink is None:
             del data["shrink"]  # only a snapshot that shrank says so
         else:
-            data["shrink"] = dict(self.shrink)
+            data["shrink"] = copy.deepcopy(dict(self.shrink))
         for name in _SWEEP_ONLY:  # only a sweep that knew something says it
             if data[name] in (None, ()):
                 del data[name]
@@ -137,11 +139,14 @@ class SnapshotMeta:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SnapshotMeta:
         """Read the stored dict back; unknown (newer) entries are ignored."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {k: v for k, v in data.items() if k in _NAMES}
         if isinstance(values.get("fetched_at"), str):
             values["fetched_at"] = dt.datetime.fromisoformat(values["fetched_at"])
         return cls(**values)
+
+
+_FIELDS: Final = dataclasses.fields(SnapshotMeta)
+_NAMES: Final = frozenset(f.name for f in _FIELDS)
 
 
 def utc(when: dt.datetime) -> dt.datetime:
