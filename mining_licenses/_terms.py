@@ -91,3 +91,22 @@ def count_licenses(count: int) -> str:
     ('1 license', '0 licenses', '1,212 licenses')
     """
     return f"{count:,} license" if count == 1 else f"{count:,} licenses"
+
+
+def count_rows(rows: int, duplicates: int = 0) -> str:
+    """Count the rows of a pull, naming licenses the API served more than once.
+
+    Examples
+    --------
+    >>> count_rows(1212)
+    '1,212 licenses'
+    >>> count_rows(1238, duplicates=1)[:41]
+    '1,238 rows (1,237 licenses; 1 row repeats'
+    """
+    if duplicates <= 0:
+        return count_licenses(rows)
+    repeats = "1 row repeats" if duplicates == 1 else f"{duplicates:,} rows repeat"
+    return (
+        f"{rows:,} rows ({count_licenses(rows - duplicates)}; {repeats} a license "
+        "the API serves more than once)"
+    )

@@ -140,6 +140,9 @@ def test_a_license_served_twice_is_one_license_and_raises_no_event(
     second, root = _second(ran)
     assert "(complete): 1 pages, 1 credits spent" in second.stdout
     assert "repeat a license the API serves more than once" in second.stdout
+    said = re.search(r"pulled (\d+) rows \((\d+) licenses; 1 row repeats a license", second.stdout)
+    assert said is not None, second.stdout  # the rows and the licenses told apart
+    assert int(said[1]) == int(said[2]) + 1
     ledger = read_ledger(root / "store")
     assert ledger.filter(pl.col("key") == sc.code(16)).height == 0
     pairs = ledger.select("event", "key", "snapshot_before", "snapshot_after")

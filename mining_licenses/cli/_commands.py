@@ -191,7 +191,8 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     _label(result.meta())
     sweep = result.sweep
     print(
-        f"{_terms.count_licenses(result.frame.height)} ({sweep.state}); {sweep.pages} pages, "
+        f"{_terms.count_rows(result.frame.height, sweep.duplicates_upstream)} ({sweep.state}); "
+        f"{sweep.pages} pages, "
         f"{sweep.credits}, {sweep.requests} requests"
     )
     for note in sweep.notes:

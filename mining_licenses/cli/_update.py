@@ -207,7 +207,7 @@ def _summary(result: UpdateResult, args: argparse.Namespace, filters: dict[str, 
     """Print the one-screen summary of an update; return its exit code."""
     import polars as pl
 
-    from mining_licenses._terms import count_licenses
+    from mining_licenses._terms import count_rows
     from mining_licenses.cli._tables import render_table
 
     pulled = result.pull
@@ -220,7 +220,8 @@ def _summary(result: UpdateResult, args: argparse.Namespace, filters: dict[str, 
         "" if result.credits_left is None else f"; {result.credits_left:,} credits left this month"
     )
     print(
-        f"pulled {count_licenses(pulled.frame.height)} ({sweep.state}): {sweep.pages} pages, "
+        f"pulled {count_rows(pulled.frame.height, sweep.duplicates_upstream)} ({sweep.state}): "
+        f"{sweep.pages} pages, "
         f"{sweep.credits} spent{left}"
     )
     for note in result.notes:
