@@ -41,6 +41,7 @@ from mining_licenses.store import (
 )
 
 if TYPE_CHECKING:
+    from mining_licenses.changes import LedgerUpdate
     from mining_licenses.client import SweepResult
 
 
@@ -193,23 +194,28 @@ def pull(
                 frame, store=store, meta=pulled.meta(), accept_shrink=accept_shrink
             )
             pulled = dataclasses.replace(pulled, snapshot=snapshot)
-            _append_events(store)
+            append_events(store)
         client.discard_journal(sweep)  # the records are safe now (in memory or on disk)
     return pulled
 
 
-def _append_events(store: str | os.PathLike[str] | None) -> None:
-    """Append the new snapshot's events to the store's ledger; a failure only warns."""
+def append_events(store: str | os.PathLike[str] | None) -> LedgerUpdate | None:
+    """Bring the store's ledger up to date after a snapshot is written or accepted.
+
+    A failure only warns (the snapshot is safe; the next pull or ``events``
+    catches the ledger up); returns what was appended, or None then.
+    """
     from mining_licenses.changes import update_ledger
 
     try:
-        update_ledger(store)
+        return update_ledger(store)
     except MiningLicensesError as err:
         warnings.warn(
             f"The snapshot is written, but its events could not be added to the ledger: {err}",
             MiningLicensesWarning,
             stacklevel=3,
         )
+        return None
 
 
 def fetch_licenses(

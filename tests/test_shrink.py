@@ -211,6 +211,10 @@ def test_the_command_line_says_held_back_and_accepts(registry: Replica, tmp_path
     accepted = cli("snapshots", "--accept", name, store=tmp_path)
     assert accepted.returncode == 0
     assert f"accepted {name}" in accepted.stdout
+    # it joins its chain at once: the ledger compares it now, not at the next command
+    assert "ledger: 81 events added" in accepted.stdout, accepted.stdout
+    ledger = pl.read_parquet(tmp_path / "events.parquet")
+    assert ledger.filter(pl.col("snapshot_after") == name).height == 81
     after = cli("summary", "--source", "snapshot", store=tmp_path)
     assert "| 9 " in after.stdout
     assert "ShrunkSnapshotWarning" not in after.stderr

@@ -22,6 +22,7 @@ from mining_licenses import schema as s
 from mining_licenses._errors import ConfigurationError
 from mining_licenses._filters import validate_filters
 from mining_licenses._oserrors import read_json
+from mining_licenses._pull import append_events
 from mining_licenses.analytics._inputs import area_sum
 from mining_licenses.cli._args import EXIT_EMPTY, EXIT_OK
 from mining_licenses.cli._data import Data, filters_of, read_data, say_empty, to_rows
@@ -239,6 +240,13 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
         info = store.read_snapshot_meta(path)
         if info.shrink and info.shrink.get("held_back"):
             print(f"accepted {path.name}: {shrink_message(path, info.shrink)}")
+            ledger = append_events(args.store)  # it joins its chain: compared from now on
+            if ledger is not None:
+                added = ledger.events.height
+                print(
+                    f"ledger: {added:,} event{'' if added == 1 else 's'} added "
+                    f"({ledger.total:,} in {ledger.path})"
+                )
         else:
             print(f"{path.name} is not held back: there is nothing to accept.")
         return EXIT_OK
