@@ -173,16 +173,26 @@ def test_accepting_a_held_back_snapshot_appends_what_a_rebuild_gives(
 )
 @given(
     steps=st.lists(
-        st.tuples(st.sampled_from(["pull", "shrunk", "accept", "by hand"]), st.integers(0, 2)),
+        st.tuples(
+            st.sampled_from(["pull", "shrunk", "accept", "by hand", "delete"]), st.integers(0, 2)
+        ),
         min_size=3,
-        max_size=6,
+        max_size=7,
     )
 )
 @example(steps=[("pull", 0), ("shrunk", 1), ("pull", 2), ("by hand", 0), ("accept", 0)])
-def test_whatever_the_order_of_pulls_holds_and_accepts_append_equals_rebuild(
+@example(steps=[("pull", 0), ("pull", 1), ("pull", 2), ("delete", 1)])  # from the middle
+@example(steps=[("pull", 0), ("pull", 1), ("delete", 1), ("pull", 2)])  # the newest, then a pull
+@example(steps=[("pull", 0), ("pull", 1), ("pull", 0), ("delete", 0)])  # the oldest, as prune does
+def test_whatever_the_order_of_pulls_holds_accepts_and_deletions_append_equals_rebuild(
     tmp_path: Path, steps: list[tuple[str, int]]
 ) -> None:
-    """Pulls append after each snapshot (held back or not); snapshots written by hand do not."""
+    """Pulls append after each snapshot (held back or not); snapshots written by hand do not.
+
+    A snapshot deleted by hand (a folder tidied) leaves the ledger as it was:
+    what was observed through it stays, and a rebuild neither forgets it nor
+    compares its neighbours again (which would count its changes twice).
+    """
     import itertools
     import tempfile
     import warnings
@@ -191,7 +201,14 @@ def test_whatever_the_order_of_pulls_holds_and_accepts_append_equals_rebuild(
 
     store = Path(tempfile.mkdtemp(dir=tmp_path))
     clock = itertools.count()
+    deleted = False
     for what, day in steps:
+        if what == "delete":
+            files = list_snapshots(store)["path"].to_list()
+            if files:
+                Path(files[day % len(files)]).unlink()
+                deleted = True
+            continue
         if what == "accept":
             held = list_snapshots(store).filter(pl.col("held_back"))["path"].to_list()
             if held:
@@ -212,6 +229,10 @@ def test_whatever_the_order_of_pulls_holds_and_accepts_append_equals_rebuild(
             assert appended.height == appended.unique().height
     update_ledger(store)
     appended = read_ledger(store)
-    assert appended.equals(events(store))
+    assert appended.height == appended.unique().height  # no event twice
+    if not deleted:  # else the snapshots alone no longer say all that was observed
+        assert appended.equals(events(store))
     rebuild_ledger(store)
     assert read_ledger(store).equals(appended)
+    rebuild_ledger(store)
+    assert read_ledger(store).equals(appended)  # a rebuild of a rebuild

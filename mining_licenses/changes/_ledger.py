@@ -17,9 +17,10 @@ when none was pruned). The file is written whole or not at all
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -173,6 +174,38 @@ def _seen(ledger: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
     )
 
 
+def _pairs_of(names: Sequence[str]) -> list[list[str]]:
+    """Return the consecutive pairs of ``names`` (older, newer), as the state records them."""
+    return [[a, b] for a, b in itertools.pairwise(names)]
+
+
+def _record(entry: dict[str, Any], names: Sequence[str], pairs: Sequence[Sequence[str]]) -> None:
+    """Set a chain's compared snapshots and add the pairs compared to those it had."""
+    known = [list(p) for p in entry.get("pairs", [])]
+    entry["snapshots"] = list(names)
+    entry["pairs"] = known + [list(p) for p in pairs if list(p) not in known]
+
+
+def _bridged(chain: Chain, entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the pairs of ``chain`` the ledger already observed through a snapshot since deleted.
+
+    A snapshot deleted from the middle of a chain leaves its neighbours side
+    by side; the ledger holds what was seen through it (older -> deleted ->
+    newer), so comparing the neighbours again would count those changes
+    twice. A pair is bridged when the ledger never compared it and compared
+    its older snapshot with one no longer in the store. Ledgers written before
+    pairs were recorded bridge nothing.
+    """
+    recorded = {tuple(p) for p in entry.get("pairs", [])}
+    if not recorded:
+        return []
+    present = set(chain.names)
+    onward = {a for a, b in recorded if b not in present}
+    return [
+        (a, b) for a, b in itertools.pairwise(chain.names) if (a, b) not in recorded and a in onward
+    ]
+
+
 def _pending(chain: Chain, done: Sequence[str]) -> tuple[Chain | None, int | None, list[str]]:
     """Return what of ``chain`` is still to compare, and from where pairs must be compared again.
 
@@ -271,16 +304,20 @@ def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
             ledger, fresh, again = _again(chain, redo, ledger, done)
             found.append(fresh)
             compared += again
-            chain_state[chain.scope] = {"snapshots": list(dict.fromkeys([*done, *chain.names]))}
+            entry = chain_state.setdefault(chain.scope, {})
+            names = chain.names
+            redone = [[names[k - 1], names[k]] for k in range(1, len(names)) if names[k] in again]
+            _record(entry, list(dict.fromkeys([*done, *names])), redone)
             continue
+        entry = chain_state.setdefault(chain.scope, {})
         if part is None:
             if not done and chain.names:
-                chain_state[chain.scope] = {"snapshots": list(chain.names)}
+                _record(entry, list(chain.names), [])
             continue
         seen = _seen(ledger, done) if done else None
         found.append(chain_events(part, seen=seen))
         compared += part.names[1:]
-        chain_state[chain.scope] = {"snapshots": list(dict.fromkeys([*done, *part.names]))}
+        _record(entry, list(dict.fromkeys([*done, *part.names])), _pairs_of(part.names))
     added = pl.concat(found) if found else v.empty_events()
     if compared or not path.exists():
         _write(path, pl.concat([ledger, added]), state)
@@ -326,15 +363,36 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     0
     """
     path = ledger_path(store)
-    old, _ = _load(path) if path.exists() else (v.empty_events(), {})
+    old, old_state = _load(path) if path.exists() else (v.empty_events(), {})
     listing = chains(store)
     present = {name for chain in listing for name in chain.names}
     kept = old.filter(
         ~pl.col(v.SNAPSHOT_AFTER).is_in(list(present))
         | ~pl.col(v.SNAPSHOT_BEFORE).is_in(list(present))
     )
-    fresh = [chain_events(chain) for chain in listing]
-    state = {"chains": {chain.scope: {"snapshots": list(chain.names)} for chain in listing}}
+    fresh: list[pl.DataFrame] = []
+    state: dict[str, Any] = {"chains": {}}
+    for chain in listing:
+        entry = old_state.get("chains", {}).get(chain.scope, {})
+        bridged = _bridged(chain, entry)
+        # what vanished in pairs that cannot be compared again (a snapshot pruned) still
+        # counts: a license seen there and back later has reappeared, as it had when appended
+        recorded = {*entry.get("snapshots", []), *itertools.chain(*entry.get("pairs", []))}
+        seen = _seen(kept, list(recorded)) if recorded and kept.height else None
+        computed = chain_events(chain, seen=seen)
+        if bridged:  # seen through a snapshot since deleted: what was observed stays
+            logger.info("ledger: %d pair(s) bridge a deleted snapshot: not compared", len(bridged))
+            computed = computed.filter(
+                ~pl.any_horizontal(
+                    (pl.col(v.SNAPSHOT_BEFORE) == a) & (pl.col(v.SNAPSHOT_AFTER) == b)
+                    for a, b in bridged
+                )
+            )
+        fresh.append(computed)
+        compared_pairs = [p for p in _pairs_of(chain.names) if tuple(p) not in set(bridged)]
+        gone = [p for p in entry.get("pairs", []) if not set(p) <= present]
+        state["chains"][chain.scope] = {"snapshots": list(chain.names), "pairs": gone}
+        _record(state["chains"][chain.scope], list(chain.names), compared_pairs)
     frame = pl.concat([kept, *fresh]) if fresh else kept
     _write(path, frame, state)
     compared = tuple(n for chain in listing for n in chain.names[1:])
