@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import feedparser
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -136,9 +137,13 @@ def _shrunken(store: Path, day: int, keep: int) -> Path:
 
 @pytest.mark.parametrize("later", [False, True], ids=["accepted newest", "accepted before another"])
 def test_accepting_a_held_back_snapshot_appends_what_a_rebuild_gives(
-    tmp_path: Path, later: bool
+    tmp_path: Path, later: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from mining_licenses.changes import _ledger
     from mining_licenses.store import accept_snapshot, list_snapshots
+
+    revision = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)  # after every scripted day
+    monkeypatch.setattr(_ledger, "_now", lambda: revision)
 
     _write(tmp_path, 0)
     update_ledger(tmp_path)
@@ -155,6 +160,14 @@ def test_accepting_a_held_back_snapshot_appends_what_a_rebuild_gives(
         redrawn = write_feeds(tmp_path, feeds)
         assert page in redrawn.digests
         assert len(redrawn.digests) == len(redrawn.entries) == 2
+        # both entries changed: a reader sees them revised (updated), first seen when observed
+        for entry in redrawn.entries:
+            assert entry.updated == revision
+            assert entry.first_published == entry.published < revision
+        atom = feedparser.parse(redrawn.atom.read_bytes())
+        assert atom.bozo == 0
+        assert {e.updated for e in atom.entries} == {"2030-01-02T03:04:05Z"}
+        assert all(e.published != e.updated for e in atom.entries)
         assert f"{held.name} -&gt; {sc.DAYS[2]:licenses_%Y%m%dT%H%M%SZ}" in page.read_text()
         assert write_feeds(tmp_path, feeds).digests == ()  # nothing changed: nothing drawn
     update_ledger(tmp_path)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__): `update --if-due` 
         ledger_snapshot,
         read_ledger,
         rebuild_ledger,
+        revised_at,
         snapshot_scopes,
         update_ledger,
     )
@@ -52,6 +53,7 @@ _LAZY: dict[str, str] = {
             "ledger_snapshot",
             "read_ledger",
             "rebuild_ledger",
+            "revised_at",
             "snapshot_scopes",
             "update_ledger",
         ),
@@ -102,6 +104,7 @@ __all__ = [
     "ledger_snapshot",
     "read_ledger",
     "rebuild_ledger",
+    "revised_at",
     "snapshot_scopes",
     "update_ledger",
 ]

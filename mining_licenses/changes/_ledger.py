@@ -75,6 +75,10 @@ class LedgerUpdate:
     notes: tuple[str, ...] = field(default=())
 
 
+#: The ledger state's entry: snapshot name -> when its pair was compared again (ISO 8601).
+REVISED: Final = "revised"
+
+
 def ledger_path(store: str | os.PathLike[str] | None = None) -> Path:
     """Return where the store keeps its ledger (``<store>/events.parquet``).
 
@@ -142,6 +146,35 @@ def snapshot_scopes(store: str | os.PathLike[str] | None = None) -> dict[str, di
         for name in entry.get("snapshots", []):
             found[name] = parsed
     return found
+
+
+def revised_at(store: str | os.PathLike[str] | None = None) -> dict[str, dt.datetime]:
+    """Return when the pairs ending at each snapshot were compared again, by snapshot name.
+
+    A held-back snapshot accepted after later pulls makes the ledger compare
+    the pairs from it on again; their feed entries are revised then.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> revised_at(tempfile.mkdtemp())
+    {}
+    """
+    path = ledger_path(store)
+    if not os.path.lexists(path):
+        return {}
+    _, state = _load(path)
+    found: dict[str, dt.datetime] = {}
+    for name, when in state.get(REVISED, {}).items():
+        try:
+            found[name] = dt.datetime.fromisoformat(when).astimezone(dt.UTC)
+        except (TypeError, ValueError):  # a damaged entry only loses its revision time
+            continue
+    return found
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 def ledger_snapshot(store: str | os.PathLike[str] | None = None) -> Path | None:
@@ -304,6 +337,8 @@ def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
             ledger, fresh, again = _again(chain, redo, ledger, done)
             found.append(fresh)
             compared += again
+            stamp = _now().isoformat()  # their feed entries are revised: readers are told
+            state.setdefault(REVISED, {}).update(dict.fromkeys(again, stamp))
             entry = chain_state.setdefault(chain.scope, {})
             names = chain.names
             redone = [[names[k - 1], names[k]] for k in range(1, len(names)) if names[k] in again]
@@ -372,6 +407,9 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     )
     fresh: list[pl.DataFrame] = []
     state: dict[str, Any] = {"chains": {}}
+    revised = {k: t for k, t in old_state.get(REVISED, {}).items() if k in present}
+    if revised:  # a rebuild gives what was appended: the revisions stand
+        state[REVISED] = revised
     for chain in listing:
         entry = old_state.get("chains", {}).get(chain.scope, {})
         bridged = _bridged(chain, entry)

@@ -42,7 +42,9 @@ class Entry:
     content_html
         HTML with every value escaped.
     updated
-        When the change was observed (the newer snapshot's ``fetched_at``).
+        When the entry last changed: when the change was observed (the newer
+        snapshot's ``fetched_at``), or later, when its pair was compared again
+        (a held-back snapshot accepted after later pulls).
     url
         The digest.
     tags
@@ -62,6 +64,12 @@ class Entry:
     tags: tuple[str, ...]
     snapshot: str
     synthetic: bool
+    published: dt.datetime | None = None
+
+    @property
+    def first_published(self) -> dt.datetime:
+        """When the change was observed (``updated`` unless the entry was revised)."""
+        return self.published or self.updated
 
 
 def feed_id(title: str) -> str:
@@ -127,6 +135,7 @@ def entries(
     feed: str,
     synthetic: Mapping[str, bool] | None = None,
     watched: bool = False,
+    revised: Mapping[str, dt.datetime] | None = None,
 ) -> list[Entry]:
     """Return one entry per update of ``events``, newest first.
 
@@ -143,8 +152,11 @@ def entries(
         Snapshot name -> whether it is synthetic data.
     watched
         A watchlist applies.
+    revised
+        Snapshot name -> when its pair was compared again (the entry's ``updated``).
     """
     labels = synthetic or {}
+    later = revised or {}
     found: list[Entry] = []
     updates = events.group_by(v.SNAPSHOT_BEFORE, v.SNAPSHOT_AFTER).agg(pl.col(v.OBSERVED_AT).max())
     for before, after, when in updates.sort(v.OBSERVED_AT, descending=True).iter_rows():
@@ -165,11 +177,12 @@ def entries(
                 title=title,
                 summary=summary,
                 content_html=_content(shown, counts, url, watched),
-                updated=when,
+                updated=max(when, later.get(after, when)),
                 url=url,
                 tags=tuple(kind for kind, _ in counts),
                 snapshot=after,
                 synthetic=fake,
+                published=when,
             )
         )
     return found
@@ -188,7 +201,7 @@ def as_json(entry: Entry) -> dict[str, Any]:
         "title": entry.title,
         "summary": entry.summary,
         "content_html": entry.content_html,
-        "date_published": rfc3339(entry.updated),
+        "date_published": rfc3339(entry.first_published),
         "date_modified": rfc3339(entry.updated),
         "tags": list(entry.tags),
         "_mining_licenses": {"snapshot": entry.snapshot, "synthetic": entry.synthetic},

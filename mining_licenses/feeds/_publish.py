@@ -24,7 +24,13 @@ from mining_licenses import _config
 from mining_licenses import _validate as check
 from mining_licenses._atomic import check_writable, write_together
 from mining_licenses._errors import ConfigurationError
-from mining_licenses.changes import Watchlist, current_ledger, event_places, snapshot_scopes
+from mining_licenses.changes import (
+    Watchlist,
+    current_ledger,
+    event_places,
+    revised_at,
+    snapshot_scopes,
+)
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.feeds._entries import WATCHES, Entry, digest_name, entries, feed_id
 from mining_licenses.feeds._formats import atom, json_feed
@@ -170,13 +176,18 @@ def write_feeds(
             else (ledger.with_columns(watchlist.matched(ledger).alias(WATCHES)))
         )
     items = entries(
-        marked, base_url=base, feed=feed, synthetic=synthetic, watched=watchlist is not None
+        marked,
+        base_url=base,
+        feed=feed,
+        synthetic=synthetic,
+        watched=watchlist is not None,
+        revised=revised_at(store),
     )[:max_entries]
     pages: list[tuple[Path, bytes]] = []
     where = {"Store": str(_config.store_dir(store))}
     for item in items:
         page = folder / DIGESTS / digest_name(item.snapshot)
-        title = f"What changed on {item.updated:%Y-%m-%d}"
+        title = f"What changed on {item.first_published:%Y-%m-%d}"
         # what the page shows: the update's events and what the watchlist made of them (a
         # store moved elsewhere redraws nothing: its place is all that would change)
         marks = marked.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot)
