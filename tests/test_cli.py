@@ -208,7 +208,7 @@ def test_snapshots_diff_and_export(tmp_path: Path) -> None:
 
     listed = run("snapshots", "--store", str(store))
     assert listed.returncode == 0, listed.stderr
-    assert "2 snapshot(s)" in listed.stdout
+    assert "2 snapshots in" in listed.stdout
     assert "licenses_20261201T000000Z.parquet" in listed.stdout
 
     diff = run("diff", "--store", str(store), "--csv", str(tmp_path / "changes.csv"))

@@ -270,7 +270,8 @@ def _cmd_snapshots(args: argparse.Namespace) -> int:
         "held_back",
         "checksum",
     )
-    title = f"{listing.height} snapshot(s) in {_config.store_dir(args.store)}"
+    many = "snapshot" if listing.height == 1 else "snapshots"
+    title = f"{listing.height:,} {many} in {_config.store_dir(args.store)}"
     print(render_table(shown, title=title))
     for line in sweep_lines(listing):  # why incomplete, duplicates upstream, notes
         print(line)

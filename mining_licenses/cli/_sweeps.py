@@ -52,7 +52,8 @@ def sweep_lines(listing: pl.DataFrame) -> list[str]:
             said.append(f"incomplete ({reasons}){counted}")
         noted = json.loads(notes or "[]")
         if duplicates and not noted:  # a sweep's notes say it in words, with the count
-            said.append(f"{duplicates:,} duplicate row(s) upstream (kept, flagged)")
+            rows = "duplicate row" if duplicates == 1 else "duplicate rows"
+            said.append(f"{duplicates:,} {rows} upstream (kept, flagged)")
         said += noted
         if said:
             name = path.replace("\\", "/").rsplit("/", 1)[-1]
