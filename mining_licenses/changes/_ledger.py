@@ -127,6 +127,12 @@ def _write(path: Path, frame: pl.DataFrame, state: dict[str, Any]) -> None:
     )
 
 
+def _state(store: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """Return the ledger's state (what it compared), or an empty one without a ledger."""
+    path = ledger_path(store)
+    return _load(path)[1] if os.path.lexists(path) else {}
+
+
 def snapshot_scopes(store: str | os.PathLike[str] | None = None) -> dict[str, dict[str, Any]]:
     """Return, for each snapshot the ledger compared, its chain: ``filters`` and ``synthetic``.
 
@@ -136,12 +142,8 @@ def snapshot_scopes(store: str | os.PathLike[str] | None = None) -> dict[str, di
     >>> snapshot_scopes(tempfile.mkdtemp())
     {}
     """
-    path = ledger_path(store)
-    if not os.path.lexists(path):
-        return {}
-    _, state = _load(path)
     found: dict[str, dict[str, Any]] = {}
-    for scope, entry in state.get("chains", {}).items():
+    for scope, entry in _state(store).get("chains", {}).items():
         parsed = json.loads(scope)
         for name in entry.get("snapshots", []):
             found[name] = parsed
@@ -160,12 +162,8 @@ def revised_at(store: str | os.PathLike[str] | None = None) -> dict[str, dt.date
     >>> revised_at(tempfile.mkdtemp())
     {}
     """
-    path = ledger_path(store)
-    if not os.path.lexists(path):
-        return {}
-    _, state = _load(path)
     found: dict[str, dt.datetime] = {}
-    for name, when in state.get(REVISED, {}).items():
+    for name, when in _state(store).get(REVISED, {}).items():
         try:
             found[name] = dt.datetime.fromisoformat(when).astimezone(dt.UTC)
         except (TypeError, ValueError):  # a damaged entry only loses its revision time
