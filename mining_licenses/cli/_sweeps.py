@@ -38,7 +38,7 @@ def sweep_lines(listing: pl.DataFrame) -> list[str]:
     ...     "duplicates_upstream": [2], "notes": [None],
     ...     "records": [1236], "total_count": [1237]})
     >>> sweep_lines(listing)  # doctest: +NORMALIZE_WHITESPACE
-    ['a.parquet: incomplete (short, refused), 1,236 of 1,237 licenses; 2 duplicate row(s)
+    ['a.parquet: incomplete (short, refused), 1,236 of 1,237 licenses; 2 duplicate rows
       upstream (kept, flagged)']
     """
     lines = []
