@@ -249,3 +249,39 @@ def test_whatever_the_order_of_pulls_holds_accepts_and_deletions_append_equals_r
     assert read_ledger(store).equals(appended)
     rebuild_ledger(store)
     assert read_ledger(store).equals(appended)  # a rebuild of a rebuild
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        {"pairs": "not a list", "revised": ["not", "a", "dict"]},
+        {"pairs": [[1, 2], ["only one"], "ab", None], "revised": {"x": 3, "y": "not a time"}},
+    ],
+)
+def test_a_ledger_whose_state_was_tampered_with_still_updates_rebuilds_and_publishes(
+    tmp_path: Path, junk: dict[str, object]
+) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    from mining_licenses.changes import revised_at
+    from mining_licenses.changes._ledger import STATE_KEY
+
+    for day in range(3):
+        _write(tmp_path, day)
+    update_ledger(tmp_path)
+    before = read_ledger(tmp_path)
+    path = tmp_path / "events.parquet"
+    table = pq.read_table(path)
+    state = json.loads(pq.read_metadata(path).metadata[STATE_KEY.encode()])
+    for entry in state["chains"].values():
+        entry["pairs"] = junk["pairs"]
+    state["revised"] = junk["revised"]
+    meta = {**(table.schema.metadata or {}), STATE_KEY.encode(): json.dumps(state).encode()}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    assert revised_at(tmp_path) == {}  # what is not ours is ignored, not a crash
+    assert update_ledger(tmp_path).events.height == 0
+    rebuild_ledger(tmp_path)
+    assert read_ledger(tmp_path).equals(before)
+    assert len(write_feeds(tmp_path, tmp_path / "feeds").entries) == 2

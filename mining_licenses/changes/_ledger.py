@@ -163,12 +163,20 @@ def revised_at(store: str | os.PathLike[str] | None = None) -> dict[str, dt.date
     {}
     """
     found: dict[str, dt.datetime] = {}
-    for name, when in _state(store).get(REVISED, {}).items():
+    for name, when in _revisions(_state(store)).items():
         try:
             found[name] = dt.datetime.fromisoformat(when).astimezone(dt.UTC)
         except (TypeError, ValueError):  # a damaged entry only loses its revision time
             continue
     return found
+
+
+def _revisions(state: Mapping[str, Any]) -> dict[str, str]:
+    """Return the state's revision times by snapshot name (anything else there is ignored)."""
+    found = state.get(REVISED)
+    if not isinstance(found, dict):
+        return {}
+    return {k: t for k, t in found.items() if isinstance(k, str) and isinstance(t, str)}
 
 
 def _now() -> dt.datetime:
@@ -210,9 +218,21 @@ def _pairs_of(names: Sequence[str]) -> list[list[str]]:
     return [[a, b] for a, b in itertools.pairwise(names)]
 
 
+def _recorded(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the pairs a chain's state records (anything else there is ignored: not ours)."""
+    pairs = entry.get("pairs")
+    if not isinstance(pairs, list):
+        return []
+    return [
+        (p[0], p[1])
+        for p in pairs
+        if isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+    ]
+
+
 def _record(entry: dict[str, Any], names: Sequence[str], pairs: Sequence[Sequence[str]]) -> None:
     """Set a chain's compared snapshots and add the pairs compared to those it had."""
-    known = [list(p) for p in entry.get("pairs", [])]
+    known = [list(p) for p in _recorded(entry)]
     entry["snapshots"] = list(names)
     entry["pairs"] = known + [list(p) for p in pairs if list(p) not in known]
 
@@ -227,7 +247,7 @@ def _bridged(chain: Chain, entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     its older snapshot with one no longer in the store. Ledgers written before
     pairs were recorded bridge nothing.
     """
-    recorded = {tuple(p) for p in entry.get("pairs", [])}
+    recorded = set(_recorded(entry))
     if not recorded:
         return []
     present = set(chain.names)
@@ -336,7 +356,7 @@ def update_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
             found.append(fresh)
             compared += again
             stamp = _now().isoformat()  # their feed entries are revised: readers are told
-            state.setdefault(REVISED, {}).update(dict.fromkeys(again, stamp))
+            state[REVISED] = {**_revisions(state), **dict.fromkeys(again, stamp)}
             entry = chain_state.setdefault(chain.scope, {})
             names = chain.names
             redone = [[names[k - 1], names[k]] for k in range(1, len(names)) if names[k] in again]
@@ -405,7 +425,7 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     )
     fresh: list[pl.DataFrame] = []
     state: dict[str, Any] = {"chains": {}}
-    revised = {k: t for k, t in old_state.get(REVISED, {}).items() if k in present}
+    revised = {k: t for k, t in _revisions(old_state).items() if k in present}
     if revised:  # a rebuild gives what was appended: the revisions stand
         state[REVISED] = revised
     for chain in listing:
@@ -413,7 +433,7 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
         bridged = _bridged(chain, entry)
         # what vanished in pairs that cannot be compared again (a snapshot pruned) still
         # counts: a license seen there and back later has reappeared, as it had when appended
-        recorded = {*entry.get("snapshots", []), *itertools.chain(*entry.get("pairs", []))}
+        recorded = {*entry.get("snapshots", []), *itertools.chain(*_recorded(entry))}
         seen = _seen(kept, list(recorded)) if recorded and kept.height else None
         computed = chain_events(chain, seen=seen)
         if bridged:  # seen through a snapshot since deleted: what was observed stays
@@ -426,7 +446,7 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
             )
         fresh.append(computed)
         compared_pairs = [p for p in _pairs_of(chain.names) if tuple(p) not in set(bridged)]
-        gone = [p for p in entry.get("pairs", []) if not set(p) <= present]
+        gone = [list(p) for p in _recorded(entry) if not set(p) <= present]
         state["chains"][chain.scope] = {"snapshots": list(chain.names), "pairs": gone}
         _record(state["chains"][chain.scope], list(chain.names), compared_pairs)
     frame = pl.concat([kept, *fresh]) if fresh else kept
