@@ -57,6 +57,7 @@ READERS = {
     "expiring": ["expiring", "--within-days", "400"],
     "report": ["report", "--out", "{tmp}/r.html", "--province", "Banten"],  # small: quick
     "export": ["export", "{tmp}/x.gpkg"],
+    "screen small-islands": ["screen", "small-islands", "--limit", "3"],
 }
 
 
@@ -136,7 +137,7 @@ def test_the_rule_is_stated_in_help_and_docs(capsys: pytest.CaptureFixture[str])
     top = " ".join(capsys.readouterr().out.split())
     for command in READERS:
         with pytest.raises(SystemExit):
-            main([command, "--help"])
+            main([*command.split(), "--help"])
         text = " ".join(capsys.readouterr().out.split())
         for option in ("--snapshot FILE", "--source", "--store DIR", "--as-of DATE"):
             assert option in text, (command, option)

@@ -258,7 +258,7 @@ EXIT_ERROR: Final = 2
 _DAYS: Final = 7  # loader.DEFAULT_MAX_AGE (a test checks); the loader is not imported for --help
 #: The rule, as ``--help`` and docs/cli.md state it.
 DATA_RULE: Final = (
-    "Which data a command reads (summary, expiring, report, export): --snapshot names one "
+    "Which data a command reads (summary, expiring, report, export, screen): --snapshot names one "
     "snapshot (a file, a file name in the store, 'latest', or 'sample' for the bundled "
     "synthetic one). Otherwise --source: 'auto' (default) takes the newest complete real "
     f"snapshot in the store that answers the filters if under {_DAYS} days old; else pulls "

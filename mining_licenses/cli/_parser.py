@@ -168,7 +168,7 @@ def build_parser() -> CommandParser:
     add_output_options(export_cmd, csv=True)
     add_data_options(export_cmd)
 
-    add_screen_parser(commands, _command)
+    add_screen_parser(commands, _command, epilog=_wrapped(DATA_RULE, EXIT_CODES))
 
     _replica_options(
         _command(commands, "replica", "serve a local stand-in of the API on 127.0.0.1")

@@ -40,8 +40,10 @@ def _outputs(parser: argparse.ArgumentParser, rows: str, summary: str) -> None:
     add_output_options(parser, csv=True)
 
 
-def add_screen_parser(commands: Any, command: Callable[[Any, str, str], CommandParser]) -> None:
-    """Add ``screen`` and its two screens to the subcommands ``commands``."""
+def add_screen_parser(
+    commands: Any, command: Callable[[Any, str, str], CommandParser], *, epilog: str
+) -> None:
+    """Add ``screen`` and its two screens (which read data: ``epilog`` says how) to ``commands``."""
     screen = command(
         commands, "screen", "spatial screens: licenses on small islands, or in a layer"
     )
@@ -52,6 +54,8 @@ def add_screen_parser(commands: Any, command: Callable[[Any, str, str], CommandP
         help="licenses on islands of at most 2,000 km2 (Law 27/2007, as amended by 1/2014)",
         description="Licenses on small islands: the island under each license's point, its area "
         "on an equal-area projection, and a table of the islands holding licenses.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     islands.set_defaults(parser=islands)
     islands.add_argument(
@@ -79,6 +83,8 @@ def add_screen_parser(commands: Any, command: Callable[[Any, str, str], CommandP
         description="Licenses against a polygon layer in any CRS: the features each license's "
         "point falls in, or (--footprint circle) the share of an APPROXIMATE circle of its "
         "licensed area inside each feature.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     over.set_defaults(parser=over)
     over.add_argument("layer", help="the polygon layer: a file GDAL or GeoParquet reads")
