@@ -9,6 +9,7 @@ company), and the day is written with :func:`write_snapshot` at its own
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from benchmarks._measure import MIN_REPEAT
 from mining_licenses import companies
 from mining_licenses import schema as s
 from mining_licenses.normalize import normalize_records
@@ -97,3 +99,15 @@ def cached_store(days: int, *, seed: int = SEED) -> Path:
         build_store(folder, days, seed=seed)
         done.touch()
     return folder
+
+
+def store_parser(doc: str, *, child_nargs: int) -> argparse.ArgumentParser:
+    """Return the options every benchmark over this store takes (``--child``: a side's process)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--days", type=int, default=1000, help="daily snapshots in the store")
+    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--quick", action="store_true", help="100 snapshots")
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
+    parser.add_argument("--child", nargs=child_nargs, help=argparse.SUPPRESS)
+    return parser

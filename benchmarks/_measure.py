@@ -21,6 +21,7 @@ table.
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -196,3 +197,15 @@ def write_results(path: Path | None, bench: str, size: str, cases: list[dict[str
 
 def fmt_mib(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f}"
+
+
+def records_parser(doc: str, *, child_nargs: int) -> argparse.ArgumentParser:
+    """Return the options of a benchmark over N records (``--child``: a side's process)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
+    parser.add_argument("--quick", action="store_true", help="100,000 records")
+    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument("--child", nargs=child_nargs, help=argparse.SUPPRESS)
+    return parser

@@ -20,7 +20,6 @@ Run: ``python benchmarks/bench_events.py [--days N] [--repeat R] [--json OUT]``
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import duckdb
 import polars as pl
 
-from benchmarks._history_store import cached_store
+from benchmarks._history_store import cached_store, store_parser
 from benchmarks._measure import MIN_REPEAT, alternate, case, child_json, measure, write_results
 from mining_licenses.changes import events, update_ledger
 from mining_licenses.changes._scan import chains
@@ -329,13 +328,7 @@ def run_child(days: int, side: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=1000, help="daily snapshots in the store")
-    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
-    parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--quick", action="store_true", help="100 snapshots")
-    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser = store_parser(__doc__, child_nargs=2)
     args = parser.parse_args()
     if args.child:
         run_child(int(args.child[0]), int(args.child[1]))

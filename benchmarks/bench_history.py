@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import duckdb
 import polars as pl
 
-from benchmarks._history_store import cached_store
-from benchmarks._measure import MIN_REPEAT, alternate, case, child_json, measure, write_results
+from benchmarks._history_store import cached_store, store_parser
+from benchmarks._measure import alternate, case, child_json, measure, write_results
 from mining_licenses import load_licenses
 from mining_licenses import schema as s
 from mining_licenses.store import changes, diff_snapshots, history, list_snapshots
@@ -270,13 +270,7 @@ def run_cold(days: int, side: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--days", type=int, default=1000, help="daily snapshots in the store")
-    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
-    parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--quick", action="store_true", help="100 snapshots")
-    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser = store_parser(__doc__, child_nargs=3)
     parser.add_argument("--cold", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

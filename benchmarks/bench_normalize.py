@@ -23,7 +23,6 @@ Run: ``python benchmarks/bench_normalize.py [--records N] [--repeat R] [--json O
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import sys
@@ -36,7 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 import polars as pl
 
-from benchmarks._measure import MIN_REPEAT, alternate, case, child_json, measure, write_results
+from benchmarks._measure import (
+    alternate,
+    case,
+    child_json,
+    measure,
+    records_parser,
+    write_results,
+)
 from mining_licenses import schema as s
 
 PAGE = 30
@@ -130,13 +136,7 @@ def run_child(side: str, records: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
-    parser.add_argument("--quick", action="store_true", help="100,000 records")
-    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
-    parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser = records_parser(__doc__, child_nargs=2)
     args = parser.parse_args()
     if args.child:
         run_child(args.child[0], int(args.child[1]))

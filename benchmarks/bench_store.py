@@ -22,7 +22,6 @@ Run: ``python benchmarks/bench_store.py [--records N] [--repeat R] [--json OUT]`
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import statistics
@@ -36,7 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import geopandas as gpd
 import polars as pl
 
-from benchmarks._measure import MIN_REPEAT, alternate, case, child_json, measure, write_results
+from benchmarks._measure import (
+    alternate,
+    case,
+    child_json,
+    measure,
+    records_parser,
+    write_results,
+)
 from mining_licenses import schema as s
 from mining_licenses.geo import points_from_frame
 from mining_licenses.store import read_snapshot, write_snapshot
@@ -139,13 +145,7 @@ def _cost(times: dict[str, list[float]]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=MIN_REPEAT)
-    parser.add_argument("--quick", action="store_true", help="100,000 records")
-    parser.add_argument("--no-memory", action="store_true", help="skip the per-side processes")
-    parser.add_argument("--json", type=Path, help="write the figures here")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser = records_parser(__doc__, child_nargs=4)
     args = parser.parse_args()
     if args.child:
         kind, side, source, folder = args.child
