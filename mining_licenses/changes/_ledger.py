@@ -232,9 +232,9 @@ def _recorded(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _record(entry: dict[str, Any], names: Sequence[str], pairs: Sequence[Sequence[str]]) -> None:
     """Set a chain's compared snapshots and add the pairs compared to those it had."""
-    known = [list(p) for p in _recorded(entry)]
+    merged = dict.fromkeys([*_recorded(entry), *(tuple(p) for p in pairs)])
     entry["snapshots"] = list(names)
-    entry["pairs"] = known + [list(p) for p in pairs if list(p) not in known]
+    entry["pairs"] = [list(p) for p in merged]
 
 
 def _bridged(chain: Chain, entry: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -445,7 +445,8 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
                 )
             )
         fresh.append(computed)
-        compared_pairs = [p for p in _pairs_of(chain.names) if tuple(p) not in set(bridged)]
+        skipped = set(bridged)
+        compared_pairs = [p for p in _pairs_of(chain.names) if tuple(p) not in skipped]
         gone = [list(p) for p in _recorded(entry) if not set(p) <= present]
         state["chains"][chain.scope] = {"snapshots": list(chain.names), "pairs": gone}
         _record(state["chains"][chain.scope], list(chain.names), compared_pairs)
