@@ -45,6 +45,8 @@ class Entry:
         When the entry last changed: when the change was observed (the newer
         snapshot's ``fetched_at``), or later, when its pair was compared again
         (a held-back snapshot accepted after later pulls).
+    published
+        When the change was observed (the newer snapshot's ``fetched_at``).
     url
         The digest.
     tags
@@ -64,12 +66,7 @@ class Entry:
     tags: tuple[str, ...]
     snapshot: str
     synthetic: bool
-    published: dt.datetime | None = None
-
-    @property
-    def first_published(self) -> dt.datetime:
-        """When the change was observed (``updated`` unless the entry was revised)."""
-        return self.published or self.updated
+    published: dt.datetime
 
 
 def feed_id(title: str) -> str:
@@ -201,7 +198,7 @@ def as_json(entry: Entry) -> dict[str, Any]:
         "title": entry.title,
         "summary": entry.summary,
         "content_html": entry.content_html,
-        "date_published": rfc3339(entry.first_published),
+        "date_published": rfc3339(entry.published),
         "date_modified": rfc3339(entry.updated),
         "tags": list(entry.tags),
         "_mining_licenses": {"snapshot": entry.snapshot, "synthetic": entry.synthetic},

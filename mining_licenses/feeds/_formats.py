@@ -60,7 +60,7 @@ def atom(
         _sub(entry, "id", item.id)
         _sub(entry, "title", item.title)
         _sub(entry, "updated", rfc3339(item.updated))
-        _sub(entry, "published", rfc3339(item.first_published))
+        _sub(entry, "published", rfc3339(item.published))
         _sub(entry, "link", rel="alternate", type="text/html", href=item.url)
         _sub(entry, "summary", item.summary, type="text")
         _sub(entry, "content", item.content_html, type="html")

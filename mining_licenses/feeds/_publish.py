@@ -187,7 +187,7 @@ def write_feeds(
     where = {"Store": str(_config.store_dir(store))}
     for item in items:
         page = folder / DIGESTS / digest_name(item.snapshot)
-        title = f"What changed on {item.first_published:%Y-%m-%d}"
+        title = f"What changed on {item.published:%Y-%m-%d}"
         # what the page shows: the update's events and what the watchlist made of them (a
         # store moved elsewhere redraws nothing: its place is all that would change)
         marks = marked.filter(pl.col(v.SNAPSHOT_AFTER) == item.snapshot)
