@@ -284,3 +284,37 @@ def test_a_ledger_whose_state_was_tampered_with_still_updates_rebuilds_and_publi
     rebuild_ledger(tmp_path)
     assert read_ledger(tmp_path).equals(before)
     assert len(write_feeds(tmp_path, tmp_path / "feeds").entries) == 2
+
+
+def test_a_damaged_ledger_is_set_aside_by_a_rebuild_never_lost(tmp_path: Path) -> None:
+    """Reading it says to rebuild; a rebuild keeps its bytes beside the new ledger, and says so."""
+    import os
+    import subprocess
+    import sys
+
+    for day in range(3):
+        _write(tmp_path, day)
+    path = tmp_path / "events.parquet"
+    damaged = b"PAR1 not a ledger"
+    path.write_bytes(damaged)
+    env = {**os.environ, "MINING_LICENSES_DATA": str(tmp_path)}
+    entry = Path(sys.executable).parent / "mining-licenses"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(entry), *args], capture_output=True, text=True, env=env, timeout=240, check=False
+        )
+
+    listed = run("events")
+    assert listed.returncode == 2
+    assert "could not be read" in listed.stderr
+    assert "`mining-licenses events --rebuild`" in listed.stderr
+    assert "Move it aside" not in listed.stderr  # the rebuild does that itself now
+    rebuilt = run("events", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    (aside,) = tmp_path.glob("events.parquet.damaged-*")
+    assert aside.read_bytes() == damaged  # kept, byte for byte
+    assert "note: the ledger could not be read" in rebuilt.stdout
+    assert aside.name in rebuilt.stdout
+    assert read_ledger(tmp_path).equals(events(tmp_path))
+    assert update_ledger(tmp_path).events.height == 0  # a ledger again

@@ -32,7 +32,7 @@ from mining_licenses import _validate as check
 from mining_licenses import schema as s
 from mining_licenses._atomic import write_atomic
 from mining_licenses._errors import ConfigurationError, SnapshotError, shorten
-from mining_licenses._oserrors import read_error
+from mining_licenses._oserrors import output_error, read_error
 from mining_licenses._redact import get_logger
 from mining_licenses.changes import vocabulary as v
 from mining_licenses.changes._classify import LAST, order
@@ -47,9 +47,14 @@ LEDGER_NAME: Final = "events.parquet"
 STATE_KEY: Final = "mining_licenses_events"
 _STATE_VERSION: Final = 1
 _REBUILD: Final = (
-    "Move it aside and run `mining-licenses events --rebuild` (rebuild_ledger()) to make it "
-    "again from the snapshots."
+    "Run `mining-licenses events --rebuild` (rebuild_ledger()): it keeps the damaged file "
+    "beside it and makes the ledger again from the snapshots."
 )
+_REFUSED: Final = "Check that it is a file you may read (or remove what stands in its place)."
+
+
+class _DamagedLedgerError(SnapshotError):
+    """The ledger file is there and readable but not a ledger (damaged): a rebuild sets it aside."""
 
 
 @dataclass(frozen=True)
@@ -103,14 +108,14 @@ def _load(path: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
         state = json.loads(meta.get(STATE_KEY, "{}"))
         frame = pl.read_parquet(path).select(pl.col(c).cast(t) for c, t in v.EVENT_COLUMNS.items())
     except (pl.exceptions.PolarsError, OSError, ValueError) as err:
-        refused = read_error(err, path, what="the ledger", error=SnapshotError, fix=_REBUILD)
+        refused = read_error(err, path, what="the ledger", error=SnapshotError, fix=_REFUSED)
         if refused is not None:  # the system's refusal (a folder, no permission), not damage
             raise refused from err
         msg = (
             f"The ledger {path} could not be read ({type(err).__name__}: "
             f"{shorten(str(err), 200)}). {_REBUILD}"
         )
-        raise SnapshotError(msg) from err
+        raise _DamagedLedgerError(msg) from err
     if not isinstance(state.get("chains"), dict):
         state = {"version": _STATE_VERSION, "chains": {}}
     return frame, state
@@ -416,7 +421,18 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     0
     """
     path = ledger_path(store)
-    old, old_state = _load(path) if path.exists() else (v.empty_events(), {})
+    notes: list[str] = []
+    try:
+        old, old_state = _load(path)
+    except _DamagedLedgerError as err:  # kept, byte for byte, beside the new ledger; and said
+        aside = _set_aside(path)
+        notes.append(
+            f"the ledger could not be read ({shorten(str(err.__cause__ or err), 200)}); it is "
+            f"kept as {aside.name}, "
+            "and events of snapshots no longer in the store are not in the new ledger"
+        )
+        logger.warning("ledger: %s", notes[-1])
+        old, old_state = v.empty_events(), {}
     listing = chains(store)
     present = {name for chain in listing for name in chain.names}
     kept = old.filter(
@@ -453,9 +469,22 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     frame = pl.concat([kept, *fresh]) if fresh else kept
     _write(path, frame, state)
     compared = tuple(n for chain in listing for n in chain.names[1:])
-    return LedgerUpdate(
-        path, order(pl.concat(fresh)) if fresh else v.empty_events(), compared, frame.height
-    )
+    added = order(pl.concat(fresh)) if fresh else v.empty_events()
+    return LedgerUpdate(path, added, compared, frame.height, tuple(notes))
+
+
+def _set_aside(path: Path) -> Path:
+    """Rename a damaged ledger beside itself (``events.parquet.damaged-<UTC time>``); return it."""
+    stamp = _now().strftime("%Y%m%dT%H%M%SZ")
+    for n in itertools.count(1):
+        aside = path.with_name(f"{path.name}.damaged-{stamp}" + (f"-{n}" if n > 1 else ""))
+        if not os.path.lexists(aside):
+            try:
+                path.rename(aside)
+            except OSError as err:  # a read-only store: said as every refused write is
+                raise (output_error(err, aside) or err) from err
+            return aside
+    raise AssertionError  # pragma: no cover (count() never ends)
 
 
 def _many(name: str, value: str | Sequence[str]) -> list[str]:

@@ -346,6 +346,8 @@ def run_events(args: argparse.Namespace) -> int:
     print(data.header())
     if rebuilt is not None:
         print(f"rebuilt {rebuilt.path}: {_events(rebuilt.total)}")
+        for note in rebuilt.notes:
+            print(f"note: {note}")
     if not found.height:
         return say_empty(data, _empty_reason(args, given, path))
     print(render_table(_counts(found), title=f"{_events(found.height)} in {path}"))
