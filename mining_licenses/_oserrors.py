@@ -120,7 +120,7 @@ def _system_refusal(err: BaseException, packages: tuple[str, ...]) -> tuple[int 
 
 def failure(code: int | None, path: Path, *, said: str | None = None) -> OutputError:
     """Return the error saying that ``path`` cannot be written, why and what to do."""
-    said = said or os.strerror(code or 0)
+    said = (said or os.strerror(code or 0)).rstrip(". ")  # one full stop, ours
     advice = _ADVICE.get(code or -1, "Check the path, the permissions and the free space.")
     advice = advice.format(folder=shown(path.parent), path=shown(path), example="result.csv")
     msg = f"Cannot write {shown(path)}: {said}. {advice} Nothing was written."
@@ -203,7 +203,7 @@ def unreadable(
 
     Also for a failure found before reading (a path that is a folder, or gone).
     """
-    said = said or os.strerror(code or 0)
+    said = (said or os.strerror(code or 0)).rstrip(". ")  # one full stop, ours
     advice = _READ_ADVICE.get(code or -1, "Check the path and its permissions.")
     msg = f"Cannot read {what} {shown(path)}: {said}. {advice}" + (f" {fix}" if fix else "")
     return error(msg)

@@ -99,7 +99,8 @@ def _read_file(path: Path, layer: str | None) -> gpd.GeoDataFrame:
                 return gpd.read_parquet(path)
             return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (ValueError, RuntimeError) as err:  # pyogrio's errors derive from these
-        msg = f"Cannot read the layer {path}: {err}. Give a readable {_FORMATS} file."
+        said = " ".join(str(err).split()).replace(".;", ";").rstrip(". ")  # GDAL's own stops
+        msg = f"Cannot read the layer {path}: {said}. Give a readable {_FORMATS} file."
         raise ConfigurationError(msg) from err
 
 

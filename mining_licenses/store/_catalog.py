@@ -75,6 +75,8 @@ _StatKey = tuple[int, int, int]
 # path -> (size, mtime, inode) when read, and the listing row or why it was unreadable
 _footers: dict[str, tuple[_StatKey, dict[str, Any] | SnapshotError]] = {}
 _footers_lock = threading.Lock()
+# what was said of damaged snapshots (a few at most: said once each)
+_warned: set[str] = set()
 # store folder -> the rows (the very objects) and held-back flags last listed, and the frame
 _frames: dict[str, tuple[list[dict[str, Any]], list[bool], pl.DataFrame]] = {}
 
@@ -211,8 +213,11 @@ def list_snapshots(store: str | os.PathLike[str] | None = None) -> pl.DataFrame:
     0
     """
     frame, damaged = _listing(store)
-    for err in damaged:
-        logger.warning("Skipping a snapshot: %s", err)
+    for err in damaged:  # once a process for each damage (a command lists more than once)
+        said = str(err)
+        if said not in _warned:
+            _warned.add(said)
+            logger.warning("Skipping a snapshot: %s", said)
     return frame
 
 
