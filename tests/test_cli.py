@@ -216,6 +216,14 @@ def test_snapshots_diff_and_export(tmp_path: Path) -> None:
     assert "| removed   | 1     |" in diff.stdout
     changes = (tmp_path / "changes.csv").read_text().splitlines()
     assert len(changes) == 1 + (older["cnc"][1] != "non-CNC")
+    # the names every command takes: 'sample' (the bundled one) and 'latest', shown as files
+    named = run("diff", "sample", "latest", "--store", str(store))
+    assert named.returncode == 0, named.stderr
+    assert (
+        "licenses_20261101T060000Z.parquet (fetched 2026-11-01 06:00 UTC) -> "
+        "licenses_20261201T000000Z.parquet (fetched 2026-12-01 00:00 UTC)"
+    ) in named.stdout
+    assert "| removed   | 1     |" in named.stdout
 
     gpkg = tmp_path / "coal.gpkg"
     exported = run(

@@ -291,7 +291,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
             msg = "diff needs two snapshots: name them, or pull twice into the store."
             raise ConfigurationError(msg)
         older, newer = older or paths[-2], newer or paths[-1]
-    metas = [_snapshot_meta(name, args.store) for name in (older, newer)]
+    # as read_snapshot takes them: 'latest' (a held-back one passed over), 'sample', names, paths
+    older, newer = (store.snapshot_path(name, store=args.store) for name in (older, newer))
+    metas = [store.read_snapshot_meta(p) if p.exists() else None for p in (older, newer)]
     synthetic = next((m for m in metas if m is not None and m.synthetic), None)
     if synthetic is not None:
         _label(synthetic)
@@ -312,17 +314,6 @@ def _cmd_diff(args: argparse.Namespace) -> int:
         changes = store.SnapshotMeta.from_json({**newest.to_json(), **label})
         _write_with_sidecar(result.changed, args.csv, changes, args)
     return EXIT_OK
-
-
-def _snapshot_meta(name: str | Path, folder: str | None) -> store.SnapshotMeta | None:
-    """Return the provenance of a snapshot named as ``diff`` takes it (None: not found)."""
-    path = Path(name)
-    if str(name) == "latest":  # as read_snapshot("latest"): a held-back one is passed over
-        listing = store.list_snapshots(folder).filter(~pl.col("held_back"))
-        path = Path(listing[-1, "path"]) if listing.height else path
-    elif not path.exists():
-        path = _config.store_dir(folder) / path
-    return store.read_snapshot_meta(path) if path.exists() else None
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

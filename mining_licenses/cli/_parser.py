@@ -147,8 +147,12 @@ def build_parser() -> CommandParser:
     )
 
     diff = _command(commands, "diff", "licenses added, removed and changed between two snapshots")
-    diff.add_argument("older", nargs="?", help="snapshot file or name (default: second newest)")
-    diff.add_argument("newer", nargs="?", help="snapshot file, name or 'latest' (default: newest)")
+    diff.add_argument(
+        "older", nargs="?", help="snapshot file, name or 'sample' (default: second newest)"
+    )
+    diff.add_argument(
+        "newer", nargs="?", help="snapshot file, name, 'latest' or 'sample' (default: newest)"
+    )
     add_store_option(diff)
     diff.add_argument(
         "--limit", type=whole(1), default=30, metavar="N", help="changes to print (default: 30)"

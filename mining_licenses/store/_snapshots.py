@@ -141,7 +141,8 @@ def snapshot_path(
 ) -> Path:
     """Return the file a snapshot name means: ``"latest"``, a file name in the store, or a path.
 
-    The file need not exist (reading it says so); ``"latest"`` of an empty
+    ``"sample"`` is the bundled synthetic sample (unless a file of that name
+    is there). The file need not exist (reading it says so); ``"latest"`` of an empty
     store raises :class:`SnapshotError` with what to do. A held-back snapshot
     is never ``"latest"`` (a :class:`ShrunkSnapshotWarning` says when it is newer).
 
@@ -178,6 +179,8 @@ def snapshot_path(
         in_store = _config.store_dir(store) / candidate
         if in_store.exists():
             return in_store
+        if str(path) == "sample":  # the bundled synthetic sample, as --snapshot sample means
+            return bundled_sample_path()
     return candidate
 
 
