@@ -100,7 +100,7 @@ def store_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     directory (``~/.local/share/mining-licenses`` on Linux).
     """
     if explicit is not None:
-        return path(explicit, name="store", function=None).expanduser()
+        return path(explicit, name="store", function=None, folder=True).expanduser()
     env = os.environ.get(ENV_DATA_DIR)
     if env:
         return Path(env).expanduser()

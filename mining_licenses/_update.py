@@ -202,7 +202,7 @@ def update(
         base_url=base_url,
         flags={"if_due": if_due, "synthetic": synthetic, "accept_shrink": accept_shrink},
     )
-    check.optional_path(feed_dir, name="feed_dir", function=function)
+    check.optional_path(feed_dir, name="feed_dir", function=function, folder=True)
     check.optional_text(feed_url, name="feed_url", function=function, max_chars=4096)
     wanted = "a RefreshSchedule or None"
     check.optional_instance(

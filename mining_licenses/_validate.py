@@ -38,8 +38,16 @@ _T = TypeVar("_T")
 
 
 def _call(function: str | None, name: str, value: object) -> str:
-    """``function(name=value)`` (or ``name=value``) as the start of a message."""
-    given = f"{name}={shorten(value)}"
+    """``function(name=value)`` (or ``name=value``) as the start of a message.
+
+    A frame or an array is named by its type and shape (its printout spans lines).
+    """
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and not isinstance(value, str | bytes):
+        shown = f"<{type(value).__name__} of shape {shape}>"
+    else:
+        shown = shorten(value)
+    given = f"{name}={shown}"
     return f"{function}({given})" if function else given
 
 
@@ -208,8 +216,10 @@ def optional_instance(
 # ---------------------------------------------------------- paths and times
 
 
-def path(value: object, *, name: str, function: str | None) -> Path:
+def path(value: object, *, name: str, function: str | None, folder: bool = False) -> Path:
     """Return ``value`` as a :class:`~pathlib.Path` if it is a str or ``os.PathLike`` path.
+
+    ``folder``: the path names a folder (the messages say so).
 
     Refused: other types (bytes too), an empty path, a NUL character, and
     paths over :data:`MAX_PATH_CHARS` characters.
@@ -229,8 +239,8 @@ def path(value: object, *, name: str, function: str | None) -> Path:
             value,
             name=name,
             function=function,
-            wanted="a file path (str or pathlib.Path)",
-            hint="pass e.g. 'licenses.gpkg'",
+            wanted=f"a {'folder' if folder else 'file'} path (str or pathlib.Path)",
+            hint="pass e.g. 'data/store'" if folder else "pass e.g. 'licenses.gpkg'",
         )
     if not given:
         raise out_of_range(value, name=name, function=function, rule=f"{name} is empty")
@@ -247,9 +257,11 @@ def path(value: object, *, name: str, function: str | None) -> Path:
     return Path(given)
 
 
-def optional_path(value: object, *, name: str, function: str | None) -> Path | None:
+def optional_path(
+    value: object, *, name: str, function: str | None, folder: bool = False
+) -> Path | None:
     """Return None for None, else :func:`path`."""
-    return None if value is None else path(value, name=name, function=function)
+    return None if value is None else path(value, name=name, function=function, folder=folder)
 
 
 def duration(value: object, *, name: str, function: str | None) -> dt.timedelta | None:

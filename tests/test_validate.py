@@ -354,6 +354,16 @@ def test_bad_arguments_get_the_package_errors_that_say_what_to_do(
             ConfigurationError,
             "100,000 characters long; at most 200",
         ),
+        (  # found by the generated arguments: a frame where a flag belongs
+            lambda: mining_licenses.find_snapshot(accept_shrink=small),  # type: ignore[arg-type]
+            ParameterTypeError,
+            r"find_snapshot\(accept_shrink=<DataFrame of shape \(40, 21\)>\): accept_shrink must",
+        ),
+        (  # a store is a folder: the message and its example say so
+            lambda: mining_licenses.events(123),  # type: ignore[arg-type]
+            ParameterTypeError,
+            r"store must be a folder path .*'data/store'",
+        ),
     ]
     for call, kind, pattern in cases:
         with pytest.raises(kind, match=pattern) as caught:

@@ -102,7 +102,7 @@ class SectorsClient:
         opts = self.options
         key = _config.api_key(api_key, check=True)  # registered for redaction first
         self.base_url = checked_base_url(base_url, allow_insecure=opts.allow_insecure)
-        folder = v.optional_path(journal_dir, name="journal_dir", function=function)
+        folder = v.optional_path(journal_dir, name="journal_dir", function=function, folder=True)
         self.journal_dir = folder or _config.store_dir() / _JOURNAL_FOLDER
         self._has_key = bool(key)
         self._keyless_ok = _wire.is_loopback(httpx.URL(self.base_url).host)

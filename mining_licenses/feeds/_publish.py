@@ -94,7 +94,8 @@ def check_feed_dir(feed_dir: str | os.PathLike[str]) -> Path:
     >>> check_feed_dir(Path(tempfile.mkdtemp()) / "public").name
     'public'
     """
-    folder = Path(check.path(feed_dir, name="feed_dir", function="write_feeds")).expanduser()
+    given = check.path(feed_dir, name="feed_dir", function="write_feeds", folder=True)
+    folder = Path(given).expanduser()
     for name in (ATOM_NAME, JSON_NAME):
         check_writable(folder / name, overwrite=True)
     check_writable(folder / DIGESTS / "digest.html", overwrite=True)  # the folder, probed

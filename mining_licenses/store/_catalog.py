@@ -428,10 +428,11 @@ def find_snapshot(
     age = v.duration(max_age, name="max_age", function=function)
     now = v.moment(now, name="now", function=function, dates=False)
     synthetic = v.flag(include_synthetic, name="include_synthetic", function=function)
+    accept = v.flag(accept_shrink, name="accept_shrink", function=function)
     listing = list_snapshots(store).filter(pl.col("complete"))
     if not synthetic:
         listing = listing.filter(~pl.col("synthetic"))
-    if not accept_shrink:
+    if not accept:
         listing = listing.filter(~pl.col("held_back"))
     if age is not None:
         try:
