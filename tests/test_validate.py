@@ -359,6 +359,20 @@ def test_bad_arguments_get_the_package_errors_that_say_what_to_do(
             ParameterTypeError,
             r"find_snapshot\(accept_shrink=<DataFrame of shape \(40, 21\)>\): accept_shrink must",
         ),
+        (  # a flag is True or False, never a truthy "yes", and checked before the work
+            lambda: mining_licenses.write_snapshot(
+                small,
+                store=workdir / "flags",
+                accept_shrink="yes",  # type: ignore[arg-type]
+            ),
+            ParameterTypeError,
+            r"write_snapshot\(accept_shrink='yes'\)",
+        ),
+        (
+            lambda: mining_licenses.read_snapshot(workdir / "none", verify="no"),  # type: ignore[arg-type]
+            ParameterTypeError,
+            r"read_snapshot\(verify='no'\)",
+        ),
         (  # a store is a folder: the message and its example say so
             lambda: mining_licenses.events(123),  # type: ignore[arg-type]
             ParameterTypeError,

@@ -118,9 +118,10 @@ def write_snapshot(
     from mining_licenses.store._geoparquet import to_parts, write_table
 
     frame = as_frame(data, function="write_snapshot")
+    accept = v.flag(accept_shrink, name="accept_shrink", function="write_snapshot")
     parts, geo = to_parts(frame)
     info = resolve_meta(meta, frame)
-    shrink = shrink_record(frame, info, store, accept=accept_shrink)
+    shrink = shrink_record(frame, info, store, accept=accept)
     info = dataclasses.replace(info, shrink=shrink)
     folder = _config.store_dir(store)
     stem = snapshot_stem(info.fetched_at)
@@ -252,6 +253,7 @@ def read_snapshot(
     True
     """
     v.choice(as_, ("polars", "geopandas"), name="as_", function="read_snapshot")
+    verify = v.flag(verify, name="verify", function="read_snapshot")
     given = None if columns is None else v.names(columns, name="columns", function="read_snapshot")
     wanted = list(s.COLUMNS) if given is None else given
     unknown = [c for c in wanted if c not in s.COLUMNS]
