@@ -39,6 +39,10 @@ def is_secret_name(name: object) -> bool:
     return bool(_redact.SECRET_NAME.search(str(name)))
 
 
+#: The longest text taken for an API key (a Sectors key is a few dozen characters).
+MAX_KEY_CHARS: Final = 512
+
+
 def api_key(explicit: object = None, *, check: bool = False) -> str | None:
     r"""Return the API key: ``explicit`` if given, else ``SECTORS_API_KEY``, else None.
 
@@ -66,6 +70,14 @@ def api_key(explicit: object = None, *, check: bool = False) -> str | None:
     key = explicit or os.environ.get(ENV_API_KEY) or None
     if key is None:
         return None
+    if len(key) > MAX_KEY_CHARS:  # not a key: something else pasted (never shown)
+        where = "given as api_key=" if explicit else f"in {ENV_API_KEY}"
+        msg = (
+            f"The API key {where} is {len(key):,} characters long; a Sectors API key is far "
+            f"shorter (at most {MAX_KEY_CHARS}). Copy the key again, whole and alone. The key "
+            "is not shown here; nothing was sent."
+        )
+        raise ConfigurationError(msg)
     _redact.remember(key)
     problem = _redact.key_problem(key) if check else None
     if problem is not None:

@@ -38,6 +38,8 @@ MASK: Final = "***"
 MIN_SECRET: Final = 6
 #: A secret cut short is still masked from this many leading characters on.
 MIN_PREFIX: Final = 12
+#: Characters after MIN_PREFIX a cut-short secret is matched to (a key is far shorter).
+MAX_NESTED: Final = 200
 
 #: Names of settings, metadata entries, headers or query parameters that may hold a credential.
 SECRET_NAME: Final = re.compile(
@@ -76,10 +78,17 @@ def _forms(secret: str) -> set[str]:
 
 
 def _prefix_pattern(form: str) -> str:
-    """Return a pattern matching ``form``, or its first :data:`MIN_PREFIX` characters or more."""
+    """Return a pattern matching ``form``, or its first :data:`MIN_PREFIX` characters or more.
+
+    The cut-short forms nest one group a character, so they stop after
+    :data:`MAX_NESTED` more (the regex parser recurses per group); a longer
+    form is matched whole too.
+    """
     head = min(len(form), MIN_PREFIX)
-    tail = "".join(f"(?:{re.escape(char)}" for char in form[head:]) + ")?" * (len(form) - head)
-    return re.escape(form[:head]) + tail
+    nested = form[head : head + MAX_NESTED]
+    tail = "".join(f"(?:{re.escape(char)}" for char in nested) + ")?" * len(nested)
+    short = re.escape(form[:head]) + tail
+    return short if len(form) <= head + MAX_NESTED else f"{re.escape(form)}|{short}"
 
 
 def _rebuild() -> None:

@@ -107,6 +107,22 @@ def test_a_key_that_is_not_text_is_a_package_error() -> None:
         SectorsClient(123, base_url="http://127.0.0.1:9", progress=False)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("length", [513, 100_000])
+def test_a_key_too_long_to_be_one_is_refused_unshown(length: int) -> None:
+    """Found by generated arguments: a 100,000-character 'key' broke the redaction's regex."""
+    key = "k" * length
+    with pytest.raises(ConfigurationError, match=f"is {length:,} characters long") as refused:
+        SectorsClient(key, base_url="http://127.0.0.1:9", progress=False)
+    assert key[:20] not in str(refused.value)
+
+
+def test_a_long_secret_is_still_redacted_whole_and_cut_short() -> None:
+    secret = "L0ng-" + "s" * 5_000  # longer than any key: the patterns stay compilable
+    _redact.remember(secret)  # kept for the process, as every key is (others stay registered)
+    assert _redact.redact(f"said {secret}.") == f"said {_redact.MASK}."
+    assert secret[:300] not in _redact.redact(f"cut {secret[:300]}")
+
+
 # --------------------------------------------- credentials in a base URL
 @pytest.mark.parametrize(
     ("template", "said"),
