@@ -33,12 +33,15 @@ pytest: $(STAMP)
 
 # The generative hostile upstream, long: FUZZ_EXAMPLES random examples (default 1000; make test
 # runs a fixed 30); prints how many ran and that every invariant held. The other property
-# tests draw fixed examples in make test; HYPOTHESIS_PROFILE=explore draws new ones.
+# tests draw fixed examples in make test; HYPOTHESIS_PROFILE=explore draws new ones: the
+# hostile-upstream campaign, then every other property test once with fresh examples.
 FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) HYPOTHESIS_PROFILE=explore \
 		$(BIN)/python -m pytest tests/test_fuzz_upstream.py -q -s \
 		-p no:cacheprovider -o timeout=0
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -n auto -p no:cacheprovider \
+		$$(grep -l "from hypothesis" tests/test_*.py | grep -v test_fuzz_upstream)
 
 # Every benchmark, then the README's tables from benchmarks/results/ (BENCH_ARGS=--quick: smaller).
 bench: $(STAMP)

@@ -86,7 +86,6 @@ def test_a_flip_at_any_byte_never_reads_as_other_data(
 @settings(
     max_examples=60,
     deadline=None,
-    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())

@@ -149,7 +149,7 @@ def test_what_the_cli_prints_holds_no_control_character(argv: list[str], store: 
 _ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(text=_ANY_TEXT)
 def test_visible_leaves_nothing_a_terminal_obeys_and_keeps_the_rest(text: str) -> None:
     shown = visible(text)

@@ -79,7 +79,7 @@ def _counted(frame: pl.DataFrame) -> tuple[int, float]:
     return len(areas), math.fsum(areas)
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, database=None)
+@settings(max_examples=15, deadline=None, database=None)
 @given(spoiled=poison)
 def test_poisoned_values_leave_every_answer_finite_and_every_total_reconciled(
     sample: pl.DataFrame, spoiled: dict[str, list[tuple[int, Any]]]

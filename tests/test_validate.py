@@ -230,7 +230,6 @@ def _call(function: Callable[..., Any], arguments: dict[str, Any]) -> None:
 
 _SETTINGS = settings(
     deadline=None,
-    derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -449,7 +448,7 @@ _FATAL = st.one_of(
 
 
 @pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
-@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@settings(max_examples=12, deadline=None, database=None)
 @given(data=st.data())
 def test_every_subcommand_refuses_nonsense_with_exit_2_and_a_short_message(
     command: str, data: st.DataObject
