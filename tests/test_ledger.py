@@ -196,6 +196,9 @@ def test_accepting_a_held_back_snapshot_appends_what_a_rebuild_gives(
 @example(steps=[("pull", 0), ("pull", 1), ("pull", 2), ("delete", 1)])  # from the middle
 @example(steps=[("pull", 0), ("pull", 1), ("delete", 1), ("pull", 2)])  # the newest, then a pull
 @example(steps=[("pull", 0), ("pull", 1), ("pull", 0), ("delete", 0)])  # the oldest, as prune does
+@example(  # found by make fuzz: a reappearance after a deleted snapshot keeps its last holder
+    steps=[("pull", 0), ("pull", 0), ("pull", 0), ("pull", 1), ("pull", 0), ("delete", 2)]
+)
 def test_whatever_the_order_of_pulls_holds_accepts_and_deletions_append_equals_rebuild(
     tmp_path: Path, steps: list[tuple[str, int]]
 ) -> None:

@@ -447,20 +447,10 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     for chain in listing:
         entry = old_state.get("chains", {}).get(chain.scope, {})
         bridged = _bridged(chain, entry)
-        # what vanished in pairs that cannot be compared again (a snapshot pruned) still
-        # counts: a license seen there and back later has reappeared, as it had when appended
-        recorded = {*entry.get("snapshots", []), *itertools.chain(*_recorded(entry))}
-        seen = _seen(kept, list(recorded)) if recorded and kept.height else None
-        computed = chain_events(chain, seen=seen)
         if bridged:  # seen through a snapshot since deleted: what was observed stays
             logger.info("ledger: %d pair(s) bridge a deleted snapshot: not compared", len(bridged))
-            computed = computed.filter(
-                ~pl.any_horizontal(
-                    (pl.col(v.SNAPSHOT_BEFORE) == a) & (pl.col(v.SNAPSHOT_AFTER) == b)
-                    for a, b in bridged
-                )
-            )
-        fresh.append(computed)
+        names = [*entry.get("snapshots", []), *itertools.chain(*_recorded(entry)), *chain.names]
+        fresh.append(_segments_events(chain, set(bridged), kept, names))
         skipped = set(bridged)
         compared_pairs = [p for p in _pairs_of(chain.names) if tuple(p) not in skipped]
         gone = [list(p) for p in _recorded(entry) if not set(p) <= present]
@@ -471,6 +461,31 @@ def rebuild_ledger(store: str | os.PathLike[str] | None = None) -> LedgerUpdate:
     compared = tuple(n for chain in listing for n in chain.names[1:])
     added = order(pl.concat(fresh)) if fresh else v.empty_events()
     return LedgerUpdate(path, added, compared, frame.height, tuple(notes))
+
+
+def _segments_events(
+    chain: Chain, bridged: set[tuple[str, str]], kept: pl.DataFrame, names: Sequence[str]
+) -> pl.DataFrame:
+    """Return the events of ``chain``'s pairs, bridged pairs left out, as appending made them.
+
+    The chain is compared in segments split at the bridged pairs. Each starts
+    from what the ledger had seen by its first snapshot: the licenses that
+    vanished in pairs no longer comparable (pruned or deleted snapshots) and
+    in the segments before, so a license seen there and back later has
+    reappeared (not ``new``), with the same last snapshot, as when appended.
+    """
+    names_in = chain.names
+    starts = [0] + [k for k in range(1, len(names_in)) if (names_in[k - 1], names_in[k]) in bridged]
+    ends = [*starts[1:], len(chain.names)]
+    history, found = kept, []
+    for start, end in zip(starts, ends, strict=True):
+        part = Chain(chain.scope, chain.paths[start:end], chain.times[start:end])
+        prior = history.filter(pl.col(v.OBSERVED_AT) <= chain.times[start])
+        seen = _seen(prior, names) if prior.height else None
+        events_here = chain_events(part, seen=seen) if len(part.paths) > 1 else v.empty_events()
+        found.append(events_here)
+        history = pl.concat([history, events_here])
+    return pl.concat(found)
 
 
 def _set_aside(path: Path) -> Path:
