@@ -156,26 +156,14 @@ def test_reading_without_verification_is_possible_but_the_footer_is_always_check
 
 def test_a_command_says_each_damaged_snapshot_once(tmp_path: Path) -> None:
     """The entry point, as a user runs it: the store is listed more than once, said once."""
-    import os
-    import subprocess
-    import sys
-
     from mining_licenses.store import bundled_sample_path
+    from tests._entry import run
 
     store = tmp_path / "store"
     store.mkdir()
     (store / bundled_sample_path().name).write_bytes(bundled_sample_path().read_bytes())
     (store / "licenses_20261205T000000Z.parquet").write_bytes(b"junk")
-    entry = Path(sys.executable).with_name("mining-licenses")
-    env = {**os.environ, "MINING_LICENSES_DATA": str(store)}
-    done = subprocess.run(
-        [str(entry), "summary", "--source", "snapshot", "--top", "1"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=240,
-        check=False,
-    )
+    done = run("summary", "--source", "snapshot", "--top", "1", store=store)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("Skipping a snapshot") == 1, done.stderr
     assert "licenses_20261205T000000Z.parquet" in done.stderr

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,25 +13,8 @@ import pytest
 from mining_licenses._errors import SyntheticDataWarning
 from mining_licenses.cli import build_parser, main
 from mining_licenses.replica import Replica
+from tests._entry import ENTRY_POINT, run
 from tests._replica_fixtures import TODAY, make_records
-
-ENTRY_POINT = Path(sys.executable).with_name("mining-licenses")
-
-
-def run(*args: str, store: Path | None = None) -> subprocess.CompletedProcess[str]:
-    if not ENTRY_POINT.exists():
-        pytest.fail(f"{ENTRY_POINT} is missing: install the package (pip install -e .)")
-    env = {k: v for k, v in os.environ.items() if k != "SECTORS_API_KEY"}
-    if store is not None:
-        env["MINING_LICENSES_DATA"] = str(store)
-    return subprocess.run(
-        [str(ENTRY_POINT), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=240,
-        check=False,
-    )
 
 
 def test_version() -> None:

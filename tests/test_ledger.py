@@ -291,29 +291,20 @@ def test_a_ledger_whose_state_was_tampered_with_still_updates_rebuilds_and_publi
 
 def test_a_damaged_ledger_is_set_aside_by_a_rebuild_never_lost(tmp_path: Path) -> None:
     """Reading it says to rebuild; a rebuild keeps its bytes beside the new ledger, and says so."""
-    import os
-    import subprocess
-    import sys
+    from tests._entry import run
 
     for day in range(3):
         _write(tmp_path, day)
     path = tmp_path / "events.parquet"
     damaged = b"PAR1 not a ledger"
     path.write_bytes(damaged)
-    env = {**os.environ, "MINING_LICENSES_DATA": str(tmp_path)}
-    entry = Path(sys.executable).parent / "mining-licenses"
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(entry), *args], capture_output=True, text=True, env=env, timeout=240, check=False
-        )
-
-    listed = run("events")
+    listed = run("events", store=tmp_path)
     assert listed.returncode == 2
     assert "could not be read" in listed.stderr
     assert "`mining-licenses events --rebuild`" in listed.stderr
     assert "Move it aside" not in listed.stderr  # the rebuild does that itself now
-    rebuilt = run("events", "--rebuild")
+    rebuilt = run("events", "--rebuild", store=tmp_path)
     assert rebuilt.returncode == 0, rebuilt.stderr
     (aside,) = tmp_path.glob("events.parquet.damaged-*")
     assert aside.read_bytes() == damaged  # kept, byte for byte
